@@ -1,0 +1,109 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import { loadConfig, saveConfig, deleteConfig } from './config.js';
+import { DiskMissingError, HttpError, toHttpError } from './errors.js';
+import type { Deps, RestContext, RestState } from './context.js';
+import type { RequestEvent } from './events.js';
+import { listObjects } from './list.js';
+import { deleteObject, loadObject, saveObject } from './objects.js';
+import { parseTarget, type Target } from './repo-path.js';
+import { createRepo } from './repo-create.js';
+
+export interface AppHooks {
+  onRequest(event: RequestEvent): void;
+  onError(error: unknown, ctx: RestContext): void;
+  /** True once the server is shutting down: answers then close their connection. */
+  closing(): boolean;
+}
+
+/**
+ * Routes on what the parsed target is, not on the raw path: the path was
+ * already split and checked by `parseTarget`, and the router supplies the
+ * method dispatch and the 405 + `Allow` answers.
+ */
+function buildRouter(deps: Deps): Router<RestState> {
+  const router = new Router<RestState>();
+  const use = (handler: (ctx: RestContext, deps: Deps) => Promise<void>) => (ctx: RestContext) => handler(ctx, deps);
+  router.post('/repo', use(createRepo));
+  router.get('/config', use(loadConfig)).post('/config', use(saveConfig)).delete('/config', use(deleteConfig));
+  router.get('/list', use(listObjects));
+  router.get('/object', use(loadObject)).post('/object', use(saveObject)).delete('/object', use(deleteObject));
+  return router;
+}
+
+function describe(target: Target | undefined): Pick<RequestEvent, 'repo' | 'type' | 'id'> {
+  if (!target) return { repo: null, type: null, id: null };
+  const repo = target.repo.join('/');
+  if (target.kind === 'config') return { repo, type: 'config', id: null };
+  if (target.kind === 'list') return { repo, type: target.type, id: null };
+  if (target.kind === 'object') return { repo, type: target.type, id: target.name };
+  return { repo, type: null, id: null };
+}
+
+export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
+  const app = new Koa<RestState>();
+  const router = buildRouter(deps);
+
+  app.on('error', (error: unknown, ctx: RestContext) => hooks.onError(error, ctx));
+
+  app.use(async (ctx, next) => {
+    const started = performance.now();
+    const rawUrl = ctx.req.url ?? '/';
+    ctx.state.bytes = 0;
+    ctx.res.once('close', () => {
+      const query = rawUrl.indexOf('?');
+      hooks.onRequest({
+        time: new Date(),
+        remoteAddress: ctx.req.socket.remoteAddress ?? '',
+        user: null,
+        method: ctx.method,
+        path: query === -1 ? rawUrl : rawUrl.slice(0, query),
+        ...describe(ctx.state.target),
+        status: ctx.res.statusCode,
+        bytes: ctx.state.bytes,
+        durationMs: performance.now() - started,
+        completed: ctx.res.writableFinished,
+      });
+    });
+    if (hooks.closing()) ctx.set('Connection', 'close');
+    await next();
+  });
+
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      let answer = toHttpError(error);
+      // A file-system error in the middle of a request may be the disk being
+      // pulled out: if so, say that (503), not "not found" or "internal error".
+      if (!(error instanceof HttpError) && !(await deps.guard.refresh()).ok) {
+        answer = new DiskMissingError(deps.guard.state.ok ? '' : deps.guard.state.reason);
+      }
+      if (answer.status >= 500) hooks.onError(error, ctx);
+      if (ctx.headerSent) return;
+      ctx.status = answer.status;
+      ctx.body = `${answer.message}\n`;
+      ctx.type = 'text/plain';
+      if (!ctx.req.complete) {
+        // The rest of the body is read and dropped, so the client gets this
+        // answer instead of a reset connection; then the connection closes.
+        ctx.set('Connection', 'close');
+        ctx.req.resume();
+      }
+    }
+  });
+
+  app.use(async (ctx, next) => {
+    if (hooks.closing()) throw new HttpError(503, 'the server is shutting down');
+    const target = parseTarget(ctx.req.url ?? '/');
+    ctx.state.target = target;
+    await deps.guard.check();
+    // Koa's documented way of routing on a rewritten path (as koa-rewrite does).
+    ctx.path = `/${target.kind}`;
+    await next();
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseListen } from './listen-address.js';
+import { ResticServer } from './server.js';
+import { VERSION } from './version.js';
+
+const USAGE = `Usage: restic-tray-server --path DIR [flags]
+
+A restic REST server, compatible with restic's rest-server.
+
+Flags:
+      --path DIR           data folder for the repositories (required; must exist)
+      --listen ADDR        listen address: host:port, :port or unix:/path (default ":8000")
+      --no-auth            disable .htpasswd authentication
+      --append-only        enable append-only mode: nothing can be deleted but locks
+      --no-verify-upload   do not check that uploaded objects match their SHA-256 name
+      --debug              print every request
+  -v, --version            print the version and exit
+  -h, --help               print this help and exit
+`;
+
+interface CliOptions {
+  path: string;
+  listen: string;
+  noAuth: boolean;
+  appendOnly: boolean;
+  verifyUpload: boolean;
+  debug: boolean;
+}
+
+class UsageError extends Error {}
+
+/** Parses rest-server's flags; returns 'help' or 'version' for those. */
+export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        path: { type: 'string' },
+        listen: { type: 'string', default: ':8000' },
+        'no-auth': { type: 'boolean', default: false },
+        'append-only': { type: 'boolean', default: false },
+        'no-verify-upload': { type: 'boolean', default: false },
+        debug: { type: 'boolean', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values } = parsed;
+  if (values.help) return 'help';
+  if (values.version) return 'version';
+  // rest-server defaults to /tmp/restic; a backup must never land in a
+  // temporary folder by accident, so the folder is always named.
+  if (!values.path) throw new UsageError('--path is required: the folder (or disk) where the backups are kept');
+  if (!values['no-auth']) {
+    throw new UsageError(
+      'authentication (.htpasswd) is not available in this version yet; start with --no-auth and only on a network you trust',
+    );
+  }
+  return {
+    path: values.path,
+    listen: values.listen,
+    noAuth: values['no-auth'],
+    appendOnly: values['append-only'],
+    verifyUpload: !values['no-verify-upload'],
+    debug: values.debug,
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options;
+  let target;
+  try {
+    options = parseCli(argv);
+    if (options === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (options === 'version') {
+      process.stdout.write(`restic-tray-server ${VERSION} (rest-server protocol v1 and v2) node ${process.versions.node}\n`);
+      return 0;
+    }
+    target = parseListen(options.listen);
+  } catch (error) {
+    const usage = error instanceof UsageError ? `\n${USAGE}` : '';
+    process.stderr.write(`error: ${(error as Error).message}\n${usage}`);
+    return 2;
+  }
+
+  let server: ResticServer;
+  try {
+    server = await ResticServer.create({ path: options.path, appendOnly: options.appendOnly, verifyUpload: options.verifyUpload });
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return 1;
+  }
+  server.on('warning', (message) => process.stderr.write(`warning: ${message}\n`));
+  server.on('disk', (state) =>
+    process.stderr.write(state.ok ? 'the backup disk is back; serving again\n' : `the backup disk is missing: ${state.reason}\n`),
+  );
+  if (options.debug) {
+    server.on('request', (e) =>
+      process.stderr.write(`${e.remoteAddress} ${e.method} ${e.path} ${e.status} ${e.bytes} bytes ${e.durationMs.toFixed(1)} ms\n`),
+    );
+  }
+
+  process.stdout.write(`Data directory: ${server.dataPath}\n`);
+  process.stdout.write('Authentication disabled\n');
+  process.stdout.write(`Append only mode ${options.appendOnly ? 'enabled' : 'disabled'}\n`);
+  if (!server.diskState.ok) process.stderr.write(`the backup disk is missing: ${server.diskState.reason}\n`);
+
+  let address;
+  try {
+    address = await server.listen(target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'EADDRINUSE'
+        ? ': the address is in use; stop the other server or choose another --listen port'
+        : code === 'EACCES'
+          ? ': permission denied; ports below 1024 need administrator rights, choose --listen :8000'
+          : '';
+    process.stderr.write(`error: cannot listen on ${options.listen}: ${(error as Error).message}${hint}\n`);
+    await server.close();
+    return 1;
+  }
+  // restic's own test harness waits for exactly this line.
+  process.stdout.write(`start server on ${address}\n`);
+
+  return new Promise((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`${signal} again: exiting now\n`);
+        resolveExit(1);
+        return;
+      }
+      stopping = true;
+      process.stderr.write(`${signal}: finishing requests in flight, then stopping\n`);
+      server.close().then(() => resolveExit(0), () => resolveExit(1));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,27 @@
+import { httpErrors } from './errors.js';
+import { ok, type Deps, type RestContext } from './context.js';
+import { mayDelete } from './policy.js';
+import { sendFile } from './send-file.js';
+
+/** `HEAD|GET /{repo}/config`. */
+export async function loadConfig(ctx: RestContext, deps: Deps): Promise<void> {
+  await sendFile(ctx, deps.storage, deps.storage.configPath(ctx.state.target.repo));
+}
+
+/** `POST /{repo}/config`: written once, atomically; never overwritten. */
+export async function saveConfig(ctx: RestContext, deps: Deps): Promise<void> {
+  const { storage } = deps;
+  const { repo } = ctx.state.target;
+  await deps.guard.check();
+  if (await storage.exists(storage.configPath(repo))) throw httpErrors.forbidden('config already exists');
+  ctx.state.bytes = (await storage.saveConfig(repo, ctx.req)).bytes;
+  ok(ctx);
+}
+
+/** `DELETE /{repo}/config`. */
+export async function deleteConfig(ctx: RestContext, deps: Deps): Promise<void> {
+  if (!mayDelete(ctx.state.target, deps.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
+  await deps.guard.check();
+  await deps.storage.remove(deps.storage.configPath(ctx.state.target.repo));
+  ok(ctx);
+}

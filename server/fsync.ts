@@ -1,0 +1,43 @@
+import type { FileHandle } from 'node:fs/promises';
+import * as posix from './fsync.posix.js';
+import * as win32 from './fsync.win32.js';
+
+// Some file systems cannot fsync at all: exFAT on macOS returns ENOTTY, FUSE
+// and SMB mounts return EINVAL or ENOTSUP. The data is still written; say so
+// once instead of failing every upload.
+const UNSUPPORTED = new Set(['ENOTTY', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EISDIR', 'EBADF', 'EPERM']);
+
+export interface Syncer {
+  syncFile(handle: FileHandle): Promise<void>;
+  syncFolder(folder: string): Promise<void>;
+}
+
+/** fsync for files and folders that warns once when the disk cannot do it. */
+export function createSyncer(warn: (message: string) => void): Syncer {
+  let warned = false;
+  const tolerate = (error: unknown, what: string): void => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code || !UNSUPPORTED.has(code)) throw error;
+    if (!warned) {
+      warned = true;
+      warn(`the backup disk does not support fsync (${code} on ${what}); writes are not guaranteed to survive a power cut`);
+    }
+  };
+  const syncFolder = process.platform === 'win32' ? win32.syncFolder : posix.syncFolder;
+  return {
+    async syncFile(handle) {
+      try {
+        await handle.sync();
+      } catch (error) {
+        tolerate(error, 'a file');
+      }
+    },
+    async syncFolder(folder) {
+      try {
+        await syncFolder(folder);
+      } catch (error) {
+        tolerate(error, 'a folder');
+      }
+    },
+  };
+}

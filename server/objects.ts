@@ -1,0 +1,53 @@
+import { httpErrors } from './errors.js';
+import { ok, type Deps, type RestContext } from './context.js';
+import { mayDelete } from './policy.js';
+import { isObjectId, type Target } from './repo-path.js';
+import { sendFile } from './send-file.js';
+
+type ObjectTarget = Extract<Target, { kind: 'object' }>;
+
+/** Names that cannot be an object do not exist (404); storing one is a bad request (400). */
+function objectTarget(ctx: RestContext, whenInvalid: 'missing' | 'refused'): ObjectTarget {
+  const target = ctx.state.target as ObjectTarget;
+  if (isObjectId(target.name)) return target;
+  if (whenInvalid === 'missing') throw httpErrors.notFound();
+  throw httpErrors.badRequest('invalid object name: expected 64 lowercase hexadecimal digits');
+}
+
+/** `HEAD|GET /{repo}/{type}/{id}`. */
+export async function loadObject(ctx: RestContext, deps: Deps): Promise<void> {
+  const { repo, type, name } = objectTarget(ctx, 'missing');
+  await sendFile(ctx, deps.storage, deps.storage.objectPath(repo, type, name));
+}
+
+/**
+ * `POST /{repo}/{type}/{id}`. An object that already exists is answered 200
+ * when the body verifies against its id: restic retries a save whose answer
+ * was lost, and rest-server's 403 turns that retry into a failed backup
+ * (rest-server#196). In append-only mode the existing file is kept untouched.
+ */
+export async function saveObject(ctx: RestContext, deps: Deps): Promise<void> {
+  const { storage, verifyUpload } = deps;
+  const { repo, type, name } = objectTarget(ctx, 'refused');
+  await deps.guard.check();
+  const path = storage.objectPath(repo, type, name);
+  if (deps.appendOnly && (await storage.exists(path))) {
+    const { bytes, sha256 } = await storage.hashBody(ctx.req);
+    ctx.state.bytes = bytes;
+    const same = sha256 === name || (!verifyUpload && sha256 === (await storage.hashFile(path)));
+    if (same) return ok(ctx);
+    if (verifyUpload) throw httpErrors.badRequest(`body does not match its name ${name} (SHA-256 differs)`);
+    throw httpErrors.forbidden('append-only mode: an object with this name already exists');
+  }
+  ctx.state.bytes = (await storage.saveObject(repo, type, name, ctx.req, verifyUpload)).bytes;
+  ok(ctx);
+}
+
+/** `DELETE /{repo}/{type}/{id}`. */
+export async function deleteObject(ctx: RestContext, deps: Deps): Promise<void> {
+  const target = objectTarget(ctx, 'missing');
+  if (!mayDelete(target, deps.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
+  await deps.guard.check();
+  await deps.storage.remove(deps.storage.objectPath(target.repo, target.type, target.name));
+  ok(ctx);
+}

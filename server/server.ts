@@ -1,0 +1,162 @@
+import { EventEmitter } from 'node:events';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { createApp } from './app.js';
+import type { Deps } from './context.js';
+import { DiskGuard, type DiskState } from './disk-guard.js';
+import type { RequestEvent, ServerEvents } from './events.js';
+import { createSyncer } from './fsync.js';
+import { Storage } from './storage.js';
+
+/**
+ * Timeouts, chosen on purpose (Node's defaults do not fit a backup server):
+ * - headers must arrive within `headersMs`, so a client dribbling them byte by
+ *   byte is cut off;
+ * - a request with no traffic for `idleMs` (a silent client mid-upload, or one
+ *   that stopped reading a download) is cut off, but there is no limit on a
+ *   whole request: a 128 MiB pack over a slow link takes as long as it takes;
+ * - idle keep-alive connections are kept `keepAliveMs`: restic's Go client
+ *   reuses them for up to 90 s, and closing one under its feet fails a request;
+ * - `close()` waits up to `drainMs` for requests in flight.
+ */
+export interface Timeouts {
+  headersMs: number;
+  idleMs: number;
+  keepAliveMs: number;
+  drainMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  headersMs: 30_000,
+  idleMs: 60_000,
+  keepAliveMs: 120_000,
+  drainMs: 30_000,
+};
+
+export interface ServerOptions {
+  /** The data folder; it must exist. */
+  path: string;
+  appendOnly?: boolean;
+  /** Check each object's SHA-256 against its name (default true). */
+  verifyUpload?: boolean;
+  /** When set, the data folder must carry this disk id; otherwise a folder without one is adopted. */
+  diskId?: string;
+  timeouts?: Partial<Timeouts>;
+}
+
+export type ListenTarget = { host?: string; port: number } | { socketPath: string };
+
+/** How often the disk is looked at when no request asks, so state changes are reported. */
+const DISK_POLL_MS = 2000;
+
+/**
+ * The restic REST server: no Electron, no GUI. Create it, `listen()`, observe
+ * its `request`, `disk` and `warning` events, and `close()` it.
+ */
+export class ResticServer extends EventEmitter<ServerEvents> {
+  private readonly http: HttpServer;
+  private readonly timeouts: Timeouts;
+  private closing = false;
+  private readonly poll: NodeJS.Timeout;
+
+  private constructor(
+    private readonly deps: Deps,
+    timeouts: Timeouts,
+  ) {
+    super();
+    this.timeouts = timeouts;
+    const app = createApp(deps, {
+      onRequest: (event: RequestEvent) => this.emit('request', event),
+      onError: (error: unknown) => this.emit('warning', `request failed: ${(error as Error)?.message ?? String(error)}`),
+      closing: () => this.closing,
+    });
+    const handle = app.callback();
+    this.http = createHttpServer(
+      { headersTimeout: timeouts.headersMs, requestTimeout: 0, keepAliveTimeout: timeouts.keepAliveMs, connectionsCheckingInterval: Math.min(1000, timeouts.headersMs) },
+      (req, res) => {
+        // Node applies the idle timeout to a connection's first request only;
+        // later requests on a kept-alive connection would have none.
+        req.socket.setTimeout(timeouts.idleMs);
+        void handle(req, res);
+      },
+    );
+    this.http.timeout = timeouts.idleMs;
+    deps.guard.on('change', (state) => this.emit('disk', state));
+    this.poll = setInterval(() => void deps.guard.refresh().catch(() => undefined), DISK_POLL_MS).unref();
+  }
+
+  static async create(options: ServerOptions): Promise<ResticServer> {
+    const root = resolve(options.path);
+    const warnings: string[] = [];
+    let emitWarning: (message: string) => void = (message) => warnings.push(message);
+    const syncer = createSyncer((message) => emitWarning(message));
+    const guard = await DiskGuard.open(root, syncer, options.diskId);
+    const storage = new Storage(root, syncer, { dirMode: 0o700, fileMode: 0o600 });
+    if (guard.state.ok) await storage.removeTempFiles();
+    const server = new ResticServer(
+      { storage, guard, appendOnly: options.appendOnly ?? false, verifyUpload: options.verifyUpload ?? true },
+      { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+    );
+    emitWarning = (message) => server.emit('warning', message);
+    // After the caller had the chance to subscribe.
+    for (const message of warnings) setImmediate(() => server.emit('warning', message));
+    return server;
+  }
+
+  get diskState(): DiskState {
+    return this.deps.guard.state;
+  }
+
+  get dataPath(): string {
+    return this.deps.storage.root;
+  }
+
+  /** Starts listening; resolves with the address in a printable form. */
+  listen(target: ListenTarget): Promise<string> {
+    return new Promise((resolvePromise, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.http.once('error', onError);
+      const done = () => {
+        this.http.off('error', onError);
+        resolvePromise(this.address() ?? '');
+      };
+      if ('socketPath' in target) this.http.listen(target.socketPath, done);
+      else this.http.listen(target.port, target.host, done);
+    });
+  }
+
+  /** `host:port` (IPv6 in brackets) or `unix:/path`; undefined before listening. */
+  address(): string | undefined {
+    const address = this.http.address() as AddressInfo | string | null;
+    if (address === null) return undefined;
+    if (typeof address === 'string') return `unix:${address}`;
+    return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  }
+
+  /** The port listened on, when listening on TCP. */
+  get port(): number | undefined {
+    const address = this.http.address();
+    return typeof address === 'object' && address !== null ? address.port : undefined;
+  }
+
+  /**
+   * Stops accepting connections, lets requests in flight finish (answers then
+   * carry `Connection: close`) for up to `drainMs`, then cuts what is left.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.poll);
+    const closed = new Promise<void>((resolvePromise) => this.http.close(() => resolvePromise()));
+    this.http.closeIdleConnections();
+    const idleCheck = setInterval(() => this.http.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => this.http.closeAllConnections(), this.timeouts.drainMs);
+    try {
+      await closed;
+    } finally {
+      clearInterval(idleCheck);
+      clearTimeout(deadline);
+    }
+  }
+}
