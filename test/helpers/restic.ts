@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,23 +15,23 @@ export const RESTIC_PASSWORD = 'correct horse battery staple';
 const cacheDir = tempDir('rts-restic-cache-');
 
 /**
- * Runs Debian's restic against a repository (asynchronously: the server under
- * test may live in this same process and must keep serving).
+ * Starts Debian's restic against a repository (asynchronously: the server
+ * under test may live in this same process and must keep serving).
  */
-export function restic(repository: string, args: string[], options: { timeoutMs?: number } = {}): Promise<ResticResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('restic', ['--repo', repository, '--no-cache', ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: cacheDir,
-        RESTIC_PASSWORD,
-        RESTIC_CACHE_DIR: cacheDir,
-      },
-    });
+export function startRestic(repository: string, args: string[], options: { timeoutMs?: number } = {}): { child: ChildProcess; done: Promise<ResticResult> } {
+  const child = spawn('restic', ['--repo', repository, '--no-cache', ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: cacheDir,
+      RESTIC_PASSWORD,
+      RESTIC_CACHE_DIR: cacheDir,
+    },
+  });
+  const done = new Promise<ResticResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -39,6 +39,11 @@ export function restic(repository: string, args: string[], options: { timeoutMs?
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, done };
+}
+
+export function restic(repository: string, args: string[], options: { timeoutMs?: number } = {}): Promise<ResticResult> {
+  return startRestic(repository, args, options).done;
 }
 
 /** Fails with restic's own output when it did not exit 0. */

@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { tempDir } from './temp-dir.js';
+
+const mounted: string[] = [];
+afterAll(() => {
+  for (const point of mounted.splice(0).reverse()) {
+    try {
+      execFileSync('umount', ['-l', point], { stdio: 'ignore' });
+    } catch {
+      // already unplugged by the test
+    }
+  }
+});
+
+/**
+ * A USB disk played by a tmpfs: the tmpfs lives at a hidden place and is
+ * bind-mounted at the mount point the server uses, so it can be unplugged
+ * (the bare mount point stays behind) and plugged back with its contents.
+ */
+export class FakeUsbDisk {
+  readonly mountPoint: string;
+  private readonly device: string;
+
+  constructor(sizeMb = 64) {
+    const base = tempDir('rts-usb-');
+    this.device = join(base, 'device');
+    this.mountPoint = join(base, 'media', 'usb');
+    mkdirSync(this.device);
+    mkdirSync(this.mountPoint, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0755`, 'tmpfs', this.device]);
+    mounted.push(this.device);
+    this.plug();
+  }
+
+  plug(): void {
+    execFileSync('mount', ['--bind', this.device, this.mountPoint]);
+    mounted.push(this.mountPoint);
+  }
+
+  unplug(): void {
+    execFileSync('umount', ['-l', this.mountPoint]);
+  }
+}
