@@ -65,8 +65,10 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
         completed: ctx.res.writableFinished,
       });
     });
-    if (hooks.closing()) ctx.set('Connection', 'close');
     await next();
+    // Checked when the answer is ready: a request that began before close()
+    // must not promise its client a connection that is about to be cut.
+    if (hooks.closing() && !ctx.headerSent) ctx.set('Connection', 'close');
   });
 
   app.use(async (ctx, next) => {

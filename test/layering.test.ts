@@ -1,0 +1,32 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** What each layer may not import at run time (see shared STYLE: folders named by where code runs). */
+const RULES: Record<string, { forbidden: RegExp[] }> = {
+  server: { forbidden: [/^electron$/, /(^|\/)main\//, /(^|\/)renderer\//] },
+};
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*import\s+(?!type\b)[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((match) => match[1] as string);
+}
+
+describe('layers', () => {
+  it.each(Object.entries(RULES))('%s imports nothing it must not', (folder, rule) => {
+    const offences: string[] = [];
+    for (const file of sourceFiles(folder)) {
+      for (const specifier of importsOf(file)) {
+        if (rule.forbidden.some((pattern) => pattern.test(specifier))) offences.push(`${file}: ${specifier}`);
+      }
+    }
+    expect(offences).toEqual([]);
+    expect(sourceFiles(folder).length).toBeGreaterThan(0);
+  });
+});
