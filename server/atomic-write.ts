@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Writable, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { httpErrors } from './errors.js';
 import type { Syncer } from './fsync.js';
 
@@ -26,49 +25,81 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Reads a request body without owning it: when writing fails (disk full),
- * the request must stay open so that the 507 can still be sent; a pipeline
- * would otherwise destroy it, and the client would see a reset connection.
+ * Bytes gathered before one write, and writes allowed at once per upload:
+ * fewer, larger writes keep up with a fast disk (measured by `npm run bench`:
+ * 1 MiB batches one at a time reached about 0.7 of 4 MiB two at a time), and
+ * bound the memory of an upload to about three batches.
  */
-const unowned = (body: Readable): AsyncIterable<Buffer> => body.iterator({ destroyOnReturn: false });
+const WRITE_BATCH = 4 << 20;
+const WRITES_IN_FLIGHT = 2;
 
-/** Feeds every chunk to a SHA-256 on its way through, counting bytes. */
-function hashing(result: WriteResult) {
-  const hash = createHash('sha256');
-  return async function* (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      hash.update(chunk);
-      result.bytes += chunk.length;
-      yield chunk;
+/** The buffers that remain after the first `written` bytes. */
+function after(buffers: Buffer[], written: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = written;
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+      continue;
     }
-    result.sha256 = hash.digest('hex');
-  };
+    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+    skip = 0;
+  }
+  return rest;
 }
 
-async function writeFully(handle: FileHandle, buffer: Buffer): Promise<void> {
-  for (let offset = 0; offset < buffer.length; ) {
-    offset += (await handle.write(buffer, offset, buffer.length - offset)).bytesWritten;
+/** One gathered write, without copying the chunks together; short writes are continued. */
+async function writeFully(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  for (let pending = buffers, at = position; pending.length > 0; ) {
+    const { bytesWritten } = await handle.writev(pending, at);
+    pending = after(pending, bytesWritten);
+    at += bytesWritten;
   }
 }
 
 /**
- * Writes into a file handle it does not own: unlike `handle.createWriteStream`,
- * whose handle can only be fsynced and closed by destroying the stream, the
- * handle stays usable after the stream ends. Chunks queued while the disk is
- * busy go down in one write.
+ * Hashes and counts a body on its way to `handle` (or nowhere), with a few
+ * positioned writes in flight while the next batch is received; the body is
+ * not read further while they are all busy, so a slow disk slows the client
+ * down (TCP backpressure) instead of filling memory.
+ *
+ * The body is read without being owned: when writing fails (disk full), the
+ * request must stay open so that the 507 can still be sent, whereas a
+ * pipeline would destroy it and the client would see a reset connection.
  */
-class FileSink extends Writable {
-  constructor(private readonly handle: FileHandle) {
-    super({ highWaterMark: 1 << 20 });
+async function drain(body: Readable, handle: FileHandle | undefined): Promise<WriteResult> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const writing: Promise<void>[] = [];
+  const flush = async () => {
+    if (writing.length >= WRITES_IN_FLIGHT) await writing.shift();
+    if (handle && batched > 0) {
+      const write = writeFully(handle, batch, bytes - batched);
+      // Awaited in turn or at the end; marked handled meanwhile.
+      write.catch(() => undefined);
+      writing.push(write);
+    }
+    batch = [];
+    batched = 0;
+  };
+  try {
+    for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (!handle) continue;
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched >= WRITE_BATCH) await flush();
+    }
+    await flush();
+  } finally {
+    // Never leave a write running on a handle the caller is about to close.
+    await Promise.allSettled(writing);
   }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    writeFully(this.handle, chunk).then(() => callback(), callback);
-  }
-
-  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    writeFully(this.handle, Buffer.concat(chunks.map((entry) => entry.chunk))).then(() => callback(), callback);
-  }
+  await Promise.all(writing);
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /**
@@ -81,10 +112,10 @@ export async function writeAtomically(finalPath: string, body: Readable, options
   const folder = dirname(finalPath);
   const temp = tempPathIn(folder);
   const handle = await open(temp, 'wx', options.mode);
-  const result: WriteResult = { bytes: 0, sha256: '' };
   let closed = false;
+  let result: WriteResult;
   try {
-    await pipeline(unowned(body), hashing(result), new FileSink(handle));
+    result = await drain(body, handle);
     if (options.expectSha256 !== undefined && result.sha256 !== options.expectSha256) {
       throw httpErrors.badRequest(`body does not match its name ${basename(finalPath)} (SHA-256 differs)`);
     }
@@ -102,10 +133,6 @@ export async function writeAtomically(finalPath: string, body: Readable, options
 }
 
 /** Reads a body to its end, only hashing it (an object that is kept as it is). */
-export async function hashBody(body: Readable): Promise<WriteResult> {
-  const result: WriteResult = { bytes: 0, sha256: '' };
-  await pipeline(unowned(body), hashing(result), async function (source: AsyncIterable<Buffer>) {
-    for await (const _ of source);
-  });
-  return result;
+export function hashBody(body: Readable): Promise<WriteResult> {
+  return drain(body, undefined);
 }

@@ -1,0 +1,172 @@
+/**
+ * `npm run bench`: throughput and memory of the REST server on this machine,
+ * against the raw disk and against restic's local backend. Prints figures;
+ * it asserts nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PACKS = 32;
+const PACK_SIZE = 16 << 20;
+const CONNECTIONS = 4;
+/** The disk of a shared machine is noisy: raw and server runs alternate, and medians are shown. */
+const ROUNDS = 3;
+const TREE_BYTES = 1 << 30;
+const TREE_FILE = 32 << 20;
+const MB = 1e6;
+
+const work = mkdtempSync(join(tmpdir(), 'rts-bench-'));
+const base = randomBytes(PACK_SIZE);
+
+/** Pack i: the shared random bytes with its number in front, so every pack differs. */
+function pack(i: number): Buffer {
+  const data = Buffer.from(base);
+  data.writeUInt32BE(i, 0);
+  return data;
+}
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function inParallel(count: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+async function timed(task: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await task();
+  return (performance.now() - started) / 1000;
+}
+
+async function rawDisk(round: number): Promise<number> {
+  const folder = join(work, `raw${round}`);
+  mkdirSync(folder);
+  return timed(() =>
+    inParallel(PACKS, async (i) => {
+      const handle = await open(join(folder, String(i)), 'wx', 0o600);
+      await handle.writeFile(pack(i));
+      await handle.sync();
+      await handle.close();
+    }),
+  );
+}
+
+function startServer(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['dist/server/cli.js', '--path', dataDir, '--no-auth', '--listen', '127.0.0.1:0']);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /start server on .*:(\d+)/.exec(out);
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+}
+
+function call(port: number, agent: Agent, method: string, path: string, body?: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${method} ${path}: ${res.statusCode}`)),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Peak resident memory of a process, from Linux's VmHWM. */
+function peakRss(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+function restic(args: string[]): Promise<number> {
+  return timed(
+    () =>
+      new Promise((resolve, reject) => {
+        const child = spawn('restic', ['--no-cache', '--quiet', ...args], {
+          env: { PATH: process.env.PATH, HOME: work, RESTIC_PASSWORD: 'bench' },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`restic ${args[0]} exited ${code}`))));
+        child.on('error', reject);
+      }),
+  );
+}
+
+async function main(): Promise<void> {
+  const total = PACKS * PACK_SIZE;
+  console.log(`Benchmark: ${PACKS} packs x ${PACK_SIZE >> 20} MiB over ${CONNECTIONS} keep-alive connections, data in ${work}`);
+
+  const dataDir = join(work, 'server');
+  mkdirSync(dataDir);
+  const { child, port } = await startServer(dataDir);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const raw: number[] = [];
+  const up: number[] = [];
+  const down: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    raw.push(total / MB / (await rawDisk(round)));
+    const repo = `/bench${round}`;
+    await call(port, agent, 'POST', `${repo}/?create=true`);
+    const ids = Array.from({ length: PACKS }, (_, i) => sha256(pack(round * PACKS + i)));
+    const uploadSeconds = await timed(() =>
+      inParallel(PACKS, (i) => call(port, agent, 'POST', `${repo}/data/${ids[i]}`, pack(round * PACKS + i)).then(() => undefined)),
+    );
+    up.push(total / MB / uploadSeconds);
+    const downloadSeconds = await timed(() =>
+      inParallel(PACKS, async (i) => {
+        const body = await call(port, agent, 'GET', `${repo}/data/${ids[i]}`);
+        if (sha256(body) !== ids[i]) throw new Error(`pack ${i} came back different`);
+      }),
+    );
+    down.push(total / MB / downloadSeconds);
+  }
+  const rawRate = median(raw);
+  const uploadRate = median(up);
+  const list = (rates: number[]) => rates.map((rate) => rate.toFixed(0)).join(', ');
+  console.log(`raw disk (Node write + fsync):    ${rawRate.toFixed(0)} MB/s  (runs: ${list(raw)})`);
+  console.log(`server upload (SHA-256 verified): ${uploadRate.toFixed(0)} MB/s  (runs: ${list(up)})  ${(uploadRate / rawRate).toFixed(2)}x raw disk`);
+  console.log(`server download (verified):       ${median(down).toFixed(0)} MB/s  (runs: ${list(down)})`);
+  console.log(`server peak RSS:                  ${(peakRss(child.pid as number) / MB).toFixed(0)} MB`);
+
+  const tree = join(work, 'tree');
+  mkdirSync(tree);
+  for (let i = 0; i < TREE_BYTES / TREE_FILE; i++) writeFileSync(join(tree, `file${i}.bin`), randomBytes(TREE_FILE));
+  const localRepo = join(work, 'local-repo');
+  const restRepo = `rest:http://127.0.0.1:${port}/restic/`;
+  await restic(['--repo', localRepo, 'init']);
+  await restic(['--repo', restRepo, 'init']);
+  const localSeconds = await restic(['--repo', localRepo, 'backup', tree]);
+  const restSeconds = await restic(['--repo', restRepo, 'backup', tree]);
+  console.log(`restic backup of ${TREE_BYTES >> 30} GiB, local backend: ${localSeconds.toFixed(1)} s`);
+  console.log(`restic backup of ${TREE_BYTES >> 30} GiB, this server:   ${restSeconds.toFixed(1)} s  (${(restSeconds / localSeconds).toFixed(2)}x local)`);
+  console.log(`server peak RSS after restic:     ${(peakRss(child.pid as number) / MB).toFixed(0)} MB`);
+
+  child.kill('SIGTERM');
+  agent.destroy();
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(1);
+});
