@@ -11,8 +11,9 @@ export async function listObjects(ctx: RestContext, deps: Deps): Promise<void> {
   const { repo, type } = ctx.state.target as Extract<Target, { kind: 'list' }>;
   const v2 = ctx.get('Accept') === V2;
   const objects = await deps.storage.listObjects(repo, type, v2);
-  const json = JSON.stringify(v2 ? objects : objects.map((object) => object.name));
+  const json = Buffer.from(JSON.stringify(v2 ? objects : objects.map((object) => object.name)));
   ctx.status = 200;
-  ctx.body = Buffer.from(json);
+  ctx.body = json;
+  ctx.state.bytes = json.length;
   ctx.set('Content-Type', v2 ? V2 : V1);
 }
