@@ -76,10 +76,11 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
       await next();
     } catch (error) {
       let answer = toHttpError(error);
-      // A file-system error in the middle of a request may be the disk being
-      // pulled out: if so, say that (503), not "not found" or "internal error".
-      if (!(error instanceof HttpError) && !(await deps.guard.refresh()).ok) {
-        answer = new DiskMissingError(deps.guard.state.ok ? '' : deps.guard.state.reason);
+      // "Not found" or a file-system error may be the disk having just been
+      // pulled out (within the guard's cache second): if so, say that (503).
+      if (answer.status === 404 || answer.status >= 500) {
+        const disk = await deps.guard.refresh();
+        if (!disk.ok) answer = new DiskMissingError(disk.reason);
       }
       if (answer.status >= 500) hooks.onError(error, ctx);
       if (ctx.headerSent) return;

@@ -25,13 +25,13 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Bytes gathered before one write, and writes allowed at once per upload:
- * fewer, larger writes keep up with a fast disk (measured by `npm run bench`:
- * 1 MiB batches one at a time reached about 0.7 of 4 MiB two at a time), and
- * bound the memory of an upload to about three batches.
+ * Bytes gathered before one write, and writes allowed at once per upload.
+ * Several positioned writes in flight keep a fast disk busy (measured with
+ * `npm run bench`: one 1 MiB write at a time reached about 0.7 of this), and
+ * the bound keeps an upload's memory to about five batches.
  */
-const WRITE_BATCH = 4 << 20;
-const WRITES_IN_FLIGHT = 2;
+const WRITE_BATCH = 1 << 20;
+const WRITES_IN_FLIGHT = 4;
 
 /** The buffers that remain after the first `written` bytes. */
 function after(buffers: Buffer[], written: number): Buffer[] {
