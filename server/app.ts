@@ -82,7 +82,9 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
         const disk = await deps.guard.refresh();
         if (!disk.ok) answer = new DiskMissingError(disk.reason);
       }
-      if (answer.status >= 500) hooks.onError(error, ctx);
+      // Only the unexpected is reported: a missing disk or a full one already
+      // has its own event and status, and would flood the log.
+      if (answer.status === 500) hooks.onError(error, ctx);
       if (ctx.headerSent) return;
       ctx.status = answer.status;
       ctx.body = `${answer.message}\n`;
