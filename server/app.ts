@@ -1,11 +1,12 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { loadConfig, saveConfig, deleteConfig } from './config.js';
-import { DiskMissingError, HttpError, toHttpError } from './errors.js';
+import { DiskMissingError, HttpError, httpErrors, toHttpError } from './errors.js';
 import type { Deps, RestContext, RestState } from './context.js';
 import type { RequestEvent } from './events.js';
 import { listObjects } from './list.js';
 import { deleteObject, loadObject, saveObject } from './objects.js';
+import { accessFor, mayReach } from './policy.js';
 import { parseTarget, type Target } from './repo-path.js';
 import { createRepo } from './repo-create.js';
 
@@ -40,6 +41,24 @@ function describe(target: Target | undefined): Pick<RequestEvent, 'repo' | 'type
   return { repo, type: null, id: null };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The user name of the request, null without authentication; throws 401. */
+async function authenticate(ctx: RestContext, deps: Deps): Promise<string | null> {
+  if (deps.proxyAuthUsername !== undefined) {
+    const user = ctx.get(deps.proxyAuthUsername);
+    if (user) return user;
+    throw new HttpError(401, `missing ${deps.proxyAuthUsername} header from the authenticating proxy`);
+  }
+  if (!deps.auth) return null;
+  const result = await deps.auth.authenticate(ctx.get('Authorization') || undefined, ctx.req.socket.remoteAddress ?? '');
+  if (result.ok) return result.user;
+  // Slowing the answer (not the server) is what makes guessing expensive.
+  if (result.delayMs > 0) await sleep(result.delayMs);
+  ctx.set('WWW-Authenticate', 'Basic realm="restic"');
+  throw new HttpError(401, result.reason);
+}
+
 export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
   const app = new Koa<RestState>();
   const router = buildRouter(deps);
@@ -55,7 +74,7 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
       hooks.onRequest({
         time: new Date(),
         remoteAddress: ctx.req.socket.remoteAddress ?? '',
-        user: null,
+        user: ctx.state.access?.user ?? null,
         method: ctx.method,
         path: query === -1 ? rawUrl : rawUrl.slice(0, query),
         ...describe(ctx.state.target),
@@ -98,10 +117,19 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
     }
   });
 
+  // Authentication comes before routing: an unknown path without credentials is 401.
   app.use(async (ctx, next) => {
     if (hooks.closing()) throw new HttpError(503, 'the server is shutting down');
+    ctx.state.access = accessFor(await authenticate(ctx, deps), deps.policy);
+    await next();
+  });
+
+  app.use(async (ctx, next) => {
     const target = parseTarget(ctx.req.url ?? '/');
     ctx.state.target = target;
+    if (!mayReach(target, ctx.state.access, deps.policy.privateRepos)) {
+      throw httpErrors.forbidden('private repositories: this repository belongs to another user');
+    }
     await deps.guard.check();
     // Koa's documented way of routing on a rewritten path (as koa-rewrite does).
     ctx.path = `/${target.kind}`;

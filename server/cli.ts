@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseListen } from './listen-address.js';
 import { ResticServer } from './server.js';
+import { parseUserPolicies } from './user-policy.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: restic-tray-server --path DIR [flags]
@@ -14,7 +15,13 @@ Flags:
       --path DIR           data folder for the repositories (required; must exist)
       --listen ADDR        listen address: host:port, :port or unix:/path (default ":8000")
       --no-auth            disable .htpasswd authentication
+      --htpasswd-file FILE the users and their passwords (default: <path>/.htpasswd)
+      --proxy-auth-username HEADER
+                           take the user name from this header, set by an
+                           authenticating reverse proxy, instead of passwords
+      --private-repos      users may only use repositories under /<user>/
       --append-only        enable append-only mode: nothing can be deleted but locks
+      --policy FILE        per-user rights, JSON (see README): append-only, maintenance
       --no-verify-upload   do not check that uploaded objects match their SHA-256 name
       --debug              print every request
   -v, --version            print the version and exit
@@ -25,12 +32,24 @@ interface CliOptions {
   path: string;
   listen: string;
   noAuth: boolean;
+  htpasswdFile?: string;
+  proxyAuthUsername?: string;
+  privateRepos: boolean;
+  policyFile?: string;
   appendOnly: boolean;
   verifyUpload: boolean;
   debug: boolean;
 }
 
 class UsageError extends Error {}
+
+function readPolicyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the policy file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
 
 /** Parses rest-server's flags; returns 'help' or 'version' for those. */
 export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
@@ -44,6 +63,10 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
         path: { type: 'string' },
         listen: { type: 'string', default: ':8000' },
         'no-auth': { type: 'boolean', default: false },
+        'htpasswd-file': { type: 'string' },
+        'proxy-auth-username': { type: 'string' },
+        'private-repos': { type: 'boolean', default: false },
+        policy: { type: 'string' },
         'append-only': { type: 'boolean', default: false },
         'no-verify-upload': { type: 'boolean', default: false },
         debug: { type: 'boolean', default: false },
@@ -60,15 +83,15 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   // rest-server defaults to /tmp/restic; a backup must never land in a
   // temporary folder by accident, so the folder is always named.
   if (!values.path) throw new UsageError('--path is required: the folder (or disk) where the backups are kept');
-  if (!values['no-auth']) {
-    throw new UsageError(
-      'authentication (.htpasswd) is not available in this version yet; start with --no-auth and only on a network you trust',
-    );
-  }
+  if (values['proxy-auth-username'] === '') throw new UsageError('--proxy-auth-username needs the name of a header');
   return {
     path: values.path,
     listen: values.listen,
     noAuth: values['no-auth'],
+    htpasswdFile: values['htpasswd-file'],
+    proxyAuthUsername: values['proxy-auth-username'],
+    privateRepos: values['private-repos'],
+    policyFile: values.policy,
     appendOnly: values['append-only'],
     verifyUpload: !values['no-verify-upload'],
     debug: values.debug,
@@ -97,7 +120,17 @@ export async function main(argv: string[]): Promise<number> {
 
   let server: ResticServer;
   try {
-    server = await ResticServer.create({ path: options.path, appendOnly: options.appendOnly, verifyUpload: options.verifyUpload });
+    const users = options.policyFile ? parseUserPolicies(readPolicyFile(options.policyFile), options.policyFile) : undefined;
+    server = await ResticServer.create({
+      path: options.path,
+      noAuth: options.noAuth,
+      htpasswdFile: options.htpasswdFile,
+      proxyAuthUsername: options.proxyAuthUsername,
+      privateRepos: options.privateRepos,
+      users,
+      appendOnly: options.appendOnly,
+      verifyUpload: options.verifyUpload,
+    });
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);
     return 1;
@@ -113,8 +146,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   process.stdout.write(`Data directory: ${server.dataPath}\n`);
-  process.stdout.write('Authentication disabled\n');
+  process.stdout.write(
+    options.noAuth
+      ? 'Authentication disabled\n'
+      : options.proxyAuthUsername
+        ? `Authentication by proxy header ${options.proxyAuthUsername}\n`
+        : 'Authentication enabled\n',
+  );
   process.stdout.write(`Append only mode ${options.appendOnly ? 'enabled' : 'disabled'}\n`);
+  process.stdout.write(`Private repositories ${options.privateRepos ? 'enabled' : 'disabled'}\n`);
   if (!server.diskState.ok) process.stderr.write(`the backup disk is missing: ${server.diskState.reason}\n`);
 
   let address;
@@ -149,6 +189,10 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    process.on('SIGHUP', () => {
+      process.stderr.write('SIGHUP: reloading the password file\n');
+      server.reloadUsers();
+    });
   });
 }
 

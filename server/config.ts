@@ -20,7 +20,7 @@ export async function saveConfig(ctx: RestContext, deps: Deps): Promise<void> {
 
 /** `DELETE /{repo}/config`. */
 export async function deleteConfig(ctx: RestContext, deps: Deps): Promise<void> {
-  if (!mayDelete(ctx.state.target, deps.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
+  if (!mayDelete(ctx.state.target, ctx.state.access.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
   await deps.guard.check();
   await deps.storage.remove(deps.storage.configPath(ctx.state.target.repo));
   ok(ctx);

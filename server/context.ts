@@ -1,10 +1,13 @@
 import type { ParameterizedContext } from 'koa';
+import type { Authenticator } from './auth.js';
 import type { DiskGuard } from './disk-guard.js';
+import type { Access, ServerPolicy } from './policy.js';
 import type { Target } from './repo-path.js';
 import type { Storage } from './storage.js';
 
-/** What the handlers share: the parsed request target and the bytes moved. */
+/** What the handlers share: who asks, the parsed request target, the bytes moved. */
 export interface RestState {
+  access: Access;
   target: Target;
   bytes: number;
 }
@@ -15,8 +18,12 @@ export type RestContext = ParameterizedContext<RestState>;
 export interface Deps {
   storage: Storage;
   guard: DiskGuard;
-  appendOnly: boolean;
+  policy: ServerPolicy;
   verifyUpload: boolean;
+  /** Absent with --no-auth. */
+  auth?: Authenticator;
+  /** Trust this header for the user name (behind an authenticating proxy) instead of Basic auth. */
+  proxyAuthUsername?: string;
 }
 
 export const V1 = 'application/vnd.x.restic.rest.v1';

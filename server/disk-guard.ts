@@ -61,12 +61,8 @@ export class DiskGuard extends EventEmitter<{ change: [DiskState] }> {
     this.current = { ok: false, diskId, reason: 'not checked yet' };
   }
 
-  /**
-   * Opens the guard on `root`. Without `expectedDiskId`, a folder with no
-   * marker is adopted (a marker is written). With it, the folder must carry
-   * that id, otherwise the guard starts in the "missing" state.
-   */
-  static async open(root: string, syncer: Syncer, expectedDiskId?: string): Promise<DiskGuard> {
+  /** Throws a message that says what to do unless `root` is an existing folder. */
+  static async checkFolder(root: string): Promise<void> {
     let info;
     try {
       info = await stat(root);
@@ -77,6 +73,15 @@ export class DiskGuard extends EventEmitter<{ change: [DiskState] }> {
       );
     }
     if (!info.isDirectory()) throw new Error(`the data folder ${root} is not a folder`);
+  }
+
+  /**
+   * Opens the guard on `root`. Without `expectedDiskId`, a folder with no
+   * marker is adopted (a marker is written). With it, the folder must carry
+   * that id, otherwise the guard starts in the "missing" state.
+   */
+  static async open(root: string, syncer: Syncer, expectedDiskId?: string): Promise<DiskGuard> {
+    await DiskGuard.checkFolder(root);
     const markerPath = join(root, MARKER_NAME);
     let found: string | undefined;
     try {

@@ -31,7 +31,7 @@ export async function saveObject(ctx: RestContext, deps: Deps): Promise<void> {
   const { repo, type, name } = objectTarget(ctx, 'refused');
   await deps.guard.check();
   const path = storage.objectPath(repo, type, name);
-  if (deps.appendOnly && (await storage.exists(path))) {
+  if (ctx.state.access.appendOnly && (await storage.exists(path))) {
     const { bytes, sha256 } = await storage.hashBody(ctx.req);
     ctx.state.bytes = bytes;
     const same = sha256 === name || (!verifyUpload && sha256 === (await storage.hashFile(path)));
@@ -46,7 +46,7 @@ export async function saveObject(ctx: RestContext, deps: Deps): Promise<void> {
 /** `DELETE /{repo}/{type}/{id}`. */
 export async function deleteObject(ctx: RestContext, deps: Deps): Promise<void> {
   const target = objectTarget(ctx, 'missing');
-  if (!mayDelete(target, deps.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
+  if (!mayDelete(target, ctx.state.access.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
   await deps.guard.check();
   await deps.storage.remove(deps.storage.objectPath(target.repo, target.type, target.name));
   ok(ctx);

@@ -1,13 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createApp } from './app.js';
+import { Authenticator } from './auth.js';
 import type { Deps } from './context.js';
 import { DiskGuard, type DiskState } from './disk-guard.js';
 import type { RequestEvent, ServerEvents } from './events.js';
 import { createSyncer } from './fsync.js';
 import { Storage } from './storage.js';
+import type { UserPolicies } from './user-policy.js';
 
 /**
  * Timeouts, chosen on purpose (Node's defaults do not fit a backup server):
@@ -37,6 +39,16 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
 export interface ServerOptions {
   /** The data folder; it must exist. */
   path: string;
+  /** No authentication at all (rest-server's --no-auth). */
+  noAuth?: boolean;
+  /** Users and their password hashes (default `<path>/.htpasswd`); reloaded when it changes. */
+  htpasswdFile?: string;
+  /** Take the user name from this header, set by an authenticating proxy, instead of Basic auth. */
+  proxyAuthUsername?: string;
+  /** Each user may only use repositories under a folder of their own name. */
+  privateRepos?: boolean;
+  /** Per-user append-only and maintenance rights. */
+  users?: UserPolicies;
   appendOnly?: boolean;
   /** Check each object's SHA-256 against its name (default true). */
   verifyUpload?: boolean;
@@ -91,17 +103,37 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     const warnings: string[] = [];
     let emitWarning: (message: string) => void = (message) => warnings.push(message);
     const syncer = createSyncer((message) => emitWarning(message));
-    const guard = await DiskGuard.open(root, syncer, options.diskId);
+    // rest-server: proxy authentication replaces Basic auth, and --no-auth disables both.
+    // Both are checked before the marker is written: a start that fails writes nothing.
+    await DiskGuard.checkFolder(root);
+    const proxyAuthUsername = options.noAuth ? undefined : options.proxyAuthUsername;
+    const auth =
+      options.noAuth || proxyAuthUsername !== undefined
+        ? undefined
+        : new Authenticator(resolve(options.htpasswdFile ?? join(root, '.htpasswd')), (message) => emitWarning(message));
+    let guard: DiskGuard;
+    try {
+      guard = await DiskGuard.open(root, syncer, options.diskId);
+    } catch (error) {
+      auth?.close();
+      throw error;
+    }
     const storage = new Storage(root, syncer, { dirMode: 0o700, fileMode: 0o600 });
     if (guard.state.ok) await storage.removeTempFiles();
+    const policy = { appendOnly: options.appendOnly ?? false, privateRepos: options.privateRepos ?? false, users: options.users ?? new Map() };
     const server = new ResticServer(
-      { storage, guard, appendOnly: options.appendOnly ?? false, verifyUpload: options.verifyUpload ?? true },
+      { storage, guard, policy, verifyUpload: options.verifyUpload ?? true, auth, proxyAuthUsername },
       { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     );
     emitWarning = (message) => server.emit('warning', message);
     // After the caller had the chance to subscribe.
     for (const message of warnings) setImmediate(() => server.emit('warning', message));
     return server;
+  }
+
+  /** Re-reads the password file now (SIGHUP); it is also reloaded when it changes. */
+  reloadUsers(): void {
+    this.deps.auth?.reload();
   }
 
   get diskState(): DiskState {
@@ -148,6 +180,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.poll);
+    this.deps.auth?.close();
     const closed = new Promise<void>((resolvePromise) => this.http.close(() => resolvePromise()));
     this.http.closeIdleConnections();
     const idleCheck = setInterval(() => this.http.closeIdleConnections(), 100);

@@ -17,10 +17,13 @@ afterAll(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()));
 });
 
-/** Starts the server on 127.0.0.1 with a free port, on a fresh data folder unless one is given. */
+/**
+ * Starts the server on 127.0.0.1 with a free port, on a fresh data folder
+ * unless one is given, without authentication unless asked for.
+ */
 export async function startServer(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const dataDir = options.path ?? tempDir('rts-data-');
-  const server = await ResticServer.create({ ...options, path: dataDir });
+  const server = await ResticServer.create({ noAuth: true, ...options, path: dataDir });
   running.push(server);
   const events: RequestEvent[] = [];
   server.on('request', (event) => events.push(event));

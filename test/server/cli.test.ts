@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,13 +27,30 @@ describe('command line', () => {
     [['--path', '/srv', '--no-auth', 'extra'], /Unexpected argument 'extra'/],
     [['--path', '/srv', '--no-auth', '--bogus'], /Unknown option '--bogus'/],
     [['--no-auth'], /--path is required/],
-    [['--path', '/srv'], /authentication .* not available .* --no-auth/],
     [['--path', '/srv', '--no-auth', '--listen', 'nonsense'], /--listen nonsense: expected host:port/],
     [['--path', '/srv', '--no-auth', '--listen', ':99999'], /port must be a number/],
   ])('refuses %j with a clear message', async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses to start without its password file, naming the file and the fix', async () => {
+    const dataDir = tempDir();
+    const result = await runCli(['--path', dataDir, '--listen', '127.0.0.1:0']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`the password file ${join(dataDir, '.htpasswd')} does not exist`);
+    expect(result.stderr).toMatch(/htpasswd -B -c/);
+    expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  it('refuses a policy file with unknown keys', async () => {
+    const dataDir = tempDir();
+    const policy = join(tempDir(), 'policy.json');
+    writeFileSync(policy, JSON.stringify({ users: { alice: { appendOnly: true, quota: 5 } } }));
+    const result = await runCli(['--path', dataDir, '--no-auth', '--policy', policy]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/unknown key "quota" for alice/);
   });
 
   it('refuses a data folder that does not exist, and does not create it', async () => {
