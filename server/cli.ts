@@ -2,8 +2,10 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
 import { parseListen } from './listen-address.js';
 import { ResticServer } from './server.js';
+import type { TlsMinVersion, TlsOptions } from './tls-files.js';
 import { parseUserPolicies } from './user-policy.js';
 import { VERSION } from './version.js';
 
@@ -22,6 +24,10 @@ Flags:
       --private-repos      users may only use repositories under /<user>/
       --append-only        enable append-only mode: nothing can be deleted but locks
       --policy FILE        per-user rights, JSON (see README): append-only, maintenance
+      --tls                serve HTTPS
+      --tls-cert FILE      TLS certificate (default: <path>/public_key)
+      --tls-key FILE       TLS private key (default: <path>/private_key)
+      --tls-min-ver V      lowest TLS version accepted: 1.2 or 1.3 (default 1.2)
       --no-verify-upload   do not check that uploaded objects match their SHA-256 name
       --debug              print every request
   -v, --version            print the version and exit
@@ -37,11 +43,14 @@ interface CliOptions {
   privateRepos: boolean;
   policyFile?: string;
   appendOnly: boolean;
+  tls?: TlsOptions;
   verifyUpload: boolean;
   debug: boolean;
 }
 
 class UsageError extends Error {}
+
+const TLS_VERSIONS: Record<string, TlsMinVersion> = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' };
 
 function readPolicyFile(file: string): string {
   try {
@@ -69,6 +78,10 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
         policy: { type: 'string' },
         'append-only': { type: 'boolean', default: false },
         'no-verify-upload': { type: 'boolean', default: false },
+        tls: { type: 'boolean', default: false },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-min-ver': { type: 'string', default: '1.2' },
         debug: { type: 'boolean', default: false },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -84,6 +97,9 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   // temporary folder by accident, so the folder is always named.
   if (!values.path) throw new UsageError('--path is required: the folder (or disk) where the backups are kept');
   if (values['proxy-auth-username'] === '') throw new UsageError('--proxy-auth-username needs the name of a header');
+  const minVersion = TLS_VERSIONS[values['tls-min-ver']];
+  if (!minVersion) throw new UsageError(`--tls-min-ver ${values['tls-min-ver']}: expected 1.2 or 1.3`);
+  if (!values.tls && (values['tls-cert'] || values['tls-key'])) throw new UsageError('--tls-cert and --tls-key need --tls');
   return {
     path: values.path,
     listen: values.listen,
@@ -93,6 +109,13 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     privateRepos: values['private-repos'],
     policyFile: values.policy,
     appendOnly: values['append-only'],
+    tls: values.tls
+      ? {
+          certFile: resolve(values['tls-cert'] ?? join(values.path, 'public_key')),
+          keyFile: resolve(values['tls-key'] ?? join(values.path, 'private_key')),
+          minVersion,
+        }
+      : undefined,
     verifyUpload: !values['no-verify-upload'],
     debug: values.debug,
   };
@@ -129,6 +152,7 @@ export async function main(argv: string[]): Promise<number> {
       privateRepos: options.privateRepos,
       users,
       appendOnly: options.appendOnly,
+      tls: options.tls,
       verifyUpload: options.verifyUpload,
     });
   } catch (error) {
@@ -136,6 +160,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   server.on('warning', (message) => process.stderr.write(`warning: ${message}\n`));
+  server.on('certificate', (file) => process.stderr.write(`now using the renewed TLS certificate ${file}\n`));
   server.on('disk', (state) =>
     process.stderr.write(state.ok ? 'the backup disk is back; serving again\n' : `the backup disk is missing: ${state.reason}\n`),
   );
@@ -155,6 +180,7 @@ export async function main(argv: string[]): Promise<number> {
   );
   process.stdout.write(`Append only mode ${options.appendOnly ? 'enabled' : 'disabled'}\n`);
   process.stdout.write(`Private repositories ${options.privateRepos ? 'enabled' : 'disabled'}\n`);
+  process.stdout.write(options.tls ? `TLS enabled, certificate ${options.tls.certFile}\n` : 'TLS disabled\n');
   if (!server.diskState.ok) process.stderr.write(`the backup disk is missing: ${server.diskState.reason}\n`);
 
   let address;

@@ -24,4 +24,6 @@ export interface ServerEvents {
   request: [RequestEvent];
   disk: [DiskState];
   warning: [string];
+  /** The TLS certificate was replaced while serving (the file's path). */
+  certificate: [string];
 }

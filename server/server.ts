@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createApp } from './app.js';
@@ -9,6 +11,7 @@ import { DiskGuard, type DiskState } from './disk-guard.js';
 import type { RequestEvent, ServerEvents } from './events.js';
 import { createSyncer } from './fsync.js';
 import { Storage } from './storage.js';
+import { loadTls, watchTls, type TlsOptions } from './tls-files.js';
 import type { UserPolicies } from './user-policy.js';
 
 /**
@@ -50,6 +53,8 @@ export interface ServerOptions {
   /** Per-user append-only and maintenance rights. */
   users?: UserPolicies;
   appendOnly?: boolean;
+  /** Serve HTTPS with this certificate and key; replaced while serving when the files change. */
+  tls?: TlsOptions;
   /** Check each object's SHA-256 against its name (default true). */
   verifyUpload?: boolean;
   /** When set, the data folder must carry this disk id; otherwise a folder without one is adopted. */
@@ -72,9 +77,12 @@ export class ResticServer extends EventEmitter<ServerEvents> {
   private closing = false;
   private readonly poll: NodeJS.Timeout;
 
+  private readonly stopWatchingTls: () => void;
+
   private constructor(
     private readonly deps: Deps,
     timeouts: Timeouts,
+    tls: { options: TlsOptions; context: SecureContextOptions } | undefined,
   ) {
     super();
     this.timeouts = timeouts;
@@ -84,15 +92,34 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       closing: () => this.closing,
     });
     const handle = app.callback();
-    this.http = createHttpServer(
-      { headersTimeout: timeouts.headersMs, requestTimeout: 0, keepAliveTimeout: timeouts.keepAliveMs, connectionsCheckingInterval: Math.min(1000, timeouts.headersMs) },
-      (req, res) => {
-        // Node applies the idle timeout to a connection's first request only;
-        // later requests on a kept-alive connection would have none.
-        req.socket.setTimeout(timeouts.idleMs);
-        void handle(req, res);
-      },
-    );
+    const serverOptions = {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: 0,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+    };
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      // Node applies the idle timeout to a connection's first request only;
+      // later requests on a kept-alive connection would have none.
+      req.socket.setTimeout(timeouts.idleMs);
+      void handle(req, res);
+    };
+    if (tls) {
+      const https = createHttpsServer({ ...serverOptions, ...tls.context }, onRequest);
+      // New connections get the new certificate; open ones keep theirs (rest-server needs a restart).
+      this.stopWatchingTls = watchTls(
+        tls.options,
+        (context) => {
+          https.setSecureContext(context);
+          this.emit('certificate', tls.options.certFile);
+        },
+        (message) => this.emit('warning', message),
+      );
+      this.http = https;
+    } else {
+      this.http = createHttpServer(serverOptions, onRequest);
+      this.stopWatchingTls = () => undefined;
+    }
     this.http.timeout = timeouts.idleMs;
     deps.guard.on('change', (state) => this.emit('disk', state));
     this.poll = setInterval(() => void deps.guard.refresh().catch(() => undefined), DISK_POLL_MS).unref();
@@ -106,6 +133,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     // rest-server: proxy authentication replaces Basic auth, and --no-auth disables both.
     // Both are checked before the marker is written: a start that fails writes nothing.
     await DiskGuard.checkFolder(root);
+    const tls = options.tls && loadTls(options.tls);
     const proxyAuthUsername = options.noAuth ? undefined : options.proxyAuthUsername;
     const auth =
       options.noAuth || proxyAuthUsername !== undefined
@@ -124,6 +152,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     const server = new ResticServer(
       { storage, guard, policy, verifyUpload: options.verifyUpload ?? true, auth, proxyAuthUsername },
       { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+      tls && { options: options.tls as TlsOptions, context: tls },
     );
     emitWarning = (message) => server.emit('warning', message);
     // After the caller had the chance to subscribe.
@@ -181,6 +210,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     this.closing = true;
     clearInterval(this.poll);
     this.deps.auth?.close();
+    this.stopWatchingTls();
     const closed = new Promise<void>((resolvePromise) => this.http.close(() => resolvePromise()));
     this.http.closeIdleConnections();
     const idleCheck = setInterval(() => this.http.closeIdleConnections(), 100);

@@ -1,0 +1,67 @@
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+
+export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
+
+export interface TlsOptions {
+  certFile: string;
+  keyFile: string;
+  minVersion?: TlsMinVersion;
+}
+
+/** How often the certificate files are looked at for changes. */
+const WATCH_MS = 1000;
+
+function readPem(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'ENOENT'
+        ? `the TLS ${what} ${file} does not exist. Give its place with --tls-${what === 'certificate' ? 'cert' : 'key'}, or create one (openssl req -x509 ...).`
+        : `cannot read the TLS ${what} ${file} (${code ?? (error as Error).message})`,
+    );
+  }
+}
+
+/** Reads and checks a certificate and its key: both must parse and belong together. */
+export function loadTls(options: TlsOptions): SecureContextOptions {
+  const context: SecureContextOptions = {
+    cert: readPem(options.certFile, 'certificate'),
+    key: readPem(options.keyFile, 'key'),
+    minVersion: options.minVersion ?? 'TLSv1.2',
+  };
+  try {
+    createSecureContext(context);
+  } catch (error) {
+    const message = (error as Error).message;
+    const hint = /key values mismatch/i.test(message) ? `the key ${options.keyFile} does not belong to the certificate ${options.certFile}` : message;
+    throw new Error(`cannot use the TLS certificate ${options.certFile} with the key ${options.keyFile}: ${hint}`);
+  }
+  return context;
+}
+
+/**
+ * Calls `onChange` with the new certificate and key whenever either file
+ * changes and the pair is usable; a half-written pair (the certificate
+ * renewed, the key not yet) is reported and the next change tried again.
+ */
+export function watchTls(
+  options: TlsOptions,
+  onChange: (context: SecureContextOptions) => void,
+  onProblem: (message: string) => void,
+): () => void {
+  const reload = () => {
+    try {
+      onChange(loadTls(options));
+    } catch (error) {
+      onProblem(`${(error as Error).message}; still using the previous certificate`);
+    }
+  };
+  const files = [options.certFile, options.keyFile];
+  for (const file of files) watchFile(file, { interval: WATCH_MS, persistent: false }, reload);
+  return () => {
+    for (const file of files) unwatchFile(file, reload);
+  };
+}

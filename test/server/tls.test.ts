@@ -1,0 +1,97 @@
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { ResticServer } from '../../server/server.js';
+import { makeCertificates, type Certificates } from '../helpers/certs.js';
+import { runCli, startCli } from '../helpers/cli-process.js';
+import { sleep } from '../helpers/raw-socket.js';
+import { makeSourceTree, restic, resticOk, snapshotCount } from '../helpers/restic.js';
+import { startServer } from '../helpers/running-server.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { hasTool } from '../helpers/tools.js';
+
+/** Copies a certificate pair to where the server reads it, as a renewal would. */
+function install(from: Certificates, to: { certFile: string; keyFile: string }): void {
+  copyFileSync(from.keyFile, to.keyFile);
+  copyFileSync(from.certFile, to.certFile);
+}
+
+function fetchOver(agent: Agent, port: number, ca: string, path = '/'): Promise<{ status: number; issuer: string; socket: TLSSocket }> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, method: 'POST', agent, ca: readFileSync(ca) }, (res) => {
+      const socket = res.socket as TLSSocket;
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, issuer: String(socket.getPeerCertificate().issuer.CN), socket }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe.skipIf(!hasTool('openssl'))('TLS', () => {
+  it('refuses to start with a missing certificate or a key that does not belong to it', async () => {
+    const one = makeCertificates('One');
+    const two = makeCertificates('Two');
+    const path = tempDir();
+    await expect(ResticServer.create({ path, noAuth: true, tls: { certFile: join(path, 'public_key'), keyFile: one.keyFile } })).rejects.toThrow(
+      /TLS certificate .*public_key does not exist/,
+    );
+    await expect(ResticServer.create({ path, noAuth: true, tls: { certFile: one.certFile, keyFile: two.keyFile } })).rejects.toThrow(
+      /the key .* does not belong to the certificate/,
+    );
+    const cli = await runCli(['--path', path, '--no-auth', '--tls']);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/public_key does not exist/);
+  });
+
+  it.skipIf(!hasTool('restic'))('serves restic over HTTPS with --cacert, from the rest-server default file names', { timeout: 120_000 }, async () => {
+    const certs = makeCertificates();
+    const path = tempDir();
+    install(certs, { certFile: join(path, 'public_key'), keyFile: join(path, 'private_key') });
+    const server = await startCli(['--path', path, '--no-auth', '--tls', '--listen', '127.0.0.1:0', '--tls-min-ver', '1.3']);
+    const repo = `rest:https://127.0.0.1:${server.address.split(':')[1]}/pc/`;
+    await resticOk(repo, ['--cacert', certs.caFile, 'init']);
+    await resticOk(repo, ['--cacert', certs.caFile, 'backup', makeSourceTree(2, 100_000)]);
+    expect(await snapshotCount(`${path}/pc`)).toBe(1);
+    const untrusted = await restic(repo, ['snapshots'], { timeoutMs: 60_000 });
+    expect(untrusted.code).not.toBe(0);
+    expect(untrusted.stderr).toMatch(/certificate/);
+    server.child.kill('SIGTERM');
+  });
+
+  it.skipIf(!hasTool('restic'))('switches to renewed certificate files while serving, without dropping open connections', { timeout: 120_000 }, async () => {
+    const first = makeCertificates('First');
+    const second = makeCertificates('Second');
+    const files = { certFile: join(tempDir(), 'cert.pem'), keyFile: join(tempDir(), 'key.pem') };
+    install(first, files);
+    const { server, port, dataDir } = await startServer({ tls: files });
+    const renewed = new Promise((resolve) => server.once('certificate', resolve));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const before = await fetchOver(agent, port, first.caFile, '/pc/?create=true');
+    expect(before).toMatchObject({ status: 200, issuer: 'First household CA' });
+
+    install(second, files);
+    await renewed;
+    const sameConnection = await fetchOver(agent, port, first.caFile, '/pc/?create=true');
+    expect(sameConnection.socket).toBe(before.socket);
+    expect(sameConnection.status).toBe(200);
+    const fresh = await fetchOver(new Agent(), port, second.caFile, '/pc/?create=true');
+    expect(fresh).toMatchObject({ status: 200, issuer: 'Second household CA' });
+    agent.destroy();
+
+    const repo = `rest:https://127.0.0.1:${port}/pc/`;
+    await resticOk(repo, ['--cacert', second.caFile, 'init']);
+    expect(await snapshotCount(join(dataDir, 'pc'))).toBe(0);
+
+    // A half-renewed pair (new certificate, old key) is not taken; the working one stays.
+    const warnings: string[] = [];
+    server.on('warning', (message) => warnings.push(message));
+    copyFileSync(first.certFile, files.certFile);
+    await sleep(2500);
+    expect(warnings.join('\n')).toMatch(/does not belong to the certificate.*still using the previous certificate/);
+    const still = await fetchOver(new Agent(), port, second.caFile, '/pc/?create=true');
+    expect(still).toMatchObject({ status: 200, issuer: 'Second household CA' });
+  });
+});
