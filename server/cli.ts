@@ -29,6 +29,7 @@ Flags:
       --tls-key FILE       TLS private key (default: <path>/private_key)
       --tls-min-ver V      lowest TLS version accepted: 1.2 or 1.3 (default 1.2)
       --no-verify-upload   do not check that uploaded objects match their SHA-256 name
+      --log FILE           write an Apache combined log of every request to FILE (- for standard output)
       --debug              print every request
   -v, --version            print the version and exit
   -h, --help               print this help and exit
@@ -45,6 +46,7 @@ interface CliOptions {
   appendOnly: boolean;
   tls?: TlsOptions;
   verifyUpload: boolean;
+  log?: string;
   debug: boolean;
 }
 
@@ -82,6 +84,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-min-ver': { type: 'string', default: '1.2' },
+        log: { type: 'string' },
         debug: { type: 'boolean', default: false },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -117,6 +120,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
         }
       : undefined,
     verifyUpload: !values['no-verify-upload'],
+    log: values.log,
     debug: values.debug,
   };
 }
@@ -154,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
       appendOnly: options.appendOnly,
       tls: options.tls,
       verifyUpload: options.verifyUpload,
+      log: options.log,
     });
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);

@@ -8,6 +8,11 @@ export interface RequestEvent {
   method: string;
   /** The raw request path, without the query. */
   path: string;
+  /** The raw request target, with the query. */
+  url: string;
+  httpVersion: string;
+  referer: string | null;
+  userAgent: string | null;
   /** Repository folder relative to the data folder, `''` for the root repository; null when the path was invalid. */
   repo: string | null;
   type: string | null;
@@ -15,6 +20,8 @@ export interface RequestEvent {
   status: number;
   /** Body bytes received (uploads) or sent (downloads). */
   bytes: number;
+  /** Bytes of the answer's body. */
+  responseBytes: number;
   durationMs: number;
   /** False when the client went away before the answer was complete. */
   completed: boolean;

@@ -10,7 +10,9 @@ import type { Deps } from './context.js';
 import { DiskGuard, type DiskState } from './disk-guard.js';
 import type { RequestEvent, ServerEvents } from './events.js';
 import { createSyncer } from './fsync.js';
+import { openLogTarget, writeLines } from './access-log.js';
 import { Storage } from './storage.js';
+import { Subscription } from './subscription.js';
 import { loadTls, watchTls, type TlsOptions } from './tls-files.js';
 import type { UserPolicies } from './user-policy.js';
 
@@ -53,6 +55,8 @@ export interface ServerOptions {
   /** Per-user append-only and maintenance rights. */
   users?: UserPolicies;
   appendOnly?: boolean;
+  /** Apache combined log of every request: a file appended to, or `-` for standard output. */
+  log?: string;
   /** Serve HTTPS with this certificate and key; replaced while serving when the files change. */
   tls?: TlsOptions;
   /** Check each object's SHA-256 against its name (default true). */
@@ -78,6 +82,8 @@ export class ResticServer extends EventEmitter<ServerEvents> {
   private readonly poll: NodeJS.Timeout;
 
   private readonly stopWatchingTls: () => void;
+  private readonly subscriptions = new Set<Subscription<RequestEvent>>();
+  private log: { stream: NodeJS.WritableStream; subscription: Subscription<RequestEvent> } | undefined;
 
   private constructor(
     private readonly deps: Deps,
@@ -87,7 +93,10 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     super();
     this.timeouts = timeouts;
     const app = createApp(deps, {
-      onRequest: (event: RequestEvent) => this.emit('request', event),
+      onRequest: (event: RequestEvent) => {
+        for (const subscription of this.subscriptions) subscription.push(event);
+        this.emit('request', event);
+      },
       onError: (error: unknown) => this.emit('warning', `request failed: ${(error as Error)?.message ?? String(error)}`),
       closing: () => this.closing,
     });
@@ -154,15 +163,44 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       tls && { options: options.tls as TlsOptions, context: tls },
     );
+    if (options.log) server.startLog(options.log);
     emitWarning = (message) => server.emit('warning', message);
     // After the caller had the chance to subscribe.
     for (const message of warnings) setImmediate(() => server.emit('warning', message));
     return server;
   }
 
+  /**
+   * Receives request events in batches without ever slowing requests: a
+   * consumer that is slow (or whose promise never settles) only makes events
+   * wait in a buffer of `capacity`, beyond which they are dropped and counted.
+   */
+  subscribe(consume: (batch: RequestEvent[]) => void | Promise<void>, capacity = 10_000): Subscription<RequestEvent> {
+    const subscription = new Subscription(consume, capacity);
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  unsubscribe(subscription: Subscription<RequestEvent>): void {
+    subscription.close();
+    this.subscriptions.delete(subscription);
+  }
+
   /** Re-reads the password file now (SIGHUP); it is also reloaded when it changes. */
   reloadUsers(): void {
     this.deps.auth?.reload();
+  }
+
+  private startLog(target: string): void {
+    const stream = openLogTarget(target);
+    stream.on('error', (error: Error) => this.emit('warning', `cannot write the log ${target}: ${error.message}`));
+    let reported = 0;
+    const subscription = this.subscribe(async (batch) => {
+      const dropped = subscription.dropped - reported;
+      reported += dropped;
+      await writeLines(stream, batch, dropped);
+    });
+    this.log = { stream, subscription };
   }
 
   get diskState(): DiskState {
@@ -221,5 +259,15 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       clearInterval(idleCheck);
       clearTimeout(deadline);
     }
+    await this.closeLog();
+  }
+
+  /** Lets the last log lines be written, then closes a log file (not standard output). */
+  private async closeLog(): Promise<void> {
+    if (!this.log) return;
+    const { stream, subscription } = this.log;
+    await subscription.settled(2000);
+    this.unsubscribe(subscription);
+    if (stream !== process.stdout) await new Promise<void>((resolveEnd) => stream.end(() => resolveEnd()));
   }
 }
