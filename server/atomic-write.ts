@@ -115,6 +115,8 @@ export async function writeAtomically(finalPath: string, body: Readable, options
   let closed = false;
   let result: WriteResult;
   try {
+    // The umask would clear the group's bits (--group-accessible-repos).
+    if (options.mode & 0o070) await handle.chmod(options.mode);
     result = await drain(body, handle);
     if (options.expectSha256 !== undefined && result.sha256 !== options.expectSha256) {
       throw httpErrors.badRequest(`body does not match its name ${basename(finalPath)} (SHA-256 differs)`);

@@ -22,6 +22,8 @@ Flags:
                            take the user name from this header, set by an
                            authenticating reverse proxy, instead of passwords
       --private-repos      users may only use repositories under /<user>/
+      --group-accessible-repos
+                           folders 0770 and files 0660, so the file system group can read them
       --append-only        enable append-only mode: nothing can be deleted but locks
       --policy FILE        per-user rights, JSON (see README): append-only, maintenance
       --tls                serve HTTPS
@@ -44,6 +46,7 @@ interface CliOptions {
   privateRepos: boolean;
   policyFile?: string;
   appendOnly: boolean;
+  groupAccessibleRepos: boolean;
   tls?: TlsOptions;
   verifyUpload: boolean;
   log?: string;
@@ -79,6 +82,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
         'private-repos': { type: 'boolean', default: false },
         policy: { type: 'string' },
         'append-only': { type: 'boolean', default: false },
+        'group-accessible-repos': { type: 'boolean', default: false },
         'no-verify-upload': { type: 'boolean', default: false },
         tls: { type: 'boolean', default: false },
         'tls-cert': { type: 'string' },
@@ -112,6 +116,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     privateRepos: values['private-repos'],
     policyFile: values.policy,
     appendOnly: values['append-only'],
+    groupAccessibleRepos: values['group-accessible-repos'],
     tls: values.tls
       ? {
           certFile: resolve(values['tls-cert'] ?? join(values.path, 'public_key')),
@@ -156,6 +161,7 @@ export async function main(argv: string[]): Promise<number> {
       privateRepos: options.privateRepos,
       users,
       appendOnly: options.appendOnly,
+      groupAccessibleRepos: options.groupAccessibleRepos,
       tls: options.tls,
       verifyUpload: options.verifyUpload,
       log: options.log,

@@ -57,6 +57,8 @@ export interface ServerOptions {
   appendOnly?: boolean;
   /** Apache combined log of every request: a file appended to, or `-` for standard output. */
   log?: string;
+  /** Folders 0770 and files 0660 instead of 0700 and 0600, so the file system group can read the backups. */
+  groupAccessibleRepos?: boolean;
   /** Serve HTTPS with this certificate and key; replaced while serving when the files change. */
   tls?: TlsOptions;
   /** Check each object's SHA-256 against its name (default true). */
@@ -155,7 +157,11 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       auth?.close();
       throw error;
     }
-    const storage = new Storage(root, syncer, { dirMode: 0o700, fileMode: 0o600 });
+    const storage = new Storage(
+      root,
+      syncer,
+      options.groupAccessibleRepos ? { dirMode: 0o770, fileMode: 0o660 } : { dirMode: 0o700, fileMode: 0o600 },
+    );
     if (guard.state.ok) await storage.removeTempFiles();
     const policy = { appendOnly: options.appendOnly ?? false, privateRepos: options.privateRepos ?? false, users: options.users ?? new Map() };
     const server = new ResticServer(

@@ -1,5 +1,5 @@
 import { createReadStream, type Dirent } from 'node:fs';
-import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { hashBody, isTempName, writeAtomically, type WriteResult } from './atomic-write.js';
@@ -67,13 +67,23 @@ export class Storage {
     return type === 'data' ? this.inside(...repo, type, id.slice(0, 2), id) : this.inside(...repo, type, id);
   }
 
+  /** mkdir with the folder mode; group bits are set explicitly, as the umask would clear them. */
+  private async makeFolder(path: string): Promise<void> {
+    try {
+      await mkdir(path, { mode: this.options.dirMode });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return;
+    }
+    if (this.options.dirMode & 0o070) await chmod(path, this.options.dirMode);
+  }
+
   /** Creates the repository's folders; creating an existing one is fine. */
   async createRepo(repo: readonly string[]): Promise<void> {
     const folder = this.repoFolder(repo);
-    const mode = this.options.dirMode;
-    await mkdir(folder, { recursive: true, mode });
-    for (const type of OBJECT_TYPES) await mkdir(join(folder, type), { recursive: true, mode });
-    await Promise.all(DATA_SUBFOLDERS.map((sub) => mkdir(join(folder, 'data', sub), { recursive: true, mode })));
+    for (let depth = 1; depth <= repo.length; depth++) await this.makeFolder(this.repoFolder(repo.slice(0, depth)));
+    for (const type of OBJECT_TYPES) await this.makeFolder(join(folder, type));
+    await Promise.all(DATA_SUBFOLDERS.map((sub) => this.makeFolder(join(folder, 'data', sub))));
     await this.syncer.syncFolder(folder);
   }
 
@@ -130,11 +140,10 @@ export class Storage {
     const options = { mode: this.options.fileMode, syncer: this.syncer, expectSha256: verify ? id : undefined };
     if (type === 'data') {
       try {
-        await mkdir(join(this.repoFolder(repo), 'data', id.slice(0, 2)), { mode: this.options.dirMode });
+        await this.makeFolder(join(this.repoFolder(repo), 'data', id.slice(0, 2)));
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
         if (isMissing(error)) throw repoNotFound();
-        if (code !== 'EEXIST') throw error;
+        throw error;
       }
     }
     try {

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { code, head, post, run } from '../helpers/http.js';
+import { code, head, makeObject, post, run } from '../helpers/http.js';
 import { startServer } from '../helpers/running-server.js';
 
 describe('POST /{repo}/?create=true', () => {
@@ -40,5 +40,25 @@ describe('POST /{repo}/?create=true', () => {
     ]);
     expect(second?.headers.allow).toBe('POST');
     expect(existsSync(join(dataDir, 'alice'))).toBe(false);
+  });
+});
+
+describe('--group-accessible-repos', () => {
+  it('makes folders 0770 and files 0660 whatever the umask', async () => {
+    const { url, dataDir } = await startServer({ groupAccessibleRepos: true });
+    const { id, data } = makeObject();
+    const previous = process.umask(0o077);
+    try {
+      await run(url, [
+        { req: post('/alice/laptop/?create=true'), want: [code(200)] },
+        { req: post(`/alice/laptop/data/${id}`, data), want: [code(200)] },
+      ]);
+    } finally {
+      process.umask(previous);
+    }
+    for (const folder of ['alice', 'alice/laptop', 'alice/laptop/keys', 'alice/laptop/data/00']) {
+      expect(statSync(join(dataDir, folder)).mode & 0o777, folder).toBe(0o770);
+    }
+    expect(statSync(join(dataDir, 'alice/laptop/data', id.slice(0, 2), id)).mode & 0o777).toBe(0o660);
   });
 });
