@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { httpErrors } from './errors.js';
@@ -15,6 +15,8 @@ const tempPathIn = (folder: string): string => join(folder, `.rts-tmp-${randomBy
 export interface WriteResult {
   bytes: number;
   sha256: string;
+  /** Size of the file that was replaced under the final name (0 if none). */
+  replacedBytes: number;
 }
 
 export interface AtomicWriteOptions {
@@ -22,6 +24,8 @@ export interface AtomicWriteOptions {
   syncer: Syncer;
   /** When set, the body must hash to this SHA-256 or nothing is kept (400). */
   expectSha256?: string;
+  /** Called with each chunk's size before it is written; throwing stops the upload (quota). */
+  take?: (bytes: number) => void;
 }
 
 /**
@@ -67,7 +71,7 @@ async function writeFully(handle: FileHandle, buffers: Buffer[], position: numbe
  * request must stay open so that the 507 can still be sent, whereas a
  * pipeline would destroy it and the client would see a reset connection.
  */
-async function drain(body: Readable, handle: FileHandle | undefined): Promise<WriteResult> {
+async function drain(body: Readable, handle: FileHandle | undefined, take?: (bytes: number) => void): Promise<WriteResult> {
   const hash = createHash('sha256');
   let bytes = 0;
   let batch: Buffer[] = [];
@@ -86,6 +90,7 @@ async function drain(body: Readable, handle: FileHandle | undefined): Promise<Wr
   };
   try {
     for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      take?.(chunk.length);
       hash.update(chunk);
       bytes += chunk.length;
       if (!handle) continue;
@@ -99,7 +104,7 @@ async function drain(body: Readable, handle: FileHandle | undefined): Promise<Wr
     await Promise.allSettled(writing);
   }
   await Promise.all(writing);
-  return { bytes, sha256: hash.digest('hex') };
+  return { bytes, sha256: hash.digest('hex'), replacedBytes: 0 };
 }
 
 /**
@@ -117,13 +122,17 @@ export async function writeAtomically(finalPath: string, body: Readable, options
   try {
     // The umask would clear the group's bits (--group-accessible-repos).
     if (options.mode & 0o070) await handle.chmod(options.mode);
-    result = await drain(body, handle);
+    result = await drain(body, handle, options.take);
     if (options.expectSha256 !== undefined && result.sha256 !== options.expectSha256) {
       throw httpErrors.badRequest(`body does not match its name ${basename(finalPath)} (SHA-256 differs)`);
     }
     await options.syncer.syncFile(handle);
     closed = true;
     await handle.close();
+    result.replacedBytes = await stat(finalPath).then(
+      (info) => info.size,
+      () => 0,
+    );
     await rename(temp, finalPath);
   } catch (error) {
     if (!closed) await handle.close().catch(() => undefined);

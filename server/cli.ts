@@ -30,6 +30,7 @@ Flags:
       --tls-cert FILE      TLS certificate (default: <path>/public_key)
       --tls-key FILE       TLS private key (default: <path>/private_key)
       --tls-min-ver V      lowest TLS version accepted: 1.2 or 1.3 (default 1.2)
+      --max-size BYTES     the most bytes all repositories together may hold
       --no-verify-upload   do not check that uploaded objects match their SHA-256 name
       --log FILE           write an Apache combined log of every request to FILE (- for standard output)
       --debug              print every request
@@ -48,6 +49,7 @@ interface CliOptions {
   appendOnly: boolean;
   groupAccessibleRepos: boolean;
   tls?: TlsOptions;
+  maxSize?: number;
   verifyUpload: boolean;
   log?: string;
   debug: boolean;
@@ -83,6 +85,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
         policy: { type: 'string' },
         'append-only': { type: 'boolean', default: false },
         'group-accessible-repos': { type: 'boolean', default: false },
+        'max-size': { type: 'string' },
         'no-verify-upload': { type: 'boolean', default: false },
         tls: { type: 'boolean', default: false },
         'tls-cert': { type: 'string' },
@@ -107,6 +110,10 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   const minVersion = TLS_VERSIONS[values['tls-min-ver']];
   if (!minVersion) throw new UsageError(`--tls-min-ver ${values['tls-min-ver']}: expected 1.2 or 1.3`);
   if (!values.tls && (values['tls-cert'] || values['tls-key'])) throw new UsageError('--tls-cert and --tls-key need --tls');
+  const maxSize = values['max-size'] === undefined ? undefined : Number(values['max-size']);
+  if (maxSize !== undefined && !(/^\d+$/.test(values['max-size'] ?? '') && Number.isSafeInteger(maxSize))) {
+    throw new UsageError(`--max-size ${values['max-size']}: expected a whole number of bytes`);
+  }
   return {
     path: values.path,
     listen: values.listen,
@@ -124,6 +131,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
           minVersion,
         }
       : undefined,
+    maxSize,
     verifyUpload: !values['no-verify-upload'],
     log: values.log,
     debug: values.debug,
@@ -163,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
       appendOnly: options.appendOnly,
       groupAccessibleRepos: options.groupAccessibleRepos,
       tls: options.tls,
+      maxSize: options.maxSize,
       verifyUpload: options.verifyUpload,
       log: options.log,
     });

@@ -1,6 +1,7 @@
 import { httpErrors } from './errors.js';
-import { ok, type Deps, type RestContext } from './context.js';
+import { declaredLength, ok, type Deps, type RestContext } from './context.js';
 import { mayDelete } from './policy.js';
+import { underQuota } from './quota.js';
 import { sendFile } from './send-file.js';
 
 /** `HEAD|GET /{repo}/config`. */
@@ -14,7 +15,9 @@ export async function saveConfig(ctx: RestContext, deps: Deps): Promise<void> {
   const { repo } = ctx.state.target;
   await deps.guard.check();
   if (await storage.exists(storage.configPath(repo))) throw httpErrors.forbidden('config already exists');
-  ctx.state.bytes = (await storage.saveConfig(repo, ctx.req)).bytes;
+  const sizes = { declared: declaredLength(ctx), existing: 0 };
+  const saved = await underQuota(deps.quota, repo, sizes, (take) => storage.saveConfig(repo, ctx.req, take));
+  ctx.state.bytes = saved.bytes;
   ok(ctx);
 }
 
@@ -22,6 +25,7 @@ export async function saveConfig(ctx: RestContext, deps: Deps): Promise<void> {
 export async function deleteConfig(ctx: RestContext, deps: Deps): Promise<void> {
   if (!mayDelete(ctx.state.target, ctx.state.access.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
   await deps.guard.check();
-  await deps.storage.remove(deps.storage.configPath(ctx.state.target.repo));
+  const freed = await deps.storage.remove(deps.storage.configPath(ctx.state.target.repo));
+  deps.quota?.free(ctx.state.target.repo, freed);
   ok(ctx);
 }

@@ -2,6 +2,7 @@ import type { ParameterizedContext } from 'koa';
 import type { Authenticator } from './auth.js';
 import type { DiskGuard } from './disk-guard.js';
 import type { Access, ServerPolicy } from './policy.js';
+import type { Quota } from './quota.js';
 import type { Target } from './repo-path.js';
 import type { Storage } from './storage.js';
 
@@ -20,6 +21,8 @@ export interface Deps {
   guard: DiskGuard;
   policy: ServerPolicy;
   verifyUpload: boolean;
+  /** Absent when no size limit is set. */
+  quota?: Quota;
   /** Absent with --no-auth. */
   auth?: Authenticator;
   /** Trust this header for the user name (behind an authenticating proxy) instead of Basic auth. */
@@ -28,6 +31,12 @@ export interface Deps {
 
 export const V1 = 'application/vnd.x.restic.rest.v1';
 export const V2 = 'application/vnd.x.restic.rest.v2';
+
+/** The body length the client announced (0 when chunked or absent). */
+export function declaredLength(ctx: RestContext): number {
+  const length = Number(ctx.get('Content-Length'));
+  return Number.isSafeInteger(length) && length > 0 ? length : 0;
+}
 
 /** An empty 200: restic's save accepts exactly 200, not 201 or 204. */
 export function ok(ctx: RestContext): void {

@@ -1,6 +1,7 @@
 import { httpErrors } from './errors.js';
-import { ok, type Deps, type RestContext } from './context.js';
+import { declaredLength, ok, type Deps, type RestContext } from './context.js';
 import { mayDelete } from './policy.js';
+import { underQuota } from './quota.js';
 import { isObjectId, type Target } from './repo-path.js';
 import { sendFile } from './send-file.js';
 
@@ -39,7 +40,11 @@ export async function saveObject(ctx: RestContext, deps: Deps): Promise<void> {
     if (verifyUpload) throw httpErrors.badRequest(`body does not match its name ${name} (SHA-256 differs)`);
     throw httpErrors.forbidden('append-only mode: an object with this name already exists');
   }
-  ctx.state.bytes = (await storage.saveObject(repo, type, name, ctx.req, verifyUpload)).bytes;
+  const sizes = { declared: declaredLength(ctx), existing: deps.quota ? await storage.sizeIfExists(path) : 0 };
+  const saved = await underQuota(deps.quota, repo, sizes, (take) =>
+    storage.saveObject(repo, type, name, ctx.req, verifyUpload, take),
+  );
+  ctx.state.bytes = saved.bytes;
   ok(ctx);
 }
 
@@ -48,6 +53,7 @@ export async function deleteObject(ctx: RestContext, deps: Deps): Promise<void> 
   const target = objectTarget(ctx, 'missing');
   if (!mayDelete(target, ctx.state.access.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
   await deps.guard.check();
-  await deps.storage.remove(deps.storage.objectPath(target.repo, target.type, target.name));
+  const freed = await deps.storage.remove(deps.storage.objectPath(target.repo, target.type, target.name));
+  deps.quota?.free(target.repo, freed);
   ok(ctx);
 }

@@ -11,6 +11,7 @@ import { DiskGuard, type DiskState } from './disk-guard.js';
 import type { RequestEvent, ServerEvents } from './events.js';
 import { createSyncer } from './fsync.js';
 import { openLogTarget, writeLines } from './access-log.js';
+import { Quota } from './quota.js';
 import { Storage } from './storage.js';
 import { Subscription } from './subscription.js';
 import { loadTls, watchTls, type TlsOptions } from './tls-files.js';
@@ -57,6 +58,8 @@ export interface ServerOptions {
   appendOnly?: boolean;
   /** Apache combined log of every request: a file appended to, or `-` for standard output. */
   log?: string;
+  /** rest-server's --max-size: the most bytes all files of the data folder may hold. */
+  maxSize?: number;
   /** Folders 0770 and files 0660 instead of 0700 and 0600, so the file system group can read the backups. */
   groupAccessibleRepos?: boolean;
   /** Serve HTTPS with this certificate and key; replaced while serving when the files change. */
@@ -163,9 +166,13 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       options.groupAccessibleRepos ? { dirMode: 0o770, fileMode: 0o660 } : { dirMode: 0o700, fileMode: 0o600 },
     );
     if (guard.state.ok) await storage.removeTempFiles();
+    const perUser = new Map<string, number>();
+    for (const [user, own] of options.users ?? []) if (own.quotaBytes !== undefined) perUser.set(user, own.quotaBytes);
+    const quota =
+      options.maxSize !== undefined || perUser.size > 0 ? await Quota.open(root, { maxSize: options.maxSize, perUser }) : undefined;
     const policy = { appendOnly: options.appendOnly ?? false, privateRepos: options.privateRepos ?? false, users: options.users ?? new Map() };
     const server = new ResticServer(
-      { storage, guard, policy, verifyUpload: options.verifyUpload ?? true, auth, proxyAuthUsername },
+      { storage, guard, policy, verifyUpload: options.verifyUpload ?? true, quota, auth, proxyAuthUsername },
       { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       tls && { options: options.tls as TlsOptions, context: tls },
     );
@@ -207,6 +214,11 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       await writeLines(stream, batch, dropped);
     });
     this.log = { stream, subscription };
+  }
+
+  /** Bytes counted against the size limits; undefined when none is set. */
+  quotaUsage(): { total: number; perFolder: ReadonlyMap<string, number> } | undefined {
+    return this.deps.quota?.usage();
   }
 
   get diskState(): DiskState {

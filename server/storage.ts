@@ -97,6 +97,16 @@ export class Storage {
     }
   }
 
+  /** The size of a file, 0 when there is none. */
+  async sizeIfExists(path: string): Promise<number> {
+    try {
+      return (await stat(path)).size;
+    } catch (error) {
+      if (isMissing(error)) return 0;
+      throw error;
+    }
+  }
+
   async exists(path: string): Promise<boolean> {
     try {
       await stat(path);
@@ -126,18 +136,25 @@ export class Storage {
     }
   }
 
-  async saveConfig(repo: readonly string[], body: Readable): Promise<WriteResult> {
+  async saveConfig(repo: readonly string[], body: Readable, take?: (bytes: number) => void): Promise<WriteResult> {
     if (!(await this.repoExists(repo))) throw repoNotFound();
-    return writeAtomically(this.configPath(repo), body, { mode: this.options.fileMode, syncer: this.syncer });
+    return writeAtomically(this.configPath(repo), body, { mode: this.options.fileMode, syncer: this.syncer, take });
   }
 
   /**
    * Stores an object. Its type folder must exist (the repository was created);
    * only the `data/XX` level is made on demand, as restic's local backend does.
    */
-  async saveObject(repo: readonly string[], type: ObjectType, id: string, body: Readable, verify: boolean): Promise<WriteResult> {
+  async saveObject(
+    repo: readonly string[],
+    type: ObjectType,
+    id: string,
+    body: Readable,
+    verify: boolean,
+    take?: (bytes: number) => void,
+  ): Promise<WriteResult> {
     const path = this.objectPath(repo, type, id);
-    const options = { mode: this.options.fileMode, syncer: this.syncer, expectSha256: verify ? id : undefined };
+    const options = { mode: this.options.fileMode, syncer: this.syncer, expectSha256: verify ? id : undefined, take };
     if (type === 'data') {
       try {
         await this.makeFolder(join(this.repoFolder(repo), 'data', id.slice(0, 2)));
@@ -163,8 +180,14 @@ export class Storage {
     return (await hashBody(createReadStream(path))).sha256;
   }
 
-  async remove(path: string): Promise<void> {
+  /** Deletes a file; resolves with the bytes it held. */
+  async remove(path: string): Promise<number> {
+    const size = await stat(path).then(
+      (info) => info.size,
+      () => 0,
+    );
     await unlink(path);
+    return size;
   }
 
   /** Lists the valid object ids of a type, with sizes when asked. */

@@ -6,14 +6,17 @@ export interface UserPolicy {
   appendOnly?: boolean;
   /** May reach every repository (also with private repos) and delete (forget/prune) even where others are append-only. */
   maintenance?: boolean;
+  /** Limit, in bytes, of the files under the folder of the user's name (`/<user>/...`). */
+  quotaBytes?: number;
 }
 
 export type UserPolicies = ReadonlyMap<string, UserPolicy>;
 
-const KEYS: Record<keyof UserPolicy, 'boolean'> = { appendOnly: 'boolean', maintenance: 'boolean' };
+const KEYS: Record<keyof UserPolicy, 'boolean' | 'number'> = { appendOnly: 'boolean', maintenance: 'boolean', quotaBytes: 'number' };
 
 /**
- * Reads the `--policy` file: `{"users": {"NAME": {"appendOnly": true, "maintenance": false}}}`.
+ * Reads the `--policy` file:
+ * `{"users": {"NAME": {"appendOnly": true, "maintenance": false, "quotaBytes": 500000000000}}}`.
  * Anything unknown or mistyped is an error naming where it is.
  */
 export function parseUserPolicies(text: string, source: string): UserPolicies {
@@ -37,6 +40,9 @@ export function parseUserPolicies(text: string, source: string): UserPolicies {
       const type = KEYS[key as keyof UserPolicy];
       if (!type) throw new Error(`${source}: unknown key "${key}" for ${user} (known: ${Object.keys(KEYS).join(', ')})`);
       if (typeof value !== type) throw new Error(`${source}: "${key}" of ${user} must be a ${type}`);
+      if (type === 'number' && !(Number.isSafeInteger(value) && (value as number) >= 0)) {
+        throw new Error(`${source}: "${key}" of ${user} must be a whole number of bytes, 0 or more`);
+      }
     }
     policies.set(user, policy as UserPolicy);
   }

@@ -61,8 +61,10 @@ describe('the --policy file', () => {
     ['{"users": []}', /"users" must be an object/],
     ['{"users": {"bad name": {}}}', /invalid user name "bad name"/],
     ['{"users": {"kid": true}}', /the policy of kid must be an object/],
-    ['{"users": {"kid": {"appendonly": true}}}', /unknown key "appendonly" for kid \(known: appendOnly, maintenance\)/],
+    ['{"users": {"kid": {"appendonly": true}}}', /unknown key "appendonly" for kid \(known: appendOnly, maintenance, quotaBytes\)/],
     ['{"users": {"kid": {"maintenance": "yes"}}}', /"maintenance" of kid must be a boolean/],
+    ['{"users": {"kid": {"quotaBytes": -1}}}', /"quotaBytes" of kid must be a whole number of bytes/],
+    ['{"users": {"kid": {"quotaBytes": 1.5}}}', /"quotaBytes" of kid must be a whole number of bytes/],
   ])('refuses %s', (text, message) => {
     expect(() => parseUserPolicies(text, 'p.json')).toThrow(message);
   });
