@@ -122,6 +122,26 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
     }
   });
 
+  // rest-server's /metrics: behind authentication unless --prometheus-no-auth;
+  // with private repositories, only for the user "metrics" (and maintenance users).
+  app.use(async (ctx, next) => {
+    if (!deps.metrics || ctx.path !== '/metrics') return next();
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.status = 405;
+      ctx.set('Allow', 'HEAD, GET');
+      return;
+    }
+    if (!deps.metrics.noAuth) {
+      const access = accessFor(await authenticate(ctx, deps), deps.policy);
+      ctx.state.access = access;
+      if (deps.policy.privateRepos && access.user !== null && access.user !== 'metrics' && !access.maintenance) {
+        throw httpErrors.forbidden('with private repositories, only the user "metrics" may read the metrics');
+      }
+    }
+    ctx.body = await deps.metrics.metrics.text();
+    ctx.type = deps.metrics.metrics.registry.contentType;
+  });
+
   // Authentication comes before routing: an unknown path without credentials is 401.
   app.use(async (ctx, next) => {
     if (hooks.closing()) throw new HttpError(503, 'the server is shutting down');

@@ -32,6 +32,8 @@ Flags:
       --tls-min-ver V      lowest TLS version accepted: 1.2 or 1.3 (default 1.2)
       --max-size BYTES     the most bytes all repositories together may hold
       --no-verify-upload   do not check that uploaded objects match their SHA-256 name
+      --prometheus         serve Prometheus metrics at /metrics
+      --prometheus-no-auth no authentication for /metrics
       --log FILE           write an Apache combined log of every request to FILE (- for standard output)
       --debug              print every request
   -v, --version            print the version and exit
@@ -52,6 +54,7 @@ interface CliOptions {
   maxSize?: number;
   verifyUpload: boolean;
   log?: string;
+  prometheus?: { noAuth: boolean };
   debug: boolean;
 }
 
@@ -92,6 +95,8 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
         'tls-key': { type: 'string' },
         'tls-min-ver': { type: 'string', default: '1.2' },
         log: { type: 'string' },
+        prometheus: { type: 'boolean', default: false },
+        'prometheus-no-auth': { type: 'boolean', default: false },
         debug: { type: 'boolean', default: false },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -110,6 +115,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   const minVersion = TLS_VERSIONS[values['tls-min-ver']];
   if (!minVersion) throw new UsageError(`--tls-min-ver ${values['tls-min-ver']}: expected 1.2 or 1.3`);
   if (!values.tls && (values['tls-cert'] || values['tls-key'])) throw new UsageError('--tls-cert and --tls-key need --tls');
+  if (values['prometheus-no-auth'] && !values.prometheus) throw new UsageError('--prometheus-no-auth needs --prometheus');
   const maxSize = values['max-size'] === undefined ? undefined : Number(values['max-size']);
   if (maxSize !== undefined && !(/^\d+$/.test(values['max-size'] ?? '') && Number.isSafeInteger(maxSize))) {
     throw new UsageError(`--max-size ${values['max-size']}: expected a whole number of bytes`);
@@ -134,6 +140,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     maxSize,
     verifyUpload: !values['no-verify-upload'],
     log: values.log,
+    prometheus: values.prometheus ? { noAuth: values['prometheus-no-auth'] } : undefined,
     debug: values.debug,
   };
 }
@@ -174,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
       maxSize: options.maxSize,
       verifyUpload: options.verifyUpload,
       log: options.log,
+      prometheus: options.prometheus,
     });
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);

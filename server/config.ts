@@ -27,5 +27,6 @@ export async function deleteConfig(ctx: RestContext, deps: Deps): Promise<void> 
   await deps.guard.check();
   const freed = await deps.storage.remove(deps.storage.configPath(ctx.state.target.repo));
   deps.quota?.free(ctx.state.target.repo, freed);
+  ctx.state.bytes = freed;
   ok(ctx);
 }

@@ -1,6 +1,7 @@
 import type { ParameterizedContext } from 'koa';
 import type { Authenticator } from './auth.js';
 import type { DiskGuard } from './disk-guard.js';
+import type { Metrics } from './metrics.js';
 import type { Access, ServerPolicy } from './policy.js';
 import type { Quota } from './quota.js';
 import type { Target } from './repo-path.js';
@@ -23,6 +24,8 @@ export interface Deps {
   verifyUpload: boolean;
   /** Absent when no size limit is set. */
   quota?: Quota;
+  /** Present with --prometheus. */
+  metrics?: { metrics: Metrics; noAuth: boolean };
   /** Absent with --no-auth. */
   auth?: Authenticator;
   /** Trust this header for the user name (behind an authenticating proxy) instead of Basic auth. */

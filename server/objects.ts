@@ -55,5 +55,6 @@ export async function deleteObject(ctx: RestContext, deps: Deps): Promise<void> 
   await deps.guard.check();
   const freed = await deps.storage.remove(deps.storage.objectPath(target.repo, target.type, target.name));
   deps.quota?.free(target.repo, freed);
+  ctx.state.bytes = freed;
   ok(ctx);
 }

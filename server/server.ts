@@ -11,6 +11,7 @@ import { DiskGuard, type DiskState } from './disk-guard.js';
 import type { RequestEvent, ServerEvents } from './events.js';
 import { createSyncer } from './fsync.js';
 import { openLogTarget, writeLines } from './access-log.js';
+import { Metrics } from './metrics.js';
 import { Quota } from './quota.js';
 import { Storage } from './storage.js';
 import { Subscription } from './subscription.js';
@@ -58,6 +59,8 @@ export interface ServerOptions {
   appendOnly?: boolean;
   /** Apache combined log of every request: a file appended to, or `-` for standard output. */
   log?: string;
+  /** Serve Prometheus metrics at /metrics; `noAuth` opens them to anyone (--prometheus-no-auth). */
+  prometheus?: { noAuth: boolean };
   /** rest-server's --max-size: the most bytes all files of the data folder may hold. */
   maxSize?: number;
   /** Folders 0770 and files 0660 instead of 0700 and 0600, so the file system group can read the backups. */
@@ -99,6 +102,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     this.timeouts = timeouts;
     const app = createApp(deps, {
       onRequest: (event: RequestEvent) => {
+        deps.metrics?.metrics.record(event);
         for (const subscription of this.subscriptions) subscription.push(event);
         this.emit('request', event);
       },
@@ -172,7 +176,16 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       options.maxSize !== undefined || perUser.size > 0 ? await Quota.open(root, { maxSize: options.maxSize, perUser }) : undefined;
     const policy = { appendOnly: options.appendOnly ?? false, privateRepos: options.privateRepos ?? false, users: options.users ?? new Map() };
     const server = new ResticServer(
-      { storage, guard, policy, verifyUpload: options.verifyUpload ?? true, quota, auth, proxyAuthUsername },
+      {
+        storage,
+        guard,
+        policy,
+        verifyUpload: options.verifyUpload ?? true,
+        quota,
+        metrics: options.prometheus && { metrics: await Metrics.open(root), noAuth: options.prometheus.noAuth },
+        auth,
+        proxyAuthUsername,
+      },
       { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       tls && { options: options.tls as TlsOptions, context: tls },
     );
