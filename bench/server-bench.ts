@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hashPassword } from '../server/htpasswd.js';
 
 const PACKS = 32;
 const PACK_SIZE = 16 << 20;
@@ -64,9 +65,9 @@ async function rawDisk(round: number): Promise<number> {
   );
 }
 
-function startServer(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+function startServer(dataDir: string, auth: string[] = ['--no-auth']): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/server/cli.js', '--path', dataDir, '--no-auth', '--listen', '127.0.0.1:0']);
+    const child = spawn(process.execPath, ['dist/server/cli.js', '--path', dataDir, ...auth, '--listen', '127.0.0.1:0']);
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -77,9 +78,9 @@ function startServer(dataDir: string): Promise<{ child: ChildProcess; port: numb
   });
 }
 
-function call(port: number, agent: Agent, method: string, path: string, body?: Buffer): Promise<Buffer> {
+function call(port: number, agent: Agent, method: string, path: string, body?: Buffer, headers?: Record<string, string>): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
@@ -109,6 +110,53 @@ function restic(args: string[]): Promise<number> {
         child.on('error', reject);
       }),
   );
+}
+
+/**
+ * The same uploads, small objects (where a per-request cost shows most), to
+ * a server without authentication and to one with a bcrypt (cost 10) user,
+ * in alternating rounds: the credential cache must make the difference small.
+ * Both servers are their own processes, apart from the one whose memory is measured.
+ */
+async function compareAuth(): Promise<void> {
+  const openDir = join(work, 'open');
+  const dataDir = join(work, 'auth');
+  mkdirSync(openDir);
+  mkdirSync(dataDir);
+  writeFileSync(join(dataDir, '.htpasswd'), `bench:${await hashPassword('bench-password')}\n`);
+  const openServer = await startServer(openDir);
+  const { child, port } = await startServer(dataDir, []);
+  const openPort = openServer.port;
+  const openAgent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const login = { Authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` };
+  const objects = 2000;
+  const body = randomBytes(4096);
+  const run = async (targetPort: number, targetAgent: Agent, headers: Record<string, string> | undefined, repo: string) => {
+    await call(targetPort, targetAgent, 'POST', `/${repo}/?create=true`, undefined, headers);
+    const seconds = await timed(() =>
+      inParallel(objects, async (i) => {
+        const data = Buffer.concat([Buffer.from(`${repo}-${i}`), body]);
+        await call(targetPort, targetAgent, 'POST', `/${repo}/index/${sha256(data)}`, data, headers);
+      }),
+    );
+    return objects / seconds;
+  };
+  const open: number[] = [];
+  const authed: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    open.push(await run(openPort, openAgent, undefined, `open${round}`));
+    authed.push(await run(port, agent, login, `authed${round}`));
+  }
+  const list = (rates: number[]) => rates.map((rate) => rate.toFixed(0)).join(', ');
+  console.log(`4 KiB uploads, --no-auth:         ${median(open).toFixed(0)} /s  (runs: ${list(open)})`);
+  console.log(
+    `4 KiB uploads, bcrypt user:        ${median(authed).toFixed(0)} /s  (runs: ${list(authed)})  ${(median(authed) / median(open)).toFixed(2)}x no-auth`,
+  );
+  agent.destroy();
+  openAgent.destroy();
+  child.kill('SIGTERM');
+  openServer.child.kill('SIGTERM');
 }
 
 async function main(): Promise<void> {
@@ -145,6 +193,7 @@ async function main(): Promise<void> {
   console.log(`raw disk (Node write + fsync):    ${rawRate.toFixed(0)} MB/s  (runs: ${list(raw)})`);
   console.log(`server upload (SHA-256 verified): ${uploadRate.toFixed(0)} MB/s  (runs: ${list(up)})  ${(uploadRate / rawRate).toFixed(2)}x raw disk`);
   console.log(`server download (verified):       ${median(down).toFixed(0)} MB/s  (runs: ${list(down)})`);
+  await compareAuth();
   console.log(`server peak RSS:                  ${(peakRss(child.pid as number) / MB).toFixed(0)} MB`);
 
   const tree = join(work, 'tree');
