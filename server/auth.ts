@@ -79,13 +79,25 @@ export class Authenticator {
     this.users = parsed.users;
   }
 
-  /** Re-reads the file; on failure the users stay as they were. */
+  /**
+   * Re-reads the file. If it cannot be read, or has lines that are not
+   * `user:hash` at all (damaged, or caught half-written by an editor), the
+   * users stay as they were: nobody is locked out by a bad save.
+   */
   reload(): void {
+    let text: string;
     try {
-      this.apply(readFileSync(this.file, 'utf8'));
+      text = readFileSync(this.file, 'utf8');
     } catch (error) {
       this.warn(`cannot reload ${this.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); keeping the previous users`);
+      return;
     }
+    const { broken, problems } = parseHtpasswd(text);
+    if (broken > 0) {
+      this.warn(`${this.file} is damaged (${problems.join('; ')}); keeping the previous users`);
+      return;
+    }
+    this.apply(text);
   }
 
   close(): void {

@@ -15,6 +15,8 @@ export interface ParsedHtpasswd {
   users: Map<string, HtpasswdEntry>;
   /** What was wrong with lines that were skipped or users that can never log in. */
   problems: string[];
+  /** Lines that are not `user:hash` at all: the file is damaged (or half-written). */
+  broken: number;
 }
 
 export function hashFormat(hash: string): HashFormat {
@@ -31,6 +33,7 @@ export const isWeakFormat = (format: HashFormat): boolean => format !== 'bcrypt'
 export function parseHtpasswd(text: string): ParsedHtpasswd {
   const users = new Map<string, HtpasswdEntry>();
   const problems: string[] = [];
+  let broken = 0;
   text.split(/\r?\n/).forEach((line, index) => {
     if (line.trim() === '' || line.startsWith('#')) return;
     const colon = line.indexOf(':');
@@ -38,10 +41,12 @@ export function parseHtpasswd(text: string): ParsedHtpasswd {
     const hash = colon === -1 ? '' : line.slice(colon + 1).trim();
     if (colon === -1 || hash === '') {
       problems.push(`line ${index + 1}: expected user:hash`);
+      broken++;
       return;
     }
     if (!USERNAME.test(user)) {
       problems.push(`line ${index + 1}: invalid user name ${JSON.stringify(user)}`);
+      broken++;
       return;
     }
     const format = hashFormat(hash);
@@ -53,7 +58,7 @@ export function parseHtpasswd(text: string): ParsedHtpasswd {
     if (users.has(user)) problems.push(`line ${index + 1}: user ${user} appears again; the later line wins`);
     users.set(user, { hash, format });
   });
-  return { users, problems };
+  return { users, problems, broken };
 }
 
 const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

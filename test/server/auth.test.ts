@@ -1,4 +1,4 @@
-import { appendFileSync, rmSync } from 'node:fs';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { code, header, makeObject, post, run, send, type Res } from '../helpers/http.js';
@@ -50,9 +50,13 @@ describe.skipIf(!hasTool('htpasswd'))('authentication with .htpasswd', () => {
     expect(res?.status).toBe(200);
 
     // A broken file on reload keeps the users it had, and says why.
-    rmSync(file);
+    writeFileSync(file, 'this is not an htpasswd file\n');
     await sleep(2500);
     await run(url, [{ req: withAuth('/anna/?create=true', 'anna', 'first'), want: [code(200)] }]);
+    expect(warnings.join('\n')).toMatch(/is damaged \(line 1: expected user:hash\); keeping the previous users/);
+    rmSync(file);
+    await sleep(2500);
+    await run(url, [{ req: withAuth('/ben/?create=true', 'ben', 'second'), want: [code(200)] }]);
     expect(warnings.join('\n')).toMatch(/cannot reload .*keeping the previous users/);
   });
 

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { VERSION } from '../../server/version.js';
 import { runCli, startCli } from '../helpers/cli-process.js';
 import { code, del, makeObject, post, run } from '../helpers/http.js';
+import { addUser, basic } from '../helpers/htpasswd.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { hasTool } from '../helpers/tools.js';
 
 describe('command line', () => {
   it('prints its version (the package version) and help', async () => {
@@ -105,6 +107,24 @@ describe('command line', () => {
       { req: del(`/snapshots/${id}`), want: [code(403)] },
     ]);
     server.child.kill('SIGTERM');
+  });
+
+  it.skipIf(!hasTool('htpasswd'))('reloads the password file on SIGHUP', async () => {
+    const dataDir = tempDir();
+    const file = join(dataDir, '.htpasswd');
+    addUser(file, 'anna', 'one');
+    const server = await startCli(['--path', dataDir, '--listen', '127.0.0.1:0']);
+    expect(server.output().stdout).toContain('Authentication enabled');
+    addUser(file, 'ben', 'two');
+    server.child.kill('SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await run(server.url, [
+      { req: post('/ben/?create=true', '', basic('ben', 'two')), want: [code(200)] },
+      { req: post('/anna/?create=true', '', basic('anna', 'one')), want: [code(200)] },
+    ]);
+    expect(server.output().stderr).toContain('SIGHUP: reloading the password file');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   });
 
   it('says clearly when the port is taken', async () => {

@@ -1,7 +1,7 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { connect, type TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { ResticServer } from '../../server/server.js';
 import { makeCertificates, type Certificates } from '../helpers/certs.js';
@@ -55,6 +55,12 @@ describe.skipIf(!hasTool('openssl'))('TLS', () => {
     await resticOk(repo, ['--cacert', certs.caFile, 'init']);
     await resticOk(repo, ['--cacert', certs.caFile, 'backup', makeSourceTree(2, 100_000)]);
     expect(await snapshotCount(`${path}/pc`)).toBe(1);
+    const tls12 = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(server.address.split(':')[1]), ca: readFileSync(certs.caFile), maxVersion: 'TLSv1.2' });
+      socket.on('secureConnect', () => resolve(`connected with ${socket.getProtocol()}`));
+      socket.on('error', (error) => resolve(error.message));
+    });
+    expect(tls12).toMatch(/protocol version|alert/i);
     const untrusted = await restic(repo, ['snapshots'], { timeoutMs: 60_000 });
     expect(untrusted.code).not.toBe(0);
     expect(untrusted.stderr).toMatch(/certificate/);
