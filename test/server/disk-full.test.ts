@@ -1,12 +1,10 @@
-import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { body, code, get, makeObject, post, run } from '../helpers/http.js';
 import { startServer } from '../helpers/running-server.js';
 import { FakeUsbDisk } from '../helpers/tmpfs.js';
 import { canMount } from '../helpers/tools.js';
+import { tempFilesUnder } from '../helpers/temp-files.js';
 
-const tempFiles = (dir: string) =>
-  readdirSync(dir, { recursive: true }).filter((name) => String(name).split('/').pop()!.startsWith('.rts-tmp-'));
 
 describe.skipIf(!canMount())('a full disk', () => {
   it('answers 507, keeps no partial object or temp file, and accepts uploads that fit', async () => {
@@ -21,6 +19,6 @@ describe.skipIf(!canMount())('a full disk', () => {
       { req: post(`/r/data/${small.id}`, small.data), want: [code(200)] },
       { req: get(`/r/data/${small.id}`), want: [code(200), body(small.data)] },
     ]);
-    expect(tempFiles(usb.mountPoint)).toEqual([]);
+    expect(tempFilesUnder(usb.mountPoint)).toEqual([]);
   });
 });

@@ -6,9 +6,8 @@ import { openRaw, sleep } from '../helpers/raw-socket.js';
 import { makeSourceTree, restic, resticOk, snapshotCount } from '../helpers/restic.js';
 import { startServer } from '../helpers/running-server.js';
 import { hasTool } from '../helpers/tools.js';
+import { tempFilesUnder } from '../helpers/temp-files.js';
 
-const tempFiles = (dir: string) =>
-  readdirSync(dir, { recursive: true }).filter((name) => String(name).split('/').pop()!.startsWith('.rts-tmp-'));
 /** Files of the data folder that this process (client and server) holds open. */
 const openFilesUnder = (dir: string) =>
   readdirSync('/proc/self/fd')
@@ -57,7 +56,7 @@ describe('quotas', () => {
     await sleep(200);
 
     expect(server.quotaUsage()?.perFolder.get('anna')).toBe(used);
-    expect(tempFiles(dataDir)).toEqual([]);
+    expect(tempFilesUnder(dataDir)).toEqual([]);
     expect(openFilesUnder(dataDir)).toEqual([]);
     await run(url, [{ req: get(`/anna/data/${second.id}`), want: [code(404)] }]);
 

@@ -4,11 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { code, makeObject, post, run, send } from '../helpers/http.js';
 import { openRaw, sleep } from '../helpers/raw-socket.js';
 import { startServer } from '../helpers/running-server.js';
+import { tempFilesUnder } from '../helpers/temp-files.js';
 
 const SHORT = { headersMs: 1000, idleMs: 1000, keepAliveMs: 2000 };
 
-const tempFiles = (dir: string) =>
-  readdirSync(dir, { recursive: true }).filter((name) => String(name).split('/').pop()!.startsWith('.rts-tmp-'));
 
 describe('timeouts', () => {
   it('cuts off a client that sends its headers byte by byte', async () => {
@@ -33,7 +32,7 @@ describe('timeouts', () => {
     const closedAfter = await raw.closed;
     expect(closedAfter).toBeLessThan(5000);
     await sleep(100);
-    expect(tempFiles(dataDir)).toEqual([]);
+    expect(tempFilesUnder(dataDir)).toEqual([]);
   });
 
   it('cuts off a silent client on a reused keep-alive connection too', async () => {
