@@ -15,7 +15,7 @@ const tempPathIn = (folder: string): string => join(folder, `.rts-tmp-${randomBy
 export interface WriteResult {
   bytes: number;
   sha256: string;
-  /** Size of the file that was replaced under the final name (0 if none). */
+  /** Size of the file that was replaced under the final name (0 if none, or not asked: no `take`). */
   replacedBytes: number;
 }
 
@@ -129,10 +129,13 @@ export async function writeAtomically(finalPath: string, body: Readable, options
     await options.syncer.syncFile(handle);
     closed = true;
     await handle.close();
-    result.replacedBytes = await stat(finalPath).then(
-      (info) => info.size,
-      () => 0,
-    );
+    // Only a quota needs to know what the rename replaces: no stat otherwise.
+    if (options.take) {
+      result.replacedBytes = await stat(finalPath).then(
+        (info) => info.size,
+        () => 0,
+      );
+    }
     await rename(temp, finalPath);
   } catch (error) {
     if (!closed) await handle.close().catch(() => undefined);
