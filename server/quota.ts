@@ -43,15 +43,35 @@ async function measure(root: string): Promise<{ total: number; perFolder: Map<st
  * limit is a 507: declared, chunked, or a body longer than announced.
  */
 export class Quota {
+  /** Uploads running now: their bytes are in the counts but not (yet) on the disk. */
+  readonly running = new Set<Reservation>();
+
   private constructor(
+    private readonly root: string,
     private readonly limits: QuotaLimits,
     private total: number,
-    private readonly perFolder: Map<string, number>,
+    private perFolder: Map<string, number>,
   ) {}
 
   static async open(root: string, limits: QuotaLimits): Promise<Quota> {
     const { total, perFolder } = await measure(root);
-    return new Quota(limits, total, perFolder);
+    return new Quota(root, limits, total, perFolder);
+  }
+
+  /**
+   * Counts the disk again (the USB disk came back: what was counted while it
+   * was away is not it). Running uploads keep their share, so that giving it
+   * back later leaves the count exact.
+   */
+  async remeasure(): Promise<void> {
+    const { perFolder, total: measured } = await measure(this.root);
+    let total = measured;
+    for (const reservation of this.running) {
+      total += reservation.share.bytes;
+      perFolder.set(reservation.share.folder, (perFolder.get(reservation.share.folder) ?? 0) + reservation.share.bytes);
+    }
+    this.total = total;
+    this.perFolder = perFolder;
   }
 
   usage(): { total: number; perFolder: ReadonlyMap<string, number> } {
@@ -75,7 +95,9 @@ export class Quota {
    * replace: a retried upload of an object that exists needs no new room.
    */
   reserve(repo: readonly string[], credit = 0): Reservation {
-    return new Reservation(this, repo, credit);
+    const reservation = new Reservation(this, repo, credit);
+    this.running.add(reservation);
+    return reservation;
   }
 
   /** Space given back by a deletion. */
@@ -100,6 +122,10 @@ export class Reservation {
     private readonly credit: number,
   ) {}
 
+  get share(): { folder: string; bytes: number } {
+    return { folder: folderOf(this.repo), bytes: this.taken };
+  }
+
   /** Counts bytes as they arrive; throws 507 when those beyond the credit do not fit. */
   take(bytes: number): void {
     this.received += bytes;
@@ -114,12 +140,14 @@ export class Reservation {
   settle(replacedBytes: number): void {
     this.quota.add(this.repo, this.received - replacedBytes - this.taken);
     this.taken = 0;
+    this.quota.running.delete(this);
   }
 
   /** The write failed: exactly what was taken is given back. */
   release(): void {
     this.quota.add(this.repo, -this.taken);
     this.taken = 0;
+    this.quota.running.delete(this);
   }
 }
 

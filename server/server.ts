@@ -139,7 +139,13 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       this.stopWatchingTls = () => undefined;
     }
     this.http.timeout = timeouts.idleMs;
-    deps.guard.on('change', (state) => this.emit('disk', state));
+    deps.guard.on('change', (state) => {
+      // Counted while the disk was away, the sizes were those of the bare mount point.
+      const measured = state.ok && deps.quota ? deps.quota.remeasure() : Promise.resolve();
+      void measured
+        .catch((error: Error) => this.emit('warning', `cannot measure the disk: ${error.message}`))
+        .finally(() => this.emit('disk', state));
+    });
     this.poll = setInterval(() => void deps.guard.refresh().catch(() => undefined), DISK_POLL_MS).unref();
   }
 

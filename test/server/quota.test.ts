@@ -5,7 +5,8 @@ import { code, del, get, makeObject, post, run } from '../helpers/http.js';
 import { openRaw, sleep } from '../helpers/raw-socket.js';
 import { makeSourceTree, restic, resticOk, snapshotCount } from '../helpers/restic.js';
 import { startServer } from '../helpers/running-server.js';
-import { hasTool } from '../helpers/tools.js';
+import { FakeUsbDisk } from '../helpers/tmpfs.js';
+import { canMount, hasTool } from '../helpers/tools.js';
 import { tempFilesUnder } from '../helpers/temp-files.js';
 
 /** Files of the data folder that this process (client and server) holds open. */
@@ -110,5 +111,30 @@ describe('quotas', () => {
     await resticOk(repo(second.url), ['backup', source]);
     expect(await snapshotCount(repo(second.url))).toBe(1);
     await resticOk(repo(second.url), ['check', '--read-data']);
+  });
+});
+
+describe.skipIf(!canMount())('quotas and a USB disk', () => {
+  it('counts the disk again when it comes back, after a start without it', { timeout: 30_000 }, async () => {
+    const usb = new FakeUsbDisk();
+    const first = await startServer({ path: usb.mountPoint });
+    const object = makeObject(70_000);
+    await run(first.url, [
+      { req: post('/anna/?create=true'), want: [code(200)] },
+      { req: post(`/anna/data/${object.id}`, object.data), want: [code(200)] },
+    ]);
+    await first.close();
+    const diskId = first.server.diskState.diskId;
+
+    usb.unplug();
+    const users = new Map([['anna', { quotaBytes: 100_000 }]]);
+    const { server } = await startServer({ path: usb.mountPoint, diskId, users });
+    expect(server.diskState.ok).toBe(false);
+    expect(server.quotaUsage()?.perFolder.get('anna')).toBeUndefined();
+
+    const back = new Promise((resolve) => server.once('disk', resolve));
+    usb.plug();
+    await back;
+    expect(server.quotaUsage()?.perFolder.get('anna')).toBe(70_000);
   });
 });
