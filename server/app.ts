@@ -6,7 +6,7 @@ import type { Deps, RestContext, RestState } from './context.js';
 import type { RequestEvent } from './events.js';
 import { listObjects } from './list.js';
 import { deleteObject, loadObject, saveObject } from './objects.js';
-import { accessFor, mayReach } from './policy.js';
+import { accessFor, mayReach, mayReadMetrics } from './policy.js';
 import { parseTarget, type Target } from './repo-path.js';
 import { createRepo } from './repo-create.js';
 
@@ -102,7 +102,7 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
       let answer = toHttpError(error);
       // "Not found" or a file-system error may be the disk having just been
       // pulled out (within the guard's cache second): if so, say that (503).
-      if (answer.status === 404 || answer.status >= 500) {
+      if (!(answer instanceof DiskMissingError) && (answer.status === 404 || answer.status >= 500)) {
         const disk = await deps.guard.refresh();
         if (!disk.ok) answer = new DiskMissingError(disk.reason);
       }
@@ -134,7 +134,7 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
     if (!deps.metrics.noAuth) {
       const access = accessFor(await authenticate(ctx, deps), deps.policy);
       ctx.state.access = access;
-      if (deps.policy.privateRepos && access.user !== null && access.user !== 'metrics' && !access.maintenance) {
+      if (!mayReadMetrics(access, deps.policy.privateRepos)) {
         throw httpErrors.forbidden('with private repositories, only the user "metrics" may read the metrics');
       }
     }

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { parseListen } from './listen-address.js';
-import { ResticServer } from './server.js';
-import type { TlsMinVersion, TlsOptions } from './tls-files.js';
+import { ResticServer, type ServerOptions } from './server.js';
+import type { TlsMinVersion } from './tls-files.js';
 import { parseUserPolicies } from './user-policy.js';
 import { VERSION } from './version.js';
 
@@ -25,7 +25,7 @@ Flags:
       --group-accessible-repos
                            folders 0770 and files 0660, so the file system group can read them
       --append-only        enable append-only mode: nothing can be deleted but locks
-      --policy FILE        per-user rights, JSON (see README): append-only, maintenance
+      --policy FILE        per-user rights, JSON (see README): append-only, maintenance, quota
       --tls                serve HTTPS
       --tls-cert FILE      TLS certificate (default: <path>/public_key)
       --tls-key FILE       TLS private key (default: <path>/private_key)
@@ -40,21 +40,11 @@ Flags:
   -h, --help               print this help and exit
 `;
 
+/** The flags: the server's own options, and what only the command line uses. */
 interface CliOptions {
-  path: string;
+  server: ServerOptions;
   listen: string;
-  noAuth: boolean;
-  htpasswdFile?: string;
-  proxyAuthUsername?: string;
-  privateRepos: boolean;
   policyFile?: string;
-  appendOnly: boolean;
-  groupAccessibleRepos: boolean;
-  tls?: TlsOptions;
-  maxSize?: number;
-  verifyUpload: boolean;
-  log?: string;
-  prometheus?: { noAuth: boolean };
   debug: boolean;
 }
 
@@ -121,26 +111,28 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     throw new UsageError(`--max-size ${values['max-size']}: expected a whole number of bytes`);
   }
   return {
-    path: values.path,
+    server: {
+      path: values.path,
+      noAuth: values['no-auth'],
+      htpasswdFile: values['htpasswd-file'],
+      proxyAuthUsername: values['proxy-auth-username'],
+      privateRepos: values['private-repos'],
+      appendOnly: values['append-only'],
+      groupAccessibleRepos: values['group-accessible-repos'],
+      tls: values.tls
+        ? {
+            certFile: resolve(values['tls-cert'] ?? join(values.path, 'public_key')),
+            keyFile: resolve(values['tls-key'] ?? join(values.path, 'private_key')),
+            minVersion,
+          }
+        : undefined,
+      maxSize,
+      verifyUpload: !values['no-verify-upload'],
+      log: values.log,
+      prometheus: values.prometheus ? { noAuth: values['prometheus-no-auth'] } : undefined,
+    },
     listen: values.listen,
-    noAuth: values['no-auth'],
-    htpasswdFile: values['htpasswd-file'],
-    proxyAuthUsername: values['proxy-auth-username'],
-    privateRepos: values['private-repos'],
     policyFile: values.policy,
-    appendOnly: values['append-only'],
-    groupAccessibleRepos: values['group-accessible-repos'],
-    tls: values.tls
-      ? {
-          certFile: resolve(values['tls-cert'] ?? join(values.path, 'public_key')),
-          keyFile: resolve(values['tls-key'] ?? join(values.path, 'private_key')),
-          minVersion,
-        }
-      : undefined,
-    maxSize,
-    verifyUpload: !values['no-verify-upload'],
-    log: values.log,
-    prometheus: values.prometheus ? { noAuth: values['prometheus-no-auth'] } : undefined,
     debug: values.debug,
   };
 }
@@ -168,21 +160,7 @@ export async function main(argv: string[]): Promise<number> {
   let server: ResticServer;
   try {
     const users = options.policyFile ? parseUserPolicies(readPolicyFile(options.policyFile), options.policyFile) : undefined;
-    server = await ResticServer.create({
-      path: options.path,
-      noAuth: options.noAuth,
-      htpasswdFile: options.htpasswdFile,
-      proxyAuthUsername: options.proxyAuthUsername,
-      privateRepos: options.privateRepos,
-      users,
-      appendOnly: options.appendOnly,
-      groupAccessibleRepos: options.groupAccessibleRepos,
-      tls: options.tls,
-      maxSize: options.maxSize,
-      verifyUpload: options.verifyUpload,
-      log: options.log,
-      prometheus: options.prometheus,
-    });
+    server = await ResticServer.create({ ...options.server, users });
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);
     return 1;
@@ -198,17 +176,18 @@ export async function main(argv: string[]): Promise<number> {
     );
   }
 
+  const settings = options.server;
   process.stdout.write(`Data directory: ${server.dataPath}\n`);
   process.stdout.write(
-    options.noAuth
+    settings.noAuth
       ? 'Authentication disabled\n'
-      : options.proxyAuthUsername
-        ? `Authentication by proxy header ${options.proxyAuthUsername}\n`
+      : settings.proxyAuthUsername
+        ? `Authentication by proxy header ${settings.proxyAuthUsername}\n`
         : 'Authentication enabled\n',
   );
-  process.stdout.write(`Append only mode ${options.appendOnly ? 'enabled' : 'disabled'}\n`);
-  process.stdout.write(`Private repositories ${options.privateRepos ? 'enabled' : 'disabled'}\n`);
-  process.stdout.write(options.tls ? `TLS enabled, certificate ${options.tls.certFile}\n` : 'TLS disabled\n');
+  process.stdout.write(`Append only mode ${settings.appendOnly ? 'enabled' : 'disabled'}\n`);
+  process.stdout.write(`Private repositories ${settings.privateRepos ? 'enabled' : 'disabled'}\n`);
+  process.stdout.write(settings.tls ? `TLS enabled, certificate ${settings.tls.certFile}\n` : 'TLS disabled\n');
   if (!server.diskState.ok) process.stderr.write(`the backup disk is missing: ${server.diskState.reason}\n`);
 
   let address;

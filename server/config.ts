@@ -13,8 +13,7 @@ export async function loadConfig(ctx: RestContext, deps: Deps): Promise<void> {
 export async function saveConfig(ctx: RestContext, deps: Deps): Promise<void> {
   const { storage } = deps;
   const { repo } = ctx.state.target;
-  await deps.guard.check();
-  if (await storage.exists(storage.configPath(repo))) throw httpErrors.forbidden('config already exists');
+  if ((await storage.existingSize(storage.configPath(repo))) !== undefined) throw httpErrors.forbidden('config already exists');
   const sizes = { declared: declaredLength(ctx), existing: 0 };
   const saved = await underQuota(deps.quota, repo, sizes, (take) => storage.saveConfig(repo, ctx.req, take));
   ctx.state.bytes = saved.bytes;
@@ -24,7 +23,6 @@ export async function saveConfig(ctx: RestContext, deps: Deps): Promise<void> {
 /** `DELETE /{repo}/config`. */
 export async function deleteConfig(ctx: RestContext, deps: Deps): Promise<void> {
   if (!mayDelete(ctx.state.target, ctx.state.access.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
-  await deps.guard.check();
   const freed = await deps.storage.remove(deps.storage.configPath(ctx.state.target.repo));
   deps.quota?.free(ctx.state.target.repo, freed);
   ctx.state.bytes = freed;

