@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -76,6 +76,13 @@ export interface ServerOptions {
 
 export type ListenTarget = { host?: string; port: number } | { socketPath: string };
 
+function printableAddress(listener: HttpServer): string {
+  const address = listener.address() as AddressInfo | string | null;
+  if (typeof address === 'string') return `unix:${address}`;
+  if (address === null) return '';
+  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+}
+
 /** How often the disk is looked at when no request asks, so state changes are reported. */
 const DISK_POLL_MS = 2000;
 
@@ -84,7 +91,9 @@ const DISK_POLL_MS = 2000;
  * its `request`, `disk` and `warning` events, and `close()` it.
  */
 export class ResticServer extends EventEmitter<ServerEvents> {
-  private readonly http: HttpServer;
+  /** One HTTP(S) server per address listened on, keyed by the printable address. */
+  private readonly endpoints = new Map<string, HttpServer>();
+  private readonly createListener: () => HttpServer;
   private readonly timeouts: Timeouts;
   private closing = false;
   private readonly poll: NodeJS.Timeout;
@@ -123,22 +132,22 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       void handle(req, res);
     };
     if (tls) {
-      const https = createHttpsServer({ ...serverOptions, ...tls.context }, onRequest);
+      let context = tls.context;
+      this.createListener = () => createHttpsServer({ ...serverOptions, ...context }, onRequest);
       // New connections get the new certificate; open ones keep theirs (rest-server needs a restart).
       this.stopWatchingTls = watchTls(
         tls.options,
-        (context) => {
-          https.setSecureContext(context);
+        (next) => {
+          context = next;
+          for (const listener of this.endpoints.values()) (listener as HttpsServer).setSecureContext(next);
           this.emit('certificate', tls.options.certFile);
         },
         (message) => this.emit('warning', message),
       );
-      this.http = https;
     } else {
-      this.http = createHttpServer(serverOptions, onRequest);
+      this.createListener = () => createHttpServer(serverOptions, onRequest);
       this.stopWatchingTls = () => undefined;
     }
-    this.http.timeout = timeouts.idleMs;
     deps.guard.on('change', (state) => {
       // Counted while the disk was away, the sizes were those of the bare mount point.
       const measured = state.ok && deps.quota ? deps.quota.remeasure() : Promise.resolve();
@@ -248,32 +257,59 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     return this.deps.storage.root;
   }
 
-  /** Starts listening; resolves with the address in a printable form. */
+  /**
+   * Starts listening on one more address (the server may listen on several,
+   * e.g. each LAN address and localhost); resolves with it in a printable form.
+   */
   listen(target: ListenTarget): Promise<string> {
+    if (this.closing) return Promise.reject(new Error('the server is closed'));
+    const listener = this.createListener();
+    listener.timeout = this.timeouts.idleMs;
     return new Promise((resolvePromise, reject) => {
       const onError = (error: Error) => reject(error);
-      this.http.once('error', onError);
+      listener.once('error', onError);
       const done = () => {
-        this.http.off('error', onError);
-        resolvePromise(this.address() ?? '');
+        listener.off('error', onError);
+        const address = printableAddress(listener);
+        this.endpoints.set(address, listener);
+        resolvePromise(address);
       };
-      if ('socketPath' in target) this.http.listen(target.socketPath, done);
-      else this.http.listen(target.port, target.host, done);
+      if ('socketPath' in target) listener.listen(target.socketPath, done);
+      else listener.listen(target.port, target.host, done);
     });
   }
 
-  /** `host:port` (IPv6 in brackets) or `unix:/path`; undefined before listening. */
-  address(): string | undefined {
-    const address = this.http.address() as AddressInfo | string | null;
-    if (address === null) return undefined;
-    if (typeof address === 'string') return `unix:${address}`;
-    return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  /** The addresses listened on, as `listen()` printed them. */
+  addresses(): string[] {
+    return [...this.endpoints.keys()];
   }
 
-  /** The port listened on, when listening on TCP. */
+  /** `host:port` (IPv6 in brackets) or `unix:/path` of the first address listened on. */
+  address(): string | undefined {
+    return this.addresses()[0];
+  }
+
+  /** The port of the first address listened on, when it is TCP. */
   get port(): number | undefined {
-    const address = this.http.address();
+    const first = this.endpoints.values().next().value;
+    const address = first?.address();
     return typeof address === 'object' && address !== null ? address.port : undefined;
+  }
+
+  /** Stops listening on one address (requests in flight there finish); the others go on. */
+  async stopListening(address: string): Promise<void> {
+    const listener = this.endpoints.get(address);
+    if (!listener) return;
+    this.endpoints.delete(address);
+    await this.drain([listener]);
+  }
+
+  /**
+   * Replaces the append-only and per-user rights while serving; requests that
+   * start afterwards follow them. (Size limits need a new server.)
+   */
+  updatePolicy(policy: { appendOnly: boolean; users: UserPolicies }): void {
+    this.deps.policy = { ...this.deps.policy, ...policy };
   }
 
   /**
@@ -286,17 +322,28 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     clearInterval(this.poll);
     this.deps.auth?.close();
     this.stopWatchingTls();
-    const closed = new Promise<void>((resolvePromise) => this.http.close(() => resolvePromise()));
-    this.http.closeIdleConnections();
-    const idleCheck = setInterval(() => this.http.closeIdleConnections(), 100);
-    const deadline = setTimeout(() => this.http.closeAllConnections(), this.timeouts.drainMs);
+    const listeners = [...this.endpoints.values()];
+    this.endpoints.clear();
+    await this.drain(listeners);
+    await this.closeLog();
+  }
+
+  private async drain(listeners: HttpServer[]): Promise<void> {
+    const closed = Promise.all(listeners.map((listener) => new Promise<void>((resolvePromise) => listener.close(() => resolvePromise()))));
+    const closeIdle = () => {
+      for (const listener of listeners) listener.closeIdleConnections();
+    };
+    closeIdle();
+    const idleCheck = setInterval(closeIdle, 100);
+    const deadline = setTimeout(() => {
+      for (const listener of listeners) listener.closeAllConnections();
+    }, this.timeouts.drainMs);
     try {
       await closed;
     } finally {
       clearInterval(idleCheck);
       clearTimeout(deadline);
     }
-    await this.closeLog();
   }
 
   /** Lets the last log lines be written, then closes a log file (not standard output). */
