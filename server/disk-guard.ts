@@ -34,6 +34,15 @@ async function readMarkerId(markerPath: string): Promise<string | undefined> {
   return id;
 }
 
+/** The id of the disk a folder holds; undefined when it has no marker (or cannot be read: e.g. the disk is away). */
+export async function readDiskId(root: string): Promise<string | undefined> {
+  try {
+    return await readMarkerId(join(root, MARKER_NAME));
+  } catch {
+    return undefined;
+  }
+}
+
 async function writeMarker(root: string, diskId: string, syncer: Syncer): Promise<void> {
   const content = `${JSON.stringify({ id: diskId, created: new Date().toISOString() })}\n`;
   await writeAtomically(join(root, MARKER_NAME), Readable.from([Buffer.from(content)]), { mode: 0o600, syncer });

@@ -1,0 +1,302 @@
+/**
+ * The API between the GUI and the main process: every method with its input
+ * and result, and every event. The preload, the Electron IPC handlers and the
+ * headless web bridge are all driven from `METHODS` and `EVENTS`; main checks
+ * each input against the schema of the same name before using it. Types only
+ * plus two name lists: the renderer imports this file and nothing else of main.
+ */
+
+export type ServerStatus = 'stopped' | 'starting' | 'serving' | 'attention' | 'disk-missing' | 'error';
+export type Colour = 'grey' | 'green' | 'yellow' | 'red';
+
+/** An error the user should see: what happened and what to do, in one or two sentences. */
+export interface ApiError {
+  code: string;
+  message: string;
+}
+
+/** Something that needs attention while the server serves; `critical` turns the tray red. */
+export interface Reason {
+  key: string;
+  severity: 'warning' | 'critical';
+  message: string;
+}
+
+export type OperatingSystem = 'linux' | 'macos' | 'windows';
+export type Shell = 'bash' | 'powershell' | 'cmd';
+/** restic 0.17 added RESTIC_REST_USERNAME/PASSWORD; older versions need the login inside the URL. */
+export type ResticVersion = 'before-0.17' | '0.17-or-newer';
+
+export interface ComputerOverview {
+  username: string;
+  displayName: string;
+  /** The repository's path on the server, e.g. `/annas-laptop/`. */
+  repoPath: string;
+  appendOnly: boolean;
+  quotaBytes: number | null;
+  createdAt: string;
+  /** Null until the repository was created (`restic init`). */
+  sizeBytes: number | null;
+  snapshots: number;
+  lastBackupAt: string | null;
+  locks: number;
+  stale: boolean;
+}
+
+export interface DiskView {
+  id: string;
+  label: string;
+  folder: string;
+  present: boolean;
+  current: boolean;
+  lastBackupAt: string | null;
+}
+
+export interface StorageView {
+  folder: string;
+  diskId: string;
+  label: string;
+  totalBytes: number;
+  freeBytes: number;
+  fileSystem: string | null;
+  warnings: string[];
+}
+
+export interface CertificateView {
+  mode: 'household' | 'own' | 'off';
+  /** SHA-256 of the certificate clients trust (the household authority, or the own certificate). */
+  fingerprint: string | null;
+  serverNotAfter: string | null;
+  /** The names and addresses the server certificate is valid for. */
+  names: string[];
+}
+
+export interface SettingsView {
+  listenAddresses: 'auto' | string[];
+  port: number;
+  appendOnly: boolean;
+  staleDays: number;
+  autostart: boolean;
+  notifications: boolean;
+  keepAwake: boolean;
+}
+
+export interface Notice {
+  id: string;
+  message: string;
+}
+
+export interface AppState {
+  status: ServerStatus;
+  colour: Colour;
+  /** One sentence for the dashboard and the tray tooltip. */
+  sentence: string;
+  reasons: Reason[];
+  /** The address computers use, e.g. `https://192.168.1.20:8000/`; null when not serving. */
+  clientUrl: string | null;
+  /** Every address the server listens on. */
+  listening: string[];
+  setupComplete: boolean;
+  storage: StorageView | null;
+  disks: DiskView[];
+  computers: ComputerOverview[];
+  maintenanceUser: string | null;
+  certificate: CertificateView;
+  settings: SettingsView;
+  /** Things that happened that the user should know (a settings file that was damaged, ...). */
+  notices: Notice[];
+}
+
+export interface Drive {
+  mountPoint: string;
+  label: string;
+  device: string;
+  fileSystem: string;
+  totalBytes: number;
+  freeBytes: number;
+  removable: boolean;
+  network: boolean;
+  warnings: string[];
+}
+
+export interface FolderListing {
+  path: string;
+  parent: string | null;
+  folders: { name: string; path: string }[];
+}
+
+export interface AddComputerInput {
+  displayName: string;
+  appendOnly?: boolean;
+  quotaBytes?: number | null;
+  /** Leave out to have a strong one generated (the usual case). */
+  password?: string;
+}
+
+export interface LoginCreated {
+  username: string;
+  /** Shown once: only its bcrypt hash is kept. */
+  password: string;
+}
+
+export interface CommandLinesInput {
+  username: string;
+  os: OperatingSystem;
+  shell?: Shell;
+  resticVersion: ResticVersion;
+  /** The server login's password, when just generated; otherwise a placeholder is shown. */
+  password?: string;
+  backupPaths?: string[];
+}
+
+export interface CommandLine {
+  label: string;
+  command: string;
+}
+
+export interface CommandSet {
+  shell: Shell;
+  /** What the two secrets are, in plain words. */
+  secrets: { serverLogin: string; encryptionPassword: string };
+  /** Lines that set the repository and the login for the commands below. */
+  setup: string;
+  commands: { init: CommandLine; backup: CommandLine; snapshots: CommandLine; restore: CommandLine };
+  /** The same settings kept in a file, and how to use it. */
+  envFile: { fileName: string; content: string; usage: string };
+  schedule: { label: string; files: { fileName: string; content: string }[]; usage: string };
+  /** Set when TLS is on: the authority file to save next to the commands. */
+  caFileName: string | null;
+  notes: string[];
+}
+
+export interface CaCertificate {
+  fileName: string;
+  pem: string;
+  fingerprint: string;
+}
+
+export interface LogEntry {
+  time: string;
+  remoteAddress: string;
+  user: string | null;
+  /** The computer's display name, when the user is one of them. */
+  computer: string | null;
+  method: string;
+  path: string;
+  repo: string | null;
+  type: string | null;
+  status: number;
+  bytes: number;
+  durationMs: number;
+  completed: boolean;
+}
+
+export interface Summary {
+  time: string;
+  user: string | null;
+  message: string;
+  severity: 'info' | 'warning' | 'error';
+}
+
+export interface Notification {
+  title: string;
+  body: string;
+}
+
+export interface SettingsPatch {
+  listenAddresses?: 'auto' | string[];
+  port?: number;
+  appendOnly?: boolean;
+  staleDays?: number;
+  autostart?: boolean;
+  notifications?: boolean;
+  keepAwake?: boolean;
+  setupComplete?: boolean;
+}
+
+export interface Api {
+  getState(): Promise<AppState>;
+  startServer(): Promise<AppState>;
+  stopServer(): Promise<AppState>;
+  updateSettings(input: SettingsPatch): Promise<AppState>;
+  dismissNotice(input: { id: string }): Promise<AppState>;
+
+  listDrives(): Promise<Drive[]>;
+  browseFolder(input: { path?: string }): Promise<FolderListing>;
+  createFolder(input: { parent: string; name: string }): Promise<FolderListing>;
+  /** Serve this folder (a folder on a USB disk, usually); a new disk is adopted and remembered. */
+  chooseFolder(input: { path: string; label?: string }): Promise<AppState>;
+  forgetDisk(input: { diskId: string }): Promise<AppState>;
+  /** Stops serving and waits for uploads in flight, so the disk can be unplugged. */
+  ejectDisk(): Promise<{ safe: boolean; message: string }>;
+
+  addComputer(input: AddComputerInput): Promise<LoginCreated>;
+  removeComputer(input: { username: string }): Promise<AppState>;
+  resetPassword(input: { username: string }): Promise<LoginCreated>;
+  renameComputer(input: { username: string; displayName: string }): Promise<AppState>;
+  updateComputer(input: { username: string; appendOnly?: boolean; quotaBytes?: number | null }): Promise<AppState>;
+  createMaintenanceLogin(): Promise<LoginCreated>;
+  removeMaintenanceLogin(): Promise<AppState>;
+  commandLines(input: CommandLinesInput): Promise<CommandSet>;
+
+  setTls(input: { enabled: boolean }): Promise<AppState>;
+  caCertificate(): Promise<CaCertificate>;
+  /** A new server certificate; with `authority`, a new household authority too (every computer needs the new file). */
+  regenerateCertificates(input: { authority: boolean }): Promise<AppState>;
+  importCertificate(input: { certificatePem: string; keyPem: string }): Promise<AppState>;
+  useHouseholdCertificate(): Promise<AppState>;
+
+  recentRequests(input: { limit?: number }): Promise<LogEntry[]>;
+  recentSummaries(): Promise<Summary[]>;
+}
+
+export type MethodName = keyof Api;
+export type MethodInput<M extends MethodName> = Parameters<Api[M]> extends [infer I] ? I : undefined;
+export type MethodResult<M extends MethodName> = Awaited<ReturnType<Api[M]>>;
+
+export interface ApiEvents {
+  state: AppState;
+  requests: LogEntry[];
+  summary: Summary;
+  notification: Notification;
+}
+export type EventName = keyof ApiEvents;
+
+/** What the renderer sees as `window.api`. */
+export type RendererApi = Api & {
+  on<E extends EventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+};
+
+/** Every method once: the compiler refuses a missing or unknown name. */
+const methodNames = {
+  getState: true,
+  startServer: true,
+  stopServer: true,
+  updateSettings: true,
+  dismissNotice: true,
+  listDrives: true,
+  browseFolder: true,
+  createFolder: true,
+  chooseFolder: true,
+  forgetDisk: true,
+  ejectDisk: true,
+  addComputer: true,
+  removeComputer: true,
+  resetPassword: true,
+  renameComputer: true,
+  updateComputer: true,
+  createMaintenanceLogin: true,
+  removeMaintenanceLogin: true,
+  commandLines: true,
+  setTls: true,
+  caCertificate: true,
+  regenerateCertificates: true,
+  importCertificate: true,
+  useHouseholdCertificate: true,
+  recentRequests: true,
+  recentSummaries: true,
+} satisfies Record<MethodName, true>;
+export const METHODS = Object.keys(methodNames) as MethodName[];
+
+const eventNames = { state: true, requests: true, summary: true, notification: true } satisfies Record<EventName, true>;
+export const EVENTS = Object.keys(eventNames) as EventName[];

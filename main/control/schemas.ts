@@ -1,0 +1,95 @@
+import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import type { MethodInput, MethodName } from '../contract.js';
+import { USERNAME } from '../../server/htpasswd.js';
+
+const noInput = z.undefined();
+const NO_CONTROL = /^[^\p{Cc}]*$/u;
+
+const username = z.string().max(64).regex(USERNAME, 'a user name of letters, digits, @ . _ -');
+const displayName = z
+  .string()
+  .trim()
+  .min(1, 'a name is needed')
+  .max(64, 'at most 64 characters')
+  .regex(NO_CONTROL, 'no control characters');
+const password = z.string().min(12, 'at least 12 characters').max(128).regex(NO_CONTROL, 'no control characters');
+const quotaBytes = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable();
+const folderPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((value) => !value.includes('\0') && isAbsolute(value), 'a full folder path');
+const folderName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .refine((value) => !/[\\/\0]/.test(value) && value !== '.' && value !== '..', 'a folder name without / or \\');
+const pem = z.string().min(1).max(65_536);
+
+export const listenAddresses = z.union([
+  z.literal('auto'),
+  z.array(z.string().refine((value) => isIP(value) !== 0, 'an IP address such as 192.168.1.20')).min(1).max(32),
+]);
+export const port = z.number().int().min(1).max(65535);
+export const staleDays = z.number().int().min(1).max(365);
+
+/** One schema per method: the compiler refuses a method without one, or a schema of the wrong shape. */
+export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
+  getState: noInput,
+  startServer: noInput,
+  stopServer: noInput,
+  updateSettings: z.strictObject({
+    listenAddresses: listenAddresses.optional(),
+    port: port.optional(),
+    appendOnly: z.boolean().optional(),
+    staleDays: staleDays.optional(),
+    autostart: z.boolean().optional(),
+    notifications: z.boolean().optional(),
+    keepAwake: z.boolean().optional(),
+    setupComplete: z.boolean().optional(),
+  }),
+  dismissNotice: z.strictObject({ id: z.string().max(100) }),
+  listDrives: noInput,
+  browseFolder: z.strictObject({ path: folderPath.optional() }),
+  createFolder: z.strictObject({ parent: folderPath, name: folderName }),
+  chooseFolder: z.strictObject({ path: folderPath, label: displayName.optional() }),
+  forgetDisk: z.strictObject({ diskId: z.string().max(100) }),
+  ejectDisk: noInput,
+  addComputer: z.strictObject({
+    displayName,
+    appendOnly: z.boolean().optional(),
+    quotaBytes: quotaBytes.optional(),
+    password: password.optional(),
+  }),
+  removeComputer: z.strictObject({ username }),
+  resetPassword: z.strictObject({ username }),
+  renameComputer: z.strictObject({ username, displayName }),
+  updateComputer: z.strictObject({ username, appendOnly: z.boolean().optional(), quotaBytes: quotaBytes.optional() }),
+  createMaintenanceLogin: noInput,
+  removeMaintenanceLogin: noInput,
+  commandLines: z.strictObject({
+    username,
+    os: z.enum(['linux', 'macos', 'windows']),
+    shell: z.enum(['bash', 'powershell', 'cmd']).optional(),
+    resticVersion: z.enum(['before-0.17', '0.17-or-newer']),
+    password: password.optional(),
+    backupPaths: z.array(z.string().min(1).max(4096).regex(NO_CONTROL)).max(32).optional(),
+  }),
+  setTls: z.strictObject({ enabled: z.boolean() }),
+  caCertificate: noInput,
+  regenerateCertificates: z.strictObject({ authority: z.boolean() }),
+  importCertificate: z.strictObject({ certificatePem: pem, keyPem: pem }),
+  useHouseholdCertificate: noInput,
+  recentRequests: z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }),
+  recentSummaries: noInput,
+};
+
+/** A short, readable account of what is wrong with an input. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}

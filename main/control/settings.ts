@@ -1,0 +1,124 @@
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { USERNAME } from '../../server/htpasswd.js';
+import { writeFileAtomically } from './files.js';
+import { describeIssues, listenAddresses, port, staleDays } from './schemas.js';
+
+const timestamp = z.iso.datetime();
+
+const diskSchema = z.strictObject({
+  id: z.string().min(1).max(100),
+  label: z.string().max(64),
+  folder: z.string().min(1).max(4096),
+  adoptedAt: timestamp,
+  lastBackupAt: timestamp.nullable(),
+});
+
+const computerSchema = z.strictObject({
+  username: z.string().regex(USERNAME),
+  displayName: z.string().min(1).max(64),
+  appendOnly: z.boolean(),
+  quotaBytes: z.number().int().positive().nullable(),
+  createdAt: timestamp,
+});
+
+export const settingsSchema = z.strictObject({
+  version: z.literal(1),
+  setupComplete: z.boolean(),
+  /** The disk being served, one of `disks`; null before a folder was chosen. */
+  currentDiskId: z.string().nullable(),
+  /** Every adopted disk, so that rotating disks are recognised by their marker. */
+  disks: z.array(diskSchema),
+  computers: z.array(computerSchema),
+  maintenanceUser: z.string().regex(USERNAME).nullable(),
+  /** Every computer is append-only while this is on. */
+  appendOnly: z.boolean(),
+  listenAddresses,
+  port,
+  tls: z.enum(['household', 'own', 'off']),
+  staleDays,
+  autostart: z.boolean(),
+  notifications: z.boolean(),
+  keepAwake: z.boolean(),
+  /** Whether the server was serving when the app last stopped, so it resumes. */
+  serving: z.boolean(),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type DiskRecord = Settings['disks'][number];
+export type ComputerRecord = Settings['computers'][number];
+
+export const DEFAULT_SETTINGS: Settings = {
+  version: 1,
+  setupComplete: false,
+  currentDiskId: null,
+  disks: [],
+  computers: [],
+  maintenanceUser: null,
+  appendOnly: false,
+  listenAddresses: 'auto',
+  port: 8000,
+  tls: 'household',
+  staleDays: 3,
+  autostart: false,
+  notifications: true,
+  keepAwake: true,
+  serving: false,
+};
+
+export const SETTINGS_FILE = 'settings.json';
+
+export interface LoadedSettings {
+  settings: Settings;
+  /** Set when the file was damaged: what was wrong and where the damaged file was kept. */
+  problem?: string;
+}
+
+/**
+ * The app's settings: one JSON file in the config folder, checked against the
+ * schema on load and replaced atomically on save. It holds no password: the
+ * logins are bcrypt hashes in the password file.
+ */
+export class SettingsStore {
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(readonly configDir: string) {}
+
+  get file(): string {
+    return join(this.configDir, SETTINGS_FILE);
+  }
+
+  /** Reads the file; a damaged one is moved aside (never deleted) and the defaults are used. */
+  async load(now = new Date()): Promise<LoadedSettings> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { settings: structuredClone(DEFAULT_SETTINGS) };
+      throw error;
+    }
+    let what: string;
+    try {
+      const parsed = settingsSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return { settings: parsed.data };
+      what = describeIssues(parsed.error);
+    } catch (error) {
+      what = `not valid JSON (${(error as Error).message})`;
+    }
+    const aside = `${this.file}.damaged-${now.toISOString().replace(/[:.]/g, '-')}`;
+    await rename(this.file, aside);
+    return {
+      settings: structuredClone(DEFAULT_SETTINGS),
+      problem: `The settings file was damaged (${what}). It was kept as ${aside} and the defaults are used: choose the backup folder again; your backups and computer logins are untouched.`,
+    };
+  }
+
+  /** Saves one settings object at a time, in the order asked. */
+  save(settings: Settings): Promise<void> {
+    const content = `${JSON.stringify(settingsSchema.parse(settings), null, 2)}\n`;
+    const next = this.writing.then(() => writeFileAtomically(this.file, content));
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,235 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
+import type { EventEmitter } from 'node:events';
+import { EVENTS, type Api, type ApiEvents, type EventName } from '../contract.js';
+import { dispatch } from '../control/dispatch.js';
+
+export type BridgedApi = Api & EventEmitter<{ [E in EventName]: [ApiEvents[E]] }>;
+
+export interface BridgeOptions {
+  api: BridgedApi;
+  /** 0 picks a free port. */
+  port: number;
+  /** The built renderer (index.html and its assets). */
+  staticDir: string;
+  onBug: (error: unknown) => void;
+}
+
+export interface Bridge {
+  /** The address to open, with the access token. */
+  url: string;
+  origin: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'rts_token';
+const MAX_BODY = 1 << 20;
+const HEARTBEAT_MS = 15_000;
+
+/** No inline script, no eval, nothing from elsewhere. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+  '.map': 'application/json',
+};
+
+const STATUS_OF: Record<string, number> = { 'unknown-method': 404, 'invalid-input': 400, internal: 500 };
+
+function sameSecret(given: string | undefined, token: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookieToken(req: IncomingMessage): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new Error('too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Headless web mode: the GUI and the contract over HTTP on 127.0.0.1 only.
+ * One POST route per method (`/api/<method>`, the input as the JSON body),
+ * server-sent events at `/api/events`. A random token is needed: it comes in
+ * the printed URL once and then as a strict same-site cookie; requests from
+ * other origins, other host names (DNS rebinding) or without it are refused.
+ */
+export async function startBridge(options: BridgeOptions): Promise<Bridge> {
+  const token = randomBytes(32).toString('base64url');
+  const root = resolve(options.staticDir);
+  let origin = '';
+  let host = '';
+  const streams = new Set<ServerResponse>();
+
+  const authorised = (req: IncomingMessage): boolean => {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return sameSecret(cookieToken(req), token) || sameSecret(bearer, token);
+  };
+
+  /** Another page (another port on 127.0.0.1 is another origin but the same site) must not drive the API. */
+  const foreign = (req: IncomingMessage): boolean => {
+    const from = req.headers.origin;
+    const site = req.headers['sec-fetch-site'];
+    return (from !== undefined && from !== origin) || (site !== undefined && site !== 'same-origin' && site !== 'none');
+  };
+
+  const serveFile = async (res: ServerResponse, path: string): Promise<void> => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return send(res, 400, 'Bad path');
+    }
+    const file = resolve(root, `.${decoded === '/' ? '/index.html' : decoded}`);
+    const inside = relative(root, file);
+    if (inside.startsWith('..') || isAbsolute(inside) || inside.split(sep).some((part) => part.startsWith('.'))) return send(res, 404, 'Not found');
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) {
+      return send(res, 404, path === '/' ? 'The GUI is not built here: run npm run build, then start again.' : 'Not found');
+    }
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': info.size, 'Cache-Control': 'no-cache' });
+    createReadStream(file).pipe(res);
+  };
+
+  const callMethod = async (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> => {
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return send(res, 415, 'Send the input as application/json.');
+    let input: unknown;
+    try {
+      const text = await readBody(req);
+      input = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch {
+      return send(res, 400, JSON.stringify({ error: { code: 'invalid-input', message: 'The body is not JSON (or over 1 MiB).' } }), 'application/json');
+    }
+    const outcome = await dispatch(options.api, method, input, options.onBug);
+    if (outcome.ok) return send(res, 200, JSON.stringify({ result: outcome.result ?? null }), 'application/json');
+    send(res, STATUS_OF[outcome.error.code] ?? 422, JSON.stringify({ error: outcome.error }), 'application/json');
+  };
+
+  const openStream = async (res: ServerResponse): Promise<void> => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    streams.add(res);
+    res.on('close', () => streams.delete(res));
+    res.write(`event: state\ndata: ${JSON.stringify(await options.api.getState())}\n\n`);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('X-Frame-Options', 'DENY');
+    if (req.headers.host !== host) return send(res, 421, 'Use the address printed at start (127.0.0.1).');
+    const url = new URL(req.url ?? '/', origin);
+    const given = url.searchParams.get('token');
+    if (req.method === 'GET' && given !== null && sameSecret(given, token)) {
+      url.searchParams.delete('token');
+      res.writeHead(303, {
+        'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        Location: `${url.pathname}${url.search}`,
+      });
+      return void res.end();
+    }
+    if (!authorised(req)) return send(res, 401, 'Open the address printed when headless mode started: it carries the access token.');
+    if (foreign(req)) return send(res, 403, 'Requests from other pages are refused.');
+    if (url.pathname === '/api/events' && req.method === 'GET') return openStream(res);
+    const method = /^\/api\/([A-Za-z]+)$/.exec(url.pathname)?.[1];
+    if (method !== undefined) {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return send(res, 405, 'Use POST.');
+      }
+      return callMethod(req, res, method);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed');
+    return serveFile(res, url.pathname);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      options.onBug(error);
+      if (!res.headersSent) send(res, 500, 'Internal error');
+      else res.destroy();
+    });
+  });
+  const forward = EVENTS.map((event) => {
+    const listener = (payload: unknown) => {
+      const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+      for (const stream of streams) stream.write(frame);
+    };
+    options.api.on(event, listener as never);
+    return () => options.api.off(event, listener as never);
+  });
+  const heartbeat = setInterval(() => {
+    for (const stream of streams) stream.write(': still here\n\n');
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolveListen());
+  });
+  const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
+  host = `127.0.0.1:${port}`;
+  return {
+    url: `${origin}/?token=${token}`,
+    origin,
+    token,
+    close: async () => {
+      clearInterval(heartbeat);
+      for (const stop of forward) stop();
+      for (const stream of streams) stream.end();
+      server.closeAllConnections();
+      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+    },
+  };
+}
