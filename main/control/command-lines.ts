@@ -73,7 +73,7 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
     restore: command('Restore the latest backup into a new folder', `restore latest --target ${restoreTarget}`),
   };
   const { lines, notes } = variableLines(facts, syntax);
-  const header = syntax.comment(`Restic Tray Server: backups of ${facts.displayName.replace(/[\r\n]/g, ' ')}`);
+  const header = syntax.comment(`Restic Tray Server: backups of ${facts.displayName.replace(/\p{Cc}/gu, ' ')}`);
   const envFileName = ENV_FILE[shell];
   const envContent = [
     ...(shell === 'cmd' ? ['@echo off'] : []),

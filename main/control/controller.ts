@@ -111,7 +111,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       requests: (entries) => this.emit('requests', entries),
       summary: (summary) => this.emit('summary', summary),
     });
-    this.supervisor.on('change', () => this.scheduleState());
+    this.supervisor.on('change', () => this.onSupervisorChange());
     this.supervisor.on('requests', (events) => this.onRequests(events));
     this.supervisor.on('warning', (message) => this.log.note({ time: new Date().toISOString(), user: null, message, severity: 'warning' }));
     this.networkSeen = JSON.stringify(this.lan());
@@ -578,6 +578,21 @@ export class Controller extends EventEmitter<Events> implements Api {
       .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
   }
 
+  /** Saves after a change the server made (not the user): a failure becomes a notice. */
+  private saveInBackground(): void {
+    this.store.save(this.settings).catch((error: Error) => this.addNotice(`Cannot save the settings in ${this.store.file} (${error.message}). Check that the disk is not full.`));
+  }
+
+  /** A rotating disk was switched to: it is the current disk from now on. */
+  private onSupervisorChange(): void {
+    const served = this.supervisor.disk;
+    if (this.supervisor.phase === 'serving' && served && served.id !== this.settings.currentDiskId) {
+      this.settings.currentDiskId = served.id;
+      this.saveInBackground();
+    }
+    this.scheduleState();
+  }
+
   private onRequests(events: RequestEvent[]): void {
     this.log.add(events);
     let snapshotSaved = false;
@@ -593,7 +608,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       const disk = this.settings.disks.find((candidate) => candidate.id === this.supervisor.disk?.id);
       if (disk) {
         disk.lastBackupAt = new Date().toISOString();
-        void this.store.save(this.settings).catch(() => undefined);
+        this.saveInBackground();
       }
       this.scheduleState();
     }

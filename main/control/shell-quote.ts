@@ -54,7 +54,8 @@ const cmd: ShellSyntax = {
   quote: (value) => `"${value}"`,
   setVariable: (name, value) => (value.includes('"') ? undefined : `set "${name}=${value.replaceAll('%', '%%')}"`),
   setPath: (name, path) => `set "${name}=${path.slice(1, -1)}"`,
-  comment: (text) => `rem ${text}`,
+  // Only text that cmd cannot read as an operator or a variable, even after rem.
+  comment: (text) => `rem ${text.replace(/[%^&|<>"!]/g, '')}`,
   inFolder: (fileName) => `"%USERPROFILE%\\restic\\${fileName}"`,
   home: '"%USERPROFILE%"',
   load: (fileName) => `call ${cmd.inFolder(fileName)}`,

@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CONTENT_SECURITY_POLICY, startBridge, type Bridge } from '../../../main/headless/bridge.js';
+import { openController } from '../../helpers/controller.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  text: string;
+}
+
+function call(bridge: Bridge, method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  const { port } = new URL(bridge.origin);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: options.headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const bridges: Bridge[] = [];
+afterAll(async () => {
+  await Promise.all(bridges.splice(0).map((bridge) => bridge.close()));
+});
+
+async function bridged() {
+  const { controller } = await openController();
+  const parent = tempDir('rts-gui-');
+  const staticDir = join(parent, 'renderer');
+  mkdirSync(staticDir);
+  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>GUI</title><script src="app.js"></script>');
+  writeFileSync(join(staticDir, 'app.js'), 'console.log(1)');
+  writeFileSync(join(parent, 'secret.txt'), 'outside the GUI folder');
+  const bugs: unknown[] = [];
+  const bridge = await startBridge({ api: controller, port: 0, staticDir, onBug: (error) => bugs.push(error) });
+  bridges.push(bridge);
+  const signIn = await call(bridge, 'GET', new URL(bridge.url).pathname + new URL(bridge.url).search);
+  const cookie = (signIn.headers['set-cookie']?.[0] ?? '').split(';')[0] as string;
+  const json = { 'Content-Type': 'application/json', Cookie: cookie };
+  return { bridge, controller, cookie, json, signIn, bugs };
+}
+
+describe('the headless bridge', () => {
+  it('trades the token in the printed address for a strict cookie, then serves the GUI with a strict CSP', async () => {
+    const { bridge, cookie, signIn } = await bridged();
+    expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/);
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.location).toBe('/');
+    expect(signIn.headers['set-cookie']?.[0]).toMatch(/^rts_token=[\w-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
+    const page = await call(bridge, 'GET', '/', { headers: { Cookie: cookie } });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(page.headers['content-security-policy']).not.toContain('unsafe');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect((await call(bridge, 'GET', '/app.js', { headers: { Cookie: cookie } })).text).toBe('console.log(1)');
+  });
+
+  it('refuses everything without the token', async () => {
+    const { bridge, cookie } = await bridged();
+    for (const path of ['/', '/app.js', '/?token=wrong', '/api/events']) {
+      expect((await call(bridge, 'GET', path)).status).toBe(401);
+    }
+    expect((await call(bridge, 'GET', '/', { headers: { Cookie: 'rts_token=guess' } })).status).toBe(401);
+    expect((await call(bridge, 'POST', '/api/getState', { headers: { 'Content-Type': 'application/json' } })).status).toBe(401);
+    expect((await call(bridge, 'POST', '/api/getState', { headers: { 'Content-Type': 'application/json', Cookie: cookie } })).status).toBe(200);
+  });
+
+  it('refuses other origins, other host names and non-JSON bodies', async () => {
+    const { bridge, json } = await bridged();
+    const other = { ...json, Origin: 'http://127.0.0.1:1' };
+    expect((await call(bridge, 'POST', '/api/getState', { headers: other })).status).toBe(403);
+    expect((await call(bridge, 'POST', '/api/getState', { headers: { ...json, 'Sec-Fetch-Site': 'same-site' } })).status).toBe(403);
+    expect((await call(bridge, 'POST', '/api/getState', { headers: { ...json, Host: 'rebound.example:80' } })).status).toBe(421);
+    expect((await call(bridge, 'POST', '/api/getState', { headers: { ...json, 'Content-Type': 'text/plain' } })).status).toBe(415);
+    const same = { ...json, Origin: bridge.origin, 'Sec-Fetch-Site': 'same-origin' };
+    expect((await call(bridge, 'POST', '/api/getState', { headers: same })).status).toBe(200);
+  });
+
+  it('carries the contract: results, user errors as { code, message }, and invalid input refused before use', async () => {
+    const { bridge, json, bugs } = await bridged();
+    const state = await call(bridge, 'POST', '/api/getState', { headers: json });
+    expect(JSON.parse(state.text).result.status).toBe('stopped');
+
+    const added = await call(bridge, 'POST', '/api/addComputer', { headers: json, body: JSON.stringify({ displayName: 'Hana' }) });
+    expect(added.status).toBe(200);
+    expect(JSON.parse(added.text).result).toMatchObject({ username: 'hana', password: expect.stringMatching(/^[\w]{6}(-[\w]{6}){3}$/) });
+
+    const cases: [string, unknown, number, string][] = [
+      ['addComputer', { displayName: '' }, 400, 'invalid-input'],
+      ['addComputer', { displayName: 'x', admin: true }, 400, 'invalid-input'],
+      ['addComputer', { displayName: 'x', password: 'short' }, 400, 'invalid-input'],
+      ['removeComputer', { username: '../etc' }, 400, 'invalid-input'],
+      ['getState', { extra: 1 }, 400, 'invalid-input'],
+      ['browseFolder', { path: 'relative/path' }, 400, 'invalid-input'],
+      ['updateSettings', { port: 70000 }, 400, 'invalid-input'],
+      ['updateSettings', { listenAddresses: ['not-an-ip'] }, 400, 'invalid-input'],
+      ['chooseFolder', { path: '/' }, 422, 'folder-is-root'],
+      ['removeComputer', { username: 'nobody' }, 422, 'unknown-computer'],
+      ['browseFolder', { path: '/no/such/folder' }, 422, 'folder-not-found'],
+      ['constructor', undefined, 404, 'unknown-method'],
+      ['toString', undefined, 404, 'unknown-method'],
+    ];
+    for (const [method, input, status, errorCode] of cases) {
+      const answer = await call(bridge, 'POST', `/api/${method}`, { headers: json, body: input === undefined ? '' : JSON.stringify(input) });
+      expect([method, answer.status, JSON.parse(answer.text).error?.code]).toEqual([method, status, errorCode]);
+      expect(JSON.parse(answer.text).error.message.length).toBeGreaterThan(10);
+    }
+    expect((await call(bridge, 'POST', '/api/getState', { headers: json, body: '{not json' })).status).toBe(400);
+    expect((await call(bridge, 'GET', '/api/getState', { headers: json })).status).toBe(405);
+    expect(bugs).toEqual([]);
+  });
+
+  it('never serves a file outside the GUI folder', async () => {
+    const { bridge, cookie } = await bridged();
+    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%5csecret.txt', '/%', '/.hidden']) {
+      const answer = await call(bridge, 'GET', path, { headers: { Cookie: cookie } });
+      expect([400, 404]).toContain(answer.status);
+      expect(answer.text).not.toContain('outside');
+    }
+  });
+
+  it('streams events: the state at once, then every change', async () => {
+    const { bridge, controller, cookie } = await bridged();
+    const { port } = new URL(bridge.origin);
+    const frames: string[] = [];
+    const req = request({ host: '127.0.0.1', port, path: '/api/events', headers: { Cookie: cookie } });
+    const gotTwo = new Promise<void>((resolve) => {
+      req.on('response', (res) => {
+        expect(res.headers['content-type']).toBe('text/event-stream');
+        res.on('data', (chunk: Buffer) => {
+          frames.push(...chunk.toString().split('\n\n').filter((frame) => frame.startsWith('event: state')));
+          if (frames.length >= 2) resolve();
+        });
+      });
+    });
+    req.end();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await controller.addComputer({ displayName: 'Ines' });
+    await gotTwo;
+    req.destroy();
+    const last = JSON.parse((frames.at(-1) as string).split('\ndata: ')[1] as string);
+    expect(last.computers.map((computer: { displayName: string }) => computer.displayName)).toEqual(['Ines']);
+  });
+
+  it('npm run headless prints one GUI line with the token', async () => {
+    const child = spawn(process.execPath, ['dist/main/headless/cli.js', '--config-dir', tempDir('rts-config-'), '--gui-port', '0']);
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /^GUI: (\S+)$/m.exec(out);
+          if (match) resolve(match[1] as string);
+        });
+        child.on('exit', (code) => reject(new Error(`headless mode exited ${code}: ${out}`)));
+      });
+      const url = new URL(line);
+      const answer = await new Promise<number>((resolve, reject) =>
+        request({ host: url.hostname, port: url.port, path: `/${url.search}` }, (res) => resolve(res.statusCode ?? 0))
+          .on('error', reject)
+          .end(),
+      );
+      expect(answer).toBe(303);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
