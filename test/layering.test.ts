@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 /** What each layer may not import at run time (see shared STYLE: folders named by where code runs). */
 const RULES: Record<string, { forbidden: RegExp[] }> = {
   server: { forbidden: [/^electron$/, /(^|\/)main\//, /(^|\/)renderer\//] },
+  'main/control': { forbidden: [/^electron$/, /(^|\/)electron\//, /(^|\/)headless\//, /(^|\/)renderer\//] },
+  'main/headless': { forbidden: [/^electron$/, /(^|\/)electron\//, /(^|\/)renderer\//] },
 };
 
 function sourceFiles(folder: string): string[] {
@@ -28,5 +30,9 @@ describe('layers', () => {
     }
     expect(offences).toEqual([]);
     expect(sourceFiles(folder).length).toBeGreaterThan(0);
+  });
+
+  it('the contract has no run-time imports: the renderer may use it as it is', () => {
+    expect(importsOf('main/contract.ts')).toEqual([]);
   });
 });

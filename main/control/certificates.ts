@@ -114,20 +114,24 @@ export async function issueServerCertificate(authority: PemPair, names: ServerNa
   return { certificatePem: certificate.toString('pem') + '\n', keyPem: await exportKey(keys.privateKey) };
 }
 
+/** One spelling per address: Node writes IPv6 in full (`0:0:0:0:0:0:0:1`), people write `::1`. */
+const canonical = (name: string): string =>
+  isIP(name) === 6 ? new URL(`http://[${name}]/`).hostname.slice(1, -1) : name.toLowerCase();
+
 /** Reads what the GUI shows of a certificate (the first one of a PEM chain). */
 export function inspectCertificate(pem: string): CertificateInfo {
   const certificate = new X509Certificate(pem);
   const names = (certificate.subjectAltName ?? '')
     .split(', ')
     .filter((entry) => entry !== '')
-    .map((entry) => entry.replace(/^(DNS|IP Address):/, ''));
+    .map((entry) => canonical(entry.replace(/^(DNS|IP Address):/, '')));
   return { fingerprint: certificate.fingerprint256, notAfter: new Date(certificate.validTo), names };
 }
 
 /** Whether a server certificate must be replaced: a name or address is missing, or its end is near. */
 export function needsRenewal(info: CertificateInfo, wanted: ServerNames, now = new Date()): boolean {
-  const have = new Set(info.names.map((name) => name.toLowerCase()));
-  const missing = [...wanted.hostNames, ...wanted.addresses].some((name) => !have.has(name.toLowerCase()));
+  const have = new Set(info.names);
+  const missing = [...wanted.hostNames, ...wanted.addresses].some((name) => !have.has(canonical(name)));
   return missing || info.notAfter.getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY_MS;
 }
 
@@ -154,8 +158,6 @@ export function checkOwnCertificate(pair: PemPair, now = new Date()): Certificat
   }
   return info;
 }
-
-export const isAddress = (name: string): boolean => isIP(name) !== 0;
 
 /** Where the certificate files live in the config folder; keys are 0600. */
 export class CertificateFiles {

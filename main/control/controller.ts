@@ -270,7 +270,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     return this.mutate(async () => {
       const username = usernameFor(input.displayName, await this.takenNames());
       const password = input.password ?? generatePassword();
-      await this.logins.set(username, password);
+      await this.setLogin(username, password);
       this.settings.computers.push({
         username,
         displayName: input.displayName,
@@ -287,7 +287,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   removeComputer(input: { username: string }): Promise<AppState> {
     return this.mutate(async () => {
       this.requireComputer(input.username);
-      await this.logins.remove(input.username);
+      await this.removeLogin(input.username);
       this.settings.computers = this.settings.computers.filter((computer) => computer.username !== input.username);
       await this.store.save(this.settings);
       await this.reconfigure();
@@ -299,7 +299,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     return this.mutate(async () => {
       if (input.username !== this.settings.maintenanceUser) this.requireComputer(input.username);
       const password = generatePassword();
-      await this.logins.set(input.username, password);
+      await this.setLogin(input.username, password);
       return { username: input.username, password };
     });
   }
@@ -327,7 +327,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     return this.mutate(async () => {
       const username = this.settings.maintenanceUser ?? usernameFor(MAINTENANCE_USER, await this.takenNames());
       const password = generatePassword();
-      await this.logins.set(username, password);
+      await this.setLogin(username, password);
       this.settings.maintenanceUser = username;
       await this.store.save(this.settings);
       await this.reconfigure();
@@ -338,7 +338,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   removeMaintenanceLogin(): Promise<AppState> {
     return this.mutate(async () => {
       const username = this.settings.maintenanceUser;
-      if (username !== null) await this.logins.remove(username);
+      if (username !== null) await this.removeLogin(username);
       this.settings.maintenanceUser = null;
       await this.store.save(this.settings);
       await this.reconfigure();
@@ -541,6 +541,17 @@ export class Controller extends EventEmitter<Events> implements Api {
     if (inside(config, folder) || inside(folder, config)) {
       throw new UserError('folder-is-config', 'This folder holds (or is inside) the app’s own settings. Choose another folder for the backups.');
     }
+  }
+
+  /** The running server reads the password file again at once (it would also notice within a second). */
+  private async setLogin(user: string, password: string): Promise<void> {
+    await this.logins.set(user, password);
+    this.supervisor.current?.reloadUsers();
+  }
+
+  private async removeLogin(user: string): Promise<void> {
+    await this.logins.remove(user);
+    this.supervisor.current?.reloadUsers();
   }
 
   private currentDisk(): DiskRecord | undefined {

@@ -32,7 +32,7 @@ export function parseMountInfo(text: string): Mount[] {
 /** Block devices and network shares where backups can live: not /proc, snaps, tmpfs and the like. */
 export function isStorageMount(mount: Mount): boolean {
   if (isNetworkFileSystem(mount.fileSystem)) return true;
-  if (!mount.device.startsWith('/dev/') || mount.device.startsWith('/dev/loop')) return false;
+  if (!mount.device.startsWith('/dev/')) return false;
   if (['squashfs', 'iso9660', 'udf'].includes(mount.fileSystem)) return false;
   return !/^\/(proc|sys|dev|snap|boot|efi)(\/|$)/.test(mount.mountPoint) && !/^\/run\/(?!media\/)/.test(mount.mountPoint);
 }

@@ -18,7 +18,7 @@ export function generatePassword(): string {
 /** Names the server gives a meaning: `metrics` may read /metrics under private repositories. */
 const RESERVED = new Set(['metrics']);
 
-/** A user name from a display name: "Anna's Laptop" -> `annas-laptop`, unique among `taken`. */
+/** A user name from a display name: "Anna's Laptop" -> `annas-laptop`, "Zoë" -> `zoe`, unique among `taken`. */
 export function usernameFor(displayName: string, taken: ReadonlySet<string>): string {
   const base =
     displayName
@@ -26,7 +26,7 @@ export function usernameFor(displayName: string, taken: ReadonlySet<string>): st
       .replace(/\p{M}/gu, '')
       .toLowerCase()
       .replace(/['’]/g, '')
-      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/[^\p{L}\p{N}]+/gu, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 32)
       .replace(/-+$/, '') || 'computer';

@@ -114,9 +114,14 @@ export class SettingsStore {
     };
   }
 
-  /** Saves one settings object at a time, in the order asked. */
+  /** Saves one settings object at a time, in the order asked; the content is taken at the call, so later changes wait for their own save. */
   save(settings: Settings): Promise<void> {
-    const content = `${JSON.stringify(settingsSchema.parse(settings), null, 2)}\n`;
+    let content: string;
+    try {
+      content = `${JSON.stringify(settingsSchema.parse(settings), null, 2)}\n`;
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const next = this.writing.then(() => writeFileAtomically(this.file, content));
     this.writing = next.catch(() => undefined);
     return next;

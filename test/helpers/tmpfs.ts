@@ -44,3 +44,20 @@ export class FakeUsbDisk {
     execFileSync('umount', ['-l', this.mountPoint]);
   }
 }
+
+/**
+ * A disk of its own: an ext4 file system in an image file, loop-mounted at a
+ * folder named `label`. (The kernels here have no FAT or exFAT driver, so the
+ * warnings for those are tested on parsed mount tables.)
+ */
+export function mountDiskImage(label: string, sizeMb = 32): string {
+  const base = tempDir('rts-image-');
+  const image = join(base, 'disk.img');
+  const mountPoint = join(base, 'media', label);
+  mkdirSync(mountPoint, { recursive: true });
+  execFileSync('truncate', ['-s', `${sizeMb}M`, image]);
+  execFileSync('mkfs.ext4', ['-q', '-L', label, image]);
+  execFileSync('mount', ['-o', 'loop', image, mountPoint]);
+  mounted.push(mountPoint);
+  return mountPoint;
+}

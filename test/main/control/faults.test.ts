@@ -2,13 +2,13 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, appendFileSync } 
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Notification } from '../../../main/contract.js';
 import { freePort, openController, waitForState } from '../../helpers/controller.js';
+import { basic } from '../../helpers/htpasswd.js';
 import { code, makeObject, post, run } from '../../helpers/http.js';
 import { FakeUsbDisk } from '../../helpers/tmpfs.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { canMount } from '../../helpers/tools.js';
-
-const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
 /** Plain HTTP keeps these tests about the state, not TLS. */
 async function serving(path: string, configDir?: string) {
@@ -82,6 +82,8 @@ describe('damaged files, busy ports and missing disks', () => {
   it.runIf(canMount())('an unplugged disk turns the state red with the reason, and the same disk coming back resumes', async () => {
     const disk = new FakeUsbDisk(32);
     const { controller, url } = await serving(disk.mountPoint);
+    const notifications: Notification[] = [];
+    controller.on('notification', (notification) => notifications.push(notification));
     const { id, data } = makeObject();
     await run(url, [{ req: post('/x/?create=true'), want: [code(401)] }]);
     const { username, password } = await controller.addComputer({ displayName: 'Gus' });
@@ -102,6 +104,11 @@ describe('damaged files, busy ports and missing disks', () => {
     disk.plug();
     const back = await waitForState(controller, (s) => s.status === 'serving');
     expect(back.colour).toBe('green');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(notifications).toEqual([
+      { title: 'Backups need you', body: missing.sentence },
+      { title: 'Backups work again', body: expect.stringMatching(/^Serving backups at http:\/\/127\.0\.0\.2:\d+\/\. Add a computer|; every computer is up to date\.$/) },
+    ]);
     await run(url, [{ req: { method: 'GET', path: `/${username}/data/${id}`, headers: auth }, want: [code(200)] }]);
   });
 

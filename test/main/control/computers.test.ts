@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Notification } from '../../../main/contract.js';
+import type { UserError } from '../../../main/control/errors.js';
+import { freePort, openController, waitForState } from '../../helpers/controller.js';
+import { basic } from '../../helpers/htpasswd.js';
+import { code, del, makeObject, post, run } from '../../helpers/http.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+async function serving() {
+  const opened = await openController();
+  const { controller } = opened;
+  const data = tempDir('rts-data-');
+  await controller.setTls({ enabled: false });
+  await controller.chooseFolder({ path: data });
+  await controller.updateSettings({ port: await freePort() });
+  const state = await controller.startServer();
+  return { ...opened, data, url: (state.clientUrl as string).replace(/\/$/, '') };
+}
+
+const get = (path: string, headers: Record<string, string>) => ({ method: 'GET', path, headers });
+
+describe('computers and their logins, as the running server sees them', () => {
+  it('a new computer can log in at once, only to its own repository, and its password is nowhere in the settings', async () => {
+    const { controller, configDir, url } = await serving();
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    const bob = await controller.addComputer({ displayName: 'Bob' });
+    await run(url, [
+      { req: post('/anna/?create=true', '', basic('anna', anna.password)), want: [code(200)] },
+      { req: post('/bob/?create=true', '', basic('bob', bob.password)), want: [code(200)] },
+      { req: get('/bob/config', basic('anna', anna.password)), want: [code(403)] },
+      { req: get('/anna/config', basic('anna', 'wrong password')), want: [code(401)] },
+    ]);
+    const settings = readFileSync(join(configDir, 'settings.json'), 'utf8');
+    expect(settings).not.toContain(anna.password);
+    expect(readFileSync(join(configDir, 'htpasswd'), 'utf8')).not.toContain(anna.password);
+  });
+
+  it('removing a computer locks it out at once and keeps its backups; a reset password replaces the old one', async () => {
+    const { controller, url, data } = await serving();
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    // Logged in, the repository has no config yet: 404, not 401.
+    await run(url, [{ req: post('/anna/?create=true', '', basic('anna', anna.password)), want: [code(200)] }]);
+    const reset = await controller.resetPassword({ username: 'anna' });
+    expect(reset.password).not.toBe(anna.password);
+    await run(url, [
+      { req: get('/anna/config', basic('anna', anna.password)), want: [code(401)] },
+      { req: get('/anna/config', basic('anna', reset.password)), want: [code(404)] },
+    ]);
+    const state = await controller.removeComputer({ username: 'anna' });
+    expect(state.computers).toEqual([]);
+    await run(url, [{ req: get('/anna/config', basic('anna', reset.password)), want: [code(401)] }]);
+    expect(existsSync(join(data, 'anna', 'data'))).toBe(true);
+  });
+
+  it('append-only per computer and for all, changed while serving; the maintenance login may prune', async () => {
+    const { controller, url } = await serving();
+    const anna = await controller.addComputer({ displayName: 'Anna', appendOnly: true });
+    const auth = basic('anna', anna.password);
+    const objects = Array.from({ length: 3 }, () => makeObject());
+    await run(url, [
+      { req: post('/anna/?create=true', '', auth), want: [code(200)] },
+      ...objects.map(({ id, data }) => ({ req: post(`/anna/data/${id}`, data, auth), want: [code(200)] })),
+      { req: { ...del(`/anna/data/${objects[0]?.id}`), headers: auth }, want: [code(403)] },
+    ]);
+    await controller.updateComputer({ username: 'anna', appendOnly: false });
+    await run(url, [{ req: { ...del(`/anna/data/${objects[0]?.id}`), headers: auth }, want: [code(200)] }]);
+
+    const all = await controller.updateSettings({ appendOnly: true });
+    expect(all.computers[0]?.appendOnly).toBe(true);
+    await run(url, [{ req: { ...del(`/anna/data/${objects[1]?.id}`), headers: auth }, want: [code(403)] }]);
+    const maintenance = await controller.createMaintenanceLogin();
+    expect(maintenance.username).toBe('maintenance');
+    expect((await controller.getState()).maintenanceUser).toBe('maintenance');
+    await run(url, [{ req: { ...del(`/anna/data/${objects[1]?.id}`), headers: basic('maintenance', maintenance.password) }, want: [code(200)] }]);
+    await controller.removeMaintenanceLogin();
+    await run(url, [{ req: { ...del(`/anna/data/${objects[2]?.id}`), headers: basic('maintenance', maintenance.password) }, want: [code(401)] }]);
+  });
+
+  it('a quota set while serving applies to the next upload', async () => {
+    const { controller, url } = await serving();
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    const auth = basic('anna', anna.password);
+    await run(url, [{ req: post('/anna/?create=true', '', auth), want: [code(200)] }]);
+    await controller.updateComputer({ username: 'anna', quotaBytes: 100_000 });
+    await waitForState(controller, (s) => s.status === 'serving' && s.computers[0]?.quotaBytes === 100_000);
+    const small = makeObject(50_000);
+    const big = makeObject(80_000);
+    await run(url, [
+      { req: post(`/anna/data/${small.id}`, small.data, auth), want: [code(200)] },
+      { req: post(`/anna/data/${big.id}`, big.data, auth), want: [code(507)] },
+    ]);
+  });
+
+  it('renames, and refuses what makes no sense with a message that says what to do', async () => {
+    const { controller } = await serving();
+    await controller.addComputer({ displayName: 'Anna' });
+    expect((await controller.renameComputer({ username: 'anna', displayName: "Anna's new laptop" })).computers[0]?.displayName).toBe("Anna's new laptop");
+    const failure = async (promise: Promise<unknown>) => promise.then(() => 'accepted', (error: UserError) => `${error.code}: ${error.message}`);
+    expect(await failure(controller.renameComputer({ username: 'nobody', displayName: 'x' }))).toBe('unknown-computer: There is no computer with the login nobody.');
+    const state = await controller.getState();
+    expect(await failure(controller.forgetDisk({ diskId: state.disks[0]?.id as string }))).toMatch(/^disk-in-use: /);
+    expect(await failure(controller.chooseFolder({ path: '/' }))).toMatch(/^folder-is-root: /);
+    expect(await failure(controller.updateSettings({ listenAddresses: ['203.0.113.9'] }))).toMatch(/^unknown-address: 203\.0\.113\.9 is not an address of this computer/);
+  });
+
+  it('choosing the config folder itself for backups is refused', async () => {
+    const { controller, configDir } = await openController();
+    const refused = await controller.chooseFolder({ path: configDir }).catch((error: UserError) => error.code);
+    expect(refused).toBe('folder-is-config');
+  });
+
+  it('safe eject stops serving after the last upload and says the disk may go; start serves again', async () => {
+    const { controller, url } = await serving();
+    const notifications: Notification[] = [];
+    controller.on('notification', (notification) => notifications.push(notification));
+    const ejected = await controller.ejectDisk();
+    expect(ejected).toEqual({ safe: true, message: `It is now safe to unplug “${(await controller.getState()).disks[0]?.label}”: the server stopped after the last upload. Press Start when the disk is back.` });
+    expect((await controller.getState()).status).toBe('stopped');
+    await expect(fetch(`${url}/config`)).rejects.toThrow();
+    await controller.startServer();
+    await waitForState(controller, (s) => s.status === 'serving');
+    expect(notifications).toEqual([]);
+  });
+});

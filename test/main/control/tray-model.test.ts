@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { AppState, Notification } from '../../../main/contract.js';
+import { describeStatus, type StatusFacts } from '../../../main/control/status.js';
+import { notificationsFor, trayModel } from '../../../main/control/tray-model.js';
+
+const NOW = new Date('2026-11-23T12:00:00Z');
+const DAY = 86_400_000;
+const GB = 1e9;
+const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
+
+const serving: StatusFacts = {
+  phase: 'serving',
+  clientUrl: 'https://192.168.1.20:8000/',
+  computers: [{ username: 'anna', displayName: "Anna's laptop", createdAt: ago(30), lastBackupAt: ago(0.5) }],
+  staleDays: 3,
+  disk: { totalBytes: 1000 * GB, freeBytes: 600 * GB },
+  refusedForSpace: false,
+  certificateNotAfter: new Date(NOW.getTime() + 300 * DAY),
+  now: NOW,
+};
+
+type Row = [string, Partial<StatusFacts>, AppState['status'], AppState['colour'], string];
+
+const rows: Row[] = [
+  ['stopped', { phase: 'stopped' }, 'stopped', 'grey', 'The backup server is stopped.'],
+  ['starting', { phase: 'starting' }, 'starting', 'grey', 'The backup server is starting.'],
+  ['serving, all fresh', {}, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  ['serving, no computer yet', { computers: [] }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/. Add a computer to start backing up.'],
+  ['error', { phase: 'error', error: 'Port 8000 is already used.' }, 'error', 'red', 'The backup server cannot run: Port 8000 is already used.'],
+  ['disk missing', { phase: 'disk-missing', diskLabel: 'Backup A' }, 'disk-missing', 'red', 'The backup disk “Backup A” is not connected. Plug it in: backups resume by themselves.'],
+  [
+    'a computer stale for 5 days',
+    { computers: [{ username: 'anna', displayName: "Anna's laptop", createdAt: ago(30), lastBackupAt: ago(5.2) }] },
+    'attention',
+    'yellow',
+    "Anna's laptop has not backed up for 5 days.",
+  ],
+  ['exactly at the threshold is still fresh', { computers: [{ username: 'a', displayName: 'A', createdAt: ago(30), lastBackupAt: ago(3) }] }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  ['a new computer that never backed up is fresh for a while', { computers: [{ username: 'a', displayName: 'A', createdAt: ago(1), lastBackupAt: null }] }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  ['a computer that never backed up', { computers: [{ username: 'a', displayName: 'Bob', createdAt: ago(4), lastBackupAt: null }] }, 'attention', 'yellow', 'Bob has never backed up (added 4 days ago).'],
+  ['a longer threshold', { staleDays: 7, computers: [{ username: 'a', displayName: 'A', createdAt: ago(30), lastBackupAt: ago(5) }] }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  ['disk 89% used', { disk: { totalBytes: 1000 * GB, freeBytes: 110 * GB } }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  ['disk 93% used', { disk: { totalBytes: 1000 * GB, freeBytes: 70 * GB } }, 'attention', 'yellow', 'The backup disk is 93% full (70 GB free).'],
+  ['disk full: under 1 GB free', { disk: { totalBytes: 1000 * GB, freeBytes: 0.5 * GB } }, 'attention', 'red', 'The backup disk is full (500 MB free): backups fail. Free space on it, or keep fewer snapshots (restic forget --prune).'],
+  ['disk full: a 507 was answered', { refusedForSpace: true }, 'attention', 'red', 'The backup disk is full (600 GB free): backups fail. Free space on it, or keep fewer snapshots (restic forget --prune).'],
+  ['a small disk is not full at 500 MB free of 8 GB', { disk: { totalBytes: 8 * GB, freeBytes: 0.5 * GB } }, 'attention', 'yellow', 'The backup disk is 93% full (500 MB free).'],
+  ['certificate expiring in 10 days', { certificateNotAfter: new Date(NOW.getTime() + 10.5 * DAY) }, 'attention', 'yellow', 'The server certificate expires in 10 days. Renew it in Security.'],
+  ['certificate with 20 days left is fine', { certificateNotAfter: new Date(NOW.getTime() + 20 * DAY) }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  ['certificate expired', { certificateNotAfter: ago(1) }, 'attention', 'red', 'The server certificate has expired: computers cannot connect. Renew it in Security.'],
+  ['no TLS: no certificate reason', { certificateNotAfter: null }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  [
+    'several reasons: the critical one leads',
+    { disk: { totalBytes: 1000 * GB, freeBytes: 0.1 * GB }, computers: [{ username: 'a', displayName: 'A', createdAt: ago(30), lastBackupAt: ago(9) }] },
+    'attention',
+    'red',
+    'The backup disk is full (100 MB free): backups fail. Free space on it, or keep fewer snapshots (restic forget --prune). (and 1 more)',
+  ],
+  [
+    'two stale computers',
+    {
+      computers: [
+        { username: 'a', displayName: 'A', createdAt: ago(30), lastBackupAt: ago(4) },
+        { username: 'b', displayName: 'B', createdAt: ago(30), lastBackupAt: ago(1) },
+        { username: 'c', displayName: 'C', createdAt: ago(30), lastBackupAt: ago(12) },
+      ],
+    },
+    'attention',
+    'yellow',
+    'A has not backed up for 4 days. (and 1 more)',
+  ],
+];
+
+describe('status, colour and sentence', () => {
+  it.each(rows)('%s', (_, change, status, colour, sentence) => {
+    const view = describeStatus({ ...serving, ...change });
+    expect([view.status, view.colour, view.sentence]).toEqual([status, colour, sentence]);
+  });
+
+  it('gives each reason a stable key, so a notification is not repeated', () => {
+    const view = describeStatus({
+      ...serving,
+      disk: { totalBytes: 100 * GB, freeBytes: 0.5 * GB },
+      computers: [{ username: 'anna', displayName: 'A', createdAt: ago(30), lastBackupAt: ago(4) }],
+      certificateNotAfter: new Date(NOW.getTime() + 2 * DAY),
+    });
+    expect(view.reasons.map((reason) => [reason.key, reason.severity])).toEqual([
+      ['disk-full', 'critical'],
+      ['stale:anna', 'warning'],
+      ['certificate-expiring', 'warning'],
+    ]);
+  });
+});
+
+const state = (status: AppState['status'], colour: AppState['colour'], sentence: string, clientUrl: string | null = null) => ({ status, colour, sentence, clientUrl });
+
+describe('tray model', () => {
+  it.each([
+    [state('stopped', 'grey', 'The backup server is stopped.'), 'Start the server', true, false],
+    [state('starting', 'grey', 'The backup server is starting.'), 'Stop the server', false, false],
+    [state('serving', 'green', 'Serving.', 'https://h:8000/'), 'Stop the server', true, true],
+    [state('attention', 'yellow', 'A is stale.', 'https://h:8000/'), 'Stop the server', true, true],
+    [state('disk-missing', 'red', 'Disk gone.', 'https://h:8000/'), 'Stop the server', true, true],
+    [state('error', 'red', 'Port in use.'), 'Start the server', true, false],
+  ])('%j', (input, toggle, toggleEnabled, copyEnabled) => {
+    const model = trayModel(input);
+    expect(model.colour).toBe(input.colour);
+    expect(model.tooltip).toBe(`Restic Tray Server: ${input.sentence}`);
+    expect(model.menu).toEqual([
+      { kind: 'status', label: input.sentence },
+      { kind: 'separator' },
+      { kind: 'action', action: 'toggle', label: toggle, enabled: toggleEnabled },
+      { kind: 'action', action: 'open', label: 'Open Restic Tray Server', enabled: true },
+      { kind: 'action', action: 'copy-address', label: 'Copy the client address', enabled: copyEnabled },
+      { kind: 'separator' },
+      { kind: 'action', action: 'quit', label: 'Quit', enabled: true },
+    ]);
+  });
+
+  it('cuts a long sentence to what Windows shows in a tooltip and to a readable menu width', () => {
+    const model = trayModel(state('attention', 'yellow', 'x'.repeat(300)));
+    expect(model.tooltip).toHaveLength(127);
+    expect(model.tooltip.endsWith('…')).toBe(true);
+    expect((model.menu[0] as { label: string }).label).toHaveLength(80);
+  });
+});
+
+type Notable = Parameters<typeof notificationsFor>[1];
+
+describe('notifications', () => {
+  const green: Notable = { colour: 'green', sentence: 'Serving.', reasons: [] };
+  const stale = { key: 'stale:anna', severity: 'warning' as const, message: 'Anna has not backed up for 4 days.' };
+  const red: Notable = { colour: 'red', sentence: 'The disk is gone.', reasons: [] };
+  const yellow: Notable = { colour: 'yellow', sentence: stale.message, reasons: [stale] };
+
+  const cases: [string, Notable | undefined, Notable, Notification[]][] = [
+    ['launch, all fine', undefined, green, []],
+    ['launch with the disk missing', undefined, red, [{ title: 'Backups need you', body: 'The disk is gone.' }]],
+    ['turning red', green, red, [{ title: 'Backups need you', body: 'The disk is gone.' }]],
+    ['staying red', red, { ...red, sentence: 'Still gone.' }, []],
+    ['recovering', red, green, [{ title: 'Backups work again', body: 'Serving.' }]],
+    ['a new warning', green, yellow, [{ title: 'Restic Tray Server', body: stale.message }]],
+    ['the same warning again', yellow, { ...yellow }, []],
+    ['a warning that went away', yellow, green, []],
+  ];
+  it.each(cases)('%s', (_, previous, next, expected) => {
+    expect(notificationsFor(previous, next)).toEqual(expected);
+  });
+});
