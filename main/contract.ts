@@ -147,6 +147,8 @@ export interface CommandLinesInput {
   /** The server login's password, when just generated; otherwise a placeholder is shown. */
   password?: string;
   backupPaths?: string[];
+  /** With the maintenance login: the computer (its user name) whose repository the commands look after. */
+  repository?: string;
 }
 
 export interface CommandLine {
@@ -160,7 +162,7 @@ export interface CommandSet {
   secrets: { serverLogin: string; encryptionPassword: string };
   /** Lines that set the repository and the login for the commands below. */
   setup: string;
-  commands: { init: CommandLine; backup: CommandLine; snapshots: CommandLine; restore: CommandLine };
+  commands: { init: CommandLine; backup: CommandLine; snapshots: CommandLine; restore: CommandLine; forget: CommandLine };
   /** The same settings kept in a file, and how to use it. */
   envFile: { fileName: string; content: string; usage: string };
   schedule: { label: string; files: { fileName: string; content: string }[]; usage: string };

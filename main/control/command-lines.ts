@@ -71,6 +71,10 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
     backup: command('Back up', `backup ${paths}`),
     snapshots: command('List the backups', 'snapshots'),
     restore: command('Restore the latest backup into a new folder', `restore latest --target ${restoreTarget}`),
+    forget: command(
+      'Keep 7 daily, 5 weekly and 12 monthly backups and remove the rest (refused while append-only is on, except for the maintenance login)',
+      'forget --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --prune',
+    ),
   };
   const { lines, notes } = variableLines(facts, syntax);
   const header = syntax.comment(`Restic Tray Server: backups of ${facts.displayName.replace(/\p{Cc}/gu, ' ')}`);

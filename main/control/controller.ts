@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdir, stat, statfs } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { join, relative, resolve, basename, isAbsolute } from 'node:path';
@@ -71,6 +71,7 @@ const WILDCARDS = new Set(['0.0.0.0', '::']);
 /** Repository figures are trusted this long, or until a client writes to that repository. */
 const STATS_MAX_AGE_MS = 60_000;
 const STATS_DIRTY_AGE_MS = 5_000;
+const DRIVES_MAX_AGE_MS = 30_000;
 /** Free space that must come back after a 507 before the disk stops counting as full. */
 const SPACE_REGAINED_BYTES = 64 * 1024 * 1024;
 
@@ -95,7 +96,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   private readonly ticker: NodeJS.Timeout;
   private mutating: Promise<unknown> = Promise.resolve();
   private networkSeen: string;
-  private refusedForSpace: { freeBytes: number } | undefined;
+  /** Set by a 507; the free space is noted at the next look, and the disk counts as full until more is free. */
+  private refusedForSpace: { freeBytes: number | null } | undefined;
+  private drives: { at: number; list: Promise<Drive[]> } | undefined;
   private closed = false;
 
   private constructor(
@@ -348,12 +351,19 @@ export class Controller extends EventEmitter<Events> implements Api {
 
   async commandLines(input: CommandLinesInput): Promise<CommandSet> {
     const maintenance = input.username === this.settings.maintenanceUser;
-    const computer = maintenance ? undefined : this.requireComputer(input.username);
+    const { repository, ...facts } = input;
+    if (maintenance && repository === undefined) {
+      throw new UserError('repository-needed', 'Choose the computer whose backups the maintenance login should look after.');
+    }
+    if (!maintenance && repository !== undefined && repository !== input.username) {
+      throw new UserError('not-own-repository', 'A computer’s login reaches only its own backups; use the maintenance login for the others.');
+    }
+    const computer = this.requireComputer(repository ?? input.username);
     return buildCommandLines({
-      ...input,
+      ...facts,
       serverUrl: this.clientUrl(true) as string,
-      displayName: computer?.displayName ?? 'the maintenance login',
-      repoPath: `/${maintenance ? 'REPOSITORY' : input.username}/`,
+      displayName: maintenance ? `${computer.displayName} (maintenance login)` : computer.displayName,
+      repoPath: `/${computer.username}/`,
       caFileName: this.settings.tls === 'off' ? null : CA_FILE_NAME,
       backupPaths: input.backupPaths ?? [],
     });
@@ -580,7 +590,9 @@ export class Controller extends EventEmitter<Events> implements Api {
 
   /** The drive a folder lives on: the longest mount point that contains it. */
   private async driveOf(folder: string): Promise<Drive | undefined> {
-    const drives = await listDrives().catch(() => []);
+    // Mounts change rarely; the state is composed often (and lsblk takes a moment).
+    if (!this.drives || Date.now() - this.drives.at > DRIVES_MAX_AGE_MS) this.drives = { at: Date.now(), list: listDrives().catch(() => []) };
+    const drives = await this.drives.list;
     return drives
       .filter((drive) => {
         const path = relative(drive.mountPoint, folder);
@@ -608,7 +620,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     this.log.add(events);
     let snapshotSaved = false;
     for (const event of events) {
-      if (event.status === 507) this.refusedForSpace = { freeBytes: Number.MAX_SAFE_INTEGER };
+      if (event.status === 507) this.refusedForSpace = { freeBytes: null };
       if (event.user === null || event.repo === null) continue;
       const written = event.method === 'POST' || event.method === 'DELETE';
       const stats = this.stats.get(event.repo.split('/')[0] ?? '');
@@ -680,8 +692,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     if (this.settings.notifications) for (const notification of notificationsFor(previous, state)) this.emit('notification', notification);
   }
 
-  private async repoStats(username: string, folder: string | undefined): Promise<RepoStats | undefined> {
-    if (!folder) return undefined;
+  private async repoStats(username: string, folder: string): Promise<RepoStats | undefined> {
     const cached = this.stats.get(username);
     const age = cached ? Date.now() - cached.at : Infinity;
     if (cached && age < (cached.dirty ? STATS_DIRTY_AGE_MS : STATS_MAX_AGE_MS)) return cached.stats;
@@ -690,15 +701,13 @@ export class Controller extends EventEmitter<Events> implements Api {
     return stats;
   }
 
-  private async storageView(present: boolean): Promise<StorageView | null> {
-    const disk = this.currentDisk();
-    if (!disk || !present) return null;
+  private async storageView(disk: DiskView): Promise<StorageView | null> {
     const space = await statfs(disk.folder).catch(() => undefined);
     if (!space) return null;
     const drive = await this.driveOf(disk.folder);
     const freeBytes = space.bavail * space.bsize;
     if (this.refusedForSpace) {
-      if (this.refusedForSpace.freeBytes === Number.MAX_SAFE_INTEGER) this.refusedForSpace.freeBytes = freeBytes;
+      if (this.refusedForSpace.freeBytes === null) this.refusedForSpace.freeBytes = freeBytes;
       else if (freeBytes > this.refusedForSpace.freeBytes + SPACE_REGAINED_BYTES) this.refusedForSpace = undefined;
     }
     return {
@@ -732,23 +741,21 @@ export class Controller extends EventEmitter<Events> implements Api {
   private async composeState(): Promise<AppState> {
     const now = new Date();
     const phase = this.supervisor.phase;
-    const servedId = this.supervisor.disk?.id ?? this.settings.currentDiskId;
     const disks: DiskView[] = await Promise.all(
       this.settings.disks.map(async (disk) => ({
         id: disk.id,
         label: disk.label,
         folder: disk.folder,
         present: (await readDiskId(disk.folder)) === disk.id,
-        current: disk.id === servedId,
+        current: disk.id === this.settings.currentDiskId,
         lastBackupAt: disk.lastBackupAt,
       })),
     );
-    const currentPresent = disks.find((disk) => disk.id === this.settings.currentDiskId)?.present ?? false;
-    const servedFolder = phase === 'serving' || phase === 'disk-missing' ? this.supervisor.disk?.folder : this.currentDisk()?.folder;
-    const folderOk = servedFolder !== undefined && (await stat(servedFolder).then((info) => info.isDirectory(), () => false));
+    // Only a disk that is really there is looked at: a bare mount point would show empty repositories.
+    const readable = disks.find((disk) => disk.current && disk.present && phase !== 'disk-missing');
     const computers: ComputerOverview[] = await Promise.all(
       this.settings.computers.map(async (computer) => {
-        const stats = folderOk && phase !== 'disk-missing' ? await this.repoStats(computer.username, servedFolder) : undefined;
+        const stats = readable ? await this.repoStats(computer.username, readable.folder) : undefined;
         const lastBackupAt = stats?.lastBackupAt ?? null;
         return {
           username: computer.username,
@@ -765,7 +772,7 @@ export class Controller extends EventEmitter<Events> implements Api {
         };
       }),
     );
-    const storage = await this.storageView(phase === 'disk-missing' ? false : currentPresent || phase === 'serving');
+    const storage = readable ? await this.storageView(readable) : null;
     const certificate = await this.certificateView();
     const view = describeStatus({
       phase,

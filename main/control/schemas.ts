@@ -77,6 +77,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     resticVersion: z.enum(['before-0.17', '0.17-or-newer']),
     password: password.optional(),
     backupPaths: z.array(z.string().min(1).max(4096).regex(NO_CONTROL)).max(32).optional(),
+    repository: username.optional(),
   }),
   setTls: z.strictObject({ enabled: z.boolean() }),
   caCertificate: noInput,

@@ -94,6 +94,26 @@ describe.runIf(hasTool('restic'))('the generated restic command lines, run by re
     expect(summaries.some((message) => message.startsWith("Anna's laptop: backup finished,"))).toBe(true);
   });
 
+  it('a family computer (append-only) cannot forget its backups; the maintenance login can', { timeout: 240_000 }, async () => {
+    const { controller } = await servingController();
+    const { username, password } = await controller.addComputer({ displayName: 'Dana' });
+    expect((await controller.getState()).computers[0]?.appendOnly).toBe(true);
+    const source = makeSourceTree(3, 10_000);
+    const lines = await controller.commandLines({ username, os: 'linux', resticVersion: 'before-0.17', password, backupPaths: [source] });
+    const home = await clientHome(controller);
+    await paste(lines, 'init', home);
+    await paste(lines, 'backup', home);
+    await paste(lines, 'backup', home);
+    await expect(paste(lines, 'forget', home)).rejects.toThrow(/forget exited [1-9]/);
+    expect((await controller.getState()).computers[0]?.snapshots).toBe(2);
+
+    const maintenance = await controller.createMaintenanceLogin();
+    const pruning = await controller.commandLines({ ...maintenance, repository: username, os: 'linux', resticVersion: 'before-0.17' });
+    expect(pruning.setup).toContain(`rest:https://maintenance:${maintenance.password}@`);
+    await paste(pruning, 'forget', home);
+    expect(await paste(lines, 'snapshots', home)).toMatch(/^1 snapshots$/m);
+  });
+
   it('a login password full of shell-special characters still works', async () => {
     const { controller } = await servingController();
     const password = `p@ss w'rd"$HOME!\`ls\`;&|<>\\%20#~*?[]{}()`;
