@@ -72,8 +72,8 @@ const WILDCARDS = new Set(['0.0.0.0', '::']);
 const STATS_MAX_AGE_MS = 60_000;
 const STATS_DIRTY_AGE_MS = 5_000;
 const DRIVES_MAX_AGE_MS = 30_000;
-/** Free space that must come back after a 507 before the disk stops counting as full. */
-const SPACE_REGAINED_BYTES = 64 * 1024 * 1024;
+/** Free space that must come back after a 507 before the disk stops counting as full: 64 MiB, or 1% of a small disk. */
+const spaceRegained = (totalBytes: number): number => Math.min(64 * 1024 * 1024, totalBytes * 0.01);
 
 type Events = { [E in EventName]: [ApiEvents[E]] };
 
@@ -706,15 +706,16 @@ export class Controller extends EventEmitter<Events> implements Api {
     if (!space) return null;
     const drive = await this.driveOf(disk.folder);
     const freeBytes = space.bavail * space.bsize;
+    const totalBytes = space.blocks * space.bsize;
     if (this.refusedForSpace) {
       if (this.refusedForSpace.freeBytes === null) this.refusedForSpace.freeBytes = freeBytes;
-      else if (freeBytes > this.refusedForSpace.freeBytes + SPACE_REGAINED_BYTES) this.refusedForSpace = undefined;
+      else if (freeBytes > this.refusedForSpace.freeBytes + spaceRegained(totalBytes)) this.refusedForSpace = undefined;
     }
     return {
       folder: disk.folder,
       diskId: disk.id,
       label: disk.label,
-      totalBytes: space.blocks * space.bsize,
+      totalBytes,
       freeBytes,
       fileSystem: drive?.fileSystem ?? null,
       warnings: drive ? fileSystemWarnings(drive) : [],

@@ -111,6 +111,16 @@ describe('computers and their logins, as the running server sees them', () => {
     expect(refused).toBe('folder-is-config');
   });
 
+  it('an app that served when it stopped serves again when it starts, with the same logins', async () => {
+    const { controller, configDir, url } = await serving();
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    await controller.close();
+    const { controller: again } = await openController({ configDir });
+    const state = await waitForState(again, (s) => s.status === 'serving');
+    expect(state.clientUrl?.replace(/\/$/, '')).toBe(url);
+    await run(url, [{ req: post('/anna/?create=true', '', basic('anna', anna.password)), want: [code(200)] }]);
+  });
+
   it('safe eject stops serving after the last upload and says the disk may go; start serves again', async () => {
     const { controller, url } = await serving();
     const notifications: Notification[] = [];

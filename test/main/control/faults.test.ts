@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../../main/contract.js';
 import { freePort, openController, waitForState } from '../../helpers/controller.js';
 import { basic } from '../../helpers/htpasswd.js';
-import { code, makeObject, post, run } from '../../helpers/http.js';
+import { code, del, makeObject, post, run } from '../../helpers/http.js';
 import { FakeUsbDisk } from '../../helpers/tmpfs.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { canMount } from '../../helpers/tools.js';
@@ -110,6 +110,30 @@ describe('damaged files, busy ports and missing disks', () => {
       { title: 'Backups work again', body: expect.stringMatching(/^Serving backups at http:\/\/127\.0\.0\.2:\d+\/\. Add a computer|; every computer is up to date\.$/) },
     ]);
     await run(url, [{ req: { method: 'GET', path: `/${username}/data/${id}`, headers: auth }, want: [code(200)] }]);
+  });
+
+  it.runIf(canMount())('a full disk turns the state red, and freeing space turns it green again', async () => {
+    const disk = new FakeUsbDisk(8);
+    const { controller, url } = await serving(disk.mountPoint);
+    const { username, password } = await controller.addComputer({ displayName: 'Hugo', appendOnly: false });
+    const auth = basic(username, password);
+    await run(url, [{ req: post(`/${username}/?create=true`, '', auth), want: [code(200)] }]);
+    const stored: string[] = [];
+    for (;;) {
+      const { id, data } = makeObject(1 << 20);
+      const [answer] = await run(url, [{ req: post(`/${username}/data/${id}`, data, auth), want: [] }]);
+      if (answer?.status === 507) break;
+      expect(answer?.status).toBe(200);
+      stored.push(id);
+    }
+    const full = await waitForState(controller, (s) => s.colour === 'red');
+    expect(full.status).toBe('attention');
+    expect(full.sentence).toMatch(/^The backup disk is full \(.* free\): backups fail\./);
+    expect(full.reasons[0]?.key).toBe('disk-full');
+
+    await run(url, stored.slice(0, 3).map((id) => ({ req: { ...del(`/${username}/data/${id}`), headers: auth }, want: [code(200)] })));
+    const freed = await waitForState(controller, (s) => s.colour === 'green');
+    expect(freed.status).toBe('serving');
   });
 
   it.runIf(canMount())('rotating disks: whichever known disk is plugged in is served', async () => {
