@@ -133,7 +133,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (inside.startsWith('..') || isAbsolute(inside) || inside.split(sep).some((part) => part.startsWith('.'))) return send(res, 404, 'Not found');
     const info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) {
-      return send(res, 404, path === '/' ? 'The GUI is not built here: run npm run build, then start again.' : 'Not found');
+      return send(res, 404, path === '/' ? 'This build has no GUI yet (index.html is missing); the API answers at /api/<method>.' : 'Not found');
     }
     res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': info.size, 'Cache-Control': 'no-cache' });
     createReadStream(file).pipe(res);
