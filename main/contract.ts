@@ -60,6 +60,8 @@ export interface StorageView {
   freeBytes: number;
   fileSystem: string | null;
   warnings: string[];
+  /** How fast the backups grow and when the disk will be full, from daily measurements; null until there are some. */
+  trend: string | null;
 }
 
 export interface CertificateView {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdir, statfs } from 'node:fs/promises';
+import { mkdir, stat, statfs } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { join, relative, resolve, basename, isAbsolute } from 'node:path';
@@ -47,10 +47,11 @@ import { generatePassword, Logins, usernameFor } from './logins.js';
 import { lanAddresses } from './network.js';
 import { readRepoStats, type RepoStats } from './repo-stats.js';
 import { RequestLog } from './request-log.js';
-import { SettingsStore, type ComputerRecord, type DiskRecord, type Settings } from './settings.js';
+import { SettingsStore, USAGE_DAYS, type ComputerRecord, type DiskRecord, type Settings } from './settings.js';
 import { describeStatus, isStale } from './status.js';
 import { ServerSupervisor, type ServerConfig } from './supervisor.js';
 import { notificationsFor } from './tray-model.js';
+import { describeTrend, recordUsage } from './usage-trend.js';
 
 export interface ControllerOptions {
   /** Where settings, logins and certificates live (the app's config folder). */
@@ -99,6 +100,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   /** Set by a 507; the free space is noted at the next look, and the disk counts as full until more is free. */
   private refusedForSpace: { freeBytes: number | null } | undefined;
   private drives: { at: number; list: Promise<Drive[]> } | undefined;
+  private usageSavedDay: string | undefined;
   private closed = false;
 
   private constructor(
@@ -236,8 +238,9 @@ export class Controller extends EventEmitter<Events> implements Api {
         known.folder = folder;
         if (input.label) known.label = input.label;
       } else {
-        this.settings.disks.push({ id: diskId, label, folder, adoptedAt: new Date().toISOString(), lastBackupAt: null });
+        this.settings.disks.push({ id: diskId, label, folder, adoptedAt: new Date().toISOString(), lastBackupAt: null, usage: [] });
       }
+      if (this.settings.currentDiskId !== diskId) this.stats.clear();
       this.settings.currentDiskId = diskId;
       await this.store.save(this.settings);
       await this.reconfigure();
@@ -588,17 +591,20 @@ export class Controller extends EventEmitter<Events> implements Api {
     return drive && drive.mountPoint !== '/' ? drive.label : undefined;
   }
 
-  /** The drive a folder lives on: the longest mount point that contains it. */
+  /** The drive a folder lives on: the longest mount point that contains it, if the folder is on that same device. */
   private async driveOf(folder: string): Promise<Drive | undefined> {
     // Mounts change rarely; the state is composed often (and lsblk takes a moment).
     if (!this.drives || Date.now() - this.drives.at > DRIVES_MAX_AGE_MS) this.drives = { at: Date.now(), list: listDrives().catch(() => []) };
-    const drives = await this.drives.list;
-    return drives
-      .filter((drive) => {
-        const path = relative(drive.mountPoint, folder);
+    const drive = (await this.drives.list)
+      .filter((candidate) => {
+        const path = relative(candidate.mountPoint, folder);
         return path === '' || (!path.startsWith('..') && !isAbsolute(path));
       })
       .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+    if (!drive) return undefined;
+    // A folder on a file system the list leaves out (a tmpfs, a bind mount) is not on the drive above it.
+    const [own, mount] = await Promise.all([stat(folder).catch(() => undefined), stat(drive.mountPoint).catch(() => undefined)]);
+    return own && mount && own.dev === mount.dev ? drive : undefined;
   }
 
   /** Saves after a change the server made (not the user): a failure becomes a notice. */
@@ -611,6 +617,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     const served = this.supervisor.disk;
     if (this.supervisor.phase === 'serving' && served && served.id !== this.settings.currentDiskId) {
       this.settings.currentDiskId = served.id;
+      this.stats.clear();
       this.saveInBackground();
     }
     this.scheduleState();
@@ -711,10 +718,22 @@ export class Controller extends EventEmitter<Events> implements Api {
       if (this.refusedForSpace.freeBytes === null) this.refusedForSpace.freeBytes = freeBytes;
       else if (freeBytes > this.refusedForSpace.freeBytes + spaceRegained(totalBytes)) this.refusedForSpace = undefined;
     }
+    const record = this.settings.disks.find((candidate) => candidate.id === disk.id);
+    const now = new Date();
+    if (record) {
+      record.usage = recordUsage(record.usage, totalBytes - freeBytes, now, USAGE_DAYS);
+      // One write a day; later measurements of the same day ride along with the next save.
+      const day = record.usage.at(-1)?.day;
+      if (day !== this.usageSavedDay) {
+        this.usageSavedDay = day;
+        this.saveInBackground();
+      }
+    }
     return {
       folder: disk.folder,
       diskId: disk.id,
       label: disk.label,
+      trend: record ? describeTrend(record.usage, freeBytes, now) : null,
       totalBytes,
       freeBytes,
       fileSystem: drive?.fileSystem ?? null,
@@ -756,7 +775,8 @@ export class Controller extends EventEmitter<Events> implements Api {
     const readable = disks.find((disk) => disk.current && disk.present && phase !== 'disk-missing');
     const computers: ComputerOverview[] = await Promise.all(
       this.settings.computers.map(async (computer) => {
-        const stats = readable ? await this.repoStats(computer.username, readable.folder) : undefined;
+        // While the disk is away, the figures last read from it stand.
+        const stats = readable ? await this.repoStats(computer.username, readable.folder) : this.stats.get(computer.username)?.stats;
         const lastBackupAt = stats?.lastBackupAt ?? null;
         return {
           username: computer.username,

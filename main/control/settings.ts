@@ -6,6 +6,8 @@ import { writeFileAtomically } from './files.js';
 import { describeIssues, listenAddresses, port, staleDays } from './schemas.js';
 
 const timestamp = z.iso.datetime();
+/** Daily disk measurements kept for the growth trend. */
+export const USAGE_DAYS = 90;
 
 const diskSchema = z.strictObject({
   id: z.string().min(1).max(100),
@@ -13,6 +15,8 @@ const diskSchema = z.strictObject({
   folder: z.string().min(1).max(4096),
   adoptedAt: timestamp,
   lastBackupAt: timestamp.nullable(),
+  /** Used bytes, one measurement per day (the newest last), for the growth trend. */
+  usage: z.array(z.strictObject({ day: z.iso.date(), usedBytes: z.number().int().nonnegative() })).max(USAGE_DAYS).default([]),
 });
 
 const computerSchema = z.strictObject({

@@ -1,0 +1,156 @@
+import { useState } from 'preact/hooks';
+import type { AppState, ComputerOverview, LoginCreated } from '../../../main/contract.js';
+import { api } from '../api.js';
+import { CommandLines } from '../components/command-lines.js';
+import { Badge, Card, ErrorText, PasswordOnce, Toggle, useAction } from '../components/ui.js';
+import { formatBytes, parseGigabytes, timeAgo } from '../format.js';
+
+function AddComputer({ onAdded }: { onAdded: (login: LoginCreated) => void }) {
+  const [name, setName] = useState('');
+  const [appendOnly, setAppendOnly] = useState(true);
+  const [quota, setQuota] = useState('');
+  const action = useAction();
+  return (
+    <Card title="Add a computer">
+      <form
+        class="stack"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const quotaBytes = parseGigabytes(quota);
+          if (quotaBytes === 'invalid') return void action.run(() => Promise.reject(new Error('The quota is a number of gigabytes, such as 500, or empty for none.')));
+          void action.run(async () => {
+            onAdded(await api.addComputer({ displayName: name, appendOnly, quotaBytes }));
+            setName('');
+            setQuota('');
+          });
+        }}
+      >
+        <div class="field">
+          <label for="add-name">Name</label>
+          <input id="add-name" value={name} placeholder="Anna’s laptop" onInput={(event) => setName((event.target as HTMLInputElement).value)} />
+        </div>
+        <div class="field">
+          <label for="add-quota">Quota in GB (empty: none)</label>
+          <input id="add-quota" inputMode="decimal" value={quota} placeholder="500" onInput={(event) => setQuota((event.target as HTMLInputElement).value)} />
+        </div>
+        <Toggle checked={appendOnly} onChange={setAppendOnly} label="Append-only" hint="It can add backups but never delete them." />
+        <ErrorText error={action.error} />
+        <button type="submit" class="button primary" disabled={name.trim() === '' || action.busy}>
+          Add computer
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+function ComputerDetail({ computer, password, onLogin, onClose }: { computer: ComputerOverview; password?: string; onLogin: (login: LoginCreated) => void; onClose: () => void }) {
+  const [name, setName] = useState(computer.displayName);
+  const [quota, setQuota] = useState(computer.quotaBytes === null ? '' : String(computer.quotaBytes / 1e9));
+  const [confirmRemove, setConfirmRemove] = useState(false);
+  const action = useAction();
+  return (
+    <Card title={computer.displayName} actions={<button type="button" class="button small" onClick={onClose}>Close</button>} class="detail">
+      <p class="muted">
+        Login <code>{computer.username}</code> · repository <code>{computer.repoPath}</code> · last backup {timeAgo(computer.lastBackupAt)} · {formatBytes(computer.sizeBytes ?? 0)} in {computer.snapshots} snapshots
+      </p>
+      {password && <PasswordOnce login={{ username: computer.username, password }} />}
+      <div class="settings-grid">
+        <form
+          class="row-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void action.run(() => api.renameComputer({ username: computer.username, displayName: name }));
+          }}
+        >
+          <label for="rename">Name</label>
+          <input id="rename" value={name} onInput={(event) => setName((event.target as HTMLInputElement).value)} />
+          <button type="submit" class="button small" disabled={name.trim() === '' || name === computer.displayName}>
+            Rename
+          </button>
+        </form>
+        <form
+          class="row-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const quotaBytes = parseGigabytes(quota);
+            if (quotaBytes === 'invalid') return void action.run(() => Promise.reject(new Error('The quota is a number of gigabytes, such as 500, or empty for none.')));
+            void action.run(() => api.updateComputer({ username: computer.username, quotaBytes }));
+          }}
+        >
+          <label for="quota">Quota in GB</label>
+          <input id="quota" inputMode="decimal" value={quota} placeholder="none" onInput={(event) => setQuota((event.target as HTMLInputElement).value)} />
+          <button type="submit" class="button small">
+            Set quota
+          </button>
+        </form>
+        <Toggle
+          checked={computer.appendOnly}
+          onChange={(appendOnly) => action.run(() => api.updateComputer({ username: computer.username, appendOnly }))}
+          label="Append-only"
+          hint="It can add backups but never delete them (restic forget and prune are refused)."
+        />
+      </div>
+      <div class="button-row">
+        <button type="button" class="button" onClick={() => void action.run(async () => onLogin(await api.resetPassword({ username: computer.username })))}>
+          Reset password
+        </button>
+        {confirmRemove ? (
+          <>
+            <span class="warn-text">Remove the login? Its backups stay on the disk.</span>
+            <button type="button" class="button danger" onClick={() => void action.run(() => api.removeComputer({ username: computer.username }).then(onClose))}>
+              Yes, remove
+            </button>
+            <button type="button" class="button" onClick={() => setConfirmRemove(false)}>
+              Keep
+            </button>
+          </>
+        ) : (
+          <button type="button" class="button danger" onClick={() => setConfirmRemove(true)}>
+            Remove…
+          </button>
+        )}
+      </div>
+      <ErrorText error={action.error} />
+      <h3>Commands for {computer.displayName}</h3>
+      <CommandLines username={computer.username} password={password} />
+    </Card>
+  );
+}
+
+/** Add, change and remove computers; each one's commands per operating system. */
+export function Computers({ state, passwords, onLogin, selected, onSelect }: { state: AppState; passwords: Map<string, string>; onLogin: (login: LoginCreated) => void; selected: string | null; onSelect: (username: string | null) => void }) {
+  const computer = state.computers.find((candidate) => candidate.username === selected);
+  return (
+    <div class="screen">
+      <h1>Computers</h1>
+      {computer ? (
+        <ComputerDetail computer={computer} password={passwords.get(computer.username)} onLogin={onLogin} onClose={() => onSelect(null)} key={computer.username} />
+      ) : (
+        <>
+          <Card title="Family computers">
+            {state.computers.length === 0 && <p class="muted">No computer yet.</p>}
+            <ul class="computer-list">
+              {state.computers.map((candidate) => (
+                <li key={candidate.username}>
+                  <button type="button" class="computer-item" onClick={() => onSelect(candidate.username)}>
+                    <span class="computer-name">{candidate.displayName}</span>
+                    <span class="muted">last backup {timeAgo(candidate.lastBackupAt)}</span>
+                    {candidate.appendOnly ? <Badge tone="ok">append-only</Badge> : <Badge tone="muted">may delete</Badge>}
+                    {candidate.stale && <Badge tone="warn">stale</Badge>}
+                    {passwords.has(candidate.username) && <Badge tone="warn">new password</Badge>}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </Card>
+          <AddComputer
+            onAdded={(login) => {
+              onLogin(login);
+              onSelect(login.username);
+            }}
+          />
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+import { useState } from 'preact/hooks';
+import type { AppState, SettingsPatch } from '../../../main/contract.js';
+import { api } from '../api.js';
+import { Card, ErrorText, Toggle, useAction } from '../components/ui.js';
+
+export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: () => void }) {
+  const settings = state.settings;
+  const [auto, setAuto] = useState(settings.listenAddresses === 'auto');
+  const [addresses, setAddresses] = useState(Array.isArray(settings.listenAddresses) ? settings.listenAddresses.join(', ') : '');
+  const [port, setPort] = useState(String(settings.port));
+  const [staleDays, setStaleDays] = useState(String(settings.staleDays));
+  const action = useAction();
+  const [saved, setSaved] = useState(false);
+  const save = (patch: SettingsPatch) =>
+    action.run(async () => {
+      setSaved(false);
+      await api.updateSettings(patch);
+      setSaved(true);
+    });
+  return (
+    <div class="screen">
+      <h1>Settings</h1>
+      <Card title="Network">
+        <form
+          class="stack"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const list = addresses
+              .split(/[\s,]+/)
+              .map((address) => address.trim())
+              .filter(Boolean);
+            void save({ listenAddresses: auto ? 'auto' : list, port: Number(port) });
+          }}
+        >
+          <Toggle checked={auto} onChange={setAuto} label="Listen on every home-network address" hint={`Now: ${state.listening.join(', ') || 'not listening'}`} />
+          {!auto && (
+            <div class="field">
+              <label for="addresses">Addresses to listen on (comma-separated)</label>
+              <input id="addresses" value={addresses} placeholder="192.168.1.20, 127.0.0.1" onInput={(event) => setAddresses((event.target as HTMLInputElement).value)} />
+            </div>
+          )}
+          <div class="field narrow">
+            <label for="port">Port</label>
+            <input id="port" inputMode="numeric" value={port} onInput={(event) => setPort((event.target as HTMLInputElement).value)} />
+          </div>
+          <button type="submit" class="button primary">
+            Save network settings
+          </button>
+        </form>
+      </Card>
+      <Card title="Warnings and behaviour">
+        <form
+          class="row-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void save({ staleDays: Number(staleDays) });
+          }}
+        >
+          <label for="stale">Warn when a computer has not backed up for (days)</label>
+          <input id="stale" class="narrow" inputMode="numeric" value={staleDays} onInput={(event) => setStaleDays((event.target as HTMLInputElement).value)} />
+          <button type="submit" class="button small">
+            Save
+          </button>
+        </form>
+        <Toggle checked={settings.notifications} onChange={(notifications) => save({ notifications })} label="Notifications" hint="When backups stop working, and when they work again." />
+        <Toggle checked={settings.autostart} onChange={(autostart) => save({ autostart })} label="Start with this computer" hint="Hidden in the tray once the set-up is done." />
+        <Toggle checked={settings.keepAwake} onChange={(keepAwake) => save({ keepAwake })} label="Keep this computer awake while backups run" />
+      </Card>
+      <ErrorText error={action.error} />
+      {saved && !action.error && (
+        <p class="ok-text" role="status">
+          Saved.
+        </p>
+      )}
+      <Card title="Set-up">
+        <p class="why">Walk through the first-run steps again: another disk, more computers, other security choices. Nothing is lost.</p>
+        <button type="button" class="button" onClick={onRunSetup}>
+          Run the set-up again
+        </button>
+      </Card>
+    </div>
+  );
+}

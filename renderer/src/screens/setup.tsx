@@ -1,0 +1,153 @@
+import { useState } from 'preact/hooks';
+import type { AppState, LoginCreated } from '../../../main/contract.js';
+import { api } from '../api.js';
+import { FolderPicker } from '../components/folder-picker.js';
+import { Card, ErrorText, PasswordOnce, Toggle, useAction } from '../components/ui.js';
+import { formatBytes } from '../format.js';
+
+const STEPS = ['Backup disk', 'Computers', 'Security', 'Start'];
+
+/** First-run set-up, four steps, each saying why it matters. It can be run again from Settings. */
+export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (login: LoginCreated) => void; onDone: () => void }) {
+  const [step, setStep] = useState(state.storage ? 1 : 0);
+  const [added, setAdded] = useState<LoginCreated[]>([]);
+  const [name, setName] = useState('');
+  const [tls, setTls] = useState(state.certificate.mode !== 'off');
+  const [appendOnly, setAppendOnly] = useState(true);
+  const action = useAction();
+
+  const choose = (path: string) =>
+    action.run(async () => {
+      await api.chooseFolder({ path });
+      setStep(1);
+    });
+  const add = () =>
+    action.run(async () => {
+      const login = await api.addComputer({ displayName: name, appendOnly });
+      setAdded([...added, login]);
+      onLogin(login);
+      setName('');
+    });
+  const finish = () =>
+    action.run(async () => {
+      await api.setTls({ enabled: tls });
+      for (const computer of state.computers) if (computer.appendOnly !== appendOnly) await api.updateComputer({ username: computer.username, appendOnly });
+      await api.startServer();
+      await api.updateSettings({ setupComplete: true });
+      onDone();
+    });
+
+  return (
+    <div class="setup">
+      <header class="setup-head">
+        <h1>Set up Restic Tray Server</h1>
+        <p class="lead">A few minutes from here, this computer keeps the backups of every computer in the family.</p>
+        <ol class="stepper" aria-label="Set-up steps">
+          {STEPS.map((label, index) => (
+            <li class={index === step ? 'current' : index < step ? 'done' : ''} aria-current={index === step ? 'step' : undefined} key={label}>
+              <span class="step-number">{index < step ? '✓' : index + 1}</span> {label}
+            </li>
+          ))}
+        </ol>
+      </header>
+
+      {step === 0 && (
+        <Card title="1. Where should the backups go?">
+          <p class="why">Pick a big disk, ideally a USB disk used only for backups: if this computer breaks, the backups survive on it.</p>
+          <FolderPicker onChoose={(path) => void choose(path)} busy={action.busy} />
+          <ErrorText error={action.error} />
+        </Card>
+      )}
+
+      {step === 1 && (
+        <Card title="2. Which computers will back up here?">
+          <p class="why">Each computer gets its own login and its own space, so one computer can never read or delete another’s backups.</p>
+          {state.storage && (
+            <p class="muted">
+              Backups go to <code>{state.storage.folder}</code> ({formatBytes(state.storage.freeBytes)} free).
+            </p>
+          )}
+          <form
+            class="row-form"
+            onSubmit={(event) => {
+              event.preventDefault();
+              void add();
+            }}
+          >
+            <label for="computer-name">Computer name</label>
+            <input id="computer-name" value={name} placeholder="Anna’s laptop" onInput={(event) => setName((event.target as HTMLInputElement).value)} />
+            <button type="submit" class="button primary" disabled={name.trim() === '' || action.busy}>
+              Add computer
+            </button>
+          </form>
+          <ErrorText error={action.error} />
+          {added.map((login) => (
+            <PasswordOnce login={login} key={login.username} />
+          ))}
+          {state.computers.length > 0 && (
+            <ul class="plain-list">
+              {state.computers.map((computer) => (
+                <li key={computer.username}>
+                  {computer.displayName} <span class="muted">({computer.username})</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <p class="hint">After the start, Computers shows the commands to paste on each computer. You can add computers later too.</p>
+          <div class="wizard-nav">
+            <button type="button" class="button" onClick={() => setStep(0)}>
+              Back
+            </button>
+            <button type="button" class="button primary" onClick={() => setStep(2)}>
+              Next
+            </button>
+          </div>
+        </Card>
+      )}
+
+      {step === 2 && (
+        <Card title="3. How safe should it be?">
+          <p class="why">Encrypted connections keep backups private on the home network; append-only keeps a virus on a computer from deleting its backups.</p>
+          <Toggle checked={tls} onChange={setTls} label="Encrypt connections (TLS)" hint="With a household certificate made here. Each computer saves one small file to trust it." />
+          <Toggle
+            checked={appendOnly}
+            onChange={setAppendOnly}
+            label="Append-only for family computers"
+            hint="Computers can add backups but never delete them. Old backups are cleaned up with a separate maintenance login."
+          />
+          <div class="wizard-nav">
+            <button type="button" class="button" onClick={() => setStep(1)}>
+              Back
+            </button>
+            <button type="button" class="button primary" onClick={() => setStep(3)}>
+              Next
+            </button>
+          </div>
+        </Card>
+      )}
+
+      {step === 3 && (
+        <Card title="4. Start serving">
+          <p class="why">The server runs in the background and the tray icon turns green; it starts again by itself with this computer.</p>
+          <ul class="summary-list">
+            <li>
+              Backups in <code>{state.storage?.folder}</code>
+            </li>
+            <li>{state.computers.length === 0 ? 'No computer yet: add them in Computers.' : `${state.computers.length} computer${state.computers.length === 1 ? '' : 's'}: ${state.computers.map((c) => c.displayName).join(', ')}`}</li>
+            <li>{tls ? 'Encrypted connections' : 'Unencrypted connections (only on a network you trust)'}</li>
+            <li>{appendOnly ? 'Append-only for family computers' : 'Computers may delete their own backups'}</li>
+          </ul>
+          <ErrorText error={action.error} />
+          <div class="wizard-nav">
+            <button type="button" class="button" onClick={() => setStep(2)}>
+              Back
+            </button>
+            <button type="button" class="button primary" disabled={action.busy} onClick={() => void finish()}>
+              Start the server
+            </button>
+          </div>
+        </Card>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,106 @@
+import { useState } from 'preact/hooks';
+import type { AppState } from '../../../main/contract.js';
+import { api } from '../api.js';
+import { FolderPicker } from '../components/folder-picker.js';
+import { Badge, Card, ErrorText, Meter, useAction } from '../components/ui.js';
+import { formatBytes, timeAgo } from '../format.js';
+
+/** The disk in use, safe eject, and switching to another disk or folder. */
+export function Storage({ state }: { state: AppState }) {
+  const [switching, setSwitching] = useState(false);
+  const [ejected, setEjected] = useState<string | null>(null);
+  const action = useAction();
+  const storage = state.storage;
+  const running = state.status !== 'stopped' && state.status !== 'error';
+  return (
+    <div class="screen">
+      <h1>Storage</h1>
+      <Card title="Disk in use">
+        {storage ? (
+          <>
+            <p class="big">{storage.label}</p>
+            <Meter used={storage.totalBytes > 0 ? 1 - storage.freeBytes / storage.totalBytes : 0} label="Disk used" />
+            <dl class="facts">
+              <dt>Folder</dt>
+              <dd>
+                <code>{storage.folder}</code>
+              </dd>
+              <dt>Free</dt>
+              <dd>
+                {formatBytes(storage.freeBytes)} of {formatBytes(storage.totalBytes)}
+              </dd>
+              <dt>File system</dt>
+              <dd>{storage.fileSystem ?? 'unknown'}</dd>
+              <dt>Disk identity</dt>
+              <dd>
+                <code>{storage.diskId}</code>
+              </dd>
+            </dl>
+            {storage.warnings.map((warning) => (
+              <p class="warning" key={warning}>
+                {warning}
+              </p>
+            ))}
+          </>
+        ) : (
+          <p class="muted">{state.disks.length === 0 ? 'No backup folder is chosen yet.' : 'The backup disk is not connected.'}</p>
+        )}
+        <div class="button-row">
+          <button
+            type="button"
+            class="button"
+            disabled={!running || action.busy}
+            onClick={() =>
+              void action.run(async () => {
+                const result = await api.ejectDisk();
+                setEjected(result.message);
+              })
+            }
+          >
+            Safe eject
+          </button>
+          <button type="button" class="button" onClick={() => setSwitching(!switching)}>
+            {switching ? 'Cancel' : 'Use another disk or folder…'}
+          </button>
+        </div>
+        {ejected && (
+          <p class="ok-text" role="status">
+            {ejected}
+          </p>
+        )}
+        <ErrorText error={action.error} />
+      </Card>
+      {switching && (
+        <Card title="Another disk or folder">
+          <p class="why">A disk used before is recognised by its marker file; a new one is remembered next to the others, so two disks can take turns.</p>
+          <FolderPicker
+            chooseLabel="Use this folder"
+            busy={action.busy}
+            onChoose={(path) =>
+              void action.run(async () => {
+                await api.chooseFolder({ path });
+                setSwitching(false);
+              })
+            }
+          />
+        </Card>
+      )}
+      <Card title="Known disks">
+        <ul class="disk-list">
+          {state.disks.map((disk) => (
+            <li key={disk.id}>
+              <strong>{disk.label}</strong> <code class="muted">{disk.folder}</code>{' '}
+              {disk.current ? <Badge tone="ok">in use</Badge> : disk.present ? <Badge tone="muted">plugged in</Badge> : <Badge tone="muted">away</Badge>}
+              <span class="muted"> · last backup {timeAgo(disk.lastBackupAt)}</span>
+              {!disk.current && (
+                <button type="button" class="button small" onClick={() => void action.run(() => api.forgetDisk({ diskId: disk.id }))}>
+                  Forget
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      </Card>
+    </div>
+  );
+}

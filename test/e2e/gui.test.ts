@@ -1,0 +1,169 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startBridge, type Bridge } from '../../main/headless/bridge.js';
+import { openPage, screenshot, hasChromium } from '../helpers/browser.js';
+import { freePort, openController, runBash } from '../helpers/controller.js';
+import { makeSourceTree, RESTIC_PASSWORD } from '../helpers/restic.js';
+import { FakeUsbDisk } from '../helpers/tmpfs.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { canMount, hasTool } from '../helpers/tools.js';
+
+const bridges: Bridge[] = [];
+afterAll(async () => {
+  await Promise.all(bridges.splice(0).map((bridge) => bridge.close()));
+});
+
+/** Headless mode, as `npm run headless` runs it, on a config folder of its own (a free port for the server). */
+async function headless() {
+  const { controller } = await openController();
+  await controller.updateSettings({ port: await freePort() });
+  const bugs: unknown[] = [];
+  const bridge = await startBridge({ api: controller, port: 0, staticDir: 'dist/renderer', onBug: (error) => bugs.push(error) });
+  bridges.push(bridge);
+  return { controller, bridge, bugs };
+}
+
+const clipboard = (page: Page) => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
+
+/** What a copy button put on the clipboard (each copy differs from the one before). */
+async function copy(page: Page, name: string): Promise<string> {
+  const before = await clipboard(page);
+  await page.getByRole('button', { name: `Copy ${name}`, exact: true }).click();
+  await expect.poll(() => clipboard(page)).not.toBe(before);
+  return clipboard(page);
+}
+
+async function sh(script: string, home: string) {
+  return runBash(script, { HOME: home, RESTIC_PASSWORD, RESTIC_CACHE_DIR: join(home, '.cache') }, 180_000);
+}
+
+describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, driven like a person', () => {
+  it('from a fresh install to a first backup; append-only refuses forget; an unplugged disk turns it red, then back', { timeout: 300_000 }, async () => {
+    const disk = new FakeUsbDisk(64);
+    const { bridge, bugs } = await headless();
+    const page = await openPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(bridge.url);
+
+    // 1. The disk.
+    await page.getByRole('heading', { name: '1. Where should the backups go?' }).waitFor();
+    await page.getByRole('button', { name: /System disk/ }).waitFor();
+    await screenshot(page, '01-setup-disk');
+    await page.getByLabel('Folder', { exact: true }).fill(disk.mountPoint);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await expect.poll(() => page.locator('.picker-choose code').textContent()).toBe(disk.mountPoint);
+    await page.getByRole('button', { name: 'Use this folder' }).click();
+
+    // 2. A computer: its password is shown once.
+    await page.getByRole('heading', { name: '2. Which computers will back up here?' }).waitFor();
+    await page.getByLabel('Computer name').fill("Anna's laptop");
+    await page.getByRole('button', { name: 'Add computer' }).click();
+    await page.getByRole('heading', { name: 'Server login for annas-laptop' }).waitFor();
+    await screenshot(page, '02-setup-computers');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    // 3. Security: TLS and append-only are on by default.
+    await page.getByRole('heading', { name: '3. How safe should it be?' }).waitFor();
+    expect(await page.getByRole('switch', { name: /Encrypt connections/ }).isChecked()).toBe(true);
+    expect(await page.getByRole('switch', { name: /Append-only for family computers/ }).isChecked()).toBe(true);
+    await screenshot(page, '03-setup-security');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    // 4. Start.
+    await page.getByRole('heading', { name: '4. Start serving' }).waitFor();
+    await screenshot(page, '04-setup-start');
+    await page.getByRole('button', { name: 'Start the server' }).click();
+
+    // The computer's commands, with the password still at hand.
+    await page.getByRole('heading', { name: "Commands for Anna's laptop" }).waitFor();
+    await screenshot(page, '05-computer-commands');
+    const home = tempDir('rts-anna-home-');
+    mkdirSync(join(home, '.config', 'restic'), { recursive: true });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save restic-tray-server-ca.pem' }).click()]);
+    await download.saveAs(join(home, '.config', 'restic', 'restic-tray-server-ca.pem'));
+    const setup = await copy(page, 'set-up');
+    const init = await copy(page, 'init');
+    const backup = await copy(page, 'backup');
+    const forget = await copy(page, 'forget');
+    expect(setup).toMatch(/^# Restic Tray Server: backups of Anna's laptop\nexport RESTIC_REPOSITORY='rest:https:\/\/annas-laptop:[\w-]+@127\.0\.0\.2:\d+\/annas-laptop\/'$/);
+    const source = makeSourceTree(6, 40_000);
+    await runBash(`cp -r ${source} "$HOME/Documents"`, { HOME: home });
+
+    expect((await sh(`${setup}\n${init}`, home)).code).toBe(0);
+    const backedUp = await sh(`${setup}\n${backup}`, home);
+    expect(backedUp.stderr).toBe('');
+    expect(backedUp.code).toBe(0);
+
+    // The dashboard shows the backup.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const row = page.getByTestId('computer-annas-laptop');
+    await expect.poll(() => row.locator('td').first().textContent(), { timeout: 15_000 }).toBe('just now');
+    expect(await row.locator('td').nth(2).textContent()).toBe('1');
+    expect(await page.locator('.status').getAttribute('class')).toContain('status-green');
+    await screenshot(page, '06-dashboard');
+
+    // The live log shows its requests, and what they mean.
+    await page.getByRole('link', { name: 'Live log' }).click();
+    await page.locator('.log-table td', { hasText: "Anna's laptop" }).first().waitFor();
+    expect(await page.locator('.log-table td', { hasText: 'upload' }).count()).toBeGreaterThan(3);
+    await screenshot(page, '07-live-log');
+    await page.getByRole('tab', { name: 'Summary' }).click();
+    await page.getByText(/Anna's laptop: backup finished, .* uploaded\./).waitFor();
+    await screenshot(page, '08-live-log-summary');
+
+    // Append-only, switched off and on again on the page: restic forget --prune is refused.
+    await page.getByRole('link', { name: 'Computers' }).click();
+    await page.getByRole('button', { name: /Anna's laptop/ }).click();
+    const appendOnly = page.getByRole('switch', { name: /^Append-only/ });
+    const saved = () => expect.poll(() => appendOnly.getAttribute('aria-busy')).toBe('false');
+    await appendOnly.uncheck();
+    await saved();
+    await appendOnly.check();
+    await saved();
+    expect(await appendOnly.isChecked()).toBe(true);
+    // A second backup the same day: the forget policy (one a day) would remove the first.
+    expect((await sh(`${setup}\n${backup}`, home)).code).toBe(0);
+    const refused = await sh(`${setup}\n${forget}`, home);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/403|Forbidden/);
+
+    // The disk is pulled out: red, with the reason; back in: green again.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    disk.unplug();
+    await expect.poll(() => page.getByTestId('status-sentence').textContent(), { timeout: 15_000 }).toMatch(/^The backup disk “usb” is not connected\. Plug it in: backups resume by themselves\.$/);
+    expect(await page.locator('.status').getAttribute('class')).toContain('status-red');
+    expect(await row.locator('td').nth(2).textContent()).toBe('2');
+    await screenshot(page, '09-dashboard-disk-missing');
+    disk.plug();
+    await expect.poll(() => page.locator('.status').getAttribute('class'), { timeout: 15_000 }).toContain('status-green');
+
+    for (const [link, name] of [
+      ['Storage', '10-storage'],
+      ['Security', '11-security'],
+      ['Settings', '12-settings'],
+    ] as const) {
+      await page.getByRole('link', { name: link }).click();
+      await page.getByRole('heading', { name: link, level: 1 }).waitFor();
+      await screenshot(page, name);
+    }
+    expect(pageErrors).toEqual([]);
+    expect(bugs).toEqual([]);
+  });
+
+  it('follows the system’s dark theme', async () => {
+    const { bridge, controller } = await headless();
+    await controller.chooseFolder({ path: tempDir('rts-data-') });
+    await controller.addComputer({ displayName: 'Bob’s desktop' });
+    await controller.updateSettings({ setupComplete: true });
+    await controller.startServer();
+    const page = await openPage({ colorScheme: 'dark' });
+    await page.goto(bridge.url);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const background = await page.evaluate('getComputedStyle(document.documentElement).backgroundColor');
+    expect(background).toBe('rgb(15, 20, 26)');
+    await screenshot(page, '13-dashboard-dark');
+  });
+});

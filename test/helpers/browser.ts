@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll } from 'vitest';
+import { hasTool } from './tools.js';
+
+/** Debian's Chromium, as the developers' guide says: no download, no background traffic. */
+export const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const hasChromium = (): boolean => hasTool('chromium');
+
+const browsers: Browser[] = [];
+afterAll(async () => {
+  await Promise.all(browsers.splice(0).map((browser) => browser.close()));
+});
+
+/** A fresh browser page (its own profile), with clipboard access for the copy buttons. */
+export async function openPage(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browsers.push(browser);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: options.colorScheme ?? 'light', acceptDownloads: true });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  return context.newPage();
+}
+
+export const SCREENSHOTS = join('test-results', 'screenshots');
+
+/** Saves a full-page screenshot under the test output, for people to look at. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
