@@ -7,11 +7,13 @@ const RULES: Record<string, { forbidden: RegExp[] }> = {
   server: { forbidden: [/^electron$/, /(^|\/)main\//, /(^|\/)renderer\//] },
   'main/control': { forbidden: [/^electron$/, /(^|\/)electron\//, /(^|\/)headless\//, /(^|\/)renderer\//] },
   'main/headless': { forbidden: [/^electron$/, /(^|\/)electron\//, /(^|\/)renderer\//] },
+  // The GUI runs in a sandboxed page: no Node, no Electron, nothing of main but the contract's types (`import type`).
+  renderer: { forbidden: [/^electron$/, /^node:/, /(^|\/)main\//, /(^|\/)server\//] },
 };
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(folder, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .filter((entry) => entry.isFile() && /\.tsx?$/.test(entry.name))
     .map((entry) => join(entry.parentPath, entry.name));
 }
 

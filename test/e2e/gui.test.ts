@@ -129,6 +129,12 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     const refused = await sh(`${setup}\n${forget}`, home);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/403|Forbidden/);
+    await page.getByRole('link', { name: 'Live log' }).click();
+    await page.getByLabel('Errors only').check();
+    await expect.poll(() => page.locator('.log-table tbody tr.failed').count()).toBeGreaterThan(0);
+    expect(await page.locator('.log-table tbody tr:not(.failed)').count()).toBe(0);
+    expect(await page.locator('.log-table tbody tr.failed td').nth(4).textContent()).toBe('403');
+    await screenshot(page, '09-live-log-refused');
 
     // The disk is pulled out: red, with the reason; back in: green again.
     await page.getByRole('link', { name: 'Dashboard' }).click();
@@ -136,14 +142,14 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     await expect.poll(() => page.getByTestId('status-sentence').textContent(), { timeout: 15_000 }).toMatch(/^The backup disk “usb” is not connected\. Plug it in: backups resume by themselves\.$/);
     expect(await page.locator('.status').getAttribute('class')).toContain('status-red');
     expect(await row.locator('td').nth(2).textContent()).toBe('2');
-    await screenshot(page, '09-dashboard-disk-missing');
+    await screenshot(page, '10-dashboard-disk-missing');
     disk.plug();
     await expect.poll(() => page.locator('.status').getAttribute('class'), { timeout: 15_000 }).toContain('status-green');
 
     for (const [link, name] of [
-      ['Storage', '10-storage'],
-      ['Security', '11-security'],
-      ['Settings', '12-settings'],
+      ['Storage', '11-storage'],
+      ['Security', '12-security'],
+      ['Settings', '13-settings'],
     ] as const) {
       await page.getByRole('link', { name: link }).click();
       await page.getByRole('heading', { name: link, level: 1 }).waitFor();
@@ -164,6 +170,6 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     const background = await page.evaluate('getComputedStyle(document.documentElement).backgroundColor');
     expect(background).toBe('rgb(15, 20, 26)');
-    await screenshot(page, '13-dashboard-dark');
+    await screenshot(page, '14-dashboard-dark');
   });
 });
