@@ -1,9 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startBridge, type Bridge } from '../../main/headless/bridge.js';
 import { openPage, screenshot, hasChromium } from '../helpers/browser.js';
+import { makeCertificates } from '../helpers/certs.js';
 import { freePort, openController, runBash } from '../helpers/controller.js';
 import { makeSourceTree, RESTIC_PASSWORD } from '../helpers/restic.js';
 import { FakeUsbDisk } from '../helpers/tmpfs.js';
@@ -46,6 +48,10 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     const page = await openPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    // A Content-Security-Policy violation or a missing file shows up as a console error.
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
     await page.goto(bridge.url);
 
     // 1. The disk.
@@ -157,6 +163,37 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     }
     expect(pageErrors).toEqual([]);
     expect(bugs).toEqual([]);
+  });
+
+  it('security: an own certificate is checked before use, and the maintenance login gets its commands', async () => {
+    const { bridge, controller } = await headless();
+    await controller.chooseFolder({ path: tempDir('rts-data-') });
+    await controller.addComputer({ displayName: 'Carla' });
+    await controller.updateSettings({ setupComplete: true });
+    await controller.startServer();
+    const page = await openPage();
+    await page.goto(bridge.url);
+    await page.getByRole('link', { name: 'Security' }).click();
+    await page.getByText('Use your own certificate').click();
+    const own = makeCertificates('Own');
+    await page.getByLabel('Certificate (PEM)').setInputFiles(own.certFile);
+    await page.getByLabel('Private key (PEM, not encrypted)').setInputFiles(makeCertificates('Other').keyFile);
+    await page.getByRole('button', { name: 'Use these files' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The private key does not belong to this certificate.' }).waitFor();
+    await page.getByLabel('Private key (PEM, not encrypted)').setInputFiles(own.keyFile);
+    await page.getByRole('button', { name: 'Use these files' }).click();
+    const fingerprint = new X509Certificate(readFileSync(own.certFile)).fingerprint256;
+    await expect.poll(() => page.getByTestId('fingerprint').textContent(), { timeout: 15_000 }).toBe(fingerprint);
+    await page.getByRole('button', { name: 'Use the household certificate' }).click();
+    await expect.poll(() => page.getByTestId('fingerprint').textContent(), { timeout: 15_000 }).not.toBe(fingerprint);
+
+    await page.getByRole('button', { name: 'Create the maintenance login' }).click();
+    await page.getByRole('heading', { name: 'Server login for maintenance' }).waitFor();
+    const password = await page.locator('.password-once .secret').textContent();
+    await page.getByLabel('Clean up the backups of').selectOption({ label: 'Carla' });
+    await expect.poll(() => page.locator('.code-block pre').first().textContent()).toContain(`rest:https://maintenance:${password}@127.0.0.2:`);
+    expect(await page.locator('.code-block pre').first().textContent()).toContain('/carla/');
+    await screenshot(page, '15-security-maintenance');
   });
 
   it('follows the system’s dark theme', async () => {
