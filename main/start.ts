@@ -1,15 +1,20 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runHeadless } from './headless/cli.js';
 
-/** The Electron binary, if the `electron` package could download it on this machine. */
+/**
+ * The Electron binary, if it is on this machine. `require('electron')` is not
+ * used: it would try to download the binary, which cannot work offline.
+ */
 function electronBinary(): string | undefined {
   try {
-    // The electron package exports the binary's path, and throws when its download failed.
-    const binary = createRequire(import.meta.url)('electron') as unknown;
-    return typeof binary === 'string' && existsSync(binary) ? binary : undefined;
+    const folder = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
+    const name = readFileSync(join(folder, 'path.txt'), 'utf8');
+    const binary = join(process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(folder, 'dist'), name);
+    return existsSync(binary) ? binary : undefined;
   } catch {
     return undefined;
   }
