@@ -99,6 +99,8 @@ export interface AppState {
   /** Every address the server listens on. */
   listening: string[];
   setupComplete: boolean;
+  /** Whether `pickFolder` can show the system's folder dialog (in the desktop app, not in headless mode). */
+  nativeFolderDialog: boolean;
   storage: StorageView | null;
   disks: DiskView[];
   computers: ComputerOverview[];
@@ -228,6 +230,8 @@ export interface Api {
   listDrives(): Promise<Drive[]>;
   browseFolder(input: { path?: string }): Promise<FolderListing>;
   createFolder(input: { parent: string; name: string }): Promise<FolderListing>;
+  /** The system's folder dialog; null when cancelled (or where there is none: see `nativeFolderDialog`). */
+  pickFolder(): Promise<string | null>;
   /** Serve this folder (a folder on a USB disk, usually); a new disk is adopted and remembered. */
   chooseFolder(input: { path: string; label?: string }): Promise<AppState>;
   forgetDisk(input: { diskId: string }): Promise<AppState>;
@@ -281,6 +285,7 @@ const methodNames = {
   listDrives: true,
   browseFolder: true,
   createFolder: true,
+  pickFolder: true,
   chooseFolder: true,
   forgetDisk: true,
   ejectDisk: true,

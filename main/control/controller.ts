@@ -61,6 +61,8 @@ export interface ControllerOptions {
   hostName?: string;
   /** How often the network, the certificate, the disks and the computers are looked at. */
   tickMs?: number;
+  /** The system's folder dialog (the desktop app); headless mode has none and the GUI browses instead. */
+  askFolder?: () => Promise<string | null>;
   /** Server timeouts (tests shorten the drain). */
   timeouts?: Partial<Timeouts>;
 }
@@ -216,6 +218,10 @@ export class Controller extends EventEmitter<Events> implements Api {
 
   createFolder(input: { parent: string; name: string }): Promise<FolderListing> {
     return createFolder(input.parent, input.name);
+  }
+
+  async pickFolder(): Promise<string | null> {
+    return this.options.askFolder ? this.options.askFolder() : null;
   }
 
   chooseFolder(input: { path: string; label?: string }): Promise<AppState> {
@@ -817,6 +823,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       clientUrl: this.clientUrl(),
       listening: this.supervisor.listening,
       setupComplete: this.settings.setupComplete,
+      nativeFolderDialog: this.options.askFolder !== undefined,
       storage,
       disks,
       computers,

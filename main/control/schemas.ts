@@ -55,6 +55,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   listDrives: noInput,
   browseFolder: z.strictObject({ path: folderPath.optional() }),
   createFolder: z.strictObject({ parent: folderPath, name: folderName }),
+  pickFolder: noInput,
   chooseFolder: z.strictObject({ path: folderPath, label: displayName.optional() }),
   forgetDisk: z.strictObject({ diskId: z.string().max(100) }),
   ejectDisk: noInput,

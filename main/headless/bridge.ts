@@ -7,6 +7,7 @@ import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { EVENTS, type Api, type ApiEvents, type EventName } from '../contract.js';
 import { dispatch } from '../control/dispatch.js';
+import { CONTENT_SECURITY_POLICY } from '../csp.js';
 
 export type BridgedApi = Api & EventEmitter<{ [E in EventName]: [ApiEvents[E]] }>;
 
@@ -31,18 +32,6 @@ const COOKIE = 'rts_token';
 const MAX_BODY = 1 << 20;
 const HEARTBEAT_MS = 15_000;
 
-/** No inline script, no eval, nothing from elsewhere. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

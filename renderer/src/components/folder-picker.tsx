@@ -9,7 +9,18 @@ import { Badge, ErrorText, useAction } from './ui.js';
  * then a folder on one of them (a folder browser, since headless mode has no
  * native dialog), or a path typed in.
  */
-export function FolderPicker({ onChoose, busy, chooseLabel = 'Use this folder' }: { onChoose: (path: string) => void; busy?: boolean; chooseLabel?: string }) {
+export function FolderPicker({
+  onChoose,
+  busy,
+  chooseLabel = 'Use this folder',
+  nativeDialog = false,
+}: {
+  onChoose: (path: string) => void;
+  busy?: boolean;
+  chooseLabel?: string;
+  /** The desktop app can show the system's folder dialog too. */
+  nativeDialog?: boolean;
+}) {
   const [drives, setDrives] = useState<Drive[]>();
   const [listing, setListing] = useState<FolderListing>();
   const [typed, setTyped] = useState('');
@@ -109,6 +120,20 @@ export function FolderPicker({ onChoose, busy, chooseLabel = 'Use this folder' }
             </button>
           </form>
         </div>
+      )}
+      {nativeDialog && (
+        <button
+          type="button"
+          class="button"
+          onClick={() =>
+            void action.run(async () => {
+              const picked = await api.pickFolder();
+              if (picked !== null) await open(picked);
+            })
+          }
+        >
+          Choose with the system’s folder dialog…
+        </button>
       )}
       <ErrorText error={action.error} />
       <div class="picker-choose">

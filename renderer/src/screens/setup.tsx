@@ -54,7 +54,7 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
       {step === 0 && (
         <Card title="1. Where should the backups go?">
           <p class="why">Pick a big disk, ideally a USB disk used only for backups: if this computer breaks, the backups survive on it.</p>
-          <FolderPicker onChoose={(path) => void choose(path)} busy={action.busy} />
+          <FolderPicker onChoose={(path) => void choose(path)} busy={action.busy} nativeDialog={state.nativeFolderDialog} />
           <ErrorText error={action.error} />
         </Card>
       )}

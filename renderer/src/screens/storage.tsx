@@ -76,6 +76,7 @@ export function Storage({ state }: { state: AppState }) {
           <FolderPicker
             chooseLabel="Use this folder"
             busy={action.busy}
+            nativeDialog={state.nativeFolderDialog}
             onChoose={(path) =>
               void action.run(async () => {
                 await api.chooseFolder({ path });

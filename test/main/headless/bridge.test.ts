@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY, startBridge, type Bridge } from '../../../main/headless/bridge.js';
+import { CONTENT_SECURITY_POLICY } from '../../../main/csp.js';
+import { startBridge, type Bridge } from '../../../main/headless/bridge.js';
 import { openController } from '../../helpers/controller.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 

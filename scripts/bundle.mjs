@@ -1,4 +1,6 @@
-// Bundles the GUI into dist/renderer: one script, one style sheet, the page. Nothing is loaded from elsewhere.
+// Bundles what runs in a page: the GUI into dist/renderer (one script, one style sheet, the page;
+// nothing loaded from elsewhere) and the Electron preload into one CommonJS file (a sandboxed
+// preload may only require 'electron').
 import { build } from 'esbuild';
 import { copyFile, mkdir } from 'node:fs/promises';
 
@@ -18,3 +20,13 @@ await build({
   logLevel: 'warning',
 });
 await copyFile('renderer/index.html', `${out}/index.html`);
+await build({
+  entryPoints: ['main/electron/preload.ts'],
+  outfile: 'dist/main/electron/preload.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  external: ['electron'],
+  logLevel: 'warning',
+});

@@ -1,0 +1,159 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * A small stand-in for the parts of Electron's API that main/electron uses,
+ * for `vi.mock('electron', ...)`: it records what the code asked for.
+ */
+
+export class FakeWebContents extends EventEmitter {
+  windowOpenHandler: ((details: { url: string }) => { action: string }) | undefined;
+  sent: unknown[][] = [];
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
+    this.windowOpenHandler = handler;
+  }
+  send(...args: unknown[]): void {
+    this.sent.push(args);
+  }
+}
+
+export class BrowserWindow extends EventEmitter {
+  static created: BrowserWindow[] = [];
+  readonly webContents = new FakeWebContents();
+  visible = false;
+  minimized = false;
+  loaded: string | undefined;
+  constructor(readonly options: Record<string, unknown>) {
+    super();
+    BrowserWindow.created.push(this);
+  }
+  loadURL(url: string): Promise<void> {
+    this.loaded = url;
+    return Promise.resolve();
+  }
+  show(): void {
+    this.visible = true;
+  }
+  hide(): void {
+    this.visible = false;
+  }
+  minimize(): void {
+    this.minimized = true;
+  }
+  /** Plays the user closing the window; returns whether the close went ahead. */
+  close(): boolean {
+    let prevented = false;
+    this.emit('close', { preventDefault: () => (prevented = true) });
+    return !prevented;
+  }
+}
+
+type Handler = (event: unknown, ...args: unknown[]) => unknown;
+export const ipcMain = {
+  handlers: new Map<string, Handler>(),
+  handle(channel: string, handler: Handler): void {
+    if (this.handlers.has(channel)) throw new Error(`a second handler for ${channel}`);
+    this.handlers.set(channel, handler);
+  },
+  removeHandler(channel: string): void {
+    this.handlers.delete(channel);
+  },
+};
+
+export const session = {
+  defaultSession: {
+    requestHandler: undefined as ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void) | undefined,
+    checkHandler: undefined as ((contents: unknown, permission: string) => boolean) | undefined,
+    setPermissionRequestHandler(handler: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void): void {
+      this.requestHandler = handler;
+    },
+    setPermissionCheckHandler(handler: (contents: unknown, permission: string) => boolean): void {
+      this.checkHandler = handler;
+    },
+  },
+};
+
+export const protocol = {
+  privileged: [] as unknown[],
+  handlers: new Map<string, (request: Request) => Promise<Response>>(),
+  registerSchemesAsPrivileged(schemes: unknown[]): void {
+    this.privileged.push(...schemes);
+  },
+  handle(scheme: string, handler: (request: Request) => Promise<Response>): void {
+    this.handlers.set(scheme, handler);
+  },
+};
+
+export class FakeImage {
+  template = false;
+  representations: unknown[] = [];
+  constructor(readonly buffer: Buffer) {}
+  addRepresentation(representation: unknown): void {
+    this.representations.push(representation);
+  }
+  setTemplateImage(template: boolean): void {
+    this.template = template;
+  }
+}
+export const nativeImage = { createFromBuffer: (buffer: Buffer) => new FakeImage(buffer) };
+
+export interface FakeMenuItem {
+  label?: string;
+  type?: string;
+  enabled?: boolean;
+  click?: () => void;
+}
+export const Menu = { buildFromTemplate: (template: FakeMenuItem[]) => ({ items: template }) };
+
+export class Tray extends EventEmitter {
+  static created: Tray[] = [];
+  image: FakeImage;
+  tooltip = '';
+  menu: { items: FakeMenuItem[] } | undefined;
+  updates = 0;
+  destroyed = false;
+  constructor(image: FakeImage) {
+    super();
+    this.image = image;
+    Tray.created.push(this);
+  }
+  setImage(image: FakeImage): void {
+    this.image = image;
+  }
+  setToolTip(tooltip: string): void {
+    this.tooltip = tooltip;
+  }
+  setContextMenu(menu: { items: FakeMenuItem[] }): void {
+    this.menu = menu;
+    this.updates++;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+export const powerSaveBlocker = {
+  next: 1,
+  active: new Set<number>(),
+  start(type: string): number {
+    if (type !== 'prevent-app-suspension') throw new Error(`unexpected blocker ${type}`);
+    const id = this.next++;
+    this.active.add(id);
+    return id;
+  },
+  stop(id: number): void {
+    this.active.delete(id);
+  },
+};
+
+export const app = Object.assign(new EventEmitter(), {
+  isPackaged: false,
+  loginItems: [] as unknown[],
+  exitCode: undefined as number | undefined,
+  getAppPath: () => '/opt/restic-tray-server/resources/app',
+  setLoginItemSettings(settings: unknown): void {
+    this.loginItems.push(settings);
+  },
+  exit(code: number): void {
+    this.exitCode = code;
+  },
+});
