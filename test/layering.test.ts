@@ -34,6 +34,15 @@ describe('layers', () => {
     expect(sourceFiles(folder).length).toBeGreaterThan(0);
   });
 
+  it('only main/electron/ imports electron at run time (elsewhere it would try to download Electron)', () => {
+    const offences = ['server', 'main', 'renderer', 'bench']
+      .flatMap(sourceFiles)
+      .filter((file) => !file.startsWith(join('main', 'electron')))
+      .filter((file) => importsOf(file).includes('electron'));
+    expect(offences).toEqual([]);
+    expect(sourceFiles(join('main', 'electron')).filter((file) => importsOf(file).includes('electron')).length).toBeGreaterThan(5);
+  });
+
   it('the contract has no run-time imports: the renderer may use it as it is', () => {
     expect(importsOf('main/contract.ts')).toEqual([]);
   });
