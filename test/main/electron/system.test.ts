@@ -70,7 +70,7 @@ describe('quit', () => {
     const auth = { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
     expect((await fetch(`${base}/${username}/?create=true`, { method: 'POST', headers: auth })).status).toBe(200);
 
-    const isQuitting = drainOnQuit(app, () => controller.close());
+    const isQuitting = drainOnQuit(app as never, () => controller.close());
     const { id, data } = makeObject(4 << 20);
     // A slow upload: half now, the rest after quit was asked for.
     const body = new ReadableStream<Uint8Array>({

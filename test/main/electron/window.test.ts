@@ -26,7 +26,7 @@ describe('the window', () => {
   });
 
   it('loads the GUI from app://, refuses navigation elsewhere, new windows and webviews', () => {
-    const window = createMainWindow('/p.cjs', () => undefined, () => false);
+    const window = createMainWindow('/p.cjs', () => undefined, () => false) as unknown as BrowserWindow;
     expect(window.loaded).toBe('app://gui/index.html');
     const navigate = (name: string, url: string) => {
       let prevented = false;
@@ -44,7 +44,7 @@ describe('the window', () => {
   it('hides on close (saying so the first time), and closes when the app quits', () => {
     let quitting = false;
     const said: string[] = [];
-    const window = createMainWindow('/p.cjs', () => said.push('still running'), () => quitting);
+    const window = createMainWindow('/p.cjs', () => said.push('still running'), () => quitting) as unknown as BrowserWindow;
     window.show();
     expect(window.close()).toBe(false);
     expect(window.visible).toBe(process.platform === 'linux' && /gnome/i.test(process.env.XDG_CURRENT_DESKTOP ?? ''));
