@@ -37,9 +37,9 @@ export function resolveAppFile(root: string, address: string): string | undefine
   return file;
 }
 
-/** Must run before the app is ready: the scheme is secure and standard, like https. */
+/** Must run before the app is ready: the scheme is secure and standard, like https (module scripts need CORS on it). */
 export function declareAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }]);
 }
 
 /** Serves the built renderer with the strict CSP; anything else is 404. */

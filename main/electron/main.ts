@@ -47,8 +47,7 @@ async function start(): Promise<void> {
 
   let state = await controller.getState();
   const hidden = process.argv.includes(HIDDEN_FLAG) && state.setupComplete;
-  window = createMainWindow(PRELOAD, () => notify('Restic Tray Server is still running', 'Backups go on in the background. Quit from the tray icon.'), isQuitting);
-  if (hidden) window.once('ready-to-show', () => window?.hide());
+  window = createMainWindow(PRELOAD, () => notify('Restic Tray Server is still running', 'Backups go on in the background. Quit from the tray icon.'), isQuitting, hidden);
   forwardEvents(controller, (event, payload) => window?.webContents.send(EVENT_CHANNEL, event, payload));
 
   const tray = new AppTray(state, (action) => {

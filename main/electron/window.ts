@@ -61,7 +61,7 @@ export function canHideToTray(platform: NodeJS.Platform, desktop = process.env.X
  * The main window. Closing it hides it (the server goes on in the tray);
  * `onFirstHide` lets the app say so once.
  */
-export function createMainWindow(preload: string, onFirstHide: () => void, isQuitting: () => boolean): BrowserWindow {
+export function createMainWindow(preload: string, onFirstHide: () => void, isQuitting: () => boolean, startHidden = false): BrowserWindow {
   const window = new BrowserWindow(windowOptions(preload));
   lockDown(window.webContents);
   let hiddenBefore = false;
@@ -75,7 +75,7 @@ export function createMainWindow(preload: string, onFirstHide: () => void, isQui
       onFirstHide();
     }
   });
-  window.once('ready-to-show', () => window.show());
+  if (!startHidden) window.once('ready-to-show', () => window.show());
   void window.loadURL(`${APP_ORIGIN}/index.html`);
   return window;
 }

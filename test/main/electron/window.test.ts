@@ -55,6 +55,14 @@ describe('the window', () => {
     expect(window.close()).toBe(true);
   });
 
+  it('shows itself when ready, unless started hidden at login', () => {
+    const shown = createMainWindow('/p.cjs', () => undefined, () => false) as unknown as BrowserWindow;
+    const hidden = createMainWindow('/p.cjs', () => undefined, () => false, true) as unknown as BrowserWindow;
+    shown.emit('ready-to-show');
+    hidden.emit('ready-to-show');
+    expect([shown.visible, hidden.visible]).toEqual([true, false]);
+  });
+
   it('minimises instead of hiding where no tray icon can be shown (GNOME)', () => {
     expect(canHideToTray('linux', 'ubuntu:GNOME')).toBe(false);
     expect(canHideToTray('linux', 'KDE')).toBe(true);
@@ -104,7 +112,7 @@ describe('the app:// protocol', () => {
 
   it('serves the GUI with the strict CSP, and nothing else', async () => {
     declareAppScheme();
-    expect(protocol.privileged).toEqual([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+    expect(protocol.privileged).toEqual([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }]);
     serveApp(gui);
     const handler = protocol.handlers.get(APP_SCHEME) as (request: Request) => Promise<Response>;
     const page = await handler(new Request('app://gui/index.html'));
