@@ -1,3 +1,4 @@
+import { METHODS } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { loadConfig, saveConfig, deleteConfig } from './config.js';
@@ -23,7 +24,9 @@ export interface AppHooks {
  * method dispatch and the 405 + `Allow` answers.
  */
 function buildRouter(deps: Deps): Router<RestState> {
-  const router = new Router<RestState>();
+  // Every method Node can parse counts as known, so a method the protocol does not use gets
+  // 405 with Allow, as from rest-server, instead of the router's 501 (a 5xx is for server faults).
+  const router = new Router<RestState>({ methods: METHODS });
   const use = (handler: (ctx: RestContext, deps: Deps) => Promise<void>) => (ctx: RestContext) => handler(ctx, deps);
   router.post('/repo', use(createRepo));
   router.get('/config', use(loadConfig)).post('/config', use(saveConfig)).delete('/config', use(deleteConfig));

@@ -17,6 +17,8 @@ describe('request paths', () => {
       { req: { method: 'GET', path: '/r//' }, want: [code(404)] },
       { req: { method: 'GET', path: '/r/unknown-type/x/y' }, want: [code(404)] },
       { req: { method: 'PUT', path: `/data/${id}` }, want: [code(405)] },
+      { req: { method: 'TRACE', path: '/config' }, want: [code(405)] },
+      { req: { method: 'PROPFIND', path: '/keys/' }, want: [code(405)] },
     ]);
     expect(put?.headers.allow?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'POST']);
   });
