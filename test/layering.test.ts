@@ -8,7 +8,9 @@ const RULES: Record<string, { forbidden: RegExp[] }> = {
   'main/control': { forbidden: [/^electron$/, /(^|\/)electron\//, /(^|\/)headless\//, /(^|\/)renderer\//] },
   'main/headless': { forbidden: [/^electron$/, /(^|\/)electron\//, /(^|\/)renderer\//] },
   // The GUI runs in a sandboxed page: no Node, no Electron, nothing of main but the contract's types (`import type`).
-  renderer: { forbidden: [/^electron$/, /^node:/, /(^|\/)main\//, /(^|\/)server\//] },
+  renderer: { forbidden: [/^electron$/, /^node:/, /(^|\/)main\/(?!common\/)/, /(^|\/)server\//] },
+  // Code for both sides: it imports nothing at all.
+  'main/common': { forbidden: [/./] },
 };
 
 function sourceFiles(folder: string): string[] {

@@ -1,4 +1,5 @@
 import type { Colour, Reason, ServerStatus } from '../contract.js';
+import { formatBytes } from '../common/format-bytes.js';
 
 const DAY_MS = 86_400_000;
 const GIB = 1024 ** 3;
@@ -35,17 +36,6 @@ export interface StatusView {
   reasons: Reason[];
 }
 
-/** Decimal units, as disks are sold: 1.2 GB. */
-export const formatBytes = (bytes: number): string => {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-};
 const days = (ms: number): number => Math.floor(ms / DAY_MS);
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -1,5 +1,5 @@
 import type { LogEntry, Summary } from '../contract.js';
-import { formatBytes } from './status.js';
+import { formatBytes } from '../common/format-bytes.js';
 
 /** A restic run that stopped sending requests for this long without removing its lock has ended badly. */
 export const SESSION_IDLE_MS = 10 * 60_000;

@@ -1,4 +1,4 @@
-import { formatBytes } from './status.js';
+import { formatBytes } from '../common/format-bytes.js';
 
 export interface UsageSample {
   /** `YYYY-MM-DD` */

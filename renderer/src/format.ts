@@ -1,15 +1,7 @@
-/** Decimal units, as disks are sold. */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '–';
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
+import { formatBytes as formatCount } from '../../main/common/format-bytes.js';
+
+/** A byte count, or a dash where there is none. */
+export const formatBytes = (bytes: number | null | undefined): string => (bytes === null || bytes === undefined ? '–' : formatCount(bytes));
 
 /** "just now", "5 minutes ago", "2 hours ago", "3 days ago". */
 export function timeAgo(iso: string | null, now = Date.now()): string {
