@@ -23,7 +23,7 @@ export async function saveConfig(ctx: RestContext, deps: Deps): Promise<void> {
 /** `DELETE /{repo}/config`. */
 export async function deleteConfig(ctx: RestContext, deps: Deps): Promise<void> {
   if (!mayDelete(ctx.state.target, ctx.state.access.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
-  const freed = await deps.storage.remove(deps.storage.configPath(ctx.state.target.repo));
+  const freed = await deps.storage.remove(ctx.state.target.repo, deps.storage.configPath(ctx.state.target.repo));
   deps.quota?.free(ctx.state.target.repo, freed);
   ctx.state.bytes = freed;
   ok(ctx);

@@ -55,7 +55,7 @@ export async function saveObject(ctx: RestContext, deps: Deps): Promise<void> {
 export async function deleteObject(ctx: RestContext, deps: Deps): Promise<void> {
   const target = objectTarget(ctx, 'missing');
   if (!mayDelete(target, ctx.state.access.appendOnly)) throw httpErrors.forbidden('append-only mode: deleting is not allowed');
-  const freed = await deps.storage.remove(deps.storage.objectPath(target.repo, target.type, target.name));
+  const freed = await deps.storage.remove(target.repo, deps.storage.objectPath(target.repo, target.type, target.name));
   deps.quota?.free(target.repo, freed);
   ctx.state.bytes = freed;
   ok(ctx);

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { hashBody, isTempName, writeAtomically, type WriteResult } from './atomic-write.js';
 import { httpErrors } from './errors.js';
 import type { Syncer } from './fsync.js';
+import { KeyedLock } from './keyed-lock.js';
 import { isObjectId, OBJECT_TYPES, type ObjectType } from './repo-path.js';
 
 export interface ObjectInfo {
@@ -37,6 +38,8 @@ const repoNotFound = () => httpErrors.notFound('repository not found: create it 
  */
 export class Storage {
   readonly root: string;
+  /** Per file path: a rename over a file and a delete of it never interleave (the quota counts both). */
+  private readonly locks = new KeyedLock();
 
   constructor(
     root: string,
@@ -128,7 +131,8 @@ export class Storage {
 
   async saveConfig(repo: readonly string[], body: Readable, take?: (bytes: number) => void): Promise<WriteResult> {
     if (!(await this.repoExists(repo))) throw repoNotFound();
-    return writeAtomically(this.configPath(repo), body, { mode: this.options.fileMode, syncer: this.syncer, take });
+    const path = this.configPath(repo);
+    return writeAtomically(path, body, { mode: this.options.fileMode, syncer: this.syncer, take, exclusive: this.exclusive(path) });
   }
 
   /**
@@ -144,7 +148,7 @@ export class Storage {
     take?: (bytes: number) => void,
   ): Promise<WriteResult> {
     const path = this.objectPath(repo, type, id);
-    const options = { mode: this.options.fileMode, syncer: this.syncer, expectSha256: verify ? id : undefined, take };
+    const options = { mode: this.options.fileMode, syncer: this.syncer, expectSha256: verify ? id : undefined, take, exclusive: this.exclusive(path) };
     if (type === 'data') {
       try {
         await this.makeFolder(join(this.repoFolder(repo), 'data', id.slice(0, 2)));
@@ -165,14 +169,30 @@ export class Storage {
     return (await hashBody(createReadStream(path))).sha256;
   }
 
-  /** Deletes a file; resolves with the bytes it held. */
-  async remove(path: string): Promise<number> {
-    const size = await stat(path).then(
-      (info) => info.size,
-      () => 0,
-    );
-    await unlink(path);
-    return size;
+  private exclusive(path: string): <T>(task: () => Promise<T>) => Promise<T> {
+    return (task) => this.locks.run(path, task);
+  }
+
+  /**
+   * Deletes a file of a repository; resolves with the bytes it held. A file
+   * that is not there frees nothing and is no error (deleting is idempotent,
+   * as in rest-server: restic retries a delete whose answer was lost), but
+   * the repository itself must exist.
+   */
+  async remove(repo: readonly string[], path: string): Promise<number> {
+    const freed = await this.locks.run(path, async () => {
+      try {
+        const { size } = await stat(path);
+        await unlink(path);
+        return size;
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+    });
+    if (freed !== undefined) return freed;
+    if (!(await this.repoExists(repo))) throw repoNotFound();
+    return 0;
   }
 
   /** Lists the valid object ids of a type, with sizes when asked. */

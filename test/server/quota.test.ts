@@ -1,7 +1,8 @@
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { code, del, get, makeObject, post, run } from '../helpers/http.js';
+import { code, del, get, makeObject, post, run, send } from '../helpers/http.js';
 import { openRaw, sleep } from '../helpers/raw-socket.js';
 import { makeSourceTree, restic, resticOk, snapshotCount } from '../helpers/restic.js';
 import { startServer } from '../helpers/running-server.js';
@@ -20,6 +21,18 @@ const openFilesUnder = (dir: string) =>
       }
     })
     .filter((target) => target.startsWith(dir));
+
+/** The bytes of all files under a folder, as the quota counts them. */
+const bytesUnder = (dir: string): number =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .reduce((total, entry) => total + statSync(join(entry.parentPath, entry.name)).size, 0);
+
+/** Waits with sub-millisecond precision (timers round to whole milliseconds), letting I/O run. */
+async function busyWait(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
+}
 
 function chunkedUpload(url: string, path: string, data: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -74,6 +87,36 @@ describe('quotas', () => {
       { req: post(`/anna/data/${second.id}`, second.data), want: [code(200)] },
     ]);
     expect(server.quotaUsage()?.perFolder.get('anna')).toBe(60_000);
+  });
+
+  it('races of a re-upload against a delete of the same object never let the files outgrow the quota', { timeout: 60_000 }, async () => {
+    const quotaBytes = 3_000_000;
+    const users = new Map([['anna', { quotaBytes }]]);
+    const { url, server, dataDir } = await startServer({ users });
+    await run(url, [{ req: post('/anna/?create=true'), want: [code(200)] }]);
+    const raced = makeObject(100_000);
+    let uploadMs = 2;
+    for (let round = 0; round < 300; round++) {
+      await run(url, [{ req: post(`/anna/data/${raced.id}`, raced.data), want: [code(200)] }]);
+      // A delete sent at a random moment of the upload: some land between its measuring and its rename.
+      const started = performance.now();
+      const upload = send(url, post(`/anna/data/${raced.id}`, raced.data));
+      await busyWait(Math.random() * uploadMs * 1.5);
+      const removal = await send(url, del(`/anna/data/${raced.id}`));
+      const uploaded = await upload;
+      uploadMs = (uploadMs * round + performance.now() - started) / (round + 1);
+      expect([uploaded.status, removal.status]).toEqual([200, 200]);
+      expect(server.quotaUsage()?.perFolder.get('anna')).toBe(bytesUnder(join(dataDir, 'anna')));
+    }
+    // Fill up to the limit: whatever the races did, the disk never holds more than the quota.
+    for (let stored = 0; stored < 40; stored++) {
+      const more = makeObject(100_000);
+      const res = await send(url, post(`/anna/data/${more.id}`, more.data));
+      expect([200, 507]).toContain(res.status);
+      if (res.status === 507) break;
+    }
+    expect(bytesUnder(join(dataDir, 'anna'))).toBeLessThanOrEqual(quotaBytes);
+    expect(server.quotaUsage()?.perFolder.get('anna')).toBe(bytesUnder(join(dataDir, 'anna')));
   });
 
   it('counts the same after a restart, and --max-size limits all repositories together', async () => {
