@@ -54,7 +54,8 @@ async function authenticate(ctx: RestContext, deps: Deps): Promise<string | null
     throw new HttpError(401, `missing ${deps.proxyAuthUsername} header from the authenticating proxy`);
   }
   if (!deps.auth) return null;
-  const result = await deps.auth.authenticate(ctx.get('Authorization') || undefined, ctx.req.socket.remoteAddress ?? '');
+  const { socket } = ctx.req;
+  const result = await deps.auth.authenticate(ctx.get('Authorization') || undefined, socket.remoteAddress ?? '', () => socket.destroyed);
   if (result.ok) return result.user;
   // Slowing the answer (not the server) is what makes guessing expensive.
   if (result.delayMs > 0) await sleep(result.delayMs);

@@ -1,27 +1,29 @@
-import { createHash } from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
-import { parseHtpasswd, verifyPassword, type HtpasswdEntry } from './htpasswd.js';
+import { BcryptWorker } from './bcrypt-worker.js';
+import { CheckGate } from './check-gate.js';
+import { apr1, parseHtpasswd, summarizeProblems, verifyPassword, type HtpasswdEntry } from './htpasswd.js';
 
 /** A verified user:password is trusted this long without bcrypt (which costs ~100 ms of CPU). */
 const CACHE_MS = 60_000;
-/** Failures from one address before answers to it slow down, and how much. */
+/** Failures of one login from one address before answers to it slow down, and how much. */
 const FREE_FAILURES = 3;
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 10_000;
-/** An address with no failure for this long starts afresh. */
+/** A login and address with no failure for this long start afresh. */
 const FORGET_FAILURES_MS = 10 * 60_000;
+/** The most logins and addresses whose failures are remembered (the oldest are forgotten first). */
+const MAX_PENALTIES = 10_000;
+/** Password checks running at once in the whole server: its one bcrypt worker thread takes them in turn. */
+const CHECKS_IN_FLIGHT = 1;
 /** How often the file is looked at for changes. */
 const WATCH_MS = 1000;
-
-// A real bcrypt hash of a random password: unknown users cost the same time
-// as known ones, so names cannot be probed by timing.
-const DUMMY: HtpasswdEntry = { hash: '$2a$10$CwTycUXWue0Thq9StjUM0uJ8.DTtcmhUrnJ4ahEENxm4k7Xh2JxOW', format: 'bcrypt' };
 
 export type AuthResult = { ok: true; user: string } | { ok: false; reason: string; delayMs: number };
 
 interface Penalty {
   failures: number;
-  until: number;
   last: number;
 }
 
@@ -36,15 +38,39 @@ export function parseBasic(header: string | undefined): { user: string; password
 }
 
 /**
+ * A hash of a random password in the commonest format (and bcrypt cost) of
+ * the file: unknown users cost the same time as known ones, so names cannot
+ * be told apart by timing.
+ */
+async function standInFor(users: ReadonlyMap<string, HtpasswdEntry>): Promise<HtpasswdEntry> {
+  const counts = new Map<string, number>();
+  for (const { hash, format } of users.values()) {
+    const kind = format === 'bcrypt' ? hash.slice(0, 7) : format;
+    if (format !== 'unsupported') counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  const kind = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '$2b$10$';
+  const password = randomBytes(18).toString('base64');
+  if (kind === 'sha1') return { format: 'sha1', hash: `{SHA}${createHash('sha1').update(password).digest('base64')}` };
+  if (kind === 'apr1') return { format: 'apr1', hash: apr1(password, randomBytes(6).toString('base64').replace(/\+/g, '.')) };
+  const hash = await bcrypt.hash(password, Number(kind.slice(4, 6)));
+  return { format: 'bcrypt', hash: kind.slice(0, 4) + hash.slice(4) };
+}
+
+/**
  * The users of an `.htpasswd` file: reloaded when the file changes (and on
- * demand, for SIGHUP); a broken file on reload keeps the previous users.
+ * demand, for SIGHUP). Lines that are not valid are skipped, at start and on
+ * reload alike; only a file that cannot be read keeps the previous users.
  */
 export class Authenticator {
   private users = new Map<string, HtpasswdEntry>();
+  private standIn: HtpasswdEntry = { hash: '$2b$10$CwTycUXWue0Thq9StjUM0uJ8.DTtcmhUrnJ4ahEENxm4k7Xh2JxOW', format: 'bcrypt' };
+  private generation = 0;
   private readonly verified = new Map<string, { entry: HtpasswdEntry; expires: number }>();
   private readonly pending = new Map<string, Promise<boolean>>();
+  /** Per login and address (per address alone for unknown users), in order of the last failure. */
   private readonly penalties = new Map<string, Penalty>();
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly gate = new CheckGate(CHECKS_IN_FLIGHT);
+  private readonly bcrypt = new BcryptWorker();
   private readonly onChange = (current: Stats, previous: Stats) => {
     if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino) this.reload();
   };
@@ -73,17 +99,21 @@ export class Authenticator {
     return [...this.users.keys()];
   }
 
+  /** Takes every valid line; says in one line what was skipped, and loudly when nobody can log in. */
   private apply(text: string): void {
     const parsed = parseHtpasswd(text);
-    for (const problem of parsed.problems) this.warn(`${this.file}: ${problem}`);
+    if (parsed.problems.length > 0) this.warn(`${this.file}: ${summarizeProblems(parsed.problems)}`);
     this.users = parsed.users;
+    if (parsed.users.size === 0) {
+      this.warn(`${this.file} has no valid user: every request will be refused (401). Add one with htpasswd -B ${this.file} USER.`);
+    }
+    const generation = ++this.generation;
+    void standInFor(parsed.users).then((entry) => {
+      if (generation === this.generation) this.standIn = entry;
+    });
   }
 
-  /**
-   * Re-reads the file. If it cannot be read, or has lines that are not
-   * `user:hash` at all (damaged, or caught half-written by an editor), the
-   * users stay as they were: nobody is locked out by a bad save.
-   */
+  /** Re-reads the file; if it cannot be read at all, the users stay as they were. */
   reload(): void {
     let text: string;
     try {
@@ -92,107 +122,100 @@ export class Authenticator {
       this.warn(`cannot reload ${this.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); keeping the previous users`);
       return;
     }
-    const { broken, problems } = parseHtpasswd(text);
-    if (broken > 0) {
-      this.warn(`${this.file} is damaged (${problems.join('; ')}); keeping the previous users`);
-      return;
-    }
     this.apply(text);
   }
 
   close(): void {
     unwatchFile(this.file, this.onChange);
+    void this.bcrypt.close();
   }
 
   /**
    * Checks Basic credentials. A success is cached (keyed by a hash of
    * user:password, and only while the user's stored hash is unchanged).
-   * Repeated failures from one address are answered more and more slowly,
-   * and without spending CPU on bcrypt meanwhile, so a flood of wrong
-   * passwords cannot starve the other clients.
+   * Failures count per login and address (per address for unknown users),
+   * so a guesser behind a shared address does not lock out another user
+   * there, and a correct password is always checked and accepted. Wrong
+   * ones are answered more and more slowly, and their checks wait behind
+   * those of logins and addresses without failures.
    */
-  async authenticate(header: string | undefined, address: string): Promise<AuthResult> {
+  async authenticate(header: string | undefined, address: string, gone: () => boolean = () => false): Promise<AuthResult> {
     const credentials = parseBasic(header);
     if (!credentials) return { ok: false, reason: 'authentication required', delayMs: 0 };
     const { user, password } = credentials;
-    const entry = this.users.get(user);
     const key = createHash('sha256').update(`${user}:${password}`).digest('hex');
-    const now = Date.now();
-    const cached = this.verified.get(key);
-    if (cached && entry && cached.entry === entry && cached.expires > now) return { ok: true, user };
-
-    return this.oneAtATime(address, async () => {
-      const penalty = this.penaltyOf(address, Date.now());
-      if (penalty && penalty.until > Date.now()) {
-        return { ok: false, reason: 'too many failed logins', delayMs: penalty.until - Date.now() };
-      }
-      const ok = await this.verifyOnce(key, entry ?? DUMMY, password);
-      if (ok && entry && this.users.get(user) === entry) {
-        this.verified.set(key, { entry, expires: Date.now() + CACHE_MS });
-        this.penalties.delete(address);
-        this.sweep(now);
-        return { ok: true, user };
-      }
-      return { ok: false, reason: 'wrong user name or password', delayMs: this.fail(address) };
+    if (this.cached(user, key)) return { ok: true, user };
+    const penaltyKey = this.users.has(user) ? `${user}\n${address}` : `\n${address}`;
+    const failing = this.penaltyOf(penaltyKey, Date.now()) !== undefined;
+    const ok = await this.gate.run(!failing, async () => {
+      if (this.cached(user, key)) return true;
+      // A client that left while waiting costs no bcrypt.
+      if (gone()) return false;
+      const entry = this.users.get(user);
+      const verified = await this.verifyOnce(key, entry ?? this.standIn, password);
+      if (!verified || !entry || this.users.get(user) !== entry) return false;
+      this.verified.set(key, { entry, expires: Date.now() + CACHE_MS });
+      this.sweepCache();
+      return true;
     });
+    if (ok) {
+      this.penalties.delete(penaltyKey);
+      return { ok: true, user };
+    }
+    return { ok: false, reason: 'wrong user name or password', delayMs: this.fail(penaltyKey) };
   }
 
-  /**
-   * Password checks from one address run one after the other: a burst of
-   * wrong passwords sent all at once meets the penalty after a few, instead
-   * of costing one bcrypt each.
-   */
-  private oneAtATime<T>(address: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(address) ?? Promise.resolve();
-    const result = previous.then(task);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(address, tail);
-    void tail.then(() => {
-      if (this.queues.get(address) === tail) this.queues.delete(address);
-    });
-    return result;
+  private cached(user: string, key: string): boolean {
+    const cached = this.verified.get(key);
+    const entry = this.users.get(user);
+    return cached !== undefined && entry !== undefined && cached.entry === entry && cached.expires > Date.now();
   }
 
   /** Concurrent requests with the same new credentials share one bcrypt. */
   private verifyOnce(key: string, entry: HtpasswdEntry, password: string): Promise<boolean> {
     let check = this.pending.get(key);
     if (!check) {
-      check = verifyPassword(entry, password).finally(() => this.pending.delete(key));
+      check = verifyPassword(entry, password, (plain, hash) => this.bcrypt.compare(plain, hash)).finally(() => this.pending.delete(key));
       this.pending.set(key, check);
     }
     return check;
   }
 
-  private penaltyOf(address: string, now: number): Penalty | undefined {
-    const penalty = this.penalties.get(address);
+  private penaltyOf(penaltyKey: string, now: number): Penalty | undefined {
+    const penalty = this.penalties.get(penaltyKey);
     if (penalty && now - penalty.last > FORGET_FAILURES_MS) {
-      this.penalties.delete(address);
+      this.penalties.delete(penaltyKey);
       return undefined;
     }
     return penalty;
   }
 
-  private fail(address: string): number {
+  /** Counts a failure; resolves with how long its answer waits. */
+  private fail(penaltyKey: string): number {
     const now = Date.now();
-    const penalty = this.penaltyOf(address, now) ?? { failures: 0, until: 0, last: now };
+    const penalty = this.penaltyOf(penaltyKey, now) ?? { failures: 0, last: now };
     penalty.failures++;
     penalty.last = now;
-    const extra = penalty.failures - FREE_FAILURES;
-    const delay = extra > 0 ? Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (extra - 1)) : 0;
-    penalty.until = now + delay;
-    this.penalties.set(address, penalty);
-    if (this.penalties.size > 10_000) {
-      for (const [key, value] of this.penalties) if (now - value.last > FORGET_FAILURES_MS) this.penalties.delete(key);
+    // Kept in order of the last failure: the oldest are first, to be forgotten first.
+    this.penalties.delete(penaltyKey);
+    this.penalties.set(penaltyKey, penalty);
+    for (const [oldest, value] of this.penalties) {
+      if (this.penalties.size <= MAX_PENALTIES && now - value.last <= FORGET_FAILURES_MS) break;
+      this.penalties.delete(oldest);
     }
-    return delay;
+    const extra = penalty.failures - FREE_FAILURES;
+    return extra > 0 ? Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (extra - 1)) : 0;
+  }
+
+  /** Logins and addresses whose failures are remembered now. */
+  get rememberedFailures(): number {
+    return this.penalties.size;
   }
 
   /** Drops expired cache entries now and then, so the cache stays small. */
-  private sweep(now: number): void {
+  private sweepCache(): void {
     if (this.verified.size < 1000) return;
+    const now = Date.now();
     for (const [key, value] of this.verified) if (value.expires <= now) this.verified.delete(key);
   }
 }

@@ -29,6 +29,17 @@ export function hashFormat(hash: string): HashFormat {
 /** Apache's default `$apr1$` (MD5) is read, but it is weak: the GUI flags it. */
 export const isWeakFormat = (format: HashFormat): boolean => format !== 'bcrypt';
 
+/** ` "text"` when it is short and printable, so a damaged file never puts junk on a terminal; else nothing. */
+function quoted(text: string): string {
+  return text.length <= 40 && /^[\p{L}\p{N}\p{P}\p{S} ]*$/u.test(text) ? ` ${JSON.stringify(text)}` : '';
+}
+
+/** One line for all the problems of a file: how many, and the first ones in words. */
+export function summarizeProblems(problems: readonly string[]): string {
+  const shown = problems.slice(0, 2).join('; ');
+  return problems.length > 2 ? `${problems.length} problems: ${shown}; and ${problems.length - 2} more` : shown;
+}
+
 /** Reads an `.htpasswd` text: `user:hash` lines, blank lines and `#` comments ignored. */
 export function parseHtpasswd(text: string): ParsedHtpasswd {
   const users = new Map<string, HtpasswdEntry>();
@@ -45,15 +56,13 @@ export function parseHtpasswd(text: string): ParsedHtpasswd {
       return;
     }
     if (!USERNAME.test(user)) {
-      problems.push(`line ${index + 1}: invalid user name ${JSON.stringify(user)}`);
+      problems.push(`line ${index + 1}: invalid user name${quoted(user)} (allowed: letters, digits, @ . _ -)`);
       broken++;
       return;
     }
     const format = hashFormat(hash);
     if (format === 'unsupported') {
-      problems.push(
-        `user ${user}: unsupported password format ${JSON.stringify(hash.slice(0, 6))}; use bcrypt (htpasswd -B), {SHA} or $apr1$`,
-      );
+      problems.push(`user ${user}: unsupported password format${quoted(hash.slice(0, 6))}; use bcrypt (htpasswd -B), {SHA} or $apr1$`);
     }
     if (users.has(user)) problems.push(`line ${index + 1}: user ${user} appears again; the later line wins`);
     users.set(user, { hash, format });
@@ -109,11 +118,13 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** Checks a password against one stored hash; the comparisons are constant-time. */
-export async function verifyPassword(entry: HtpasswdEntry, password: string): Promise<boolean> {
+export type BcryptCompare = (password: string, hash: string) => Promise<boolean>;
+
+/** Checks a password against one stored hash; the comparisons are constant-time. bcrypt runs where `compare` says. */
+export async function verifyPassword(entry: HtpasswdEntry, password: string, compare: BcryptCompare = bcrypt.compare): Promise<boolean> {
   switch (entry.format) {
     case 'bcrypt':
-      return bcrypt.compare(password, entry.hash);
+      return compare(password, entry.hash);
     case 'sha1':
       return sameText(entry.hash, `{SHA}${createHash('sha1').update(password).digest('base64')}`);
     case 'apr1': {

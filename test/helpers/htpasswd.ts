@@ -8,11 +8,11 @@ export type HtpasswdFormat = 'B' | 's' | 'm';
 
 /**
  * Adds (or replaces) a user in an `.htpasswd` file with Apache's own
- * `htpasswd`; bcrypt with cost 10, as the app writes it (htpasswd's default is 5).
+ * `htpasswd`; bcrypt with cost 10 unless told, as the app writes it (htpasswd's default is 5).
  */
-export function addUser(file: string, user: string, password: string, format: HtpasswdFormat = 'B'): void {
+export function addUser(file: string, user: string, password: string, format: HtpasswdFormat = 'B', bcryptCost = 10): void {
   const create = existsSync(file) ? [] : ['-c'];
-  const cost = format === 'B' ? ['-C', '10'] : [];
+  const cost = format === 'B' ? ['-C', String(bcryptCost)] : [];
   execFileSync('htpasswd', [...create, `-b${format}`, ...cost, file, user, password], { stdio: 'ignore' });
 }
 

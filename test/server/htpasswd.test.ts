@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { apr1, hashFormat, hashPassword, parseHtpasswd, verifyPassword } from '../../server/htpasswd.js';
+import { apr1, hashFormat, hashPassword, parseHtpasswd, summarizeProblems, verifyPassword } from '../../server/htpasswd.js';
 import { parseUserPolicies } from '../../server/user-policy.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -13,10 +13,19 @@ describe('htpasswd', () => {
     expect(users.get('anna')?.format).toBe('apr1');
     expect(problems).toEqual([
       'line 4: expected user:hash',
-      'line 5: invalid user name "bad user"',
+      'line 5: invalid user name "bad user" (allowed: letters, digits, @ . _ -)',
       'user ben: unsupported password format "weird"; use bcrypt (htpasswd -B), {SHA} or $apr1$',
       'line 7: user anna appears again; the later line wins',
     ]);
+  });
+
+  it('never echoes unprintable junk, and sums up many problems in one line', () => {
+    const junk = Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x07, 0x3a, 0x00, 0xff, 0x0a]).toString('latin1').repeat(30);
+    const { users, problems } = parseHtpasswd(`${junk}\nanna:{SHA}x\n`);
+    expect([...users.keys()]).toEqual(['anna']);
+    const line = summarizeProblems(problems);
+    expect(line).toMatch(/^30 problems: line 1: invalid user name \(allowed: letters, digits, @ \. _ -\); line 2: .*; and 28 more$/);
+    expect(line).toMatch(/^[\x20-\x7e]*$/);
   });
 
   it.skipIf(!hasTool('openssl'))('computes $apr1$ exactly as openssl passwd -apr1', () => {
