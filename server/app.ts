@@ -130,17 +130,18 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
   // with private repositories, only for the user "metrics" (and maintenance users).
   app.use(async (ctx, next) => {
     if (!deps.metrics || ctx.path !== '/metrics') return next();
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-      ctx.status = 405;
-      ctx.set('Allow', 'HEAD, GET');
-      return;
-    }
+    // Authentication first: even a 405 would tell a stranger that metrics are on.
     if (!deps.metrics.noAuth) {
       const access = accessFor(await authenticate(ctx, deps), deps.policy);
       ctx.state.access = access;
       if (!mayReadMetrics(access, deps.policy.privateRepos)) {
         throw httpErrors.forbidden('with private repositories, only the user "metrics" may read the metrics');
       }
+    }
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.status = 405;
+      ctx.set('Allow', 'HEAD, GET');
+      return;
     }
     ctx.body = await deps.metrics.metrics.text();
     ctx.type = deps.metrics.metrics.registry.contentType;

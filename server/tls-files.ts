@@ -9,6 +9,24 @@ export interface TlsOptions {
   minVersion?: TlsMinVersion;
 }
 
+/**
+ * Only forward-secret AEAD suites: ECDHE with AES-GCM or ChaCha20-Poly1305 for
+ * TLS 1.2, and TLS 1.3's own (all AEAD). No CBC, SHA-1, RSA key exchange,
+ * ARIA or CCM8, which Node's default list still offers. restic's Go client
+ * prefers these same suites.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
 /** How often the certificate files are looked at for changes. */
 const WATCH_MS = 1000;
 
@@ -31,6 +49,8 @@ export function loadTls(options: TlsOptions): SecureContextOptions {
     cert: readPem(options.certFile, 'certificate'),
     key: readPem(options.keyFile, 'key'),
     minVersion: options.minVersion ?? 'TLSv1.2',
+    ciphers: TLS_CIPHERS,
+    honorCipherOrder: true,
   };
   try {
     createSecureContext(context);

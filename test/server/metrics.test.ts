@@ -75,6 +75,9 @@ describe.skipIf(!hasTool('promtool') || !hasTool('htpasswd'))('Prometheus metric
     const guarded = await startServer({ noAuth: false, htpasswdFile: file, privateRepos: true, prometheus: { noAuth: false } });
     await run(guarded.url, [
       { req: get('/metrics'), want: [code(401)] },
+      // A stranger learns nothing, not even from the method: 401 before 405.
+      { req: post('/metrics'), want: [code(401)] },
+      { req: { method: 'PUT', path: '/metrics' }, want: [code(401)] },
       { req: get('/metrics', basic('anna', 'a')), want: [code(403)] },
       { req: get('/metrics', basic('metrics', 'm')), want: [code(200)] },
       { req: post('/metrics', '', basic('metrics', 'm')), want: [code(405)] },

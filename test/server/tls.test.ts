@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
@@ -65,6 +66,26 @@ describe.skipIf(!hasTool('openssl'))('TLS', () => {
     expect(untrusted.code).not.toBe(0);
     expect(untrusted.stderr).toMatch(/certificate/);
     server.child.kill('SIGTERM');
+  });
+
+  it('offers only forward-secret AEAD suites (openssl s_client)', async () => {
+    const certs = makeCertificates();
+    const { port } = await startServer({ tls: { certFile: certs.certFile, keyFile: certs.keyFile } });
+    // Asynchronously: the server runs in this process.
+    const handshake = (...args: string[]) =>
+      new Promise<string>((resolve) => {
+        const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', certs.caFile, ...args], { timeout: 10_000 }, (_, stdout) => resolve(stdout));
+        child.stdin?.end();
+      });
+    const cipherOf = async (stdout: Promise<string>) => /Cipher is (\S+)/.exec(await stdout)?.[1];
+    for (const weak of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'AES256-SHA', 'AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-CCM8', 'ECDHE-ECDSA-ARIA128-GCM-SHA256']) {
+      const result = handshake('-tls1_2', '-cipher', `${weak}:@SECLEVEL=0`);
+      expect([weak, await cipherOf(result)]).toEqual([weak, '(NONE)']);
+    }
+    for (const strong of ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305']) {
+      expect(await cipherOf(handshake('-tls1_2', '-cipher', strong))).toBe(strong);
+    }
+    expect(await cipherOf(handshake('-tls1_3'))).toMatch(/^TLS_(AES_\d+_GCM|CHACHA20_POLY1305)_SHA\d+$/);
   });
 
   it.skipIf(!hasTool('restic'))('switches to renewed certificate files while serving, without dropping open connections', { timeout: 120_000 }, async () => {
