@@ -31,6 +31,9 @@ Flags:
       --tls-key FILE       TLS private key (default: <path>/private_key)
       --tls-min-ver V      lowest TLS version accepted: 1.2 or 1.3 (default 1.2)
       --max-size BYTES     the most bytes all repositories together may hold
+      --max-connections N  the most open connections in all (default 512)
+      --max-connections-per-address N
+                           the most open connections from one address (default 64)
       --no-verify-upload   do not check that uploaded objects match their SHA-256 name
       --prometheus         serve Prometheus metrics at /metrics
       --prometheus-no-auth no authentication for /metrics
@@ -79,6 +82,8 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
         'append-only': { type: 'boolean', default: false },
         'group-accessible-repos': { type: 'boolean', default: false },
         'max-size': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'max-connections-per-address': { type: 'string' },
         'no-verify-upload': { type: 'boolean', default: false },
         tls: { type: 'boolean', default: false },
         'tls-cert': { type: 'string' },
@@ -110,9 +115,16 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   if (maxSize !== undefined && !(/^\d+$/.test(values['max-size'] ?? '') && Number.isSafeInteger(maxSize))) {
     throw new UsageError(`--max-size ${values['max-size']}: expected a whole number of bytes`);
   }
+  const count = (flag: 'max-connections' | 'max-connections-per-address'): number | undefined => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    if (!/^[1-9]\d{0,6}$/.test(text)) throw new UsageError(`--${flag} ${text}: expected a whole number from 1`);
+    return Number(text);
+  };
   return {
     server: {
       path: values.path,
+      connections: { total: count('max-connections'), perAddress: count('max-connections-per-address') },
       noAuth: values['no-auth'],
       htpasswdFile: values['htpasswd-file'],
       proxyAuthUsername: values['proxy-auth-username'],

@@ -9,6 +9,7 @@ import { Authenticator } from './auth.js';
 import type { Deps } from './context.js';
 import { DiskGuard, type DiskState } from './disk-guard.js';
 import type { RequestEvent, ServerEvents } from './events.js';
+import { ConnectionLimiter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limit.js';
 import { createSyncer } from './fsync.js';
 import { openLogTarget, writeLines } from './access-log.js';
 import { Metrics } from './metrics.js';
@@ -72,6 +73,8 @@ export interface ServerOptions {
   /** When set, the data folder must carry this disk id; otherwise a folder without one is adopted. */
   diskId?: string;
   timeouts?: Partial<Timeouts>;
+  /** Caps of open connections, per client address and in all. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 export type ListenTarget = { host?: string; port: number } | { socketPath: string };
@@ -95,6 +98,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
   private readonly endpoints = new Map<string, HttpServer>();
   private readonly createListener: () => HttpServer;
   private readonly timeouts: Timeouts;
+  private readonly limiter: ConnectionLimiter;
   private closing = false;
   private readonly poll: NodeJS.Timeout;
 
@@ -106,9 +110,11 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     private readonly deps: Deps,
     timeouts: Timeouts,
     tls: { options: TlsOptions; context: SecureContextOptions } | undefined,
+    connections: ConnectionLimits,
   ) {
     super();
     this.timeouts = timeouts;
+    this.limiter = new ConnectionLimiter(connections);
     const app = createApp(deps, {
       onRequest: (event: RequestEvent) => {
         deps.metrics?.metrics.record(event);
@@ -203,6 +209,10 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       },
       { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       tls && { options: options.tls as TlsOptions, context: tls },
+      {
+        perAddress: options.connections?.perAddress ?? DEFAULT_CONNECTION_LIMITS.perAddress,
+        total: options.connections?.total ?? DEFAULT_CONNECTION_LIMITS.total,
+      },
     );
     if (options.log) server.startLog(options.log);
     emitWarning = (message) => server.emit('warning', message);
@@ -265,6 +275,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     if (this.closing) return Promise.reject(new Error('the server is closed'));
     const listener = this.createListener();
     listener.timeout = this.timeouts.idleMs;
+    this.limiter.watch(listener);
     return new Promise((resolvePromise, reject) => {
       const onError = (error: Error) => reject(error);
       listener.once('error', onError);

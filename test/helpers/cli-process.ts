@@ -31,10 +31,12 @@ export function runCli(args: string[]): Promise<{ code: number | null; stdout: s
   });
 }
 
-/** Starts the built command line and waits for its "start server on" line. */
-export function startCli(args: string[]): Promise<CliServer> {
+/** Starts the built command line and waits for its "start server on" line; `maxOpenFiles` sets its descriptor limit. */
+export function startCli(args: string[], options: { maxOpenFiles?: number } = {}): Promise<CliServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args]);
+    const command = [process.execPath, CLI, ...args];
+    if (options.maxOpenFiles !== undefined) command.unshift('prlimit', `--nofile=${options.maxOpenFiles}`);
+    const child = spawn(command[0] as string, command.slice(1));
     children.push(child);
     let stdout = '';
     let stderr = '';
