@@ -128,6 +128,20 @@ export function inspectCertificate(pem: string): CertificateInfo {
   return { fingerprint: certificate.fingerprint256, notAfter: new Date(certificate.validTo), names };
 }
 
+/**
+ * What a certificate pair read from disk is good for: undefined when either
+ * file does not parse or the key does not belong to the certificate (a
+ * damaged file, a half-finished copy by hand).
+ */
+export function inspectPair(pair: PemPair): CertificateInfo | undefined {
+  try {
+    if (!new X509Certificate(pair.certificatePem).checkPrivateKey(createPrivateKey(pair.keyPem))) return undefined;
+    return inspectCertificate(pair.certificatePem);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a server certificate must be replaced: a name or address is missing, or its end is near. */
 export function needsRenewal(info: CertificateInfo, wanted: ServerNames, now = new Date()): boolean {
   const have = new Set(info.names);

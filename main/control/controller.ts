@@ -33,7 +33,7 @@ import {
   CertificateFiles,
   checkOwnCertificate,
   createAuthority,
-  inspectCertificate,
+  inspectPair,
   issueServerCertificate,
   needsRenewal,
   type ServerNames,
@@ -393,7 +393,9 @@ export class Controller extends EventEmitter<Events> implements Api {
     const files = this.settings.tls === 'own' ? this.certificates.own : this.certificates.authority;
     const pair = this.settings.tls === 'household' ? await this.authority() : await this.certificates.read(files);
     if (!pair) throw new UserError('no-certificate', 'The certificate file is missing. Import your certificate again, or use the household certificate.');
-    return { fileName: CA_FILE_NAME, pem: pair.certificatePem, fingerprint: inspectCertificate(pair.certificatePem).fingerprint };
+    const info = inspectPair(pair);
+    if (!info) throw new UserError('certificate-damaged', 'The certificate file is damaged. Import your certificate again, or use the household certificate.');
+    return { fileName: CA_FILE_NAME, pem: pair.certificatePem, fingerprint: info.fingerprint };
   }
 
   regenerateCertificates(input: { authority: boolean }): Promise<AppState> {
@@ -495,13 +497,29 @@ export class Controller extends EventEmitter<Events> implements Api {
       }
       return { certFile: this.certificates.own.certificate, keyFile: this.certificates.own.key };
     }
-    const server = await this.certificates.read(this.certificates.server);
-    if (!server || needsRenewal(inspectCertificate(server.certificatePem), this.serverNames())) await this.issueServerCertificate();
+    await this.renewServerCertificateIfNeeded();
     return { certFile: this.certificates.server.certificate, keyFile: this.certificates.server.key };
+  }
+
+  /** A missing, damaged, ending or incomplete server certificate is issued again. */
+  private async renewServerCertificateIfNeeded(): Promise<void> {
+    const server = await this.certificates.read(this.certificates.server);
+    const info = server && inspectPair(server);
+    if (server && !info) this.addNotice('The server certificate file was damaged; a new one was made. The computers keep working: they trust the household authority.');
+    if (!info || needsRenewal(info, this.serverNames())) await this.issueServerCertificate();
   }
 
   private async authority() {
     const existing = await this.certificates.read(this.certificates.authority);
+    if (existing && !inspectPair(existing)) {
+      this.addNotice(
+        'The household certificate authority file is damaged. Make a new authority in Security (Make a new authority); then save its file again on every computer, as their backups stop until then.',
+      );
+      throw new UserError(
+        'authority-damaged',
+        'The household certificate authority file is damaged, so no server certificate can be made. Make a new authority in Security; then save its file again on every computer.',
+      );
+    }
     if (existing) return existing;
     const created = await createAuthority(this.hostName());
     await this.certificates.write(this.certificates.authority, created);
@@ -671,16 +689,14 @@ export class Controller extends EventEmitter<Events> implements Api {
     const seen = JSON.stringify(this.lan());
     const changed = seen !== this.networkSeen;
     this.networkSeen = seen;
-    if (this.settings.tls === 'household' && this.supervisor.phase !== 'stopped') {
-      const server = await this.certificates.read(this.certificates.server);
-      if (!server || needsRenewal(inspectCertificate(server.certificatePem), this.serverNames())) await this.issueServerCertificate();
-    }
+    if (this.settings.tls === 'household' && this.supervisor.phase !== 'stopped') await this.renewServerCertificateIfNeeded();
     if (changed) await this.reconfigure();
   }
 
   // ---- state --------------------------------------------------------------
 
   private addNotice(message: string): void {
+    if (this.notices.some((notice) => notice.message === message)) return;
     this.notices.push({ id: `notice-${++this.noticeCount}`, message });
     this.scheduleState();
   }
@@ -750,13 +766,14 @@ export class Controller extends EventEmitter<Events> implements Api {
   private async certificateView(): Promise<{ view: CertificateView; notAfter: Date | null }> {
     const mode = this.settings.tls;
     if (mode === 'off') return { view: { mode, fingerprint: null, serverNotAfter: null, names: [] }, notAfter: null };
+    // A damaged file shows as no certificate; the state still loads and a notice says what to do.
     const trusted = await this.certificates.read(mode === 'own' ? this.certificates.own : this.certificates.authority);
     const served = mode === 'own' ? trusted : await this.certificates.read(this.certificates.server);
-    const info = served ? inspectCertificate(served.certificatePem) : undefined;
+    const info = served && inspectPair(served);
     return {
       view: {
         mode,
-        fingerprint: trusted ? inspectCertificate(trusted.certificatePem).fingerprint : null,
+        fingerprint: (trusted && inspectPair(trusted)?.fingerprint) ?? null,
         serverNotAfter: info?.notAfter.toISOString() ?? null,
         names: info?.names ?? [],
       },

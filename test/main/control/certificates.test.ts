@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
@@ -131,4 +131,55 @@ describe.runIf(hasTool('openssl'))('the household certificates', () => {
     await controller.setTls({ enabled: false });
     expect(await controller.caCertificate().catch((error: UserError) => error.code)).toBe('tls-off');
   });
+
+  it('a damaged server certificate file is issued again while serving; the state loads and a notice says so', async () => {
+    const { controller, configDir } = await openController({ tickMs: 300 });
+    await controller.chooseFolder({ path: tempDir('rts-data-') });
+    const port = await freePort();
+    await controller.updateSettings({ port, listenAddresses: ['127.0.0.1'] });
+    await controller.startServer();
+    await waitForState(controller, (s) => s.status === 'serving');
+    const ca = await controller.caCertificate();
+    writeFileSync(join(configDir, 'tls', 'server.pem'), 'garbage\n');
+    const state = await controller.getState();
+    expect(state.certificate.fingerprint).toBe(ca.fingerprint);
+    const mended = await waitForState(controller, (s) => s.notices.some((notice) => /server certificate file was damaged; a new one was made/.test(notice.message)));
+    expect(mended.status).toBe('serving');
+    const servedFingerprint = () => {
+      try {
+        return inspectCertificate(readFileSync(join(configDir, 'tls', 'server.pem'), 'utf8')).fingerprint;
+      } catch {
+        return 'not written yet';
+      }
+    };
+    await waitFor(async () => (await presentedFingerprint('127.0.0.1', port)) === servedFingerprint());
+    // Still trusted by what the computers have: the same authority signed it.
+    expect(new X509Certificate(readFileSync(join(configDir, 'tls', 'server.pem'))).verify(new X509Certificate(ca.pem).publicKey)).toBe(true);
+  });
+
+  it('a damaged authority file is said in a notice that offers a new authority; the state still loads', async () => {
+    const { controller, configDir } = await openController({ tickMs: 300 });
+    await controller.chooseFolder({ path: tempDir('rts-data-') });
+    await controller.updateSettings({ port: await freePort(), listenAddresses: ['127.0.0.1'] });
+    await controller.caCertificate();
+    writeFileSync(join(configDir, 'tls', 'household-ca.pem'), 'garbage\n');
+    rmSync(join(configDir, 'tls', 'server.pem'), { force: true });
+    const refused = await controller.startServer().catch((error: UserError) => error);
+    expect(refused).toMatchObject({ code: 'authority-damaged', message: expect.stringMatching(/authority file is damaged.*Make a new authority in Security/) });
+    const state = await controller.getState();
+    expect(state.certificate.fingerprint).toBeNull();
+    expect(state.notices.map((notice) => notice.message).join()).toMatch(/authority file is damaged\. Make a new authority in Security/);
+    expect(await controller.caCertificate().catch((error: UserError) => error.code)).toBe('authority-damaged');
+    await controller.regenerateCertificates({ authority: true });
+    await controller.startServer();
+    await waitForState(controller, (s) => s.status === 'serving' && s.certificate.fingerprint !== null);
+  });
 });
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
