@@ -7,6 +7,18 @@ export const SESSION_IDLE_MS = 10 * 60_000;
 const READ_WORTH_SAYING = 1_000_000;
 /** Refused logins from one address are reported at most this often. */
 const REFUSAL_REPEAT_MS = 60_000;
+/** The most addresses and runs remembered at once (a flood of new ones forgets the oldest). */
+export const MAX_REMEMBERED = 1000;
+
+/** Sets a key as the newest of a map kept in insertion order, forgetting the oldest past the bound. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  for (const oldest of map.keys()) {
+    if (map.size <= MAX_REMEMBERED) break;
+    map.delete(oldest);
+  }
+}
 
 interface Session {
   name: string;
@@ -30,6 +42,11 @@ export class SummaryFolder {
   private readonly sessions = new Map<string, Session>();
   private readonly refusals = new Map<string, number>();
 
+  /** Addresses and runs held in memory now. */
+  get remembered(): number {
+    return this.refusals.size + this.sessions.size;
+  }
+
   /** `name` is the computer's display name (or the user name). */
   fold(entry: LogEntry, name: string): Summary[] {
     const at = Date.parse(entry.time);
@@ -38,7 +55,7 @@ export class SummaryFolder {
     if (entry.status === 401) {
       const last = this.refusals.get(entry.remoteAddress);
       if (last === undefined || at - last >= REFUSAL_REPEAT_MS) {
-        this.refusals.set(entry.remoteAddress, at);
+        remember(this.refusals, entry.remoteAddress, at);
         say(`A login was refused for ${entry.user ?? 'an unknown user'} from ${entry.remoteAddress} (wrong password?).`, 'warning');
       }
       return out;
@@ -48,7 +65,7 @@ export class SummaryFolder {
     let session = this.sessions.get(key);
     if (!session) {
       session = { name, user: entry.user, lastAt: at, started: false, uploaded: 0, read: 0, snapshots: 0, removed: 0, said: new Set() };
-      this.sessions.set(key, session);
+      remember(this.sessions, key, session);
     }
     session.lastAt = at;
     const once = (what: string, message: string, severity: Summary['severity']) => {
@@ -85,6 +102,7 @@ export class SummaryFolder {
   /** Ends the runs that fell silent (a client that crashed or lost the network). */
   expire(now: Date): Summary[] {
     const out: Summary[] = [];
+    for (const [address, at] of this.refusals) if (now.getTime() - at >= REFUSAL_REPEAT_MS) this.refusals.delete(address);
     for (const [key, session] of this.sessions) {
       if (now.getTime() - session.lastAt < SESSION_IDLE_MS) continue;
       this.sessions.delete(key);

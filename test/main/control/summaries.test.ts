@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../main/contract.js';
-import { SESSION_IDLE_MS, SummaryFolder } from '../../../main/control/summaries.js';
+import { MAX_REMEMBERED, SESSION_IDLE_MS, SummaryFolder } from '../../../main/control/summaries.js';
 
 let clock = Date.parse('2026-11-23T10:00:00Z');
 const entry = (method: string, type: string | null, status = 200, bytes = 0, user: string | null = 'anna'): LogEntry => ({
@@ -85,5 +85,16 @@ describe('summaries folded from requests', () => {
       "Anna's laptop: backup stopped without finishing (2.0 MB uploaded); restic continues it next time.",
     ]);
     expect(folder.expire(new Date(clock + 2 * SESSION_IDLE_MS))).toEqual([]);
+  });
+
+  it('remembers a bounded number of addresses and runs, and forgets refusals with age', () => {
+    const folder = new SummaryFolder();
+    for (let i = 0; i < 5000; i++) {
+      folder.fold({ ...entry('POST', null, 401, 0, null), remoteAddress: `10.0.${i >> 8}.${i & 255}` }, 'x');
+      folder.fold({ ...entry('GET', 'config', 404, 0, null), repo: `probe-${i}` }, 'x');
+    }
+    expect(folder.remembered).toBeLessThanOrEqual(2 * MAX_REMEMBERED);
+    folder.expire(new Date(clock + SESSION_IDLE_MS));
+    expect(folder.remembered).toBe(0);
   });
 });
