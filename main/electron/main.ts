@@ -9,7 +9,7 @@ import { forwardEvents, isFromOwnPage, registerIpc } from './ipc.js';
 import { KeepAwake } from './keep-awake.js';
 import { drainOnQuit } from './lifecycle.js';
 import { AppTray } from './tray.js';
-import { createMainWindow, denyPermissions } from './window.js';
+import { createMainWindow, denyPermissions, guardAllContents } from './window.js';
 
 // The Electron shell: thin glue from tray, window, IPC and system events onto
 // the controller, which decides everything (see docs/architecture.md).
@@ -32,6 +32,7 @@ const notify = (title: string, body: string) => {
 
 async function start(): Promise<void> {
   denyPermissions();
+  guardAllContents();
   serveApp(RENDERER);
   const controller = await Controller.open({
     configDir: app.getPath('userData'),

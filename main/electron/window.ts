@@ -1,4 +1,4 @@
-import { BrowserWindow, session, type BrowserWindowConstructorOptions, type WebContents } from 'electron';
+import { app, BrowserWindow, Menu, session, type BrowserWindowConstructorOptions, type MenuItemConstructorOptions, type WebContents } from 'electron';
 import { APP_ORIGIN } from './app-protocol.js';
 
 /** The only settings the window is ever made with: the page is untrusted. */
@@ -40,6 +40,26 @@ export function lockDown(contents: WebContents): void {
   contents.on('will-attach-webview', (event) => event.preventDefault());
 }
 
+/**
+ * The application menu: none, so a packaged build offers no DevTools or
+ * reload. macOS keeps the app and Edit menus, without which its keyboard
+ * shortcuts (copy, paste, quit) do not work in the window.
+ */
+export function applicationMenu(platform: NodeJS.Platform): MenuItemConstructorOptions[] | null {
+  return platform === 'darwin' ? [{ role: 'appMenu' }, { role: 'editMenu' }] : null;
+}
+
+/**
+ * Locks down every web contents the app ever has, not only the main
+ * window's: whatever made one, it cannot navigate away, open windows or
+ * attach webviews.
+ */
+export function guardAllContents(platform: NodeJS.Platform = process.platform): void {
+  const template = applicationMenu(platform);
+  Menu.setApplicationMenu(template && Menu.buildFromTemplate(template));
+  app.on('web-contents-created', (_event, contents) => lockDown(contents));
+}
+
 /** The one permission the GUI uses: writing to the clipboard (the copy buttons). Everything else is refused. */
 const ALLOWED = new Set(['clipboard-sanitized-write']);
 
@@ -63,7 +83,6 @@ export function canHideToTray(platform: NodeJS.Platform, desktop = process.env.X
  */
 export function createMainWindow(preload: string, onFirstHide: () => void, isQuitting: () => boolean, startHidden = false): BrowserWindow {
   const window = new BrowserWindow(windowOptions(preload));
-  lockDown(window.webContents);
   let hiddenBefore = false;
   window.on('close', (event) => {
     if (isQuitting()) return;

@@ -25,6 +25,8 @@ export class BrowserWindow extends EventEmitter {
   constructor(readonly options: Record<string, unknown>) {
     super();
     BrowserWindow.created.push(this);
+    // As in Electron: every new web contents is announced app-wide.
+    app.emit('web-contents-created', {}, this.webContents);
   }
   loadURL(url: string): Promise<void> {
     this.loaded = url;
@@ -97,12 +99,20 @@ export class FakeImage {
 export const nativeImage = { createFromBuffer: (buffer: Buffer) => new FakeImage(buffer) };
 
 export interface FakeMenuItem {
+  role?: string;
   label?: string;
   type?: string;
   enabled?: boolean;
   click?: () => void;
 }
-export const Menu = { buildFromTemplate: (template: FakeMenuItem[]) => ({ items: template }) };
+export const Menu = {
+  buildFromTemplate: (template: FakeMenuItem[]) => ({ items: template }),
+  /** What the app set as its application menu (undefined: never set, so Electron's default with DevTools). */
+  application: undefined as { items: FakeMenuItem[] } | null | undefined,
+  setApplicationMenu(menu: { items: FakeMenuItem[] } | null): void {
+    this.application = menu;
+  },
+};
 
 export class Tray extends EventEmitter {
   static created: Tray[] = [];

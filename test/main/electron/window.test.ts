@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../../main/csp.js';
 import { APP_SCHEME, declareAppScheme, resolveAppFile, serveApp } from '../../../main/electron/app-protocol.js';
-import { canHideToTray, createMainWindow, denyPermissions, windowOptions } from '../../../main/electron/window.js';
-import { BrowserWindow, protocol, session } from '../../fakes/electron.js';
+import { canHideToTray, createMainWindow, denyPermissions, guardAllContents, windowOptions } from '../../../main/electron/window.js';
+import { app, BrowserWindow, FakeWebContents, Menu, protocol, session } from '../../fakes/electron.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 vi.mock('electron', () => import('../../fakes/electron.js'));
@@ -26,6 +26,7 @@ describe('the window', () => {
   });
 
   it('loads the GUI from app://, refuses navigation elsewhere, new windows and webviews', () => {
+    guardAllContents('linux');
     const window = createMainWindow('/p.cjs', () => undefined, () => false) as unknown as BrowserWindow;
     expect(window.loaded).toBe('app://gui/index.html');
     const navigate = (name: string, url: string) => {
@@ -39,6 +40,24 @@ describe('the window', () => {
     expect(navigate('will-navigate', 'app://gui/index.html#/log')).toBe(false);
     expect(window.webContents.windowOpenHandler?.({ url: 'https://evil.example/' })).toEqual({ action: 'deny' });
     expect(navigate('will-attach-webview', '')).toBe(true);
+  });
+
+  it('locks down any web contents the app gets, not only the window’s, and has no menu with DevTools', () => {
+    guardAllContents('linux');
+    expect(Menu.application).toBeNull();
+    const stray = new FakeWebContents();
+    app.emit('web-contents-created', {}, stray);
+    let prevented = false;
+    stray.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://evil.example/');
+    expect(prevented).toBe(true);
+    expect(stray.windowOpenHandler?.({ url: 'https://evil.example/' })).toEqual({ action: 'deny' });
+    let attached = true;
+    stray.emit('will-attach-webview', { preventDefault: () => (attached = false) });
+    expect(attached).toBe(false);
+
+    // macOS keeps its app and Edit menus (keyboard shortcuts), nothing to debug with.
+    guardAllContents('darwin');
+    expect(Menu.application?.items.map((item) => item.role)).toEqual(['appMenu', 'editMenu']);
   });
 
   it('hides on close (saying so the first time), and closes when the app quits', () => {
