@@ -21,14 +21,13 @@ export interface BridgeOptions {
 }
 
 export interface Bridge {
-  /** The address to open, with the access token. */
+  /** The address to open, with the access token in its fragment (which browsers never send). */
   url: string;
   origin: string;
   token: string;
   close(): Promise<void>;
 }
 
-const COOKIE = 'rts_token';
 const MAX_BODY = 1 << 20;
 const HEARTBEAT_MS = 15_000;
 
@@ -44,6 +43,8 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+const UNAUTHORISED = 'This page has no access key: open the address printed when headless mode started (reloading the page forgets the key).';
+
 const STATUS_OF: Record<string, number> = { 'unknown-method': 404, 'invalid-input': 400, internal: 500 };
 
 function sameSecret(given: string | undefined, token: string): boolean {
@@ -53,13 +54,7 @@ function sameSecret(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieToken(req: IncomingMessage): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
-  }
-  return undefined;
-}
+const apiError = (code: string, message: string): string => JSON.stringify({ error: { code, message } });
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
@@ -87,9 +82,13 @@ function readBody(req: IncomingMessage): Promise<string> {
 /**
  * Headless web mode: the GUI and the contract over HTTP on 127.0.0.1 only.
  * One POST route per method (`/api/<method>`, the input as the JSON body),
- * server-sent events at `/api/events`. A random token is needed: it comes in
- * the printed URL once and then as a strict same-site cookie; requests from
- * other origins, other host names (DNS rebinding) or without it are refused.
+ * server-sent events at `/api/events`. The API needs a random token, sent
+ * as `Authorization: Bearer` on every call: the printed address carries it
+ * in its fragment, which browsers never send to any server, and the page
+ * keeps it in memory only. There is no cookie: browsers scope cookies by
+ * host, not port, so one would reach every other program on 127.0.0.1.
+ * The GUI's own files are no secret and need no token. Requests from other
+ * origins or other host names (DNS rebinding) are refused.
  */
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const token = randomBytes(32).toString('base64url');
@@ -98,10 +97,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   let host = '';
   const streams = new Set<ServerResponse>();
 
-  const authorised = (req: IncomingMessage): boolean => {
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    return sameSecret(cookieToken(req), token) || sameSecret(bearer, token);
-  };
+  const authorised = (req: IncomingMessage): boolean => sameSecret(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1], token);
 
   /** Another page (another port on 127.0.0.1 is another origin but the same site) must not drive the API. */
   const foreign = (req: IncomingMessage): boolean => {
@@ -157,21 +153,14 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     res.setHeader('X-Frame-Options', 'DENY');
     if (req.headers.host !== host) return send(res, 421, 'Use the address printed at start (127.0.0.1).');
-    const url = new URL(req.url ?? '/', origin);
-    const given = url.searchParams.get('token');
-    if (req.method === 'GET' && given !== null && sameSecret(given, token)) {
-      url.searchParams.delete('token');
-      res.writeHead(303, {
-        'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: `${url.pathname}${url.search}`,
-      });
-      return void res.end();
-    }
-    if (!authorised(req)) return send(res, 401, 'Open the address printed when headless mode started: it carries the access token.');
-    if (foreign(req)) return send(res, 403, 'Requests from other pages are refused.');
-    if (url.pathname === '/api/events' && req.method === 'GET') return openStream(res);
-    const method = /^\/api\/([A-Za-z]+)$/.exec(url.pathname)?.[1];
-    if (method !== undefined) {
+    // The raw path, not a URL resolved against the origin (which would take `//host/` for another host).
+    const pathname = (req.url ?? '/').split('?')[0] as string;
+    if (pathname.startsWith('/api/')) {
+      if (!authorised(req)) return send(res, 401, apiError('unauthorised', UNAUTHORISED), 'application/json');
+      if (foreign(req)) return send(res, 403, apiError('foreign', 'Requests from other pages are refused.'), 'application/json');
+      if (pathname === '/api/events' && req.method === 'GET') return openStream(res);
+      const method = /^\/api\/([A-Za-z]+)$/.exec(pathname)?.[1];
+      if (method === undefined) return send(res, 404, apiError('unknown-method', 'There is no such method.'), 'application/json');
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');
         return send(res, 405, 'Use POST.');
@@ -179,7 +168,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return callMethod(req, res, method);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed');
-    return serveFile(res, url.pathname);
+    return serveFile(res, pathname);
   };
 
   const server = createServer((req, res) => {
@@ -210,7 +199,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   origin = `http://127.0.0.1:${port}`;
   host = `127.0.0.1:${port}`;
   return {
-    url: `${origin}/?token=${token}`,
+    url: `${origin}/#token=${token}`,
     origin,
     token,
     close: async () => {

@@ -17,14 +17,53 @@ export class ApiFailure extends Error {
 
 const EVENT_NAMES = Object.keys({ state: true, requests: true, summary: true, notification: true } satisfies Record<EventName, true>) as EventName[];
 
-/** The contract over the headless bridge: `POST /api/<method>` and server-sent events. */
+/**
+ * The access token of headless mode. The printed address carries it in the
+ * fragment (`#token=...`), which the browser never sends to a server; it is
+ * taken out of the address bar at once and kept in this page's memory only,
+ * so reloading the page forgets it.
+ */
+function takeToken(): string {
+  const token = /^#token=([\w-]+)$/.exec(location.hash)?.[1] ?? '';
+  if (token) history.replaceState(null, '', `${location.pathname}${location.search}`);
+  return token;
+}
+
+/** Reads server-sent events from a streamed `fetch` (EventSource cannot send the token); reconnects like EventSource. */
+async function streamEvents(token: string, deliver: (name: string, data: string) => void): Promise<void> {
+  for (;;) {
+    try {
+      const response = await fetch('/api/events', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+      if (response.status === 401 || !response.body) return;
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        buffer += chunk.value;
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const lines = buffer.slice(0, end).split('\n');
+          buffer = buffer.slice(end + 2);
+          const name = lines.find((line) => line.startsWith('event: '))?.slice(7);
+          const data = lines.find((line) => line.startsWith('data: '))?.slice(6);
+          if (name !== undefined && data !== undefined) deliver(name, data);
+        }
+      }
+    } catch {
+      // The app is restarting or gone: try again below.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+/** The contract over the headless bridge: `POST /api/<method>` and server-sent events, each with the token. */
 function httpApi(): RendererApi {
+  const token = takeToken();
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
-  const source = new EventSource('/api/events');
-  for (const name of EVENT_NAMES) {
-    source.addEventListener(name, (event) => {
-      const payload = JSON.parse((event as MessageEvent<string>).data) as never;
-      for (const listener of listeners.get(name) ?? []) listener(payload);
+  const names = new Set<string>(EVENT_NAMES);
+  if (token) {
+    void streamEvents(token, (name, data) => {
+      if (!names.has(name)) return;
+      const payload = JSON.parse(data) as never;
+      for (const listener of listeners.get(name as EventName) ?? []) listener(payload);
     });
   }
   const on = <E extends EventName>(event: E, listener: (payload: ApiEvents[E]) => void) => {
@@ -38,7 +77,7 @@ function httpApi(): RendererApi {
     try {
       response = await fetch(`/api/${method}`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
         body: input === undefined ? '' : JSON.stringify(input),
       });
     } catch {
@@ -60,13 +99,14 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The app's state, kept current by the `state` event. */
-export function useAppState(): [AppState | undefined, (state: AppState) => void] {
+/** The app's state, kept current by the `state` event; or why it could not be loaded. */
+export function useAppState(): [AppState | undefined, string | undefined] {
   const [state, setState] = useState<AppState>();
+  const [failure, setFailure] = useState<string>();
   useEffect(() => {
     const stop = api.on('state', setState);
-    void api.getState().then(setState);
+    api.getState().then(setState, (error: unknown) => setFailure(messageOf(error)));
     return stop;
   }, []);
-  return [state, setState];
+  return [state, failure];
 }

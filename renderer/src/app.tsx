@@ -26,7 +26,7 @@ const screenFromHash = (): Screen => {
 };
 
 export function App() {
-  const [state] = useAppState();
+  const [state, failure] = useAppState();
   const [screen, setScreen] = useState<Screen>(screenFromHash());
   const [selected, setSelected] = useState<string | null>(null);
   // Passwords made in this window, so their commands can be copied until it closes; never stored.
@@ -44,7 +44,7 @@ export function App() {
   };
   const remember = (login: LoginCreated) => setPasswords((map) => new Map(map).set(login.username, login.password));
 
-  if (!state) return <div class="loading">Loading…</div>;
+  if (!state) return <div class="loading" role={failure ? 'alert' : undefined}>{failure ?? 'Loading…'}</div>;
   if (!state.setupComplete || screen === 'setup') {
     return (
       <Setup

@@ -43,36 +43,47 @@ async function bridged() {
   const bugs: unknown[] = [];
   const bridge = await startBridge({ api: controller, port: 0, staticDir, onBug: (error) => bugs.push(error) });
   bridges.push(bridge);
-  const signIn = await call(bridge, 'GET', new URL(bridge.url).pathname + new URL(bridge.url).search);
-  const cookie = (signIn.headers['set-cookie']?.[0] ?? '').split(';')[0] as string;
-  const json = { 'Content-Type': 'application/json', Cookie: cookie };
-  return { bridge, controller, cookie, json, signIn, bugs };
+  const bearer = `Bearer ${bridge.token}`;
+  const json = { 'Content-Type': 'application/json', Authorization: bearer };
+  return { bridge, controller, bearer, json, bugs };
 }
 
 describe('the headless bridge', () => {
-  it('trades the token in the printed address for a strict cookie, then serves the GUI with a strict CSP', async () => {
-    const { bridge, cookie, signIn } = await bridged();
-    expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/);
-    expect(signIn.status).toBe(303);
-    expect(signIn.headers.location).toBe('/');
-    expect(signIn.headers['set-cookie']?.[0]).toMatch(/^rts_token=[\w-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
-    const page = await call(bridge, 'GET', '/', { headers: { Cookie: cookie } });
+  it('prints the token in the address’s fragment, serves the GUI with a strict CSP, and sets no cookie', async () => {
+    const { bridge } = await bridged();
+    expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/);
+    const page = await call(bridge, 'GET', '/');
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(page.headers['content-security-policy']).not.toContain('unsafe');
     expect(page.headers['x-frame-options']).toBe('DENY');
-    expect((await call(bridge, 'GET', '/app.js', { headers: { Cookie: cookie } })).text).toBe('console.log(1)');
+    expect(page.headers['set-cookie']).toBeUndefined();
+    expect((await call(bridge, 'GET', '/app.js')).text).toBe('console.log(1)');
   });
 
-  it('refuses everything without the token', async () => {
-    const { bridge, cookie } = await bridged();
-    for (const path of ['/', '/app.js', '/?token=wrong', '/api/events']) {
-      expect((await call(bridge, 'GET', path)).status).toBe(401);
+  it('answers the API only to the token as Authorization: Bearer; a cookie or a query carries nothing', async () => {
+    const { bridge, bearer } = await bridged();
+    const { token } = bridge;
+    const getState = (headers: Record<string, string>, path = '/api/getState') =>
+      call(bridge, 'POST', path, { headers: { 'Content-Type': 'application/json', ...headers } });
+    expect((await getState({})).status).toBe(401);
+    expect(JSON.parse((await getState({})).text).error.message).toMatch(/open the address printed when headless mode started/);
+    expect((await getState({ Cookie: `rts_token=${token}` })).status).toBe(401);
+    expect((await getState({}, `/api/getState?token=${token}`)).status).toBe(401);
+    expect((await getState({ Authorization: 'Bearer guess' })).status).toBe(401);
+    expect((await getState({ Authorization: `Basic ${token}` })).status).toBe(401);
+    expect((await call(bridge, 'GET', '/api/events')).status).toBe(401);
+    expect((await getState({ Authorization: bearer })).status).toBe(200);
+  });
+
+  it('never redirects, so no address can send the token to another origin', async () => {
+    const { bridge } = await bridged();
+    for (const path of [`/.//evil.example/?token=${bridge.token}`, `//evil.example/?token=${bridge.token}`, `/?token=${bridge.token}`]) {
+      const answer = await call(bridge, 'GET', path);
+      expect(answer.headers.location).toBeUndefined();
+      expect(answer.status === 200 || answer.status === 404).toBe(true);
     }
-    expect((await call(bridge, 'GET', '/', { headers: { Cookie: 'rts_token=guess' } })).status).toBe(401);
-    expect((await call(bridge, 'POST', '/api/getState', { headers: { 'Content-Type': 'application/json' } })).status).toBe(401);
-    expect((await call(bridge, 'POST', '/api/getState', { headers: { 'Content-Type': 'application/json', Cookie: cookie } })).status).toBe(200);
   });
 
   it('refuses other origins, other host names and non-JSON bodies', async () => {
@@ -121,19 +132,19 @@ describe('the headless bridge', () => {
   });
 
   it('never serves a file outside the GUI folder', async () => {
-    const { bridge, cookie } = await bridged();
+    const { bridge, bearer } = await bridged();
     for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%5csecret.txt', '/%', '/.hidden']) {
-      const answer = await call(bridge, 'GET', path, { headers: { Cookie: cookie } });
+      const answer = await call(bridge, 'GET', path, { headers: { Authorization: bearer } });
       expect([400, 404]).toContain(answer.status);
       expect(answer.text).not.toContain('outside');
     }
   });
 
   it('streams events: the state at once, then every change', async () => {
-    const { bridge, controller, cookie } = await bridged();
+    const { bridge, controller, bearer } = await bridged();
     const { port } = new URL(bridge.origin);
     const frames: string[] = [];
-    const req = request({ host: '127.0.0.1', port, path: '/api/events', headers: { Cookie: cookie } });
+    const req = request({ host: '127.0.0.1', port, path: '/api/events', headers: { Authorization: bearer } });
     const gotTwo = new Promise<void>((resolve) => {
       req.on('response', (res) => {
         expect(res.headers['content-type']).toBe('text/event-stream');
@@ -165,12 +176,16 @@ describe('the headless bridge', () => {
         child.on('exit', (code) => reject(new Error(`headless mode exited ${code}: ${out}`)));
       });
       const url = new URL(line);
+      const token = /^#token=([\w-]{43})$/.exec(url.hash)?.[1];
+      expect(token).toBeDefined();
       const answer = await new Promise<number>((resolve, reject) =>
-        request({ host: url.hostname, port: url.port, path: `/${url.search}` }, (res) => resolve(res.statusCode ?? 0))
+        request({ host: url.hostname, port: url.port, method: 'POST', path: '/api/getState', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` } }, (res) =>
+          resolve(res.statusCode ?? 0),
+        )
           .on('error', reject)
           .end(),
       );
-      expect(answer).toBe(303);
+      expect(answer).toBe(200);
     } finally {
       child.kill('SIGTERM');
     }
