@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createApp } from './app.js';
 import { Authenticator } from './auth.js';
@@ -86,6 +86,47 @@ function printableAddress(listener: HttpServer): string {
   return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
 }
 
+/** The first byte of a TLS connection: a handshake record. */
+const TLS_HANDSHAKE = 0x16;
+
+function plainHttpAnswer(method: string): string {
+  const body = 'This server speaks HTTPS: use https:// in the address.\n';
+  const head = `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  return method === 'HEAD' ? head : head + body;
+}
+
+/**
+ * A plain HTTP request to the HTTPS port gets a 400 that says to use
+ * https:// (as Go's server does), instead of a closed connection that
+ * restic reports as "EOF": the first bytes of a connection tell a TLS
+ * handshake from a request line. Only a handshake is handed on to TLS (the
+ * bytes read are put back first, and Node's TLS socket takes them).
+ */
+function answerPlainHttp(listener: HttpsServer, headersMs: number): HttpsServer {
+  const startTls = listener.listeners('connection') as ((this: HttpsServer, socket: Socket) => void)[];
+  listener.removeAllListeners('connection');
+  listener.on('connection', (socket: Socket) => {
+    // A client that sends nothing at all is cut off like one dribbling headers.
+    socket.setTimeout(headersMs, () => socket.destroy());
+    socket.once('readable', () => {
+      const first = socket.read() as Buffer | null;
+      if (first === null) return void socket.destroy();
+      socket.setTimeout(0);
+      if (first[0] === TLS_HANDSHAKE) {
+        socket.unshift(first);
+        for (const start of startTls) start.call(listener, socket);
+        return;
+      }
+      const method = /^([A-Z]+) /.exec(first.toString('latin1', 0, 16))?.[1];
+      if (!method) return void socket.destroy();
+      // The rest of the request is read and dropped, so the connection can close.
+      socket.resume();
+      socket.end(plainHttpAnswer(method));
+    });
+  });
+  return listener;
+}
+
 /** How often the disk is looked at when no request asks, so state changes are reported. */
 const DISK_POLL_MS = 2000;
 
@@ -139,7 +180,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     };
     if (tls) {
       let context = tls.context;
-      this.createListener = () => createHttpsServer({ ...serverOptions, ...context }, onRequest);
+      this.createListener = () => answerPlainHttp(createHttpsServer({ ...serverOptions, ...context }, onRequest), timeouts.headersMs);
       // New connections get the new certificate; open ones keep theirs (rest-server needs a restart).
       this.stopWatchingTls = watchTls(
         tls.options,

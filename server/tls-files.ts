@@ -1,4 +1,5 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -43,11 +44,46 @@ function readPem(file: string, what: string): Buffer {
   }
 }
 
+/** What is wrong with a certificate file, in words (OpenSSL only says "no start line"); undefined when it is fine. */
+function certificateProblem(file: string, pem: Buffer): string | undefined {
+  const text = pem.toString('latin1');
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return `the TLS certificate ${file} holds a private key, not a certificate: are --tls-cert and --tls-key swapped?`;
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    return `the TLS certificate ${file} is not a PEM certificate (a text file starting with -----BEGIN CERTIFICATE-----); convert it, e.g. openssl x509 -in ${file} -out cert.pem`;
+  }
+  try {
+    new X509Certificate(pem);
+    return undefined;
+  } catch {
+    return `the TLS certificate ${file} is damaged: its PEM text cannot be read`;
+  }
+}
+
+/** What is wrong with a key file, in words; undefined when it is fine. */
+function keyProblem(file: string, pem: Buffer): string | undefined {
+  const text = pem.toString('latin1');
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text)) {
+    return `the TLS key ${file} is encrypted with a passphrase, which a server cannot type; write it unencrypted (openssl pkey -in ${file} -out key.pem) and keep that file readable only by this user`;
+  }
+  try {
+    createPrivateKey(pem);
+    return undefined;
+  } catch {
+    if (text.includes('-----BEGIN CERTIFICATE-----')) return `the TLS key ${file} holds a certificate, not a private key: are --tls-cert and --tls-key swapped?`;
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return `the TLS key ${file} is not a PEM private key (a text file starting with -----BEGIN ... PRIVATE KEY-----)`;
+    return `the TLS key ${file} is damaged: its PEM text cannot be read`;
+  }
+}
+
 /** Reads and checks a certificate and its key: both must parse and belong together. */
 export function loadTls(options: TlsOptions): SecureContextOptions {
+  const cert = readPem(options.certFile, 'certificate');
+  const key = readPem(options.keyFile, 'key');
+  const problem = certificateProblem(options.certFile, cert) ?? keyProblem(options.keyFile, key);
+  if (problem) throw new Error(problem);
   const context: SecureContextOptions = {
-    cert: readPem(options.certFile, 'certificate'),
-    key: readPem(options.keyFile, 'key'),
+    cert,
+    key,
     minVersion: options.minVersion ?? 'TLSv1.2',
     ciphers: TLS_CIPHERS,
     honorCipherOrder: true,
@@ -56,7 +92,9 @@ export function loadTls(options: TlsOptions): SecureContextOptions {
     createSecureContext(context);
   } catch (error) {
     const message = (error as Error).message;
-    const hint = /key values mismatch/i.test(message) ? `the key ${options.keyFile} does not belong to the certificate ${options.certFile}` : message;
+    const hint = /key values mismatch/i.test(message)
+      ? `the key ${options.keyFile} does not belong to the certificate ${options.certFile}; give the key that was made with it`
+      : message;
     throw new Error(`cannot use the TLS certificate ${options.certFile} with the key ${options.keyFile}: ${hint}`);
   }
   return context;

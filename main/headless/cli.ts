@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { AppState } from '../contract.js';
 import { defaultConfigDir } from '../config-dir.js';
 import { Controller } from '../control/controller.js';
 import { startBridge } from './bridge.js';
@@ -12,6 +13,9 @@ served on 127.0.0.1 only. Open the printed GUI address in a browser.
   --config-dir DIR   settings, logins and certificates (default: ${defaultConfigDir()})
   --gui-port N       port of the GUI on 127.0.0.1 (default: any free port)
   --help             this text`;
+
+/** How often headless mode looks whether the process that started it is still there. */
+const PARENT_CHECK_MS = 500;
 
 export interface HeadlessOptions {
   configDir: string;
@@ -67,13 +71,33 @@ export async function runHeadless(argv: string[]): Promise<void> {
     return;
   }
   console.log(`GUI: ${bridge.url}`);
+  console.log(`Settings: ${options.configDir}`);
+  // Once serving, and again whenever it changes: the address the family's computers use.
+  let announced: string | null = null;
+  const announce = (state: AppState) => {
+    const address = state.status === 'serving' || state.status === 'attention' ? state.clientUrl : null;
+    if (address !== null && address !== announced) console.log(`Computers connect to: ${address}`);
+    announced = address;
+  };
+  controller.on('state', announce);
+  announce(await controller.getState());
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await bridge.close();
     await controller.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+  // Under `npm start` a shell sits between npm and this process, and a signal
+  // sent to npm alone ends that shell but not us: when our parent is gone
+  // (we were handed to another), stop as if signalled.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, PARENT_CHECK_MS).unref();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await runHeadless(process.argv.slice(2));

@@ -46,6 +46,22 @@ describe('command line', () => {
     expect(readdirSync(dataDir)).toEqual([]);
   });
 
+  it('sums up a damaged password file in one printable line, and says loudly that nobody can log in', async () => {
+    const path = tempDir();
+    const junk = Buffer.concat(Array.from({ length: 40 }, (_, i) => Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x07, 0x3a, 0x80 + i, 0xff, 0x0a])));
+    writeFileSync(join(path, '.htpasswd'), junk);
+    const server = await startCli(['--path', path, '--listen', '127.0.0.1:0']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const warnings = server.output().stderr.split('\n').filter((line) => line.startsWith('warning:'));
+    expect(warnings).toEqual([
+      expect.stringMatching(/^warning: .*\.htpasswd: 40 problems: line 1: invalid user name \(allowed: letters, digits, @ \. _ -\); line 2: .*; and 38 more$/),
+      expect.stringMatching(/^warning: .*\.htpasswd has no valid user: every request will be refused \(401\)\. Add one with htpasswd -B /),
+    ]);
+    expect(server.output().stderr).toMatch(/^[\x20-\x7e\n]*$/);
+  });
+
   it('refuses a policy file with unknown keys', async () => {
     const dataDir = tempDir();
     const policy = join(tempDir(), 'policy.json');

@@ -1,11 +1,12 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { connect, type TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { ResticServer } from '../../server/server.js';
 import { makeCertificates, type Certificates } from '../helpers/certs.js';
+import { get, post, send } from '../helpers/http.js';
 import { runCli, startCli } from '../helpers/cli-process.js';
 import { sleep } from '../helpers/raw-socket.js';
 import { makeSourceTree, restic, resticOk, snapshotCount } from '../helpers/restic.js';
@@ -45,6 +46,43 @@ describe.skipIf(!hasTool('openssl'))('TLS', () => {
     const cli = await runCli(['--path', path, '--no-auth', '--tls']);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/public_key does not exist/);
+  });
+
+  it('answers plain HTTP on the HTTPS port with 400 and “use https://”, and goes on serving HTTPS', async () => {
+    const certs = makeCertificates();
+    const { port, url } = await startServer({ tls: { certFile: certs.certFile, keyFile: certs.keyFile } });
+    for (const req of [get('/config'), post('/?create=true'), { method: 'HEAD', path: '/config' }]) {
+      const res = await send(url, { ...req, headers: { Connection: 'close' } });
+      expect(res.status).toBe(400);
+      if (req.method !== 'HEAD') expect(res.text).toBe('This server speaks HTTPS: use https:// in the address.\n');
+    }
+    expect(await fetchOver(new Agent(), port, certs.caFile, '/pc/?create=true')).toMatchObject({ status: 200 });
+  });
+
+  it('says in words what is wrong with a certificate or key file, and what to do', async () => {
+    const good = makeCertificates('Good');
+    const dir = tempDir();
+    const at = (name: string, content: string | Buffer) => {
+      writeFileSync(join(dir, name), content);
+      return join(dir, name);
+    };
+    const der = at('cert.der', execFileSync('openssl', ['x509', '-in', good.certFile, '-outform', 'DER']));
+    const encrypted = at('encrypted.pem', execFileSync('openssl', ['pkey', '-in', good.keyFile, '-aes256', '-passout', 'pass:secret']));
+    const garbage = at('garbage.pem', 'hello\n');
+    const cases: [string, string, RegExp][] = [
+      [garbage, good.keyFile, /certificate .*garbage\.pem is not a PEM certificate .*-----BEGIN CERTIFICATE-----/],
+      [der, good.keyFile, /certificate .*cert\.der is not a PEM certificate.*openssl x509/],
+      [good.keyFile, good.certFile, /holds a private key, not a certificate: are --tls-cert and --tls-key swapped\?/],
+      [good.certFile, good.certFile, /key .* holds a certificate, not a private key: are --tls-cert and --tls-key swapped\?/],
+      [good.certFile, encrypted, /key .*encrypted\.pem is encrypted with a passphrase.*openssl pkey/],
+      [good.certFile, garbage, /key .*garbage\.pem is not a PEM private key/],
+    ];
+    for (const [cert, key, message] of cases) {
+      const cli = await runCli(['--path', dir, '--no-auth', '--tls', '--tls-cert', cert, '--tls-key', key, '--listen', '127.0.0.1:0']);
+      expect(cli.code).toBe(1);
+      expect(cli.stderr).toMatch(message);
+      expect(cli.stderr).not.toMatch(/routines|no start line/);
+    }
   });
 
   it.skipIf(!hasTool('restic'))('serves restic over HTTPS with --cacert, from the rest-server default file names', { timeout: 120_000 }, async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../../main/csp.js';
 import { startBridge, type Bridge } from '../../../main/headless/bridge.js';
-import { openController } from '../../helpers/controller.js';
+import { freePort, openController } from '../../helpers/controller.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 interface Answer {
@@ -163,29 +163,42 @@ describe('the headless bridge', () => {
     expect(last.computers.map((computer: { displayName: string }) => computer.displayName)).toEqual(['Ines']);
   });
 
-  it('npm run headless prints one GUI line with the token', async () => {
-    const child = spawn(process.execPath, ['dist/main/headless/cli.js', '--config-dir', tempDir('rts-config-'), '--gui-port', '0']);
-    try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /^GUI: (\S+)$/m.exec(out);
-          if (match) resolve(match[1] as string);
-        });
-        child.on('exit', (code) => reject(new Error(`headless mode exited ${code}: ${out}`)));
+  it('npm run headless prints the GUI address with the token, the settings folder, and once serving the address computers use', { timeout: 30_000 }, async () => {
+    const configDir = tempDir('rts-config-');
+    const child = spawn(process.execPath, ['dist/main/headless/cli.js', '--config-dir', configDir, '--gui-port', '0']);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const printed = (pattern: RegExp) =>
+      new Promise<string>((resolve, reject) => {
+        const look = () => {
+          const match = pattern.exec(out);
+          if (match) return resolve(match[1] as string);
+          if (child.exitCode !== null) return reject(new Error(`headless mode exited ${child.exitCode}: ${out}`));
+          setTimeout(look, 50);
+        };
+        look();
       });
-      const url = new URL(line);
+    try {
+      const url = new URL(await printed(/^GUI: (\S+)$/m));
+      expect(await printed(/^Settings: (.+)$/m)).toBe(configDir);
       const token = /^#token=([\w-]{43})$/.exec(url.hash)?.[1];
       expect(token).toBeDefined();
-      const answer = await new Promise<number>((resolve, reject) =>
-        request({ host: url.hostname, port: url.port, method: 'POST', path: '/api/getState', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` } }, (res) =>
-          resolve(res.statusCode ?? 0),
-        )
-          .on('error', reject)
-          .end(),
-      );
-      expect(answer).toBe(200);
+      const callApi = (method: string, input?: unknown) =>
+        new Promise<number>((resolve, reject) =>
+          request({ host: url.hostname, port: url.port, method: 'POST', path: `/api/${method}`, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+            .on('error', reject)
+            .end(input === undefined ? '' : JSON.stringify(input)),
+        );
+      expect(await callApi('getState')).toBe(200);
+      expect(out).not.toMatch(/Computers connect to/);
+      const port = await freePort();
+      expect(await callApi('chooseFolder', { path: tempDir('rts-data-') })).toBe(200);
+      expect(await callApi('updateSettings', { port, listenAddresses: ['127.0.0.1'] })).toBe(200);
+      expect(await callApi('startServer')).toBe(200);
+      expect(await printed(/^Computers connect to: (\S+)$/m)).toBe(`https://127.0.0.1:${port}/`);
     } finally {
       child.kill('SIGTERM');
     }
