@@ -22,11 +22,6 @@ export class CheckGate {
     }
   }
 
-  /** Tasks waiting for their turn. */
-  get waiting(): number {
-    return this.urgent.length + this.later.length;
-  }
-
   private handOver(): void {
     const next = this.urgent.shift() ?? this.later.shift();
     if (next) next();

@@ -19,9 +19,4 @@ export class KeyedLock {
     });
     return result;
   }
-
-  /** Keys with a task running or waiting (for tests of leaks). */
-  get size(): number {
-    return this.tails.size;
-  }
 }
