@@ -67,7 +67,10 @@ export interface ControllerOptions {
   timeouts?: Partial<Timeouts>;
 }
 
-export const CA_FILE_NAME = 'restic-tray-server-ca.pem';
+export /** The same name for people: case and spaces do not count. */
+const sameNameKey = (name: string): string => name.normalize('NFKC').replace(/\s+/g, '').toLocaleLowerCase();
+
+const CA_FILE_NAME = 'restic-tray-server-ca.pem';
 export const MAINTENANCE_USER = 'maintenance';
 const HTPASSWD_FILE = 'htpasswd';
 const WILDCARDS = new Set(['0.0.0.0', '::']);
@@ -278,8 +281,18 @@ export class Controller extends EventEmitter<Events> implements Api {
     });
   }
 
+  /** Two computers of the same name (ignoring case and spacing) would be told apart by nobody. */
+  private requireFreeName(displayName: string, except?: string): void {
+    const key = sameNameKey(displayName);
+    const other = this.settings.computers.find((computer) => computer.username !== except && sameNameKey(computer.displayName) === key);
+    if (other) {
+      throw new UserError('name-taken', `There is already a computer called “${other.displayName}”. Give this one another name, e.g. “${displayName.trim()} 2” or the room it is in.`);
+    }
+  }
+
   addComputer(input: AddComputerInput): Promise<LoginCreated> {
     return this.mutate(async () => {
+      this.requireFreeName(input.displayName);
       const username = usernameFor(input.displayName, await this.takenNames());
       const password = input.password ?? generatePassword();
       await this.setLogin(username, password);
@@ -318,7 +331,9 @@ export class Controller extends EventEmitter<Events> implements Api {
 
   renameComputer(input: { username: string; displayName: string }): Promise<AppState> {
     return this.mutate(async () => {
-      this.requireComputer(input.username).displayName = input.displayName;
+      const computer = this.requireComputer(input.username);
+      this.requireFreeName(input.displayName, computer.username);
+      computer.displayName = input.displayName;
       await this.store.save(this.settings);
       return this.composeState();
     });

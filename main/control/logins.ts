@@ -15,8 +15,13 @@ export function generatePassword(): string {
   return [group(), group(), group(), group()].join('-');
 }
 
-/** Names the server gives a meaning: `metrics` may read /metrics under private repositories. */
-const RESERVED = new Set(['metrics']);
+/**
+ * Names the server gives a meaning: `metrics` may read /metrics under
+ * private repositories; restic's folder names (and `config`) cannot be a
+ * repository's first folder, so such a login's `restic init` would always
+ * be refused.
+ */
+const RESERVED = new Set(['metrics', 'data', 'keys', 'locks', 'snapshots', 'index', 'config']);
 
 /** A user name from a display name: "Anna's Laptop" -> `annas-laptop`, "Zoë" -> `zoe`, unique among `taken`. */
 export function usernameFor(displayName: string, taken: ReadonlySet<string>): string {

@@ -105,6 +105,23 @@ describe('computers and their logins, as the running server sees them', () => {
     expect(await failure(controller.updateSettings({ listenAddresses: ['203.0.113.9'] }))).toMatch(/^unknown-address: 203\.0\.113\.9 is not an address of this computer/);
   });
 
+  it('refuses a second computer of the same name (case and spaces do not count), also by renaming', async () => {
+    const { controller } = await serving();
+    await controller.addComputer({ displayName: "Anna's laptop" });
+    const failure = async (promise: Promise<unknown>) => promise.then(() => 'accepted', (error: UserError) => `${error.code}: ${error.message}`);
+    for (const displayName of ["Anna's laptop", "anna's  LAPTOP", " Anna's laptop "]) {
+      expect(await failure(controller.addComputer({ displayName }))).toMatch(/^name-taken: There is already a computer called “Anna's laptop”\. Give this one another name/);
+    }
+    await controller.addComputer({ displayName: 'Kitchen' });
+    expect(await failure(controller.renameComputer({ username: 'kitchen', displayName: "ANNA'S LAPTOP" }))).toMatch(/^name-taken: /);
+    expect(await failure(controller.renameComputer({ username: 'annas-laptop', displayName: "Anna's Laptop" }))).toBe('accepted');
+    const names = (await controller.getState()).computers.map((computer) => `${computer.username} ${computer.displayName}`);
+    expect(names).toEqual(["annas-laptop Anna's Laptop", 'kitchen Kitchen']);
+    // A name that would be a restic folder gets a login restic can use.
+    const data = await controller.addComputer({ displayName: 'Data' });
+    expect(data.username).toBe('data-2');
+  });
+
   it('choosing the config folder itself for backups is refused', async () => {
     const { controller, configDir } = await openController();
     const refused = await controller.chooseFolder({ path: configDir }).catch((error: UserError) => error.code);
