@@ -26,7 +26,7 @@ export interface AtomicWriteOptions {
   expectSha256?: string;
   /** Called with each chunk's size before it is written; throwing stops the upload (quota). */
   take?: (bytes: number) => void;
-  /** Runs the measuring of the replaced file and the rename with no delete of the same path in between. */
+  /** With `take`: runs the measuring of the replaced file and the rename with no delete of the same path in between. */
   exclusive?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
@@ -131,17 +131,19 @@ export async function writeAtomically(finalPath: string, body: Readable, options
     await options.syncer.syncFile(handle);
     closed = true;
     await handle.close();
-    // Only a quota needs to know what the rename replaces: no stat otherwise.
-    const replace = async () => {
-      if (options.take) {
+    // Only a quota needs to know what the rename replaces: no stat, and no lock against a delete, otherwise.
+    if (options.take) {
+      const replace = async () => {
         result.replacedBytes = await stat(finalPath).then(
           (info) => info.size,
           () => 0,
         );
-      }
+        await rename(temp, finalPath);
+      };
+      await (options.exclusive ? options.exclusive(replace) : replace());
+    } else {
       await rename(temp, finalPath);
-    };
-    await (options.exclusive ? options.exclusive(replace) : replace());
+    }
   } catch (error) {
     if (!closed) await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);

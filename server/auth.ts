@@ -1,9 +1,8 @@
-import bcrypt from 'bcryptjs';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { BcryptWorker } from './bcrypt-worker.js';
 import { CheckGate } from './check-gate.js';
-import { apr1, parseHtpasswd, summarizeProblems, verifyPassword, type HtpasswdEntry } from './htpasswd.js';
+import { parseHtpasswd, summarizeProblems, verifyPassword, type HtpasswdEntry } from './htpasswd.js';
 
 /** A verified user:password is trusted this long without bcrypt (which costs ~100 ms of CPU). */
 const CACHE_MS = 60_000;
@@ -37,23 +36,26 @@ export function parseBasic(header: string | undefined): { user: string; password
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const randomText = (alphabet: string, length: number): string =>
+  Array.from(randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join('');
+
 /**
- * A hash of a random password in the commonest format (and bcrypt cost) of
- * the file: unknown users cost the same time as known ones, so names cannot
- * be told apart by timing.
+ * A stand-in entry in the commonest format (and bcrypt cost) of the file:
+ * checking a password against it costs what checking a known user's does,
+ * so unknown names cannot be told apart by timing. It needs to be no real
+ * hash of anything: the check does the same work whatever the stored text.
  */
-async function standInFor(users: ReadonlyMap<string, HtpasswdEntry>): Promise<HtpasswdEntry> {
+function standInFor(users: ReadonlyMap<string, HtpasswdEntry>): HtpasswdEntry {
   const counts = new Map<string, number>();
   for (const { hash, format } of users.values()) {
     const kind = format === 'bcrypt' ? hash.slice(0, 7) : format;
     if (format !== 'unsupported') counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   const kind = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '$2b$10$';
-  const password = randomBytes(18).toString('base64');
-  if (kind === 'sha1') return { format: 'sha1', hash: `{SHA}${createHash('sha1').update(password).digest('base64')}` };
-  if (kind === 'apr1') return { format: 'apr1', hash: apr1(password, randomBytes(6).toString('base64').replace(/\+/g, '.')) };
-  const hash = await bcrypt.hash(password, Number(kind.slice(4, 6)));
-  return { format: 'bcrypt', hash: kind.slice(0, 4) + hash.slice(4) };
+  if (kind === 'sha1') return { format: 'sha1', hash: `{SHA}${randomBytes(20).toString('base64')}` };
+  if (kind === 'apr1') return { format: 'apr1', hash: `$apr1$${randomText(BCRYPT_ALPHABET, 8)}$${randomText(BCRYPT_ALPHABET, 22)}` };
+  return { format: 'bcrypt', hash: kind + randomText(BCRYPT_ALPHABET, 53) };
 }
 
 /**
@@ -63,8 +65,7 @@ async function standInFor(users: ReadonlyMap<string, HtpasswdEntry>): Promise<Ht
  */
 export class Authenticator {
   private users = new Map<string, HtpasswdEntry>();
-  private standIn: HtpasswdEntry = { hash: '$2b$10$CwTycUXWue0Thq9StjUM0uJ8.DTtcmhUrnJ4ahEENxm4k7Xh2JxOW', format: 'bcrypt' };
-  private generation = 0;
+  private standIn = standInFor(new Map());
   private readonly verified = new Map<string, { entry: HtpasswdEntry; expires: number }>();
   private readonly pending = new Map<string, Promise<boolean>>();
   /** Per login and address (per address alone for unknown users), in order of the last failure. */
@@ -107,10 +108,7 @@ export class Authenticator {
     if (parsed.users.size === 0) {
       this.warn(`${this.file} has no valid user: every request will be refused (401). Add one with htpasswd -B ${this.file} USER.`);
     }
-    const generation = ++this.generation;
-    void standInFor(parsed.users).then((entry) => {
-      if (generation === this.generation) this.standIn = entry;
-    });
+    this.standIn = standInFor(parsed.users);
   }
 
   /** Re-reads the file; if it cannot be read at all, the users stay as they were. */
@@ -147,21 +145,22 @@ export class Authenticator {
     if (this.cached(user, key)) return { ok: true, user };
     const penaltyKey = this.users.has(user) ? `${user}\n${address}` : `\n${address}`;
     const failing = this.penaltyOf(penaltyKey, Date.now()) !== undefined;
-    const ok = await this.gate.run(!failing, async () => {
-      if (this.cached(user, key)) return true;
-      // A client that left while waiting costs no bcrypt.
-      if (gone()) return false;
+    const outcome = await this.gate.run(!failing, async (): Promise<'ok' | 'wrong' | 'gone'> => {
+      if (this.cached(user, key)) return 'ok';
+      // A client that left while waiting costs no bcrypt, and no failure is counted for it.
+      if (gone()) return 'gone';
       const entry = this.users.get(user);
       const verified = await this.verifyOnce(key, entry ?? this.standIn, password);
-      if (!verified || !entry || this.users.get(user) !== entry) return false;
+      if (!verified || !entry || this.users.get(user) !== entry) return 'wrong';
       this.verified.set(key, { entry, expires: Date.now() + CACHE_MS });
       this.sweepCache();
-      return true;
+      return 'ok';
     });
-    if (ok) {
+    if (outcome === 'ok') {
       this.penalties.delete(penaltyKey);
       return { ok: true, user };
     }
+    if (outcome === 'gone') return { ok: false, reason: 'the client left before its password was checked', delayMs: 0 };
     return { ok: false, reason: 'wrong user name or password', delayMs: this.fail(penaltyKey) };
   }
 

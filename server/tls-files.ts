@@ -47,15 +47,15 @@ function readPem(file: string, what: string): Buffer {
 /** What is wrong with a certificate file, in words (OpenSSL only says "no start line"); undefined when it is fine. */
 function certificateProblem(file: string, pem: Buffer): string | undefined {
   const text = pem.toString('latin1');
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return `the TLS certificate ${file} holds a private key, not a certificate: are --tls-cert and --tls-key swapped?`;
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return `the TLS certificate ${file} holds a private key, not a certificate: are --tls-cert and --tls-key swapped?`;
     return `the TLS certificate ${file} is not a PEM certificate (a text file starting with -----BEGIN CERTIFICATE-----); convert it, e.g. openssl x509 -in ${file} -out cert.pem`;
   }
   try {
     new X509Certificate(pem);
     return undefined;
   } catch {
-    return `the TLS certificate ${file} is damaged: its PEM text cannot be read`;
+    return `the TLS certificate ${file} is damaged (its PEM text cannot be read); copy or export it again`;
   }
 }
 
@@ -71,7 +71,7 @@ function keyProblem(file: string, pem: Buffer): string | undefined {
   } catch {
     if (text.includes('-----BEGIN CERTIFICATE-----')) return `the TLS key ${file} holds a certificate, not a private key: are --tls-cert and --tls-key swapped?`;
     if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return `the TLS key ${file} is not a PEM private key (a text file starting with -----BEGIN ... PRIVATE KEY-----)`;
-    return `the TLS key ${file} is damaged: its PEM text cannot be read`;
+    return `the TLS key ${file} is damaged (its PEM text cannot be read); copy or export it again`;
   }
 }
 

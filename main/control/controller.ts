@@ -67,13 +67,14 @@ export interface ControllerOptions {
   timeouts?: Partial<Timeouts>;
 }
 
-export /** The same name for people: case and spaces do not count. */
-const sameNameKey = (name: string): string => name.normalize('NFKC').replace(/\s+/g, '').toLocaleLowerCase();
-
-const CA_FILE_NAME = 'restic-tray-server-ca.pem';
+export const CA_FILE_NAME = 'restic-tray-server-ca.pem';
 export const MAINTENANCE_USER = 'maintenance';
 const HTPASSWD_FILE = 'htpasswd';
 const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** The same name for people: case and spaces do not count. */
+const sameNameKey = (name: string): string => name.normalize('NFKC').replace(/\s+/g, '').toLocaleLowerCase();
+
 /** Repository figures are trusted this long, or until a client writes to that repository. */
 const STATS_MAX_AGE_MS = 60_000;
 const STATS_DIRTY_AGE_MS = 5_000;

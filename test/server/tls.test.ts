@@ -83,6 +83,11 @@ describe.skipIf(!hasTool('openssl'))('TLS', () => {
       expect(cli.stderr).toMatch(message);
       expect(cli.stderr).not.toMatch(/routines|no start line/);
     }
+    // A certificate and its key in one file (as some tools export them) is a certificate file all the same.
+    const combined = at('combined.pem', Buffer.concat([readFileSync(good.certFile), readFileSync(good.keyFile)]));
+    const server = await startCli(['--path', dir, '--no-auth', '--tls', '--tls-cert', combined, '--tls-key', good.keyFile, '--listen', '127.0.0.1:0']);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   });
 
   it.skipIf(!hasTool('restic'))('serves restic over HTTPS with --cacert, from the rest-server default file names', { timeout: 120_000 }, async () => {
