@@ -44,7 +44,19 @@ export function App() {
   };
   const remember = (login: LoginCreated) => setPasswords((map) => new Map(map).set(login.username, login.password));
 
-  if (!state) return <div class="loading" role={failure ? 'alert' : undefined}>{failure ?? 'Loading…'}</div>;
+  if (!state) {
+    return (
+      <div class="loading">
+        {failure ? (
+          <p class="error" role="alert">
+            {failure}
+          </p>
+        ) : (
+          'Loading…'
+        )}
+      </div>
+    );
+  }
   if (!state.setupComplete || screen === 'setup') {
     return (
       <Setup
