@@ -217,9 +217,6 @@ export async function main(argv: string[]): Promise<number> {
     await server.close();
     return 1;
   }
-  // restic's own test harness waits for exactly this line.
-  process.stdout.write(`start server on ${address}\n`);
-
   return new Promise((resolveExit) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -238,6 +235,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write('SIGHUP: reloading the password file\n');
       server.reloadUsers();
     });
+    // restic's own test harness waits for exactly this line; the handlers above
+    // are in place first, so a stop sent as soon as it is seen is a clean stop.
+    process.stdout.write(`start server on ${address}\n`);
   });
 }
 

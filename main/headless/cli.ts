@@ -70,17 +70,8 @@ export async function runHeadless(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  console.log(`GUI: ${bridge.url}`);
-  console.log(`Settings: ${options.configDir}`);
-  // Once serving, and again whenever it changes: the address the family's computers use.
-  let announced: string | null = null;
-  const announce = (state: AppState) => {
-    const address = state.status === 'serving' || state.status === 'attention' ? state.clientUrl : null;
-    if (address !== null && address !== announced) console.log(`Computers connect to: ${address}`);
-    announced = address;
-  };
-  controller.on('state', announce);
-  announce(await controller.getState());
+  // The way to stop is in place before anything is printed: a stop sent as soon
+  // as the first line is seen is a clean stop.
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -98,6 +89,17 @@ export async function runHeadless(argv: string[]): Promise<void> {
   setInterval(() => {
     if (process.ppid !== parent) void stop();
   }, PARENT_CHECK_MS).unref();
+  console.log(`GUI: ${bridge.url}`);
+  console.log(`Settings: ${options.configDir}`);
+  // Once serving, and again whenever it changes: the address the family's computers use.
+  let announced: string | null = null;
+  const announce = (state: AppState) => {
+    const address = state.status === 'serving' || state.status === 'attention' ? state.clientUrl : null;
+    if (address !== null && address !== announced) console.log(`Computers connect to: ${address}`);
+    announced = address;
+  };
+  controller.on('state', announce);
+  announce(await controller.getState());
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await runHeadless(process.argv.slice(2));

@@ -91,6 +91,15 @@ describe('command line', () => {
     }
   });
 
+  it('stops cleanly on a SIGTERM sent the moment "start server on" appears', { timeout: 60_000 }, async () => {
+    const dataDir = tempDir();
+    for (let round = 0; round < 12; round++) {
+      const server = await startCli(['--path', dataDir, '--no-auth', '--listen', '127.0.0.1:0']);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    }
+  });
+
   it('listens on :port (all interfaces) and on a unix socket', async () => {
     const all = await startCli(['--path', tempDir(), '--no-auth', '--listen', ':0']);
     expect(all.address).toMatch(/^(\[::\]|0\.0\.0\.0):\d+$/);
