@@ -61,6 +61,7 @@ export async function listDarwinDrives(): Promise<FoundDrive[]> {
       freeBytes: space.bavail * space.bsize,
       removable: info.removable,
       network,
+      system: mount.mountPoint === '/' || mount.mountPoint.startsWith('/System/Volumes/'),
     });
   }
   return drives;

@@ -40,6 +40,8 @@ export function isStorageMount(mount: Mount): boolean {
 export interface BlockInfo {
   label: string;
   removable: boolean;
+  /** The whole disk the partition belongs to (itself for a disk). */
+  disk: string;
 }
 
 interface LsblkDevice {
@@ -56,12 +58,13 @@ const truthy = (value: boolean | string | undefined): boolean => value === true 
 /** `lsblk -J -o PATH,LABEL,RM,HOTPLUG,TRAN`: a partition is removable when its disk is (USB, SD card). */
 export function parseLsblk(json: string): Map<string, BlockInfo> {
   const found = new Map<string, BlockInfo>();
-  const visit = (device: LsblkDevice, parentRemovable: boolean) => {
+  const visit = (device: LsblkDevice, parentRemovable: boolean, disk: string | undefined) => {
     const removable = parentRemovable || truthy(device.rm) || truthy(device.hotplug) || device.tran === 'usb';
-    if (device.path) found.set(device.path, { label: device.label ?? '', removable });
-    for (const child of device.children ?? []) visit(child, removable);
+    const wholeDisk = disk ?? device.path ?? '';
+    if (device.path) found.set(device.path, { label: device.label ?? '', removable, disk: wholeDisk });
+    for (const child of device.children ?? []) visit(child, removable, wholeDisk);
   };
-  for (const device of (JSON.parse(json) as { blockdevices?: LsblkDevice[] }).blockdevices ?? []) visit(device, false);
+  for (const device of (JSON.parse(json) as { blockdevices?: LsblkDevice[] }).blockdevices ?? []) visit(device, false, undefined);
   return found;
 }
 
@@ -80,6 +83,9 @@ const baseName = (path: string): string => path.split('/').filter(Boolean).pop()
 export async function listLinuxDrives(): Promise<FoundDrive[]> {
   const mounts = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')).filter(isStorageMount);
   const blocks = await blockDevices();
+  const diskOf = (device: string): string => blocks.get(device)?.disk ?? device;
+  const root = mounts.find((mount) => mount.mountPoint === '/');
+  const systemDisk = root ? diskOf(root.device) : undefined;
   const drives: FoundDrive[] = [];
   const seen = new Set<string>();
   for (const mount of mounts) {
@@ -102,6 +108,7 @@ export async function listLinuxDrives(): Promise<FoundDrive[]> {
       freeBytes: space.bavail * space.bsize,
       removable: block?.removable ?? /^\/(media|run\/media|mnt)\//.test(mount.mountPoint),
       network,
+      system: !network && diskOf(mount.device) === systemDisk,
     });
   }
   return drives;

@@ -2,7 +2,7 @@ import type { Drive } from '../contract.js';
 import { listDarwinDrives } from './drives.darwin.js';
 import { listLinuxDrives } from './drives.linux.js';
 import { listWindowsDrives } from './drives.win32.js';
-import { fileSystemWarnings } from './file-systems.js';
+import { driveWarnings } from './file-systems.js';
 
 /** What each platform's lister finds before the warnings are added. */
 export type FoundDrive = Omit<Drive, 'warnings'>;
@@ -11,5 +11,5 @@ export type FoundDrive = Omit<Drive, 'warnings'>;
 export async function listDrives(): Promise<Drive[]> {
   const found =
     process.platform === 'win32' ? await listWindowsDrives() : process.platform === 'darwin' ? await listDarwinDrives() : await listLinuxDrives();
-  return found.map((drive) => ({ ...drive, warnings: fileSystemWarnings(drive) }));
+  return found.map((drive) => ({ ...drive, warnings: driveWarnings(drive) }));
 }

@@ -29,7 +29,7 @@ interface Volume {
   bus: string;
 }
 
-export function parseWindowsVolumes(json: string): FoundDrive[] {
+export function parseWindowsVolumes(json: string, systemDrive = process.env.SystemDrive ?? 'C:'): FoundDrive[] {
   const text = json.trim();
   if (text === '') return [];
   const parsed = JSON.parse(text) as Volume | Volume[];
@@ -44,6 +44,7 @@ export function parseWindowsVolumes(json: string): FoundDrive[] {
       freeBytes: volume.free,
       removable: volume.type === 'Removable' || ['USB', 'SD', 'MMC'].includes(volume.bus),
       network: volume.type === 'Network',
+      system: `${volume.letter.toUpperCase()}:` === systemDrive.toUpperCase(),
     }));
 }
 

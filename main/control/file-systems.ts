@@ -4,10 +4,13 @@ const NETWORK_TYPES = new Set(['nfs', 'nfs4', 'cifs', 'smbfs', 'smb3', 'afpfs', 
 
 export const isNetworkFileSystem = (fileSystem: string): boolean => NETWORK_TYPES.has(fileSystem.toLowerCase());
 
-/** What a person should know about a file system before keeping backups on it. */
-export function fileSystemWarnings(drive: Pick<Drive, 'fileSystem' | 'network'>): string[] {
+export const SYSTEM_DISK_WARNING =
+  'This is the disk this computer runs from: if the computer breaks, is stolen or catches a virus, the backups are lost with it. An external disk used only for backups survives that.';
+
+/** What a person should know about a drive and its file system before keeping backups on it. */
+export function driveWarnings(drive: Pick<Drive, 'fileSystem' | 'network' | 'system'>): string[] {
   const type = drive.fileSystem.toLowerCase();
-  const warnings: string[] = [];
+  const warnings: string[] = drive.system ? [SYSTEM_DISK_WARNING] : [];
   if (['vfat', 'msdos', 'fat32', 'fat', 'fat16'].includes(type)) {
     warnings.push(
       'FAT32: no file may be larger than 4 GiB, and the file system has no journal, so unplugging it during a backup can damage it. Reformat it as exFAT, NTFS, APFS or ext4 if you can, and always use Safe eject.',

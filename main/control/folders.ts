@@ -13,8 +13,11 @@ function folderError(path: string, error: unknown): UserError {
   return new UserError('folder-error', `Cannot open ${path} (${code ?? (error as Error).message}).`);
 }
 
+/** A folder's listing before the drive it is on is looked up. */
+export type FolderContents = Omit<FolderListing, 'drive'>;
+
 /** The sub-folders of a folder (hidden ones left out), for choosing a folder where there is no native dialog. */
-export async function browseFolder(path = homedir()): Promise<FolderListing> {
+export async function browseFolder(path = homedir()): Promise<FolderContents> {
   const folder = resolve(path);
   let entries;
   try {
@@ -31,11 +34,11 @@ export async function browseFolder(path = homedir()): Promise<FolderListing> {
   }
   folders.sort((a, b) => a.name.localeCompare(b.name));
   const parent = dirname(folder);
-  return { path: folder, parent: parent === folder ? null : parent, folders };
+  return { path: folder, parent: parent === folder ? null : parent, home: folder === resolve(homedir()), folders };
 }
 
 /** Makes a new folder inside `parent` and lists it. */
-export async function createFolder(parent: string, name: string): Promise<FolderListing> {
+export async function createFolder(parent: string, name: string): Promise<FolderContents> {
   const folder = join(resolve(parent), name);
   try {
     await mkdir(folder, { mode: 0o700 });

@@ -1,11 +1,14 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDarwinMount, parseDiskutilInfo } from '../../../main/control/drives.darwin.js';
 import { isStorageMount, listLinuxDrives, parseLsblk, parseMountInfo } from '../../../main/control/drives.linux.js';
 import { parseWindowsVolumes } from '../../../main/control/drives.win32.js';
-import { fileSystemWarnings } from '../../../main/control/file-systems.js';
+import { driveWarnings } from '../../../main/control/file-systems.js';
 import { listDrives } from '../../../main/control/drives.js';
 import { freePort, openController } from '../../helpers/controller.js';
-import { mountDiskImage } from '../../helpers/tmpfs.js';
+import { FakeUsbDisk, mountDiskImage } from '../../helpers/tmpfs.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { canMount } from '../../helpers/tools.js';
 
 const MOUNTINFO = `22 1 253:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
@@ -40,9 +43,9 @@ describe('drives on Linux', () => {
 
   it('reads labels and removability from lsblk: a partition of a USB disk is removable', () => {
     const blocks = parseLsblk(LSBLK);
-    expect(blocks.get('/dev/vda1')).toEqual({ label: 'root', removable: false });
-    expect(blocks.get('/dev/sdb1')).toEqual({ label: 'FAMILY BACKUP', removable: true });
-    expect(blocks.get('/dev/sdc1')).toEqual({ label: 'OLD', removable: true });
+    expect(blocks.get('/dev/vda1')).toEqual({ label: 'root', removable: false, disk: '/dev/vda' });
+    expect(blocks.get('/dev/sdb1')).toEqual({ label: 'FAMILY BACKUP', removable: true, disk: '/dev/sdb' });
+    expect(blocks.get('/dev/sdc1')).toEqual({ label: 'OLD', removable: true, disk: '/dev/sdc' });
   });
 
   it('lists this machine’s drives with real sizes from statfs', async () => {
@@ -51,7 +54,8 @@ describe('drives on Linux', () => {
     expect(root).toBeDefined();
     expect(root?.totalBytes).toBeGreaterThan(root?.freeBytes ?? Infinity);
     expect(root?.freeBytes).toBeGreaterThan(0);
-    expect((await listDrives()).find((drive) => drive.mountPoint === '/')?.warnings).toEqual(fileSystemWarnings(root as never));
+    expect(root?.system).toBe(true);
+    expect((await listDrives()).find((drive) => drive.mountPoint === '/')?.warnings).toEqual(driveWarnings(root as never));
   });
 });
 
@@ -59,7 +63,7 @@ describe.runIf(canMount())('a second disk on this machine', () => {
   it('is listed with its size and file system, and the storage view shows them when it is chosen', async () => {
     const mountPoint = mountDiskImage('FAMILY');
     const disk = (await listDrives()).find((drive) => drive.mountPoint === mountPoint);
-    expect(disk).toMatchObject({ label: 'FAMILY', fileSystem: 'ext4', network: false, warnings: [] });
+    expect(disk).toMatchObject({ label: 'FAMILY', fileSystem: 'ext4', network: false, system: false, warnings: [] });
     expect(disk?.device).toMatch(/^\/dev\/loop\d+$/);
     expect(disk?.totalBytes).toBeGreaterThan(20e6);
 
@@ -71,6 +75,16 @@ describe.runIf(canMount())('a second disk on this machine', () => {
     expect(state.storage).toMatchObject({ folder: mountPoint, label: 'FAMILY', fileSystem: 'ext4', warnings: [] });
     expect(state.storage?.freeBytes).toBeGreaterThan(10e6);
     expect(state.disks).toMatchObject([{ label: 'FAMILY', present: true, current: true }]);
+  });
+
+  it('tells which drive a browsed folder is on: the disk image, the system disk, or none for a tmpfs', async () => {
+    const mountPoint = mountDiskImage('SPARE');
+    const { controller } = await openController();
+    expect((await controller.browseFolder({ path: mountPoint })).drive).toMatchObject({ label: 'SPARE', system: false });
+    expect((await controller.browseFolder({ path: tempDir() })).drive).toMatchObject({ mountPoint: '/', system: true });
+    expect((await controller.browseFolder({ path: new FakeUsbDisk(4).mountPoint })).drive).toBeNull();
+    expect(await controller.browseFolder({ path: homedir() })).toMatchObject({ home: true });
+    expect(await controller.createFolder({ parent: mountPoint, name: 'backups' })).toMatchObject({ path: join(mountPoint, 'backups'), home: false, drive: { label: 'SPARE' } });
   });
 });
 
@@ -103,30 +117,33 @@ describe('drives on Windows', () => {
         { letter: 'Z', label: '\\\\nas\\backups', fs: 'NTFS', type: 'Network', size: 4e12, free: 1e12, bus: '' },
       ]),
     );
-    expect(drives.map((d) => [d.mountPoint, d.label, d.fileSystem, d.removable, d.network])).toEqual([
-      ['C:\\', 'Local disk (C:)', 'NTFS', false, false],
-      ['E:\\', 'Backup', 'exFAT', true, false],
-      ['F:\\', 'STICK', 'FAT32', true, false],
-      ['Z:\\', '\\\\nas\\backups', 'NTFS', false, true],
+    expect(drives.map((d) => [d.mountPoint, d.label, d.fileSystem, d.removable, d.network, d.system])).toEqual([
+      ['C:\\', 'Local disk (C:)', 'NTFS', false, false, true],
+      ['E:\\', 'Backup', 'exFAT', true, false, false],
+      ['F:\\', 'STICK', 'FAT32', true, false, false],
+      ['Z:\\', '\\\\nas\\backups', 'NTFS', false, true, false],
     ]);
+    expect(parseWindowsVolumes(JSON.stringify({ letter: 'D', label: '', fs: 'NTFS', type: 'Fixed', size: 1, free: 1, bus: 'SATA' }), 'd:')[0]?.system).toBe(true);
     expect(parseWindowsVolumes(JSON.stringify({ letter: 'C', label: 'Sys', fs: 'NTFS', type: 'Fixed', size: 1, free: 1, bus: 'SATA' }))).toHaveLength(1);
     expect(parseWindowsVolumes('')).toEqual([]);
   });
 });
 
-describe('file system warnings', () => {
+describe('drive warnings', () => {
   it.each([
-    ['ext4', false, []],
-    ['NTFS', false, []],
-    ['apfs', false, []],
-    ['vfat', false, [/FAT32: no file may be larger than 4 GiB/]],
-    ['FAT32', false, [/FAT32/]],
-    ['msdos', false, [/FAT32/]],
-    ['exfat', false, [/exFAT has no journal/]],
-    ['cifs', true, [/network share/]],
-    ['exFAT', true, [/exFAT/, /network share/]],
-  ] as const)('%s (network: %s)', (fileSystem, network, expected) => {
-    const warnings = fileSystemWarnings({ fileSystem, network });
+    ['ext4', false, false, []],
+    ['NTFS', false, false, []],
+    ['apfs', false, false, []],
+    ['vfat', false, false, [/FAT32: no file may be larger than 4 GiB/]],
+    ['FAT32', false, false, [/FAT32/]],
+    ['msdos', false, false, [/FAT32/]],
+    ['exfat', false, false, [/exFAT has no journal/]],
+    ['cifs', true, false, [/network share/]],
+    ['exFAT', true, false, [/exFAT/, /network share/]],
+    ['ext4', false, true, [/disk this computer runs from.*external disk/]],
+    ['NTFS', false, true, [/runs from/]],
+  ] as const)('%s (network: %s, system disk: %s)', (fileSystem, network, system, expected) => {
+    const warnings = driveWarnings({ fileSystem, network, system });
     expect(warnings).toHaveLength(expected.length);
     expected.forEach((pattern, i) => expect(warnings[i]).toMatch(pattern));
   });
