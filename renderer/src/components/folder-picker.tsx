@@ -2,12 +2,14 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Drive, FolderListing } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { formatBytes } from '../format.js';
-import { Badge, ErrorText, useAction } from './ui.js';
+import { Badge, Confirm, ErrorText, useAction, WhyDisabled } from './ui.js';
 
 /**
- * Choosing where the backups go: the drives with their space and warnings,
- * then a folder on one of them (a folder browser, since headless mode has no
- * native dialog), or a path typed in.
+ * Choosing where the backups go: first the drives with their space and
+ * warnings, then a folder on one of them (a folder browser, since headless
+ * mode has no native dialog), or a path typed in. A folder on the disk the
+ * system runs from is used only after saying why an external disk is better;
+ * the home folder itself never is (a folder inside it can be).
  */
 export function FolderPicker({
   onChoose,
@@ -25,34 +27,44 @@ export function FolderPicker({
   const [listing, setListing] = useState<FolderListing>();
   const [typed, setTyped] = useState('');
   const [newName, setNewName] = useState('');
+  const [confirming, setConfirming] = useState(false);
   const action = useAction();
 
-  const open = (path?: string) =>
-    action.run(async () => {
-      const next = await api.browseFolder(path === undefined ? {} : { path });
-      setListing(next);
-      setTyped(next.path);
-    });
+  const show = (next: FolderListing) => {
+    setListing(next);
+    setTyped(next.path);
+    setConfirming(false);
+  };
+  const open = (path: string) => action.run(async () => show(await api.browseFolder({ path })));
 
   useEffect(() => {
     void action.run(async () => setDrives(await api.listDrives()));
-    void open();
   }, []);
 
-  const selectedDrive = drives
-    ?.filter((drive) => listing && (listing.path === drive.mountPoint || listing.path.startsWith(drive.mountPoint.endsWith('/') ? drive.mountPoint : `${drive.mountPoint}/`)))
-    .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  const selectedDrive = listing?.drive ?? undefined;
+
+  const cannotChoose = !listing
+    ? 'Choose a drive above (an external disk is best), then the folder for the backups.'
+    : listing.home
+      ? 'Your home folder holds everything else too: make a folder for the backups in it (New folder here), or choose an external disk.'
+      : null;
+  const choose = () => {
+    if (!listing || cannotChoose) return;
+    if (selectedDrive?.system && !confirming) setConfirming(true);
+    else onChoose(listing.path);
+  };
 
   return (
     <div class="picker">
       <ul class="drives" aria-label="Drives">
         {(drives ?? []).map((drive) => (
           <li key={drive.mountPoint}>
-          <button type="button" class={`drive ${selectedDrive === drive ? 'selected' : ''}`} aria-pressed={selectedDrive === drive} onClick={() => void open(drive.mountPoint)}>
+          <button type="button" class={`drive ${selectedDrive?.mountPoint === drive.mountPoint ? 'selected' : ''}`} aria-pressed={selectedDrive?.mountPoint === drive.mountPoint} onClick={() => void open(drive.mountPoint)}>
             <span class="drive-name">
               {drive.label}
               {drive.removable && <Badge tone="ok">removable</Badge>}
               {drive.network && <Badge tone="warn">network</Badge>}
+              {drive.system && <Badge tone="warn">this computer’s disk</Badge>}
             </span>
             <span class="drive-detail">
               {formatBytes(drive.freeBytes)} free of {formatBytes(drive.totalBytes)} · {drive.fileSystem}
@@ -69,58 +81,60 @@ export function FolderPicker({
           ))}
         </div>
       )}
-      {listing && (
-        <div class="browser">
-          <div class="browser-path">
+      <div class="browser">
+        <div class="browser-path">
+          {listing && (
             <button type="button" class="button small" disabled={listing.parent === null} onClick={() => listing.parent && void open(listing.parent)} aria-label="Up one folder">
               ↑ Up
             </button>
-            <form
-              class="path-form"
-              onSubmit={(event) => {
-                event.preventDefault();
-                void open(typed);
-              }}
-            >
-              <label class="sr-only" for="folder-path">
-                Folder
-              </label>
-              <input id="folder-path" value={typed} onInput={(event) => setTyped((event.target as HTMLInputElement).value)} spellcheck={false} />
-              <button type="submit" class="button small">
-                Open
-              </button>
-            </form>
-          </div>
-          <ul class="folders" aria-label="Folders">
-            {listing.folders.length === 0 && <li class="muted empty">No folders here.</li>}
-            {listing.folders.map((folder) => (
-              <li key={folder.path}>
-                <button type="button" class="folder" onClick={() => void open(folder.path)}>
-                  <span aria-hidden="true">📁</span> {folder.name}
-                </button>
-              </li>
-            ))}
-          </ul>
+          )}
           <form
-            class="new-folder"
+            class="path-form"
             onSubmit={(event) => {
               event.preventDefault();
-              void action.run(async () => {
-                const created = await api.createFolder({ parent: listing.path, name: newName });
-                setListing(created);
-                setTyped(created.path);
-                setNewName('');
-              });
+              void open(typed);
             }}
           >
-            <label for="new-folder-name">New folder here</label>
-            <input id="new-folder-name" value={newName} placeholder="restic-backups" onInput={(event) => setNewName((event.target as HTMLInputElement).value)} />
-            <button type="submit" class="button small" disabled={newName.trim() === ''}>
-              Create
+            <label class="sr-only" for="folder-path">
+              Folder
+            </label>
+            <input id="folder-path" value={typed} placeholder="or type a folder" onInput={(event) => setTyped((event.target as HTMLInputElement).value)} spellcheck={false} />
+            <button type="submit" class="button small" disabled={typed.trim() === ''}>
+              Open
             </button>
           </form>
         </div>
-      )}
+        {listing && (
+          <>
+            <ul class="folders" aria-label="Folders">
+              {listing.folders.length === 0 && <li class="muted empty">No folders here.</li>}
+              {listing.folders.map((folder) => (
+                <li key={folder.path}>
+                  <button type="button" class="folder" onClick={() => void open(folder.path)}>
+                    <span aria-hidden="true">📁</span> {folder.name}
+                  </button>
+                </li>
+              ))}
+            </ul>
+            <form
+              class="new-folder"
+              onSubmit={(event) => {
+                event.preventDefault();
+                void action.run(async () => {
+                  show(await api.createFolder({ parent: listing.path, name: newName }));
+                  setNewName('');
+                });
+              }}
+            >
+              <label for="new-folder-name">New folder here</label>
+              <input id="new-folder-name" value={newName} placeholder="restic-backups" onInput={(event) => setNewName((event.target as HTMLInputElement).value)} />
+              <button type="submit" class="button small" disabled={newName.trim() === ''}>
+                Create
+              </button>
+            </form>
+          </>
+        )}
+      </div>
       {nativeDialog && (
         <button
           type="button"
@@ -136,12 +150,27 @@ export function FolderPicker({
         </button>
       )}
       <ErrorText error={action.error} />
-      <div class="picker-choose">
-        <span class="muted">Backups will go into</span> <code>{listing?.path ?? '…'}</code>
-        <button type="button" class="button primary" disabled={!listing || busy} onClick={() => listing && onChoose(listing.path)}>
-          {chooseLabel}
-        </button>
-      </div>
+      {confirming && listing ? (
+        <Confirm
+          id="system-disk"
+          question="Keep the backups on the disk this computer runs from?"
+          yes="Use this disk anyway"
+          no="Choose another disk"
+          busy={busy}
+          onNo={() => setConfirming(false)}
+          onYes={choose}
+        >
+          If this computer breaks, is stolen or catches a virus, these backups are lost with it. An external USB disk used only for backups survives all of that; choose one above if you have it.
+        </Confirm>
+      ) : (
+        <div class="picker-choose">
+          <span class="muted">Backups will go into</span> <code>{listing?.path ?? '…'}</code>
+          <button type="button" class="button primary" disabled={cannotChoose !== null || busy} aria-describedby="picker-why" onClick={choose}>
+            {chooseLabel}
+          </button>
+        </div>
+      )}
+      <WhyDisabled id="picker-why" reason={confirming ? null : cannotChoose} />
     </div>
   );
 }
