@@ -101,6 +101,8 @@ export interface AppState {
   setupComplete: boolean;
   /** Whether `pickFolder` can show the system's folder dialog (in the desktop app, not in headless mode). */
   nativeFolderDialog: boolean;
+  /** The desktop app (tray icon, notifications, starting with the computer); false in headless mode. */
+  desktop: boolean;
   storage: StorageView | null;
   disks: DiskView[];
   computers: ComputerOverview[];
@@ -120,12 +122,18 @@ export interface Drive {
   freeBytes: number;
   removable: boolean;
   network: boolean;
+  /** The disk the operating system runs from: backups there are lost with the computer. */
+  system: boolean;
   warnings: string[];
 }
 
 export interface FolderListing {
   path: string;
   parent: string | null;
+  /** The user's home folder itself: never a one-click choice for the backups. */
+  home: boolean;
+  /** The drive the folder is on, when it is one of `listDrives` (not a tmpfs or a bind mount). */
+  drive: Drive | null;
   folders: { name: string; path: string }[];
 }
 

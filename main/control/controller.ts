@@ -41,7 +41,7 @@ import {
 import { buildCommandLines } from './command-lines.js';
 import { listDrives } from './drives.js';
 import { UserError } from './errors.js';
-import { fileSystemWarnings } from './file-systems.js';
+import { driveWarnings } from './file-systems.js';
 import { browseFolder, createFolder } from './folders.js';
 import { generatePassword, Logins, usernameFor } from './logins.js';
 import { lanAddresses } from './network.js';
@@ -63,6 +63,8 @@ export interface ControllerOptions {
   tickMs?: number;
   /** The system's folder dialog (the desktop app); headless mode has none and the GUI browses instead. */
   askFolder?: () => Promise<string | null>;
+  /** Run by the desktop app, which shows the tray and notifications and starts with the computer. */
+  desktop?: boolean;
   /** Server timeouts (tests shorten the drain). */
   timeouts?: Partial<Timeouts>;
 }
@@ -216,12 +218,14 @@ export class Controller extends EventEmitter<Events> implements Api {
     return listDrives();
   }
 
-  browseFolder(input: { path?: string }): Promise<FolderListing> {
-    return browseFolder(input.path);
+  async browseFolder(input: { path?: string }): Promise<FolderListing> {
+    const contents = await browseFolder(input.path);
+    return { ...contents, drive: (await this.driveOf(contents.path)) ?? null };
   }
 
-  createFolder(input: { parent: string; name: string }): Promise<FolderListing> {
-    return createFolder(input.parent, input.name);
+  async createFolder(input: { parent: string; name: string }): Promise<FolderListing> {
+    const contents = await createFolder(input.parent, input.name);
+    return { ...contents, drive: (await this.driveOf(contents.path)) ?? null };
   }
 
   async pickFolder(): Promise<string | null> {
@@ -775,7 +779,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       totalBytes,
       freeBytes,
       fileSystem: drive?.fileSystem ?? null,
-      warnings: drive ? fileSystemWarnings(drive) : [],
+      warnings: drive ? driveWarnings(drive) : [],
     };
   }
 
@@ -857,6 +861,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       listening: this.supervisor.listening,
       setupComplete: this.settings.setupComplete,
       nativeFolderDialog: this.options.askFolder !== undefined,
+      desktop: this.options.desktop === true,
       storage,
       disks,
       computers,

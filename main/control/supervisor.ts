@@ -42,7 +42,7 @@ const restartKey = (config: ServerConfig): string =>
 export function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): string {
   switch (error.code) {
     case 'EADDRINUSE':
-      return `Port ${port} is already used by another program (another backup server?). Stop that program, or choose another port in Settings.`;
+      return `Port ${port} is already used by another program (another backup server?). Stop that program, or choose another port for this server.`;
     case 'EACCES':
     case 'EPERM':
       return `Port ${port} needs administrator rights on this computer. Choose a port from 1024 up in Settings.`;

@@ -36,6 +36,7 @@ async function start(): Promise<void> {
   serveApp(RENDERER);
   const controller = await Controller.open({
     configDir: app.getPath('userData'),
+    desktop: true,
     askFolder: async () => {
       const options = { properties: ['openDirectory' as const, 'createDirectory' as const], title: 'Where should the backups go?' };
       const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);

@@ -9,38 +9,23 @@ import { Security } from './screens/security.js';
 import { Settings } from './screens/settings.js';
 import { Setup } from './screens/setup.js';
 import { Storage } from './screens/storage.js';
-
-const SCREENS = [
-  ['dashboard', 'Dashboard'],
-  ['computers', 'Computers'],
-  ['storage', 'Storage'],
-  ['security', 'Security'],
-  ['log', 'Live log'],
-  ['settings', 'Settings'],
-] as const;
-type Screen = (typeof SCREENS)[number][0] | 'setup';
-
-const screenFromHash = (): Screen => {
-  const name = location.hash.replace(/^#\/?/, '').split('/')[0];
-  return name === 'setup' || SCREENS.some(([id]) => id === name) ? (name as Screen) : 'dashboard';
-};
+import { fromHash, hashOf, SCREENS, type Screen } from './place.js';
 
 export function App() {
   const [state, failure] = useAppState();
-  const [screen, setScreen] = useState<Screen>(screenFromHash());
-  const [selected, setSelected] = useState<string | null>(null);
+  const [{ screen, selected }, setPlace] = useState(fromHash);
   // Passwords made in this window, so their commands can be copied until it closes; never stored.
   const [passwords, setPasswords] = useState(new Map<string, string>());
 
   useEffect(() => {
-    const follow = () => setScreen(screenFromHash());
+    const follow = () => setPlace(fromHash());
     addEventListener('hashchange', follow);
     return () => removeEventListener('hashchange', follow);
   }, []);
 
-  const go = (next: Screen) => {
-    location.hash = `#/${next}`;
-    setScreen(next);
+  const go = (next: Screen, computer: string | null = null) => {
+    location.hash = hashOf(next, computer);
+    setPlace({ screen: next, selected: computer });
   };
   const remember = (login: LoginCreated) => setPasswords((map) => new Map(map).set(login.username, login.password));
 
@@ -63,9 +48,9 @@ export function App() {
         state={state}
         onLogin={remember}
         onDone={() => {
-          const first = state.computers[0]?.username ?? null;
-          setSelected(passwords.size > 0 ? ([...passwords.keys()][0] ?? first) : null);
-          go(passwords.size > 0 ? 'computers' : 'dashboard');
+          const fresh = [...passwords.keys()][0];
+          if (fresh === undefined) go('dashboard');
+          else go('computers', fresh);
         }}
       />
     );
@@ -80,14 +65,7 @@ export function App() {
         <ul>
           {SCREENS.map(([id, label]) => (
             <li key={id}>
-              <a
-                href={`#/${id}`}
-                class={screen === id ? 'active' : ''}
-                aria-current={screen === id ? 'page' : undefined}
-                onClick={() => {
-                  if (id === 'computers') setSelected(null);
-                }}
-              >
+              <a href={hashOf(id)} class={screen === id ? 'active' : ''} aria-current={screen === id ? 'page' : undefined}>
                 {label}
               </a>
             </li>
@@ -97,7 +75,7 @@ export function App() {
       </nav>
       <main class="content">
         {screen === 'dashboard' && <Dashboard state={state} />}
-        {screen === 'computers' && <Computers state={state} passwords={passwords} onLogin={remember} selected={selected} onSelect={setSelected} />}
+        {screen === 'computers' && <Computers state={state} passwords={passwords} onLogin={remember} selected={selected} onSelect={(username) => go('computers', username)} />}
         {screen === 'storage' && <Storage state={state} />}
         {screen === 'security' && <Security state={state} />}
         {screen === 'log' && <Log state={state} />}

@@ -2,30 +2,15 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startBridge, type Bridge } from '../../main/headless/bridge.js';
+import { describe, expect, it } from 'vitest';
 import { openPage, screenshot, hasChromium } from '../helpers/browser.js';
 import { makeCertificates } from '../helpers/certs.js';
-import { freePort, openController, runBash } from '../helpers/controller.js';
+import { runBash } from '../helpers/controller.js';
+import { headless } from '../helpers/headless.js';
 import { makeSourceTree, RESTIC_PASSWORD } from '../helpers/restic.js';
 import { FakeUsbDisk } from '../helpers/tmpfs.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { canMount, hasTool } from '../helpers/tools.js';
-
-const bridges: Bridge[] = [];
-afterAll(async () => {
-  await Promise.all(bridges.splice(0).map((bridge) => bridge.close()));
-});
-
-/** Headless mode, as `npm run headless` runs it, on a config folder of its own (a free port for the server). */
-async function headless() {
-  const { controller } = await openController();
-  await controller.updateSettings({ port: await freePort() });
-  const bugs: unknown[] = [];
-  const bridge = await startBridge({ api: controller, port: 0, staticDir: 'dist/renderer', onBug: (error) => bugs.push(error) });
-  bridges.push(bridge);
-  return { controller, bridge, bugs };
-}
 
 const clipboard = (page: Page) => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
 
@@ -80,6 +65,9 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
 
     // 4. Start.
     await page.getByRole('heading', { name: '4. Start serving' }).waitFor();
+    // Headless mode cannot start with the computer, so it does not offer to.
+    await page.getByText(/In headless mode the server runs as long as this program runs/).waitFor();
+    expect(await page.getByRole('switch', { name: 'Start with this computer' }).count()).toBe(0);
     await screenshot(page, '04-setup-start');
     await page.getByRole('button', { name: 'Start the server' }).click();
 
@@ -113,6 +101,7 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
 
     // The live log shows its requests, and what they mean.
     await page.getByRole('link', { name: 'Live log' }).click();
+    await page.getByRole('tab', { name: 'Requests' }).click();
     await page.locator('.log-table td', { hasText: "Anna's laptop" }).first().waitFor();
     expect(await page.locator('.log-table td', { hasText: 'upload' }).count()).toBeGreaterThan(3);
     await screenshot(page, '07-live-log');
@@ -123,6 +112,7 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     // Append-only, switched off and on again on the page: restic forget --prune is refused.
     await page.getByRole('link', { name: 'Computers' }).click();
     await page.getByRole('button', { name: /Anna's laptop/ }).click();
+    expect(await page.locator('.detail .muted').first().textContent()).toMatch(/ in 1 snapshot$/);
     const appendOnly = page.getByRole('switch', { name: /^Append-only/ });
     const saved = () => expect.poll(() => appendOnly.getAttribute('aria-busy')).toBe('false');
     await appendOnly.uncheck();
@@ -136,6 +126,7 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/403|Forbidden/);
     await page.getByRole('link', { name: 'Live log' }).click();
+    await page.getByRole('tab', { name: 'Requests' }).click();
     await page.getByLabel('Errors only').check();
     await expect.poll(() => page.locator('.log-table tbody tr.failed').count()).toBeGreaterThan(0);
     expect(await page.locator('.log-table tbody tr:not(.failed)').count()).toBe(0);

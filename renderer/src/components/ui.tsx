@@ -33,6 +33,53 @@ export function ErrorText({ error }: { error: string | null }) {
   ) : null;
 }
 
+/** Says why the button it describes is disabled (the button names this `id` in `aria-describedby`). */
+export function WhyDisabled({ id, reason }: { id: string; reason: string | null }) {
+  return reason ? (
+    <p class="hint" id={id}>
+      {reason}
+    </p>
+  ) : null;
+}
+
+/** A question before an action that is hard to undo: what it means, then "no" first and "yes" in red. */
+export function Confirm({
+  id,
+  question,
+  children,
+  yes,
+  no,
+  onYes,
+  onNo,
+  busy,
+}: {
+  id: string;
+  question: string;
+  children: ComponentChildren;
+  yes: string;
+  no: string;
+  onYes: () => void;
+  onNo: () => void;
+  busy?: boolean;
+}) {
+  return (
+    <div class="warning confirm" role="alertdialog" aria-labelledby={`${id}-question`} aria-describedby={`${id}-detail`}>
+      <p>
+        <strong id={`${id}-question`}>{question}</strong>
+      </p>
+      <p id={`${id}-detail`}>{children}</p>
+      <div class="button-row">
+        <button type="button" class="button" onClick={onNo}>
+          {no}
+        </button>
+        <button type="button" class="button danger" disabled={busy} onClick={onYes}>
+          {yes}
+        </button>
+      </div>
+    </div>
+  );
+}
+
 export function Card({ title, children, actions, class: extra }: { title?: string; children: ComponentChildren; actions?: ComponentChildren; class?: string }) {
   return (
     <section class={`card ${extra ?? ''}`}>

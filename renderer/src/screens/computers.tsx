@@ -2,14 +2,15 @@ import { useState } from 'preact/hooks';
 import type { AppState, ComputerOverview, LoginCreated } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { CommandLines } from '../components/command-lines.js';
-import { Badge, Card, ErrorText, PasswordOnce, Toggle, useAction } from '../components/ui.js';
-import { formatBytes, parseGigabytes, timeAgo } from '../format.js';
+import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
+import { formatBytes, parseGigabytes, plural, timeAgo } from '../format.js';
 
 function AddComputer({ onAdded }: { onAdded: (login: LoginCreated) => void }) {
   const [name, setName] = useState('');
   const [appendOnly, setAppendOnly] = useState(true);
   const [quota, setQuota] = useState('');
   const action = useAction();
+  const nameMissing = name.trim() === '' ? 'Type the computer’s name to add it.' : null;
   return (
     <Card title="Add a computer">
       <form
@@ -35,23 +36,36 @@ function AddComputer({ onAdded }: { onAdded: (login: LoginCreated) => void }) {
         </div>
         <Toggle checked={appendOnly} onChange={setAppendOnly} label="Append-only" hint="It can add backups but never delete them." />
         <ErrorText error={action.error} />
-        <button type="submit" class="button primary" disabled={name.trim() === '' || action.busy}>
+        <button type="submit" class="button primary" disabled={nameMissing !== null || action.busy} aria-describedby="add-name-why">
           Add computer
         </button>
+        <WhyDisabled id="add-name-why" reason={nameMissing} />
       </form>
     </Card>
   );
 }
 
-function ComputerDetail({ computer, password, onLogin, onClose }: { computer: ComputerOverview; password?: string; onLogin: (login: LoginCreated) => void; onClose: () => void }) {
+function ComputerDetail({
+  computer,
+  password,
+  onLogin,
+  onClose,
+  onRemoved,
+}: {
+  computer: ComputerOverview;
+  password?: string;
+  onLogin: (login: LoginCreated) => void;
+  onClose: () => void;
+  onRemoved: (message: string) => void;
+}) {
   const [name, setName] = useState(computer.displayName);
   const [quota, setQuota] = useState(computer.quotaBytes === null ? '' : String(computer.quotaBytes / 1e9));
-  const [confirmRemove, setConfirmRemove] = useState(false);
+  const [confirm, setConfirm] = useState<'reset' | 'remove' | null>(null);
   const action = useAction();
   return (
     <Card title={computer.displayName} actions={<button type="button" class="button small" onClick={onClose}>Close</button>} class="detail">
       <p class="muted">
-        Login <code>{computer.username}</code> · repository <code>{computer.repoPath}</code> · last backup {timeAgo(computer.lastBackupAt)} · {formatBytes(computer.sizeBytes ?? 0)} in {computer.snapshots} snapshots
+        Login <code>{computer.username}</code> · repository <code>{computer.repoPath}</code> · last backup {timeAgo(computer.lastBackupAt)} · {formatBytes(computer.sizeBytes ?? 0)} in {plural(computer.snapshots, 'snapshot')}
       </p>
       {password && <PasswordOnce login={{ username: computer.username, password }} />}
       <div class="settings-grid">
@@ -90,26 +104,50 @@ function ComputerDetail({ computer, password, onLogin, onClose }: { computer: Co
           hint="It can add backups but never delete them (restic forget and prune are refused)."
         />
       </div>
-      <div class="button-row">
-        <button type="button" class="button" onClick={() => void action.run(async () => onLogin(await api.resetPassword({ username: computer.username })))}>
-          Reset password
-        </button>
-        {confirmRemove ? (
-          <>
-            <span class="warn-text">Remove the login? Its backups stay on the disk.</span>
-            <button type="button" class="button danger" onClick={() => void action.run(() => api.removeComputer({ username: computer.username }).then(onClose))}>
-              Yes, remove
-            </button>
-            <button type="button" class="button" onClick={() => setConfirmRemove(false)}>
-              Keep
-            </button>
-          </>
-        ) : (
-          <button type="button" class="button danger" onClick={() => setConfirmRemove(true)}>
+      {confirm === 'reset' ? (
+        <Confirm
+          id="reset"
+          question={`Give ${computer.displayName} a new password?`}
+          yes="Yes, new password"
+          no="Keep the password"
+          busy={action.busy}
+          onNo={() => setConfirm(null)}
+          onYes={() =>
+            void action.run(async () => {
+              onLogin(await api.resetPassword({ username: computer.username }));
+              setConfirm(null);
+            })
+          }
+        >
+          The old one stops working at once: {computer.displayName} cannot back up until its new set-up line is pasted there.
+        </Confirm>
+      ) : confirm === 'remove' ? (
+        <Confirm
+          id="remove"
+          question={`Remove ${computer.displayName}?`}
+          yes="Yes, remove"
+          no="Keep"
+          busy={action.busy}
+          onNo={() => setConfirm(null)}
+          onYes={() =>
+            void action.run(async () => {
+              await api.removeComputer({ username: computer.username });
+              onRemoved(`${computer.displayName} was removed. Its backups stay on the disk in ${computer.repoPath}.`);
+            })
+          }
+        >
+          Its login stops working; its backups stay on the disk in <code>{computer.repoPath}</code>.
+        </Confirm>
+      ) : (
+        <div class="button-row">
+          <button type="button" class="button" onClick={() => setConfirm('reset')}>
+            Reset password…
+          </button>
+          <button type="button" class="button danger" onClick={() => setConfirm('remove')}>
             Remove…
           </button>
-        )}
-      </div>
+        </div>
+      )}
       <ErrorText error={action.error} />
       <h3>Commands for {computer.displayName}</h3>
       <CommandLines username={computer.username} password={password} />
@@ -120,13 +158,29 @@ function ComputerDetail({ computer, password, onLogin, onClose }: { computer: Co
 /** Add, change and remove computers; each one's commands per operating system. */
 export function Computers({ state, passwords, onLogin, selected, onSelect }: { state: AppState; passwords: Map<string, string>; onLogin: (login: LoginCreated) => void; selected: string | null; onSelect: (username: string | null) => void }) {
   const computer = state.computers.find((candidate) => candidate.username === selected);
+  const [removed, setRemoved] = useState<string | null>(null);
   return (
     <div class="screen">
       <h1>Computers</h1>
       {computer ? (
-        <ComputerDetail computer={computer} password={passwords.get(computer.username)} onLogin={onLogin} onClose={() => onSelect(null)} key={computer.username} />
+        <ComputerDetail
+          computer={computer}
+          password={passwords.get(computer.username)}
+          onLogin={onLogin}
+          onClose={() => onSelect(null)}
+          onRemoved={(message) => {
+            setRemoved(message);
+            onSelect(null);
+          }}
+          key={computer.username}
+        />
       ) : (
         <>
+          {removed && (
+            <p class="ok-text" role="status">
+              {removed}
+            </p>
+          )}
           <Card title="Family computers">
             {state.computers.length === 0 && <p class="muted">No computer yet.</p>}
             <ul class="computer-list">
@@ -145,6 +199,7 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
           </Card>
           <AddComputer
             onAdded={(login) => {
+              setRemoved(null);
               onLogin(login);
               onSelect(login.username);
             }}

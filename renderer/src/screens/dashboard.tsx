@@ -2,6 +2,7 @@ import type { AppState } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { Badge, Card, CopyButton, Dot, ErrorText, Meter, useAction } from '../components/ui.js';
 import { formatBytes, timeAgo } from '../format.js';
+import { hashOf } from '../place.js';
 
 export function StatusCard({ state }: { state: AppState }) {
   const action = useAction();
@@ -106,7 +107,7 @@ export function ComputerRows({ state }: { state: AppState }) {
         {state.computers.map((computer) => (
           <tr key={computer.username} data-testid={`computer-${computer.username}`}>
             <th scope="row">
-              {computer.displayName}
+              <a href={hashOf('computers', computer.username)}>{computer.displayName}</a>
               {computer.stale && <Badge tone="warn">stale</Badge>}
               {computer.locks > 0 && <Badge tone="muted">in use</Badge>}
             </th>

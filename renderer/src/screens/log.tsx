@@ -16,6 +16,16 @@ function action(entry: LogEntry): string {
   return entry.type !== null && entry.path.endsWith('/') ? 'list' : 'download';
 }
 
+/**
+ * restic asking "is this there?": a 404 on HEAD of anything, or on GET of the
+ * repository's `config` (during `init`). Normal, not an error. A 404 on GET of
+ * an object restic listed before is: that object is missing.
+ */
+const isProbe = (entry: LogEntry): boolean =>
+  entry.status === 404 && entry.completed && (entry.method === 'HEAD' || (entry.method === 'GET' && entry.type === 'config'));
+
+const isError = (entry: LogEntry): boolean => (entry.status >= 400 || !entry.completed) && !isProbe(entry);
+
 /** Bytes per second over the last minute, as bars. */
 function Throughput({ entries, now }: { entries: LogEntry[]; now: number }) {
   const buckets = new Array<number>(CHART_SECONDS).fill(0);
@@ -46,7 +56,7 @@ function Throughput({ entries, now }: { entries: LogEntry[]; now: number }) {
 export function Log({ state }: { state: AppState }) {
   const entries = useRef<LogEntry[]>([]);
   const [summaries, setSummaries] = useState<Summary[]>([]);
-  const [view, setView] = useState<'summary' | 'requests'>('requests');
+  const [view, setView] = useState<'summary' | 'requests'>('summary');
   const [paused, setPaused] = useState(false);
   const [computer, setComputer] = useState('');
   const [type, setType] = useState('');
@@ -89,7 +99,7 @@ export function Log({ state }: { state: AppState }) {
     const entry = snapshot[i] as LogEntry;
     if (computer && entry.user !== computer) continue;
     if (type && entry.type !== type) continue;
-    if (errorsOnly && entry.status < 400 && entry.completed) continue;
+    if (errorsOnly && !isError(entry)) continue;
     rows.push(entry);
   }
   const nameOf = (user: string) => state.computers.find((candidate) => candidate.username === user)?.displayName ?? user;
@@ -172,12 +182,12 @@ export function Log({ state }: { state: AppState }) {
                 </tr>
               )}
               {rows.map((entry, index) => (
-                <tr key={`${entry.time}-${index}`} class={entry.status >= 400 || !entry.completed ? 'failed' : ''}>
+                <tr key={`${entry.time}-${index}`} class={isError(entry) ? 'failed' : ''}>
                   <td>{formatTime(entry.time)}</td>
                   <td>{entry.user === null ? <span class="muted">{entry.remoteAddress}</span> : nameOf(entry.user)}</td>
                   <td>{action(entry)}</td>
                   <td>{entry.type ?? '–'}</td>
-                  <td>{entry.completed ? entry.status : `${entry.status} (cut)`}</td>
+                  <td>{!entry.completed ? `${entry.status} (cut)` : isProbe(entry) ? `${entry.status} (not there yet)` : entry.status}</td>
                   <td class="num">{entry.bytes > 0 ? formatBytes(entry.bytes) : ''}</td>
                   <td class="num">{entry.durationMs} ms</td>
                 </tr>

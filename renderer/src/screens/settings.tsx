@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppState, SettingsPatch } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { Card, ErrorText, Toggle, useAction } from '../components/ui.js';
+import { parsePort } from '../format.js';
 
 export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: () => void }) {
   const settings = state.settings;
@@ -11,10 +12,11 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
   const [staleDays, setStaleDays] = useState(String(settings.staleDays));
   const action = useAction();
   const [saved, setSaved] = useState(false);
-  const save = (patch: SettingsPatch) =>
+  /** Saves a change; a patch made from typed text is made inside, so a typing mistake shows as the error. */
+  const save = (patch: SettingsPatch | (() => SettingsPatch)) =>
     action.run(async () => {
       setSaved(false);
-      await api.updateSettings(patch);
+      await api.updateSettings(typeof patch === 'function' ? patch() : patch);
       setSaved(true);
     });
   return (
@@ -29,7 +31,7 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
               .split(/[\s,]+/)
               .map((address) => address.trim())
               .filter(Boolean);
-            void save({ listenAddresses: auto ? 'auto' : list, port: Number(port) });
+            void save(() => ({ listenAddresses: auto ? 'auto' : list, port: parsePort(port) }));
           }}
         >
           <Toggle checked={auto} onChange={setAuto} label="Listen on every home-network address" hint={`Now: ${state.listening.join(', ') || 'not listening'}`} />
@@ -62,9 +64,15 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
             Save
           </button>
         </form>
-        <Toggle checked={settings.notifications} onChange={(notifications) => save({ notifications })} label="Notifications" hint="When backups stop working, and when they work again." />
-        <Toggle checked={settings.autostart} onChange={(autostart) => save({ autostart })} label="Start with this computer" hint="Hidden in the tray once the set-up is done." />
-        <Toggle checked={settings.keepAwake} onChange={(keepAwake) => save({ keepAwake })} label="Keep this computer awake while backups run" />
+        {state.desktop ? (
+          <>
+            <Toggle checked={settings.notifications} onChange={(notifications) => save({ notifications })} label="Notifications" hint="When backups stop working, and when they work again." />
+            <Toggle checked={settings.autostart} onChange={(autostart) => save({ autostart })} label="Start with this computer" hint="Hidden in the tray once the set-up is done." />
+            <Toggle checked={settings.keepAwake} onChange={(keepAwake) => save({ keepAwake })} label="Keep this computer awake while backups run" />
+          </>
+        ) : (
+          <p class="hint">Headless mode has no tray, notifications or start with the computer: run it under a service manager to keep it running (see the README).</p>
+        )}
       </Card>
       <ErrorText error={action.error} />
       {saved && !action.error && (

@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import type { AppState, LoginCreated } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { FolderPicker } from '../components/folder-picker.js';
-import { Card, ErrorText, PasswordOnce, Toggle, useAction } from '../components/ui.js';
-import { formatBytes } from '../format.js';
+import { Card, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
+import { formatBytes, parsePort } from '../format.js';
 
 const STEPS = ['Backup disk', 'Computers', 'Security', 'Start'];
 
@@ -14,6 +14,10 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
   const [name, setName] = useState('');
   const [tls, setTls] = useState(state.certificate.mode !== 'off');
   const [appendOnly, setAppendOnly] = useState(true);
+  const [port, setPort] = useState(String(state.settings.port));
+  const [autostart, setAutostart] = useState(true);
+  /** Why the server did not start, in the dashboard's sentence; set-up is not complete until it serves. */
+  const [notServing, setNotServing] = useState<string | null>(null);
   const action = useAction();
 
   const choose = (path: string) =>
@@ -30,12 +34,18 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
     });
   const finish = () =>
     action.run(async () => {
+      const portNumber = parsePort(port);
+      await api.updateSettings({ port: portNumber, ...(state.desktop ? { autostart } : {}) });
       await api.setTls({ enabled: tls });
       for (const computer of state.computers) if (computer.appendOnly !== appendOnly) await api.updateComputer({ username: computer.username, appendOnly });
-      await api.startServer();
+      const started = await api.startServer();
+      const serving = started.status === 'serving' || started.status === 'attention';
+      setNotServing(serving ? null : started.sentence);
+      if (!serving) return;
       await api.updateSettings({ setupComplete: true });
       onDone();
     });
+  const nameMissing = name.trim() === '' ? 'Type the computer’s name to add it.' : null;
 
   return (
     <div class="setup">
@@ -76,10 +86,11 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
           >
             <label for="computer-name">Computer name</label>
             <input id="computer-name" value={name} placeholder="Anna’s laptop" onInput={(event) => setName((event.target as HTMLInputElement).value)} />
-            <button type="submit" class="button primary" disabled={name.trim() === '' || action.busy}>
+            <button type="submit" class="button primary" disabled={nameMissing !== null || action.busy} aria-describedby="setup-name-why">
               Add computer
             </button>
           </form>
+          <WhyDisabled id="setup-name-why" reason={nameMissing} />
           <ErrorText error={action.error} />
           {added.map((login) => (
             <PasswordOnce login={login} key={login.username} />
@@ -128,7 +139,11 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
 
       {step === 3 && (
         <Card title="4. Start serving">
-          <p class="why">The server runs in the background and the tray icon turns green; it starts again by itself with this computer.</p>
+          <p class="why">
+            {state.desktop
+              ? 'The server runs in the background; the tray icon shows at a glance whether backups work.'
+              : 'In headless mode the server runs as long as this program runs (the README shows how to run it as a service).'}
+          </p>
           <ul class="summary-list">
             <li>
               Backups in <code>{state.storage?.folder}</code>
@@ -137,13 +152,27 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
             <li>{tls ? 'Encrypted connections' : 'Unencrypted connections (only on a network you trust)'}</li>
             <li>{appendOnly ? 'Append-only for family computers' : 'Computers may delete their own backups'}</li>
           </ul>
+          <div class="field narrow">
+            <label for="setup-port">Port</label>
+            <input id="setup-port" inputMode="numeric" value={port} aria-describedby="setup-port-hint" onInput={(event) => setPort((event.target as HTMLInputElement).value)} />
+            <p class="hint" id="setup-port-hint">
+              8000 is restic’s usual port. If another backup server already uses it on this computer, choose another, such as 8001.
+            </p>
+          </div>
+          {state.desktop && <Toggle checked={autostart} onChange={setAutostart} label="Start with this computer" hint="So backups keep arriving after a restart, without anyone opening the app." />}
+          {notServing && (
+            <div class="error" role="alert">
+              <p>{notServing}</p>
+              <p>Set-up is not finished: change the port above, or stop the other program, then start again.</p>
+            </div>
+          )}
           <ErrorText error={action.error} />
           <div class="wizard-nav">
             <button type="button" class="button" onClick={() => setStep(2)}>
               Back
             </button>
             <button type="button" class="button primary" disabled={action.busy} onClick={() => void finish()}>
-              Start the server
+              {notServing ? 'Start again' : 'Start the server'}
             </button>
           </div>
         </Card>

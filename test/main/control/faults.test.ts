@@ -72,7 +72,7 @@ describe('damaged files, busy ports and missing disks', () => {
     const failed = await waitForState(controller, (s) => s.status === 'error');
     expect(failed.colour).toBe('red');
     expect(failed.sentence).toBe(
-      `The backup server cannot run: Port ${port} is already used by another program (another backup server?). Stop that program, or choose another port in Settings.`,
+      `The backup server cannot run: Port ${port} is already used by another program (another backup server?). Stop that program, or choose another port for this server.`,
     );
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
     await controller.startServer();
