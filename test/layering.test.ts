@@ -45,6 +45,22 @@ describe('layers', () => {
     expect(sourceFiles(join('main', 'electron')).filter((file) => importsOf(file).includes('electron')).length).toBeGreaterThan(5);
   });
 
+  it('the rooms of the app’s brain never import each other, not even types: they meet in the shared object, the controller and the state room', () => {
+    const rooms = ['computers', 'disks', 'tls', 'serving', 'activity'];
+    const offences = rooms.flatMap((room) => {
+      const text = readFileSync(join('main', 'control', `${room}.ts`), 'utf8');
+      const specifiers = [...text.matchAll(/^\s*import\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((match) => match[1] as string);
+      return specifiers.filter((specifier) => rooms.some((other) => other !== room && specifier === `./${other}.js`)).map((specifier) => `${room}: ${specifier}`);
+    });
+    expect(offences).toEqual([]);
+  });
+
+  it('no file of the app’s brain grows past 350 lines, and the controller, which only forwards, stays under 250', () => {
+    const lines = (file: string) => readFileSync(file, 'utf8').split('\n').length;
+    expect(sourceFiles(join('main', 'control')).filter((file) => lines(file) > 350)).toEqual([]);
+    expect(lines(join('main', 'control', 'controller.ts'))).toBeLessThan(250);
+  });
+
   it('the contract has no run-time imports: the renderer may use it as it is', () => {
     expect(importsOf('main/contract.ts')).toEqual([]);
   });

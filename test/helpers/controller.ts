@@ -32,6 +32,18 @@ export async function openController(options: Partial<ControllerOptions> & { lan
   return { controller, configDir, lan };
 }
 
+/** A controller serving plain HTTP (tests about the state, not TLS) from `path`, a fresh folder unless given. */
+export async function openServing(options: { path?: string; configDir?: string } = {}) {
+  const opened = await openController({ configDir: options.configDir });
+  const data = options.path ?? tempDir('rts-data-');
+  await opened.controller.setTls({ enabled: false });
+  await opened.controller.chooseFolder({ path: data });
+  await opened.controller.updateSettings({ port: await freePort() });
+  await opened.controller.startServer();
+  const state = await waitForState(opened.controller, (s) => s.status === 'serving');
+  return { ...opened, data, url: (state.clientUrl as string).replace(/\/$/, '') };
+}
+
 /** A TCP port that was free a moment ago. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

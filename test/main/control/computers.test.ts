@@ -1,29 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Notification } from '../../../main/contract.js';
 import type { UserError } from '../../../main/control/errors.js';
-import { freePort, openController, waitForState } from '../../helpers/controller.js';
+import { openController, openServing, waitForState } from '../../helpers/controller.js';
 import { basic } from '../../helpers/htpasswd.js';
 import { code, del, makeObject, post, run } from '../../helpers/http.js';
 import { tempDir } from '../../helpers/temp-dir.js';
-
-async function serving() {
-  const opened = await openController();
-  const { controller } = opened;
-  const data = tempDir('rts-data-');
-  await controller.setTls({ enabled: false });
-  await controller.chooseFolder({ path: data });
-  await controller.updateSettings({ port: await freePort() });
-  const state = await controller.startServer();
-  return { ...opened, data, url: (state.clientUrl as string).replace(/\/$/, '') };
-}
 
 const get = (path: string, headers: Record<string, string>) => ({ method: 'GET', path, headers });
 
 describe('computers and their logins, as the running server sees them', () => {
   it('a new computer can log in at once, only to its own repository, and its password is nowhere in the settings', async () => {
-    const { controller, configDir, url } = await serving();
+    const { controller, configDir, url } = await openServing();
     const anna = await controller.addComputer({ displayName: 'Anna' });
     const bob = await controller.addComputer({ displayName: 'Bob' });
     await run(url, [
@@ -38,7 +26,7 @@ describe('computers and their logins, as the running server sees them', () => {
   });
 
   it('removing a computer locks it out at once and keeps its backups; a reset password replaces the old one', async () => {
-    const { controller, url, data } = await serving();
+    const { controller, url, data } = await openServing();
     const anna = await controller.addComputer({ displayName: 'Anna' });
     // Logged in, the repository has no config yet: 404, not 401.
     await run(url, [{ req: post('/anna/?create=true', '', basic('anna', anna.password)), want: [code(200)] }]);
@@ -55,7 +43,7 @@ describe('computers and their logins, as the running server sees them', () => {
   });
 
   it('append-only per computer and for all, changed while serving; the maintenance login may prune', async () => {
-    const { controller, url } = await serving();
+    const { controller, url } = await openServing();
     const anna = await controller.addComputer({ displayName: 'Anna', appendOnly: true });
     const auth = basic('anna', anna.password);
     const objects = Array.from({ length: 3 }, () => makeObject());
@@ -79,7 +67,7 @@ describe('computers and their logins, as the running server sees them', () => {
   });
 
   it('a quota set while serving applies to the next upload', async () => {
-    const { controller, url } = await serving();
+    const { controller, url } = await openServing();
     const anna = await controller.addComputer({ displayName: 'Anna' });
     const auth = basic('anna', anna.password);
     await run(url, [{ req: post('/anna/?create=true', '', auth), want: [code(200)] }]);
@@ -94,7 +82,7 @@ describe('computers and their logins, as the running server sees them', () => {
   });
 
   it('renames, and refuses what makes no sense with a message that says what to do', async () => {
-    const { controller } = await serving();
+    const { controller } = await openServing();
     await controller.addComputer({ displayName: 'Anna' });
     expect((await controller.renameComputer({ username: 'anna', displayName: "Anna's new laptop" })).computers[0]?.displayName).toBe("Anna's new laptop");
     const failure = async (promise: Promise<unknown>) => promise.then(() => 'accepted', (error: UserError) => `${error.code}: ${error.message}`);
@@ -106,7 +94,7 @@ describe('computers and their logins, as the running server sees them', () => {
   });
 
   it('refuses a second computer of the same name (case and spaces do not count), also by renaming', async () => {
-    const { controller } = await serving();
+    const { controller } = await openServing();
     await controller.addComputer({ displayName: "Anna's laptop" });
     const failure = async (promise: Promise<unknown>) => promise.then(() => 'accepted', (error: UserError) => `${error.code}: ${error.message}`);
     for (const displayName of ["Anna's laptop", "anna's  LAPTOP", " Anna's laptop "]) {
@@ -122,32 +110,24 @@ describe('computers and their logins, as the running server sees them', () => {
     expect(data.username).toBe('data-2');
   });
 
-  it('choosing the config folder itself for backups is refused', async () => {
-    const { controller, configDir } = await openController();
-    const refused = await controller.chooseFolder({ path: configDir }).catch((error: UserError) => error.code);
-    expect(refused).toBe('folder-is-config');
-  });
-
-  it('an app that served when it stopped serves again when it starts, with the same logins', async () => {
-    const { controller, configDir, url } = await serving();
-    const anna = await controller.addComputer({ displayName: 'Anna' });
+  it('a damaged login file is reported, the intact logins keep working, and a copy is kept before it is rewritten', async () => {
+    const data = tempDir('rts-data-');
+    const { controller, configDir } = await openServing({ path: data });
+    const { username, password } = await controller.addComputer({ displayName: 'Emil' });
     await controller.close();
-    const { controller: again } = await openController({ configDir });
-    const state = await waitForState(again, (s) => s.status === 'serving');
-    expect(state.clientUrl?.replace(/\/$/, '')).toBe(url);
-    await run(url, [{ req: post('/anna/?create=true', '', basic('anna', anna.password)), want: [code(200)] }]);
-  });
+    appendFileSync(join(configDir, 'htpasswd'), 'this line is not a login\n');
 
-  it('safe eject stops serving after the last upload and says the disk may go; start serves again', async () => {
-    const { controller, url } = await serving();
-    const notifications: Notification[] = [];
-    controller.on('notification', (notification) => notifications.push(notification));
-    const ejected = await controller.ejectDisk();
-    expect(ejected).toEqual({ safe: true, message: `It is now safe to unplug “${(await controller.getState()).disks[0]?.label}”: the server stopped after the last upload. Press Start when the disk is back.` });
-    expect((await controller.getState()).status).toBe('stopped');
-    await expect(fetch(`${url}/config`)).rejects.toThrow();
-    await controller.startServer();
-    await waitForState(controller, (s) => s.status === 'serving');
-    expect(notifications).toEqual([]);
+    const { controller: reopened } = await openController({ configDir });
+    const notices = (await reopened.getState()).notices.map((notice) => notice.message).join('\n');
+    expect(notices).toMatch(/login file .*htpasswd is damaged/);
+    await reopened.startServer();
+    const state = await waitForState(reopened, (s) => s.status === 'serving');
+    const url = (state.clientUrl as string).replace(/\/$/, '');
+    await run(url, [{ req: post(`/${username}/?create=true`, '', basic(username, password)), want: [code(200)] }]);
+
+    await reopened.addComputer({ displayName: 'Frida' });
+    const copy = readdirSync(configDir).find((name) => name.startsWith('htpasswd.damaged-')) as string;
+    expect(readFileSync(join(configDir, copy), 'utf8')).toContain('this line is not a login');
+    await run(url, [{ req: { method: 'GET', path: `/${username}/config`, headers: basic(username, password) }, want: [code(404)] }]);
   });
 });

@@ -1,15 +1,9 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDarwinMount, parseDiskutilInfo } from '../../../main/control/drives.darwin.js';
 import { isStorageMount, listLinuxDrives, parseLsblk, parseMountInfo } from '../../../main/control/drives.linux.js';
 import { parseWindowsVolumes } from '../../../main/control/drives.win32.js';
 import { driveWarnings } from '../../../main/control/file-systems.js';
 import { listDrives } from '../../../main/control/drives.js';
-import { freePort, openController } from '../../helpers/controller.js';
-import { FakeUsbDisk, mountDiskImage } from '../../helpers/tmpfs.js';
-import { tempDir } from '../../helpers/temp-dir.js';
-import { canMount } from '../../helpers/tools.js';
 
 const MOUNTINFO = `22 1 253:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
 23 22 0:21 / /proc rw,nosuid - proc proc rw
@@ -56,35 +50,6 @@ describe('drives on Linux', () => {
     expect(root?.freeBytes).toBeGreaterThan(0);
     expect(root?.system).toBe(true);
     expect((await listDrives()).find((drive) => drive.mountPoint === '/')?.warnings).toEqual(driveWarnings(root as never));
-  });
-});
-
-describe.runIf(canMount())('a second disk on this machine', () => {
-  it('is listed with its size and file system, and the storage view shows them when it is chosen', async () => {
-    const mountPoint = mountDiskImage('FAMILY');
-    const disk = (await listDrives()).find((drive) => drive.mountPoint === mountPoint);
-    expect(disk).toMatchObject({ label: 'FAMILY', fileSystem: 'ext4', network: false, system: false, warnings: [] });
-    expect(disk?.device).toMatch(/^\/dev\/loop\d+$/);
-    expect(disk?.totalBytes).toBeGreaterThan(20e6);
-
-    const { controller } = await openController();
-    await controller.setTls({ enabled: false });
-    await controller.chooseFolder({ path: mountPoint });
-    await controller.updateSettings({ port: await freePort() });
-    const state = await controller.startServer();
-    expect(state.storage).toMatchObject({ folder: mountPoint, label: 'FAMILY', fileSystem: 'ext4', warnings: [] });
-    expect(state.storage?.freeBytes).toBeGreaterThan(10e6);
-    expect(state.disks).toMatchObject([{ label: 'FAMILY', present: true, current: true }]);
-  });
-
-  it('tells which drive a browsed folder is on: the disk image, the system disk, or none for a tmpfs', async () => {
-    const mountPoint = mountDiskImage('SPARE');
-    const { controller } = await openController();
-    expect((await controller.browseFolder({ path: mountPoint })).drive).toMatchObject({ label: 'SPARE', system: false });
-    expect((await controller.browseFolder({ path: tempDir() })).drive).toMatchObject({ mountPoint: '/', system: true });
-    expect((await controller.browseFolder({ path: new FakeUsbDisk(4).mountPoint })).drive).toBeNull();
-    expect(await controller.browseFolder({ path: homedir() })).toMatchObject({ home: true });
-    expect(await controller.createFolder({ parent: mountPoint, name: 'backups' })).toMatchObject({ path: join(mountPoint, 'backups'), home: false, drive: { label: 'SPARE' } });
   });
 });
 

@@ -1,0 +1,116 @@
+import type { AppState } from '../contract.js';
+import type { Activity } from './activity.js';
+import type { Disks } from './disks.js';
+import type { Serving } from './serving.js';
+import type { Shared } from './shared.js';
+import { describeStatus } from './status.js';
+import type { Tls } from './tls.js';
+import { notificationsFor } from './tray-model.js';
+
+/** Bursts of changes (a backup's many uploads) become one state event. */
+const COALESCE_MS = 200;
+
+const toDate = (iso: string | null): Date | null => (iso === null ? null : new Date(iso));
+
+/**
+ * The whole state the GUI and the tray show, composed from every room, and
+ * its publication: one event per burst of changes, none when nothing
+ * changed, and the notifications its transitions call for.
+ */
+export class StateRoom {
+  private last: AppState | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly shared: Shared,
+    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity },
+  ) {
+    shared.on('changed', () => this.schedule());
+    shared.on('tick', () => this.schedule());
+  }
+
+  async dismissNotice(input: { id: string }): Promise<AppState> {
+    this.shared.dismissNotice(input.id);
+    return this.compose();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+
+  async compose(): Promise<AppState> {
+    const { shared, rooms } = this;
+    const settings = shared.settings;
+    const { supervisor } = shared;
+    const now = new Date();
+    const phase = supervisor.phase;
+    const disks = await rooms.disks.views();
+    // Only a disk that is really there is looked at: a bare mount point would show empty repositories.
+    const readable = disks.find((disk) => disk.current && disk.present && phase !== 'disk-missing');
+    const computers = await rooms.activity.computerOverviews(readable, now);
+    const storage = readable ? await rooms.disks.storageView(readable) : null;
+    const certificate = await rooms.tls.view();
+    const clientUrl = rooms.serving.clientUrl();
+    const view = describeStatus({
+      phase,
+      error: supervisor.problem,
+      diskLabel: supervisor.disk?.label ?? shared.currentDisk()?.label,
+      clientUrl,
+      computers: computers.map((computer) => ({
+        username: computer.username,
+        displayName: computer.displayName,
+        createdAt: new Date(computer.createdAt),
+        lastBackupAt: toDate(computer.lastBackupAt),
+      })),
+      staleDays: settings.staleDays,
+      disk: storage && { totalBytes: storage.totalBytes, freeBytes: storage.freeBytes },
+      refusedForSpace: rooms.disks.full,
+      certificateNotAfter: certificate.notAfter,
+      now,
+    });
+    return {
+      ...view,
+      clientUrl,
+      listening: rooms.serving.listening,
+      setupComplete: settings.setupComplete,
+      nativeFolderDialog: shared.options.askFolder !== undefined,
+      desktop: shared.options.desktop === true,
+      storage,
+      disks,
+      computers,
+      maintenanceUser: settings.maintenanceUser,
+      certificate: certificate.view,
+      settings: {
+        listenAddresses: settings.listenAddresses,
+        port: settings.port,
+        appendOnly: settings.appendOnly,
+        staleDays: settings.staleDays,
+        autostart: settings.autostart,
+        notifications: settings.notifications,
+        keepAwake: settings.keepAwake,
+      },
+      notices: shared.notices,
+    };
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.compose().then(
+        (state) => this.publish(state),
+        () => undefined,
+      );
+    }, COALESCE_MS);
+  }
+
+  private publish(state: AppState): void {
+    const previous = this.last;
+    this.last = state;
+    if (previous && JSON.stringify(previous) === JSON.stringify(state)) return;
+    this.shared.emitEvent('state', state);
+    if (this.shared.settings.notifications) for (const notification of notificationsFor(previous, state)) this.shared.emitEvent('notification', notification);
+  }
+}
