@@ -1,29 +1,32 @@
 /**
- * `npm run bench`: throughput and memory of the REST server on this machine,
- * against the raw disk and against restic's local backend. Prints figures;
- * it asserts nothing.
+ * `npm run bench`: this server beside restic's Go rest-server on the same
+ * machine, in the same run, alternating: upload and download throughput with
+ * the CPU each server process spends per GB, small uploads, authentication
+ * against none, full garbage collections, memory, and restic's own backup.
+ * Give rest-server's binary in REST_SERVER; without it only our figures are
+ * printed. Prints figures; it asserts nothing.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../server/htpasswd.js';
-import { call, peakRss, startServer, timed } from './tools.js';
+import { call, cpuSeconds, peakRss, startProcess, startServer, timed, type Started } from './tools.js';
 
 const PACKS = 32;
 const PACK_SIZE = 16 << 20;
 const CONNECTIONS = 4;
-/** The disk of a shared machine is noisy: raw and server runs alternate, and medians are shown. */
+/** The disk of a shared machine is noisy: the servers alternate, and medians are shown. */
 const ROUNDS = 3;
-const TREE_BYTES = 1 << 30;
-const TREE_FILE = 32 << 20;
+const SMALL_OBJECTS = 2000;
 const MB = 1e6;
+const GB = 1e9;
 
 const work = mkdtempSync(join(tmpdir(), 'rts-bench-'));
 const base = randomBytes(PACK_SIZE);
+const peerBinary = process.env.REST_SERVER;
 
 /** Pack i: the shared random bytes with its number in front, so every pack differs. */
 function pack(i: number): Buffer {
@@ -47,17 +50,59 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-async function rawDisk(round: number): Promise<number> {
-  const folder = join(work, `raw${round}`);
-  mkdirSync(folder);
-  return timed(() =>
+interface Server {
+  name: string;
+  started: Started;
+  agent: Agent;
+  headers?: Record<string, string>;
+}
+
+interface Figures {
+  upload: number[];
+  uploadCpu: number[];
+  download: number[];
+  downloadCpu: number[];
+  small: number[];
+}
+
+const emptyFigures = (): Figures => ({ upload: [], uploadCpu: [], download: [], downloadCpu: [], small: [] });
+
+/** Runs `task` and returns its seconds and the CPU seconds the server's process spent meanwhile. */
+async function measured(server: Server, task: () => Promise<void>): Promise<{ seconds: number; cpu: number }> {
+  const pid = server.started.child.pid as number;
+  const before = cpuSeconds(pid);
+  const seconds = await timed(task);
+  return { seconds, cpu: cpuSeconds(pid) - before };
+}
+
+/** One round against one server: 512 MiB of packs up and down (each verified by SHA-256), then small uploads. */
+async function round(server: Server, figures: Figures, index: number): Promise<void> {
+  const { port } = server.started;
+  const repo = `/bench${index}`;
+  const total = PACKS * PACK_SIZE;
+  await call(port, server.agent, 'POST', `${repo}/?create=true`, undefined, server.headers);
+  const ids = Array.from({ length: PACKS }, (_, i) => sha256(pack(index * PACKS + i)));
+  const up = await measured(server, () =>
+    inParallel(PACKS, (i) => call(port, server.agent, 'POST', `${repo}/data/${ids[i]}`, pack(index * PACKS + i), server.headers).then(() => undefined)),
+  );
+  figures.upload.push(total / MB / up.seconds);
+  figures.uploadCpu.push(up.cpu / (total / GB));
+  const down = await measured(server, () =>
     inParallel(PACKS, async (i) => {
-      const handle = await open(join(folder, String(i)), 'wx', 0o600);
-      await handle.writeFile(pack(i));
-      await handle.sync();
-      await handle.close();
+      const body = await call(port, server.agent, 'GET', `${repo}/data/${ids[i]}`, undefined, server.headers);
+      if (sha256(body) !== ids[i]) throw new Error(`pack ${i} came back different from ${server.name}`);
     }),
   );
+  figures.download.push(total / MB / down.seconds);
+  figures.downloadCpu.push(down.cpu / (total / GB));
+  const body = randomBytes(4096);
+  const seconds = await timed(() =>
+    inParallel(SMALL_OBJECTS, async (i) => {
+      const data = Buffer.concat([Buffer.from(`${index}-${i}`), body]);
+      await call(port, server.agent, 'POST', `${repo}/index/${sha256(data)}`, data, server.headers);
+    }),
+  );
+  figures.small.push(SMALL_OBJECTS / seconds);
 }
 
 function restic(args: string[]): Promise<number> {
@@ -74,114 +119,113 @@ function restic(args: string[]): Promise<number> {
   );
 }
 
-/**
- * The same uploads, small objects (where a per-request cost shows most), to
- * a server without authentication and to one with a bcrypt (cost 10) user,
- * in alternating rounds: the credential cache must make the difference small.
- * Both servers are their own processes, apart from the one whose memory is measured.
- */
-async function compareAuth(): Promise<void> {
-  const openDir = join(work, 'open');
-  const dataDir = join(work, 'auth');
-  mkdirSync(openDir);
-  mkdirSync(dataDir);
-  writeFileSync(join(dataDir, '.htpasswd'), `bench:${await hashPassword('bench-password')}\n`);
-  const openServer = await startServer(openDir);
-  const { child, port } = await startServer(dataDir, []);
-  const openPort = openServer.port;
-  const openAgent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const login = { Authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` };
-  const objects = 2000;
-  const body = randomBytes(4096);
-  const run = async (targetPort: number, targetAgent: Agent, headers: Record<string, string> | undefined, repo: string) => {
-    await call(targetPort, targetAgent, 'POST', `/${repo}/?create=true`, undefined, headers);
-    const seconds = await timed(() =>
-      inParallel(objects, async (i) => {
-        const data = Buffer.concat([Buffer.from(`${repo}-${i}`), body]);
-        await call(targetPort, targetAgent, 'POST', `/${repo}/index/${sha256(data)}`, data, headers);
-      }),
-    );
-    return objects / seconds;
-  };
-  const open: number[] = [];
-  const authed: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    open.push(await run(openPort, openAgent, undefined, `open${round}`));
-    authed.push(await run(port, agent, login, `authed${round}`));
-  }
-  const list = (rates: number[]) => rates.map((rate) => rate.toFixed(0)).join(', ');
-  console.log(`4 KiB uploads, --no-auth:         ${median(open).toFixed(0)} /s  (runs: ${list(open)})`);
-  console.log(
-    `4 KiB uploads, bcrypt user:        ${median(authed).toFixed(0)} /s  (runs: ${list(authed)})  ${(median(authed) / median(open)).toFixed(2)}x no-auth`,
-  );
-  agent.destroy();
-  openAgent.destroy();
-  child.kill('SIGTERM');
-  openServer.child.kill('SIGTERM');
+/** What restic's backup sends: a few large files and many small ones (about 400 MB). */
+function makeTree(): string {
+  const tree = join(work, 'tree');
+  mkdirSync(join(tree, 'small'), { recursive: true });
+  for (let i = 0; i < 8; i++) writeFileSync(join(tree, `large${i}.bin`), randomBytes(48 << 20));
+  for (let i = 0; i < 2000; i++) writeFileSync(join(tree, 'small', `file${i}.txt`), randomBytes(8192));
+  return tree;
+}
+
+const list = (values: number[], digits = 0) => values.map((value) => value.toFixed(digits)).join(', ');
+const pad = (text: string) => text.padEnd(34);
+
+/** One figure: our median and runs, the other's, and ours divided by theirs. */
+function line(label: string, ours: number[], other: number[] | undefined, unit: string, digits = 0, otherName = 'rest-server'): void {
+  const otherText = other ? `  ${otherName} ${median(other).toFixed(digits)} ${unit} (runs: ${list(other, digits)})  ratio ${(median(ours) / median(other)).toFixed(2)}x` : '';
+  console.log(`${pad(label)} ours ${median(ours).toFixed(digits)} ${unit} (runs: ${list(ours, digits)})${otherText}`);
 }
 
 async function main(): Promise<void> {
-  const total = PACKS * PACK_SIZE;
-  console.log(`Benchmark: ${PACKS} packs x ${PACK_SIZE >> 20} MiB over ${CONNECTIONS} keep-alive connections, data in ${work}`);
+  console.log(`Benchmark: ${PACKS} packs x ${PACK_SIZE >> 20} MiB over ${CONNECTIONS} keep-alive connections, ${SMALL_OBJECTS} x 4 KiB uploads; data in ${work}`);
+  if (!peerBinary) console.log('REST_SERVER is not set: the comparison with rest-server is skipped (give the path of its binary to compare).');
 
-  const dataDir = join(work, 'server');
-  mkdirSync(dataDir);
-  const { child, port } = await startServer(dataDir);
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const raw: number[] = [];
-  const up: number[] = [];
-  const down: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    raw.push(total / MB / (await rawDisk(round)));
-    const repo = `/bench${round}`;
-    await call(port, agent, 'POST', `${repo}/?create=true`);
-    const ids = Array.from({ length: PACKS }, (_, i) => sha256(pack(round * PACKS + i)));
-    const uploadSeconds = await timed(() =>
-      inParallel(PACKS, (i) => call(port, agent, 'POST', `${repo}/data/${ids[i]}`, pack(round * PACKS + i)).then(() => undefined)),
-    );
-    up.push(total / MB / uploadSeconds);
-    const downloadSeconds = await timed(() =>
-      inParallel(PACKS, async (i) => {
-        const body = await call(port, agent, 'GET', `${repo}/data/${ids[i]}`);
-        if (sha256(body) !== ids[i]) throw new Error(`pack ${i} came back different`);
-      }),
-    );
-    down.push(total / MB / downloadSeconds);
+  mkdirSync(join(work, 'ours'));
+  // --trace-gc prints one line per collection: the full ones (Mark-Compact) are counted.
+  const ours: Server = { name: 'ours', started: await startServer(join(work, 'ours'), ['--no-auth'], 0, ['--trace-gc']), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
+  let peer: Server | undefined;
+  if (peerBinary) {
+    mkdirSync(join(work, 'peer'));
+    peer = { name: 'rest-server', started: await startProcess(peerBinary, ['--path', join(work, 'peer'), '--no-auth', '--listen', '127.0.0.1:0']), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
   }
-  const rawRate = median(raw);
-  const uploadRate = median(up);
-  const list = (rates: number[]) => rates.map((rate) => rate.toFixed(0)).join(', ');
-  console.log(`raw disk (Node write + fsync):    ${rawRate.toFixed(0)} MB/s  (runs: ${list(raw)})`);
-  console.log(`server upload (SHA-256 verified): ${uploadRate.toFixed(0)} MB/s  (runs: ${list(up)})  ${(uploadRate / rawRate).toFixed(2)}x raw disk`);
-  console.log(`server download (verified):       ${median(down).toFixed(0)} MB/s  (runs: ${list(down)})`);
-  await compareAuth();
-  console.log(`server peak RSS:                  ${(peakRss(child.pid as number) / MB).toFixed(0)} MB`);
+  const fullGcs = () => (ours.started.output().match(/Mark-Compact/g) ?? []).length;
 
-  const tree = join(work, 'tree');
-  mkdirSync(tree);
-  for (let i = 0; i < TREE_BYTES / TREE_FILE; i++) writeFileSync(join(tree, `file${i}.bin`), randomBytes(TREE_FILE));
-  // Two rounds in opposite orders, so neither side always follows the other's disk writeback.
-  const local: number[] = [];
-  const rest: number[] = [];
-  for (const [round, order] of [['local', 'rest'], ['rest', 'local']].entries()) {
-    for (const backend of order) {
-      const repo = backend === 'local' ? join(work, `local-repo${round}`) : `rest:http://127.0.0.1:${port}/restic${round}/`;
-      await restic(['--repo', repo, 'init']);
-      (backend === 'local' ? local : rest).push(await restic(['--repo', repo, 'backup', tree]));
+  const ourFigures = emptyFigures();
+  const peerFigures = emptyFigures();
+  const gcs: number[] = [];
+  for (let index = 0; index < ROUNDS; index++) {
+    // Alternating who goes first, so neither always follows the other's disk writeback.
+    const order = index % 2 === 0 ? [ours, peer] : [peer, ours];
+    for (const server of order) {
+      if (!server) continue;
+      const before = fullGcs();
+      await round(server, server === ours ? ourFigures : peerFigures, index);
+      if (server === ours) gcs.push(fullGcs() - before);
     }
   }
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  const seconds = (values: number[]) => values.map((value) => value.toFixed(1)).join(', ');
-  console.log(`restic backup of ${TREE_BYTES >> 30} GiB, local backend: ${mean(local).toFixed(1)} s  (runs: ${seconds(local)})`);
-  console.log(
-    `restic backup of ${TREE_BYTES >> 30} GiB, this server:   ${mean(rest).toFixed(1)} s  (runs: ${seconds(rest)})  ${(mean(rest) / mean(local)).toFixed(2)}x local`,
-  );
-  console.log(`server peak RSS after restic:     ${(peakRss(child.pid as number) / MB).toFixed(0)} MB`);
+  const compare = peer ? peerFigures : undefined;
+  line('upload (SHA-256 verified)', ourFigures.upload, compare?.upload, 'MB/s');
+  line('upload CPU per GB', ourFigures.uploadCpu, compare?.uploadCpu, 's', 2);
+  line('download (verified)', ourFigures.download, compare?.download, 'MB/s');
+  line('download CPU per GB', ourFigures.downloadCpu, compare?.downloadCpu, 's', 2);
+  line('4 KiB uploads', ourFigures.small, compare?.small, '/s');
+  console.log(`${pad('full GCs per round (ours)')} ${list(gcs)} (each round: 512 MiB up, 512 MiB down, ${SMALL_OBJECTS} small uploads)`);
+  console.log(`${pad('peak RSS')} ours ${(peakRss(ours.started.child.pid as number) / MB).toFixed(0)} MB${peer ? `  rest-server ${(peakRss(peer.started.child.pid as number) / MB).toFixed(0)} MB` : ''}`);
 
-  child.kill('SIGTERM');
-  agent.destroy();
+  await compareAuth();
+
+  const tree = makeTree();
+  const backups: Record<string, number[]> = { ours: [], peer: [] };
+  for (let index = 0; index < ROUNDS; index++) {
+    const order = index % 2 === 0 ? [ours, peer] : [peer, ours];
+    for (const server of order) {
+      if (!server) continue;
+      const repo = `rest:http://127.0.0.1:${server.started.port}/restic${index}/`;
+      await restic(['--repo', repo, 'init']);
+      (server === ours ? backups.ours : backups.peer)?.push(await restic(['--repo', repo, 'backup', tree]));
+    }
+  }
+  line('restic backup of 400 MB', backups.ours as number[], peer ? backups.peer : undefined, 's', 1);
+  console.log(`${pad('peak RSS after restic')} ours ${(peakRss(ours.started.child.pid as number) / MB).toFixed(0)} MB`);
+
+  for (const server of [ours, peer]) {
+    server?.agent.destroy();
+    server?.started.child.kill('SIGTERM');
+  }
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * Our server with a bcrypt (cost 10) user against the same without
+ * authentication, alternating: the credential cache must make the difference small.
+ */
+async function compareAuth(): Promise<void> {
+  const openDir = join(work, 'open');
+  const authDir = join(work, 'auth');
+  mkdirSync(openDir);
+  mkdirSync(authDir);
+  writeFileSync(join(authDir, '.htpasswd'), `bench:${await hashPassword('bench-password')}\n`);
+  const open: Server = { name: 'no-auth', started: await startServer(openDir), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
+  const authed: Server = {
+    name: 'auth',
+    started: await startServer(authDir, []),
+    agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }),
+    headers: { Authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` },
+  };
+  const openFigures = emptyFigures();
+  const authFigures = emptyFigures();
+  for (let index = 0; index < ROUNDS; index++) {
+    await round(open, openFigures, index);
+    await round(authed, authFigures, index);
+  }
+  line('upload, bcrypt user', authFigures.upload, openFigures.upload, 'MB/s', 0, 'no-auth');
+  line('download, bcrypt user', authFigures.download, openFigures.download, 'MB/s', 0, 'no-auth');
+  line('4 KiB uploads, bcrypt user', authFigures.small, openFigures.small, '/s', 0, 'no-auth');
+  for (const server of [open, authed]) {
+    server.agent.destroy();
+    server.started.child.kill('SIGTERM');
+  }
 }
 
 main().catch((error: unknown) => {

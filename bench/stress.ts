@@ -1,6 +1,6 @@
 // npm run stress [-- --minutes N]: the long fault run. It prints figures and ends with the
 // number of objects lost, which must be zero; it fails (exit 1) when a phase fails.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hashPassword } from '../server/htpasswd.js';
-import { startServer } from './tools.js';
+import { startServer, type Started } from './tools.js';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '3' } } });
 const MINUTES = Number(values.minutes);
@@ -171,7 +171,7 @@ async function slowClient(port: number): Promise<void> {
  * the same port at once (restic retries); after each run the repository checks
  * clean; then the backup completes.
  */
-async function crashLoop(args: string[], port: number): Promise<{ child: ChildProcess; port: number }> {
+async function crashLoop(args: string[], port: number): Promise<Started> {
   let server = await startServer(data, args, port);
   await resticOk(repoUrl(port, 'crash'), ['init']);
   const source = sourceTree('crash', 40, 4 << 20);

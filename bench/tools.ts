@@ -4,18 +4,32 @@ import { Agent, request } from 'node:http';
 
 // Helpers shared by the benchmark and the stress run.
 
-/** Starts the built command line on 127.0.0.1 (a free port unless given) with these flags. */
-export function startServer(dataDir: string, auth: string[] = ['--no-auth'], port = 0): Promise<{ child: ChildProcess; port: number }> {
+export interface Started {
+  child: ChildProcess;
+  port: number;
+  /** Everything the process printed so far (both streams). */
+  output(): string;
+}
+
+/** Starts a server process and waits for its "start server on host:port" line (ours prints it on stdout, rest-server on stderr). */
+export function startProcess(command: string, args: string[]): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/server/cli.js', '--path', dataDir, ...auth, '--listen', `127.0.0.1:${port}`]);
+    const child = spawn(command, args);
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    const look = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /start server on .*:(\d+)/.exec(out);
-      if (match) resolve({ child, port: Number(match[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+      if (match) resolve({ child, port: Number(match[1]), output: () => out });
+    };
+    child.stdout.on('data', look);
+    child.stderr.on('data', look);
+    child.on('exit', (code) => reject(new Error(`${command} exited ${code}: ${out}`)));
   });
+}
+
+/** Starts the built command line on 127.0.0.1 (a free port unless given) with these flags; `node` gets `nodeFlags`. */
+export function startServer(dataDir: string, auth: string[] = ['--no-auth'], port = 0, nodeFlags: string[] = []): Promise<Started> {
+  return startProcess(process.execPath, [...nodeFlags, 'dist/server/cli.js', '--path', dataDir, ...auth, '--listen', `127.0.0.1:${port}`]);
 }
 
 export function call(port: number, agent: Agent, method: string, path: string, body?: Buffer, headers?: Record<string, string>): Promise<Buffer> {
@@ -38,9 +52,16 @@ export function peakRss(pid: number): number {
   return match ? Number(match[1]) * 1024 : NaN;
 }
 
+/** CPU seconds (user + system, all threads) a process used so far, from Linux's /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export async function timed(task: () => Promise<void>): Promise<number> {
   const started = performance.now();
   await task();
   return (performance.now() - started) / 1000;
 }
-
