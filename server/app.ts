@@ -97,6 +97,8 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
     // Checked when the answer is ready: a request that began before close()
     // must not promise its client a connection that is about to be cut.
     if (hooks.closing() && !ctx.headerSent) ctx.set('Connection', 'close');
+    // A file download: its body goes out now, with the headers as they stand.
+    if (ctx.state.send) await ctx.state.send().catch((error: unknown) => hooks.onError(error, ctx));
   });
 
   app.use(async (ctx, next) => {

@@ -12,6 +12,8 @@ export interface RestState {
   access: Access;
   target: Target;
   bytes: number;
+  /** A body sent by the handler itself (a file download), started after every middleware is done. */
+  send?: () => Promise<void>;
 }
 
 export type RestContext = ParameterizedContext<RestState>;
