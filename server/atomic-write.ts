@@ -4,7 +4,6 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { httpErrors } from './errors.js';
 import type { Syncer } from './fsync.js';
-import { hashWorker } from './hash-worker.js';
 
 const TEMP_NAME = /^\.rts-tmp-[0-9a-f]{16}$/;
 
@@ -35,98 +34,79 @@ export interface AtomicWriteOptions {
  * Bytes gathered before one write, and writes allowed at once per upload.
  * Several positioned writes in flight keep a fast disk busy (measured with
  * `npm run bench`: one 1 MiB write at a time reached about 0.7 of this), and
- * the bound keeps an upload's memory to about five slabs.
+ * the bound keeps an upload's memory to about five batches.
  */
-const SLAB = 1 << 20;
+const WRITE_BATCH = 1 << 20;
 const WRITES_IN_FLIGHT = 4;
-/** A body that fits in one slab this small is hashed at once: a trip to the worker would cost more. */
-const HASH_HERE_BELOW = 256 << 10;
-/** Slabs kept for the next uploads: four uploads at full speed need about twenty. */
-const SLABS_KEPT = 24;
 
-/**
- * The slabs bodies are gathered in: shared with the hashing worker, and
- * reused, so that a large upload allocates almost nothing. Node's body chunks
- * are dropped as soon as they are copied, so they die young and cheap,
- * instead of being held in batches until written (which made the garbage
- * collector run full collections every few tens of megabytes).
- */
-const freeSlabs: Buffer[] = [];
-const takeSlab = (): Buffer => freeSlabs.pop() ?? Buffer.from(new SharedArrayBuffer(SLAB));
-const giveSlab = (slab: Buffer): void => {
-  if (freeSlabs.length < SLABS_KEPT) freeSlabs.push(slab);
-};
+/** The buffers that remain after the first `written` bytes. */
+function after(buffers: Buffer[], written: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = written;
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+      continue;
+    }
+    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+    skip = 0;
+  }
+  return rest;
+}
 
-/** One write of `length` bytes at `position`; short writes are continued. */
-async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  for (let at = 0; at < data.length; ) {
-    const { bytesWritten } = await handle.write(data, at, data.length - at, position + at);
+/** One gathered write, without copying the chunks together; short writes are continued. */
+async function writeFully(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  for (let pending = buffers, at = position; pending.length > 0; ) {
+    const { bytesWritten } = await handle.writev(pending, at);
+    pending = after(pending, bytesWritten);
     at += bytesWritten;
   }
 }
 
 /**
- * Hashes and counts a body on its way to `handle` (or nowhere). Chunks are
- * copied into a slab; a full slab is written (positioned, a few in flight)
- * and hashed on the worker at the same time, while the next one fills. The
- * body is not read further while the writes are all busy, so a slow disk
- * slows the client down (TCP backpressure) instead of filling memory.
+ * Hashes and counts a body on its way to `handle` (or nowhere), with a few
+ * positioned writes in flight while the next batch is received; the body is
+ * not read further while they are all busy, so a slow disk slows the client
+ * down (TCP backpressure) instead of filling memory.
  *
  * The body is read without being owned: when writing fails (disk full), the
  * request must stay open so that the 507 can still be sent, whereas a
  * pipeline would destroy it and the client would see a reset connection.
  */
 async function drain(body: Readable, handle: FileHandle | undefined, take?: (bytes: number) => void): Promise<WriteResult> {
-  const hash = hashWorker.begin();
+  const hash = createHash('sha256');
   let bytes = 0;
-  let shipped = 0;
-  let slab = takeSlab();
-  let filled = 0;
-  const inFlight: Promise<void>[] = [];
-  const ship = async () => {
-    if (filled === 0) return;
-    const full = slab;
-    const length = filled;
-    const done = Promise.all([handle && writeFully(handle, full.subarray(0, length), shipped), hash.update(full, length)]).then(() => giveSlab(full));
-    // Awaited in turn or at the end; marked handled meanwhile.
-    done.catch(() => undefined);
-    inFlight.push(done);
-    shipped += length;
-    slab = takeSlab();
-    filled = 0;
-    if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const writing: Promise<void>[] = [];
+  const flush = async () => {
+    if (writing.length >= WRITES_IN_FLIGHT) await writing.shift();
+    if (handle && batched > 0) {
+      const write = writeFully(handle, batch, bytes - batched);
+      // Awaited in turn or at the end; marked handled meanwhile.
+      write.catch(() => undefined);
+      writing.push(write);
+    }
+    batch = [];
+    batched = 0;
   };
   try {
     for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       take?.(chunk.length);
+      hash.update(chunk);
       bytes += chunk.length;
-      for (let at = 0; at < chunk.length; ) {
-        if (filled === SLAB) await ship();
-        const copied = chunk.copy(slab, filled, at);
-        filled += copied;
-        at += copied;
-      }
+      if (!handle) continue;
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched >= WRITE_BATCH) await flush();
     }
-    if (shipped === 0 && filled < HASH_HERE_BELOW) {
-      // A small body: hashed here, written in one go.
-      hash.drop();
-      const small = slab.subarray(0, filled);
-      if (handle) await writeFully(handle, small, 0);
-      const sha256 = createHash('sha256').update(small).digest('hex');
-      giveSlab(slab);
-      return { bytes, sha256, replacedBytes: 0 };
-    }
-    await ship();
-    giveSlab(slab);
-    await Promise.all(inFlight);
-    return { bytes, sha256: await hash.digest(), replacedBytes: 0 };
-  } catch (error) {
-    hash.drop();
-    throw error;
+    await flush();
   } finally {
     // Never leave a write running on a handle the caller is about to close.
-    await Promise.allSettled(inFlight);
+    await Promise.allSettled(writing);
   }
+  await Promise.all(writing);
+  return { bytes, sha256: hash.digest('hex'), replacedBytes: 0 };
 }
 
 /**
