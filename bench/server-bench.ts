@@ -55,6 +55,8 @@ interface Server {
   started: Started;
   agent: Agent;
   headers?: Record<string, string>;
+  /** Full garbage collections so far (ours, run with --trace-gc). */
+  fullGcs?: () => number;
 }
 
 interface Figures {
@@ -63,16 +65,19 @@ interface Figures {
   download: number[];
   downloadCpu: number[];
   small: number[];
+  /** Full GCs during each phase, where counted. */
+  gcs: { upload: number[]; download: number[]; small: number[] };
 }
 
-const emptyFigures = (): Figures => ({ upload: [], uploadCpu: [], download: [], downloadCpu: [], small: [] });
+const emptyFigures = (): Figures => ({ upload: [], uploadCpu: [], download: [], downloadCpu: [], small: [], gcs: { upload: [], download: [], small: [] } });
 
-/** Runs `task` and returns its seconds and the CPU seconds the server's process spent meanwhile. */
-async function measured(server: Server, task: () => Promise<void>): Promise<{ seconds: number; cpu: number }> {
+/** Runs `task` and returns its seconds, the CPU seconds the server's process spent meanwhile, and its full GCs (where counted). */
+async function measured(server: Server, task: () => Promise<void>): Promise<{ seconds: number; cpu: number; gcs: number }> {
   const pid = server.started.child.pid as number;
   const before = cpuSeconds(pid);
+  const gcsBefore = server.fullGcs?.() ?? 0;
   const seconds = await timed(task);
-  return { seconds, cpu: cpuSeconds(pid) - before };
+  return { seconds, cpu: cpuSeconds(pid) - before, gcs: (server.fullGcs?.() ?? 0) - gcsBefore };
 }
 
 /** One round against one server: 512 MiB of packs up and down (each verified by SHA-256), then small uploads. */
@@ -87,6 +92,7 @@ async function round(server: Server, figures: Figures, index: number): Promise<v
   );
   figures.upload.push(total / MB / up.seconds);
   figures.uploadCpu.push(up.cpu / (total / GB));
+  figures.gcs.upload.push(up.gcs);
   const down = await measured(server, () =>
     inParallel(PACKS, async (i) => {
       const body = await call(port, server.agent, 'GET', `${repo}/data/${ids[i]}`, undefined, server.headers);
@@ -95,14 +101,16 @@ async function round(server: Server, figures: Figures, index: number): Promise<v
   );
   figures.download.push(total / MB / down.seconds);
   figures.downloadCpu.push(down.cpu / (total / GB));
+  figures.gcs.download.push(down.gcs);
   const body = randomBytes(4096);
-  const seconds = await timed(() =>
+  const small = await measured(server, () =>
     inParallel(SMALL_OBJECTS, async (i) => {
       const data = Buffer.concat([Buffer.from(`${index}-${i}`), body]);
       await call(port, server.agent, 'POST', `${repo}/index/${sha256(data)}`, data, server.headers);
     }),
   );
-  figures.small.push(SMALL_OBJECTS / seconds);
+  figures.small.push(SMALL_OBJECTS / small.seconds);
+  figures.gcs.small.push(small.gcs);
 }
 
 function restic(args: string[]): Promise<number> {
@@ -143,25 +151,27 @@ async function main(): Promise<void> {
 
   mkdirSync(join(work, 'ours'));
   // --trace-gc prints one line per collection: the full ones (Mark-Compact) are counted.
-  const ours: Server = { name: 'ours', started: await startServer(join(work, 'ours'), ['--no-auth'], 0, ['--trace-gc']), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
+  const started = await startServer(join(work, 'ours'), ['--no-auth'], 0, ['--trace-gc']);
+  const ours: Server = {
+    name: 'ours',
+    started,
+    agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }),
+    fullGcs: () => (started.output().match(/Mark-Compact/g) ?? []).length,
+  };
   let peer: Server | undefined;
   if (peerBinary) {
     mkdirSync(join(work, 'peer'));
     peer = { name: 'rest-server', started: await startProcess(peerBinary, ['--path', join(work, 'peer'), '--no-auth', '--listen', '127.0.0.1:0']), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
   }
-  const fullGcs = () => (ours.started.output().match(/Mark-Compact/g) ?? []).length;
 
   const ourFigures = emptyFigures();
   const peerFigures = emptyFigures();
-  const gcs: number[] = [];
   for (let index = 0; index < ROUNDS; index++) {
     // Alternating who goes first, so neither always follows the other's disk writeback.
     const order = index % 2 === 0 ? [ours, peer] : [peer, ours];
     for (const server of order) {
       if (!server) continue;
-      const before = fullGcs();
       await round(server, server === ours ? ourFigures : peerFigures, index);
-      if (server === ours) gcs.push(fullGcs() - before);
     }
   }
   const compare = peer ? peerFigures : undefined;
@@ -170,23 +180,25 @@ async function main(): Promise<void> {
   line('download (verified)', ourFigures.download, compare?.download, 'MB/s');
   line('download CPU per GB', ourFigures.downloadCpu, compare?.downloadCpu, 's', 2);
   line('4 KiB uploads', ourFigures.small, compare?.small, '/s');
-  console.log(`${pad('full GCs per round (ours)')} ${list(gcs)} (each round: 512 MiB up, 512 MiB down, ${SMALL_OBJECTS} small uploads)`);
+  const { gcs } = ourFigures;
+  console.log(`${pad('full GCs (ours), per round')} upload ${list(gcs.upload)}; download ${list(gcs.download)}; 4 KiB uploads ${list(gcs.small)}`);
   console.log(`${pad('peak RSS')} ours ${(peakRss(ours.started.child.pid as number) / MB).toFixed(0)} MB${peer ? `  rest-server ${(peakRss(peer.started.child.pid as number) / MB).toFixed(0)} MB` : ''}`);
 
   await compareAuth();
 
   const tree = makeTree();
-  const backups: Record<string, number[]> = { ours: [], peer: [] };
+  const ourBackups: number[] = [];
+  const peerBackups: number[] = [];
   for (let index = 0; index < ROUNDS; index++) {
     const order = index % 2 === 0 ? [ours, peer] : [peer, ours];
     for (const server of order) {
       if (!server) continue;
       const repo = `rest:http://127.0.0.1:${server.started.port}/restic${index}/`;
       await restic(['--repo', repo, 'init']);
-      (server === ours ? backups.ours : backups.peer)?.push(await restic(['--repo', repo, 'backup', tree]));
+      (server === ours ? ourBackups : peerBackups).push(await restic(['--repo', repo, 'backup', tree]));
     }
   }
-  line('restic backup of 400 MB', backups.ours as number[], peer ? backups.peer : undefined, 's', 1);
+  line('restic backup of 400 MB', ourBackups, peer ? peerBackups : undefined, 's', 1);
   console.log(`${pad('peak RSS after restic')} ours ${(peakRss(ours.started.child.pid as number) / MB).toFixed(0)} MB`);
 
   for (const server of [ours, peer]) {

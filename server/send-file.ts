@@ -56,7 +56,7 @@ async function streamFile(res: ServerResponse, handle: FileHandle, start: number
     }
   } finally {
     if (!clean) res.destroy();
-    // A buffer the socket may still hold is not reused.
+    // Buffers go back to the pool only once the socket is done with them (or gone).
     await Promise.all(sending);
     for (const buffer of buffers) if (freeBuffers.length < BUFFERS_KEPT) freeBuffers.push(buffer);
     await handle.close();

@@ -59,7 +59,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       composeState: () => this.state.compose(),
     });
     this.tls = new Tls(this.shared);
-    this.computers = new Computers(this.shared, () => this.serving.clientUrl(true) as string);
+    this.computers = new Computers(this.shared, () => this.serving.addressForComputers());
     this.serving = new Serving(this.shared, {
       users: () => this.computers.userPolicies(),
       prepareTls: () => this.tls.prepare(),

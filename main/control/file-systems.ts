@@ -4,7 +4,7 @@ const NETWORK_TYPES = new Set(['nfs', 'nfs4', 'cifs', 'smbfs', 'smb3', 'afpfs', 
 
 export const isNetworkFileSystem = (fileSystem: string): boolean => NETWORK_TYPES.has(fileSystem.toLowerCase());
 
-export const SYSTEM_DISK_WARNING =
+const SYSTEM_DISK_WARNING =
   'This is the disk this computer runs from: if the computer breaks, is stolen or catches a virus, the backups are lost with it. An external disk used only for backups survives that.';
 
 /** What a person should know about a drive and its file system before keeping backups on it. */

@@ -96,9 +96,13 @@ export class Serving {
     };
   }
 
-  /** The address computers use; with `evenIfStopped`, the one they will use once it serves. */
-  clientUrl(evenIfStopped = false): string | null {
-    if (!evenIfStopped && !['serving', 'attention', 'disk-missing'].includes(this.shared.supervisor.phase)) return null;
+  /** The address computers use while it serves; null otherwise. */
+  clientUrl(): string | null {
+    return ['serving', 'attention', 'disk-missing'].includes(this.shared.supervisor.phase) ? this.addressForComputers() : null;
+  }
+
+  /** The address computers use, served or not (their command lines carry it). */
+  addressForComputers(): string {
     const hosts = this.listenHosts().flatMap((host) => (WILDCARDS.has(host) ? this.shared.lan() : [host]));
     const host = hosts.find((candidate) => !['127.0.0.1', '::1'].includes(candidate)) ?? hosts[0] ?? '127.0.0.1';
     const scheme = this.settings.tls === 'off' ? 'http' : 'https';

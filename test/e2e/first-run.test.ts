@@ -115,7 +115,7 @@ describe.runIf(hasChromium())('the first run, as a new household user meets it',
     expect(await page.getByLabel('Port').inputValue()).toBe(String(taken));
     await page.getByRole('button', { name: 'Start the server' }).click();
     const problem = page.getByRole('alert').filter({ hasText: `Port ${taken} is already used by another program` });
-    await problem.getByText('Set-up is not finished: change the port above, or stop the other program, then start again.').waitFor();
+    await problem.getByText('Set-up is not finished until the server runs: do what this says (the port can be changed above), then start again.').waitFor();
     await screenshot(page, '23-setup-port-taken');
     expect(await page.getByRole('heading', { name: '4. Start serving' }).count()).toBe(1);
     expect((await controller.getState()).setupComplete).toBe(false);

@@ -41,7 +41,7 @@ export function FolderPicker({
     void action.run(async () => setDrives(await api.listDrives()));
   }, []);
 
-  const selectedDrive = listing?.drive ?? undefined;
+  const selectedDrive = listing?.drive;
 
   const cannotChoose = !listing
     ? 'Choose a drive above (an external disk is best), then the folder for the backups.'
@@ -170,7 +170,7 @@ export function FolderPicker({
           </button>
         </div>
       )}
-      <WhyDisabled id="picker-why" reason={confirming ? null : cannotChoose} />
+      <WhyDisabled id="picker-why" reason={cannotChoose} />
     </div>
   );
 }

@@ -158,7 +158,12 @@ function ComputerDetail({
 /** Add, change and remove computers; each one's commands per operating system. */
 export function Computers({ state, passwords, onLogin, selected, onSelect }: { state: AppState; passwords: Map<string, string>; onLogin: (login: LoginCreated) => void; selected: string | null; onSelect: (username: string | null) => void }) {
   const computer = state.computers.find((candidate) => candidate.username === selected);
+  /** What was just removed, said on the list until the next thing is done there. */
   const [removed, setRemoved] = useState<string | null>(null);
+  const select = (username: string) => {
+    setRemoved(null);
+    onSelect(username);
+  };
   return (
     <div class="screen">
       <h1>Computers</h1>
@@ -186,7 +191,7 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
             <ul class="computer-list">
               {state.computers.map((candidate) => (
                 <li key={candidate.username}>
-                  <button type="button" class="computer-item" onClick={() => onSelect(candidate.username)}>
+                  <button type="button" class="computer-item" onClick={() => select(candidate.username)}>
                     <span class="computer-name">{candidate.displayName}</span>
                     <span class="muted">last backup {timeAgo(candidate.lastBackupAt)}</span>
                     {candidate.appendOnly ? <Badge tone="ok">append-only</Badge> : <Badge tone="muted">may delete</Badge>}
@@ -199,9 +204,8 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
           </Card>
           <AddComputer
             onAdded={(login) => {
-              setRemoved(null);
               onLogin(login);
-              onSelect(login.username);
+              select(login.username);
             }}
           />
         </>

@@ -163,7 +163,7 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
           {notServing && (
             <div class="error" role="alert">
               <p>{notServing}</p>
-              <p>Set-up is not finished: change the port above, or stop the other program, then start again.</p>
+              <p>Set-up is not finished until the server runs: do what this says (the port can be changed above), then start again.</p>
             </div>
           )}
           <ErrorText error={action.error} />
