@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { httpErrors } from './errors.js';
 import type { Syncer } from './fsync.js';
+import { startBodyJob, type BodyJob } from './upload-worker.js';
 
 const TEMP_NAME = /^\.rts-tmp-[0-9a-f]{16}$/;
 
@@ -31,82 +32,74 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Bytes gathered before one write, and writes allowed at once per upload.
- * Several positioned writes in flight keep a fast disk busy (measured with
- * `npm run bench`: one 1 MiB write at a time reached about 0.7 of this), and
- * the bound keeps an upload's memory to about five batches.
+ * Bytes gathered before they are handed to a worker, and batches allowed in
+ * flight per body. Several batches in flight keep a fast disk busy while the
+ * next is received, and the bound keeps a body's memory to about five
+ * batches. A body smaller than one batch never leaves the main thread.
  */
 const WRITE_BATCH = 1 << 20;
-const WRITES_IN_FLIGHT = 4;
+const BATCHES_IN_FLIGHT = 4;
 
-/** The buffers that remain after the first `written` bytes. */
-function after(buffers: Buffer[], written: number): Buffer[] {
-  const rest: Buffer[] = [];
-  let skip = written;
-  for (const buffer of buffers) {
-    if (skip >= buffer.length) {
-      skip -= buffer.length;
-      continue;
-    }
-    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
-    skip = 0;
-  }
-  return rest;
-}
-
-/** One gathered write, without copying the chunks together; short writes are continued. */
-async function writeFully(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  for (let pending = buffers, at = position; pending.length > 0; ) {
-    const { bytesWritten } = await handle.writev(pending, at);
-    pending = after(pending, bytesWritten);
-    at += bytesWritten;
+/** One gathered write on the main thread, without copying the chunks together; short writes are continued. */
+async function writeFully(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  for (let pending = buffers, at = 0; pending.length > 0; ) {
+    let written = (await handle.writev(pending, at)).bytesWritten;
+    at += written;
+    while (pending.length > 0 && written >= (pending[0] as Buffer).length) written -= (pending.shift() as Buffer).length;
+    if (written > 0) pending[0] = (pending[0] as Buffer).subarray(written);
   }
 }
 
 /**
- * Hashes and counts a body on its way to `handle` (or nowhere), with a few
- * positioned writes in flight while the next batch is received; the body is
- * not read further while they are all busy, so a slow disk slows the client
- * down (TCP backpressure) instead of filling memory.
+ * Hashes and counts a body on its way to `handle` (or nowhere). Large bodies
+ * go to a worker in batches (see upload-worker.ts), a few in flight while the
+ * next is received; the body is not read further while they are all busy, so
+ * a slow disk slows the client down (TCP backpressure) instead of filling
+ * memory. A small body is hashed and written at once.
  *
  * The body is read without being owned: when writing fails (disk full), the
  * request must stay open so that the 507 can still be sent, whereas a
  * pipeline would destroy it and the client would see a reset connection.
  */
 async function drain(body: Readable, handle: FileHandle | undefined, take?: (bytes: number) => void): Promise<WriteResult> {
-  const hash = createHash('sha256');
   let bytes = 0;
   let batch: Buffer[] = [];
   let batched = 0;
-  const writing: Promise<void>[] = [];
+  let job: BodyJob | undefined;
+  const sending: Promise<void>[] = [];
   const flush = async () => {
-    if (writing.length >= WRITES_IN_FLIGHT) await writing.shift();
-    if (handle && batched > 0) {
-      const write = writeFully(handle, batch, bytes - batched);
-      // Awaited in turn or at the end; marked handled meanwhile.
-      write.catch(() => undefined);
-      writing.push(write);
-    }
+    job ??= startBodyJob(handle?.fd);
+    if (sending.length >= BATCHES_IN_FLIGHT) await sending.shift();
+    const send = job.send(batch, bytes - batched);
+    // Awaited in turn or at the end; marked handled meanwhile.
+    send.catch(() => undefined);
+    sending.push(send);
     batch = [];
     batched = 0;
   };
   try {
     for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       take?.(chunk.length);
-      hash.update(chunk);
       bytes += chunk.length;
-      if (!handle) continue;
       batch.push(chunk);
       batched += chunk.length;
       if (batched >= WRITE_BATCH) await flush();
     }
-    await flush();
-  } finally {
+    if (!job) {
+      const hash = createHash('sha256');
+      for (const chunk of batch) hash.update(chunk);
+      if (handle) await writeFully(handle, batch);
+      return { bytes, sha256: hash.digest('hex'), replacedBytes: 0 };
+    }
+    if (batched > 0) await flush();
+    await Promise.all(sending);
+    return { bytes, sha256: await job.finish(), replacedBytes: 0 };
+  } catch (error) {
     // Never leave a write running on a handle the caller is about to close.
-    await Promise.allSettled(writing);
+    await Promise.allSettled(sending);
+    job?.abandon();
+    throw error;
   }
-  await Promise.all(writing);
-  return { bytes, sha256: hash.digest('hex'), replacedBytes: 0 };
 }
 
 /**

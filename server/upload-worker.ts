@@ -1,0 +1,161 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Hashing and writing of large bodies on worker threads. SHA-256 was about a
+ * third of the main thread's cycles during large uploads, and every write a
+ * round trip through libuv's pool and a promise (see the README's
+ * benchmark). The main thread now only receives the body: each batch of
+ * chunks is handed over without a copy (their memory is transferred, not
+ * cloned), and the worker hashes it and writes it at its position with one
+ * synchronous gathered write. Messages to one worker arrive in order, so one
+ * body's batches are hashed in order; a body stays on the worker it started
+ * on. Workers start with the first large body and do not keep the process
+ * alive.
+ */
+const SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { writevSync } = require('node:fs');
+const hashes = new Map();
+const writeFully = (fd, views, position) => {
+  for (let at = position; views.length > 0; ) {
+    let written = writevSync(fd, views, at);
+    at += written;
+    while (views.length > 0 && written >= views[0].length) written -= views.shift().length;
+    if (written > 0) views[0] = views[0].subarray(written);
+  }
+};
+parentPort.on('message', ({ id, kind, fd, position, buffers }) => {
+  try {
+    if (kind === 'batch') {
+      let hash = hashes.get(id);
+      if (!hash) hashes.set(id, (hash = createHash('sha256')));
+      const views = buffers.map((buffer) => new Uint8Array(buffer));
+      for (const view of views) hash.update(view);
+      if (fd !== undefined) writeFully(fd, views, position);
+      parentPort.postMessage({ id });
+    } else if (kind === 'end') {
+      const hash = hashes.get(id) ?? createHash('sha256');
+      hashes.delete(id);
+      parentPort.postMessage({ id, sha256: hash.digest('hex') });
+    } else {
+      hashes.delete(id);
+    }
+  } catch (error) {
+    parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
+  }
+});
+`;
+
+interface Reply {
+  id: number;
+  sha256?: string;
+  error?: { message: string; code?: string };
+}
+
+interface Waiting {
+  resolve: (sha256: string | undefined) => void;
+  reject: (error: Error) => void;
+}
+
+/** One body on its way through a worker. */
+export interface BodyJob {
+  /** Hashes these chunks and, with a file, writes them at `position`; the chunks are unusable afterwards. */
+  send(chunks: Buffer[], position: number): Promise<void>;
+  /** The SHA-256 of everything sent, once every batch is done. */
+  finish(): Promise<string>;
+  /** Forgets a body that will not be finished (once no batch is in flight). */
+  abandon(): void;
+}
+
+/** The memory of chunks that own all of it moves to the worker; other chunks are copied first. */
+function transferable(chunks: Buffer[]): ArrayBuffer[] {
+  return chunks.map((chunk) =>
+    chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer
+      ? chunk.buffer
+      : new Uint8Array(chunk).buffer,
+  );
+}
+
+class BodyWorker {
+  private worker: Worker | undefined;
+  /** Replies come back in the order of the messages, per body. */
+  private readonly waiting = new Map<number, Waiting[]>();
+  active = 0;
+
+  post(id: number, message: { kind: 'batch' | 'end'; fd?: number; position?: number; buffers?: ArrayBuffer[] }): Promise<string | undefined> {
+    const worker = this.worker ?? this.start();
+    return new Promise((resolve, reject) => {
+      const queue = this.waiting.get(id) ?? [];
+      queue.push({ resolve, reject });
+      this.waiting.set(id, queue);
+      try {
+        worker.postMessage({ id, ...message }, message.buffers ? [...new Set(message.buffers)] : []);
+      } catch (error) {
+        queue.pop();
+        reject(error as Error);
+      }
+    });
+  }
+
+  forget(id: number): void {
+    this.worker?.postMessage({ id, kind: 'forget' });
+  }
+
+  private start(): Worker {
+    const worker = new Worker(SOURCE, { eval: true });
+    worker.unref();
+    worker.on('message', ({ id, sha256, error }: Reply) => {
+      const queue = this.waiting.get(id);
+      const next = queue?.shift();
+      if (queue?.length === 0) this.waiting.delete(id);
+      if (!next) return;
+      if (error) next.reject(Object.assign(new Error(error.message), { code: error.code }));
+      else next.resolve(sha256);
+    });
+    // A worker that died fails the bodies it had; the next body starts a new one.
+    const fail = (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const queue of this.waiting.values()) for (const { reject } of queue) reject(error);
+      this.waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the upload worker stopped (exit code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+const WORKERS = Math.min(2, availableParallelism());
+const workers = Array.from({ length: WORKERS }, () => new BodyWorker());
+let nextId = 0;
+
+/** Starts a body on the least busy worker; `fd` is the open file to write into (none: only hash). */
+export function startBodyJob(fd: number | undefined): BodyJob {
+  const worker = workers.reduce((best, candidate) => (candidate.active < best.active ? candidate : best));
+  const id = nextId++;
+  worker.active++;
+  let done = false;
+  const release = () => {
+    if (done) return;
+    done = true;
+    worker.active--;
+  };
+  return {
+    send: async (chunks, position) => {
+      await worker.post(id, { kind: 'batch', fd, position, buffers: transferable(chunks) });
+    },
+    finish: async () => {
+      try {
+        return (await worker.post(id, { kind: 'end' })) as string;
+      } finally {
+        release();
+      }
+    },
+    abandon: () => {
+      worker.forget(id);
+      release();
+    },
+  };
+}
