@@ -12,11 +12,27 @@ import { Worker } from 'node:worker_threads';
  * body's batches are hashed in order; a body stays on the worker it started
  * on. Workers start with the first large body and do not keep the process
  * alive.
+ *
+ * The chunks end their lives in the worker, whose heap is tiny: V8 would
+ * collect them only once about 64 MB of them had piled up in each worker
+ * (about 120 MB more memory), because the worker allocates almost nothing
+ * of its own. So the worker asks for a young-generation collection after
+ * every few MiB; on a heap this small it takes microseconds, and the main
+ * thread no longer collects anything during uploads (0-1 full collections
+ * per 512 MiB instead of 6-8). \`gc\` is exposed for this worker's use only:
+ * the flag adds it to contexts made from now on, such as the one asked for
+ * here, and to no existing one.
  */
 const SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { writevSync } = require('node:fs');
+const collect = (() => {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  return require('node:vm').runInNewContext('gc');
+})();
+const COLLECT_EVERY = 8 << 20;
+let sinceCollected = 0;
 const hashes = new Map();
 const writeFully = (fd, views, position) => {
   for (let at = position; views.length > 0; ) {
@@ -32,9 +48,16 @@ parentPort.on('message', ({ id, kind, fd, position, buffers }) => {
       let hash = hashes.get(id);
       if (!hash) hashes.set(id, (hash = createHash('sha256')));
       const views = buffers.map((buffer) => new Uint8Array(buffer));
-      for (const view of views) hash.update(view);
+      for (const view of views) {
+        hash.update(view);
+        sinceCollected += view.length;
+      }
       if (fd !== undefined) writeFully(fd, views, position);
       parentPort.postMessage({ id });
+      if (sinceCollected >= COLLECT_EVERY && typeof collect === 'function') {
+        sinceCollected = 0;
+        collect({ type: 'minor' });
+      }
     } else if (kind === 'end') {
       const hash = hashes.get(id) ?? createHash('sha256');
       hashes.delete(id);
