@@ -1,5 +1,6 @@
 import bcrypt from 'bcryptjs';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { BcryptWorker } from './bcrypt-worker.js';
 
 /** rest-server's rule for user names. */
 export const USERNAME = /^[\p{L}\d@._-]+$/u;
@@ -136,7 +137,9 @@ export async function verifyPassword(entry: HtpasswdEntry, password: string, com
   }
 }
 
+const hasher = new BcryptWorker();
+
 /** The only format the app writes. */
 export function hashPassword(password: string): Promise<string> {
-  return bcrypt.hash(password, 10);
+  return hasher.hash(password, 10);
 }

@@ -128,18 +128,27 @@ export function inspectCertificate(pem: string): CertificateInfo {
   return { fingerprint: certificate.fingerprint256, notAfter: new Date(certificate.validTo), names };
 }
 
+/** Pairs already inspected: the state shows them on every refresh, and parsing a key costs milliseconds of the event loop. */
+const inspected = new Map<string, CertificateInfo | undefined>();
+const INSPECTED_KEPT = 8;
+
 /**
  * What a certificate pair read from disk is good for: undefined when either
  * file does not parse or the key does not belong to the certificate (a
  * damaged file, a half-finished copy by hand).
  */
 export function inspectPair(pair: PemPair): CertificateInfo | undefined {
+  const key = `${pair.certificatePem}\n${pair.keyPem}`;
+  if (inspected.has(key)) return inspected.get(key);
+  let info: CertificateInfo | undefined;
   try {
-    if (!new X509Certificate(pair.certificatePem).checkPrivateKey(createPrivateKey(pair.keyPem))) return undefined;
-    return inspectCertificate(pair.certificatePem);
+    if (new X509Certificate(pair.certificatePem).checkPrivateKey(createPrivateKey(pair.keyPem))) info = inspectCertificate(pair.certificatePem);
   } catch {
-    return undefined;
+    info = undefined;
   }
+  if (inspected.size >= INSPECTED_KEPT) inspected.delete(inspected.keys().next().value as string);
+  inspected.set(key, info);
+  return info;
 }
 
 /** Whether a server certificate must be replaced: a name or address is missing, or its end is near. */
