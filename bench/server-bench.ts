@@ -2,18 +2,20 @@
  * `npm run bench`: this server beside restic's Go rest-server on the same
  * machine, in the same run, alternating: upload and download throughput with
  * the CPU each server process spends per GB, small uploads, authentication
- * against none, full garbage collections, memory, and restic's own backup.
+ * against none, full garbage collections, memory, the GUI's answers while
+ * the app receives uploads (see gui-load.ts), and restic's own backup.
  * Give rest-server's binary in REST_SERVER; without it only our figures are
  * printed. Prints figures; it asserts nothing.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../server/htpasswd.js';
-import { call, cpuSeconds, peakRss, startProcess, startServer, timed, type Started } from './tools.js';
+import { guiUnderLoad, type Answers } from './gui-load.js';
+import { call, cpuSeconds, inParallel, median, packMaker, peakRss, sha256, startProcess, startServer, timed, type Started } from './tools.js';
 
 const PACKS = 32;
 const PACK_SIZE = 16 << 20;
@@ -25,30 +27,8 @@ const MB = 1e6;
 const GB = 1e9;
 
 const work = mkdtempSync(join(tmpdir(), 'rts-bench-'));
-const base = randomBytes(PACK_SIZE);
+const pack = packMaker(PACK_SIZE);
 const peerBinary = process.env.REST_SERVER;
-
-/** Pack i: the shared random bytes with its number in front, so every pack differs. */
-function pack(i: number): Buffer {
-  const data = Buffer.from(base);
-  data.writeUInt32BE(i, 0);
-  return data;
-}
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-async function inParallel(count: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 interface Server {
   name: string;
@@ -88,13 +68,13 @@ async function round(server: Server, figures: Figures, index: number): Promise<v
   await call(port, server.agent, 'POST', `${repo}/?create=true`, undefined, server.headers);
   const ids = Array.from({ length: PACKS }, (_, i) => sha256(pack(index * PACKS + i)));
   const up = await measured(server, () =>
-    inParallel(PACKS, (i) => call(port, server.agent, 'POST', `${repo}/data/${ids[i]}`, pack(index * PACKS + i), server.headers).then(() => undefined)),
+    inParallel(PACKS, CONNECTIONS, (i) => call(port, server.agent, 'POST', `${repo}/data/${ids[i]}`, pack(index * PACKS + i), server.headers).then(() => undefined)),
   );
   figures.upload.push(total / MB / up.seconds);
   figures.uploadCpu.push(up.cpu / (total / GB));
   figures.gcs.upload.push(up.gcs);
   const down = await measured(server, () =>
-    inParallel(PACKS, async (i) => {
+    inParallel(PACKS, CONNECTIONS, async (i) => {
       const body = await call(port, server.agent, 'GET', `${repo}/data/${ids[i]}`, undefined, server.headers);
       if (sha256(body) !== ids[i]) throw new Error(`pack ${i} came back different from ${server.name}`);
     }),
@@ -104,7 +84,7 @@ async function round(server: Server, figures: Figures, index: number): Promise<v
   figures.gcs.download.push(down.gcs);
   const body = randomBytes(4096);
   const small = await measured(server, () =>
-    inParallel(SMALL_OBJECTS, async (i) => {
+    inParallel(SMALL_OBJECTS, CONNECTIONS, async (i) => {
       const data = Buffer.concat([Buffer.from(`${index}-${i}`), body]);
       await call(port, server.agent, 'POST', `${repo}/index/${sha256(data)}`, data, server.headers);
     }),
@@ -185,6 +165,12 @@ async function main(): Promise<void> {
   console.log(`${pad('peak RSS')} ours ${(peakRss(ours.started.child.pid as number) / MB).toFixed(0)} MB${peer ? `  rest-server ${(peakRss(peer.started.child.pid as number) / MB).toFixed(0)} MB` : ''}`);
 
   await compareAuth();
+
+  const gui = await guiUnderLoad(work);
+  const answers = (figures: Answers) => `median ${figures.median.toFixed(1)}, p99 ${figures.p99.toFixed(1)}, max ${figures.max.toFixed(1)} ms (${figures.count} answers)`;
+  console.log(`${pad('headless app, 4 uploads (TLS, login)')} ${gui.uploadMBps.toFixed(0)} MB/s, CPU per GB ${gui.cpuPerGb.toFixed(2)} s`);
+  console.log(`${pad('  GUI state meanwhile')} ${answers(gui.state)}`);
+  console.log(`${pad('  GUI in-memory call (event loop)')} ${answers(gui.inMemory)}`);
 
   const tree = makeTree();
   const ourBackups: number[] = [];

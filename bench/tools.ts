@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
 
 // Helpers shared by the benchmark and the stress run.
 
@@ -32,9 +34,11 @@ export function startServer(dataDir: string, auth: string[] = ['--no-auth'], por
   return startProcess(process.execPath, [...nodeFlags, 'dist/server/cli.js', '--path', dataDir, ...auth, '--listen', `127.0.0.1:${port}`]);
 }
 
+/** One request to 127.0.0.1 through `agent` (HTTPS when it is an HTTPS agent); anything but 200 rejects. */
 export function call(port: number, agent: Agent, method: string, path: string, body?: Buffer, headers?: Record<string, string>): Promise<Buffer> {
+  const send = agent instanceof TlsAgent ? tlsRequest : request;
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
+    const req = send({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
@@ -64,4 +68,43 @@ export async function timed(task: () => Promise<void>): Promise<number> {
   const started = performance.now();
   await task();
   return (performance.now() - started) / 1000;
+}
+
+export const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Pack i of `size` bytes: the same random bytes with its number in front, so every pack differs. */
+export function packMaker(size: number): (i: number) => Buffer {
+  const base = randomBytes(size);
+  return (i) => {
+    const data = Buffer.from(base);
+    data.writeUInt32BE(i, 0);
+    return data;
+  };
+}
+
+/** Runs `task` for 0 to count - 1, `connections` at a time. */
+export async function inParallel(count: number, connections: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,0 +1,129 @@
+/**
+ * The GUI while backups arrive: headless mode (the app's brain, the backup
+ * server and the GUI's API in one process, as in the desktop app) set up
+ * through its API as a person would, with TLS and a computer's login, then
+ * four connections upload as that computer while a GUI client keeps the
+ * event stream open and, on threads of their own, asks again and again for
+ * the state (what the dashboard shows: it also reads the disk, so it waits
+ * behind the uploads' file work) and, at the same time, for the recent
+ * summaries (memory only: its slowest answer bounds how long the process's
+ * event loop was blocked).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { Agent as TlsAgent } from 'node:https';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AppState, CaCertificate, LoginCreated } from '../main/contract.js';
+import { call, cpuSeconds, freePort, inParallel, packMaker, sha256, timed } from './tools.js';
+
+const CONNECTIONS = 4;
+const PACKS = 32;
+const PACK_SIZE = 16 << 20;
+const POLL_EVERY_MS = 5;
+
+/** Answer times of one API method, in milliseconds. */
+export interface Answers {
+  count: number;
+  median: number;
+  p99: number;
+  max: number;
+}
+
+export interface GuiFigures {
+  uploadMBps: number;
+  cpuPerGb: number;
+  state: Answers;
+  inMemory: Answers;
+}
+
+function summarise(times: number[]): Answers {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] as number;
+  return { count: sorted.length, median: at(0.5), p99: at(0.99), max: at(1) };
+}
+
+interface Gui {
+  port: number;
+  token: string;
+  api<T>(method: string, input?: unknown): Promise<T>;
+}
+
+function startHeadless(configDir: string): Promise<{ gui: Gui; stop: () => void; pid: number }> {
+  const child = spawn(process.execPath, ['dist/main/headless/cli.js', '--config-dir', configDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /GUI: http:\/\/127\.0\.0\.1:(\d+)\/#token=([\w-]+)/.exec(out);
+      if (!match) return;
+      const [, port, token] = match as unknown as [string, string, string];
+      const agent = new Agent({ keepAlive: true });
+      const api = async <T>(method: string, input?: unknown): Promise<T> => {
+        const body = await call(Number(port), agent, 'POST', `/api/${method}`, Buffer.from(input === undefined ? '' : JSON.stringify(input)), {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+        });
+        return (JSON.parse(body.toString()) as { result: T }).result;
+      };
+      resolve({ gui: { port: Number(port), token, api }, stop: () => child.kill('SIGTERM'), pid: child.pid as number });
+    });
+    child.on('exit', (code) => reject(new Error(`headless mode exited ${code}: ${out}`)));
+  });
+}
+
+/** Keeps the GUI's event stream open and read, as the page does. */
+function openEvents(gui: Gui): () => void {
+  const req = request({ host: '127.0.0.1', port: gui.port, path: '/api/events', headers: { Authorization: `Bearer ${gui.token}` } }, (res) => res.resume());
+  req.on('error', () => undefined);
+  req.end();
+  return () => req.destroy();
+}
+
+export async function guiUnderLoad(work: string): Promise<GuiFigures> {
+  const disk = join(work, 'gui-disk');
+  mkdirSync(disk);
+  const { gui, stop, pid } = await startHeadless(join(work, 'gui-config'));
+  try {
+    await gui.api('chooseFolder', { path: disk });
+    await gui.api('updateSettings', { port: await freePort() });
+    const login = await gui.api<LoginCreated>('addComputer', { displayName: 'Bench laptop' });
+    await gui.api('startServer');
+    let state = await gui.api<AppState>('getState');
+    for (let tries = 0; state.status !== 'serving'; tries++) {
+      if (tries > 100) throw new Error(`headless mode does not serve: ${state.sentence}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await gui.api<AppState>('getState');
+    }
+    const ca = await gui.api<CaCertificate>('caCertificate');
+    const port = Number(new URL(state.clientUrl as string).port);
+    const agent = new TlsAgent({ keepAlive: true, maxSockets: CONNECTIONS, ca: ca.pem });
+    const headers = { Authorization: `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}` };
+    const repo = `/${login.username}`;
+    await call(port, agent, 'POST', `${repo}/?create=true`, undefined, headers);
+
+    const pack = packMaker(PACK_SIZE);
+    const ids = Array.from({ length: PACKS }, (_, i) => sha256(pack(i)));
+    const closeEvents = openEvents(gui);
+    const pollers = (['getState', 'recentSummaries'] as const).map(
+      (method) => new Worker(new URL('./gui-poller.js', import.meta.url), { workerData: { port: gui.port, token: gui.token, method, pauseMs: POLL_EVERY_MS } }),
+    );
+    const polled = pollers.map((poller) => new Promise<number[]>((resolve, reject) => poller.once('message', resolve).once('error', reject)));
+    const cpuBefore = cpuSeconds(pid);
+    const seconds = await timed(() =>
+      inParallel(PACKS, CONNECTIONS, async (i) => {
+        await call(port, agent, 'POST', `${repo}/data/${ids[i]}`, pack(i), headers);
+      }),
+    );
+    const cpu = cpuSeconds(pid) - cpuBefore;
+    for (const poller of pollers) poller.postMessage('stop');
+    const [stateTimes, inMemoryTimes] = (await Promise.all(polled)) as [number[], number[]];
+    closeEvents();
+    agent.destroy();
+    const total = PACKS * PACK_SIZE;
+    return { uploadMBps: total / 1e6 / seconds, cpuPerGb: cpu / (total / 1e9), state: summarise(stateTimes), inMemory: summarise(inMemoryTimes) };
+  } finally {
+    stop();
+  }
+}
