@@ -168,7 +168,7 @@ async function main(): Promise<void> {
 
   const gui = await guiUnderLoad(work);
   const answers = (figures: Answers) => `median ${figures.median.toFixed(1)}, p99 ${figures.p99.toFixed(1)}, max ${figures.max.toFixed(1)} ms (${figures.count} answers)`;
-  console.log(`${pad('headless app, 4 uploads (TLS, login)')} ${gui.uploadMBps.toFixed(0)} MB/s, CPU per GB ${gui.cpuPerGb.toFixed(2)} s`);
+  console.log(`${pad('app with GUI, 4 uploads (TLS)')} ${gui.uploadMBps.toFixed(0)} MB/s, CPU per GB ${gui.cpuPerGb.toFixed(2)} s`);
   console.log(`${pad('  GUI state meanwhile')} ${answers(gui.state)}`);
   console.log(`${pad('  GUI in-memory call (event loop)')} ${answers(gui.inMemory)}`);
 
