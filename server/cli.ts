@@ -4,14 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { parseListen } from './listen-address.js';
+import { runScrubCli } from './scrub-cli.js';
 import { ResticServer, type ServerOptions } from './server.js';
 import type { TlsMinVersion } from './tls-files.js';
 import { parseUserPolicies } from './user-policy.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: restic-tray-server --path DIR [flags]
+       restic-tray-server scrub --path DIR [--repo NAME] [--quarantine] [--json]
 
-A restic REST server, compatible with restic's rest-server.
+A restic REST server, compatible with restic's rest-server. The scrub
+command checks the repositories' files against their names (scrub --help).
 
 Flags:
       --path DIR           data folder for the repositories (required; must exist)
@@ -150,6 +153,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'scrub') return runScrubCli(argv.slice(1));
   let options;
   let target;
   try {
