@@ -78,6 +78,8 @@ export interface SettingsView {
   port: number;
   appendOnly: boolean;
   staleDays: number;
+  /** A full integrity check of the backup disk at least this often. */
+  integrityDays: number;
   autostart: boolean;
   notifications: boolean;
   keepAwake: boolean;
@@ -108,9 +110,36 @@ export interface AppState {
   computers: ComputerOverview[];
   maintenanceUser: string | null;
   certificate: CertificateView;
+  integrity: IntegrityView;
   settings: SettingsView;
   /** Things that happened that the user should know (a settings file that was damaged, ...). */
   notices: Notice[];
+}
+
+export type Damage = 'changed' | 'truncated' | 'empty' | 'unreadable' | 'misnamed';
+
+/** A file of a repository that failed the integrity check. */
+export interface IntegrityFinding {
+  /** The file inside the repository, e.g. `data/3f/3f5a...`. */
+  file: string;
+  damage: Damage;
+  detail: string;
+  /** Where it was moved on the disk, relative to the backup folder; null when it stays (a misnamed file). */
+  quarantined: string | null;
+  foundAt: string;
+}
+
+/** The integrity checks: every object on the backup disk hashed and compared with its name. */
+export interface IntegrityView {
+  everyDays: number;
+  /** The check under way on the disk in use; `paced` while backups arrive (it reads slowly then). */
+  running: { startedAt: string; objects: number; bytes: number; paced: boolean } | null;
+  /** Each known disk's last complete check. */
+  disks: { diskId: string; label: string; lastCheckedAt: string | null; objects: number | null; bytes: number | null; damaged: number | null }[];
+  /** When the disk in use is due for its next check (null: not known yet, or no disk). */
+  nextCheckAt: string | null;
+  /** Damage found and not yet repaired, per repository; `username` when it is one of the computers. */
+  awaitingRepair: { repo: string; username: string | null; displayName: string | null; findings: IntegrityFinding[] }[];
 }
 
 export interface Drive {
@@ -178,6 +207,8 @@ export interface CommandSet {
   /** The same settings kept in a file, and how to use it. */
   envFile: { fileName: string; content: string; usage: string };
   schedule: { label: string; files: { fileName: string; content: string }[]; usage: string };
+  /** After the integrity check moved damaged files aside: the steps that repair the repository, in order. */
+  repair: { steps: CommandLine[]; notes: string[] };
   /** Set when TLS is on: the authority file to save next to the commands. */
   caFileName: string | null;
   notes: string[];
@@ -222,6 +253,7 @@ export interface SettingsPatch {
   port?: number;
   appendOnly?: boolean;
   staleDays?: number;
+  integrityDays?: number;
   autostart?: boolean;
   notifications?: boolean;
   keepAwake?: boolean;
@@ -264,6 +296,11 @@ export interface Api {
 
   recentRequests(input: { limit?: number }): Promise<LogEntry[]>;
   recentSummaries(): Promise<Summary[]>;
+
+  /** Starts an integrity check of the disk in use now (it reads slowly while backups arrive). */
+  checkIntegrity(): Promise<AppState>;
+  /** The repository was repaired (its computer ran the repair commands): its findings no longer wait. */
+  markRepaired(input: { repo: string }): Promise<AppState>;
 }
 
 export type MethodName = keyof Api;
@@ -312,6 +349,8 @@ const methodNames = {
   useHouseholdCertificate: true,
   recentRequests: true,
   recentSummaries: true,
+  checkIntegrity: true,
+  markRepaired: true,
 } satisfies Record<MethodName, true>;
 export const METHODS = Object.keys(methodNames) as MethodName[];
 

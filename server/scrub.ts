@@ -52,6 +52,8 @@ export interface ScrubState {
   /** The pass under way: the last file done, in the pass's order. */
   current: (ScrubCounts & { after: { repo: string; file: string } | null }) | null;
   last: ScrubPass | null;
+  /** Findings of every pass that nobody has repaired yet (see `settleFindings`). */
+  open: Finding[];
 }
 
 export interface ScrubOptions {
@@ -85,11 +87,11 @@ const now = () => new Date().toISOString();
 export async function readScrubState(root: string): Promise<ScrubState> {
   try {
     const parsed = JSON.parse(await readFile(join(root, SCRUB_STATE_NAME), 'utf8')) as ScrubState;
-    if (parsed?.version === 1) return parsed;
+    if (parsed?.version === 1) return { ...parsed, open: parsed.open ?? [] };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
   }
-  return { version: 1, current: null, last: null };
+  return { version: 1, current: null, last: null, open: [] };
 }
 
 async function saveScrubState(root: string, state: ScrubState, syncer: Syncer): Promise<void> {
@@ -198,7 +200,7 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
   const { root } = options;
   const present = options.present ?? (await onSameDevice(root));
   const keep = options.repo === undefined;
-  const state = keep ? await readScrubState(root) : { version: 1 as const, current: null, last: null };
+  const state: ScrubState = keep ? await readScrubState(root) : { version: 1, current: null, last: null, open: [] };
   const current = state.current ?? { startedAt: now(), objects: 0, bytes: 0, findings: [], after: null };
   state.current = current;
   const reader = new ScrubReader();
@@ -221,7 +223,10 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
     await saveScrubState(root, state, options.syncer);
   };
   const report = (repo: string, file: string, finding: Omit<Finding, 'repo' | 'file' | 'foundAt'>, quarantined?: string) => {
-    current.findings.push({ repo, file, ...finding, ...(quarantined ? { quarantined } : {}), foundAt: now() });
+    const found: Finding = { repo, file, ...finding, ...(quarantined ? { quarantined } : {}), foundAt: now() };
+    current.findings.push(found);
+    // A file already waiting for its repair (misnamed files stay where they are) is not listed twice.
+    state.open = [...state.open.filter((other) => other.repo !== repo || other.file !== file), found];
   };
   try {
     const repos = options.repo === undefined ? await findRepositories(root) : [options.repo];
@@ -287,4 +292,12 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
     if (state.current && !diskMissing) await save(true).catch(() => undefined);
     await reader.close();
   }
+}
+
+/** The findings of one repository are repaired (or accepted): they no longer wait. */
+export async function settleFindings(root: string, repo: string, syncer: Syncer): Promise<void> {
+  const state = await readScrubState(root);
+  const open = state.open.filter((finding) => finding.repo !== repo);
+  if (open.length === state.open.length) return;
+  await saveScrubState(root, { ...state, open }, syncer);
 }

@@ -1,6 +1,7 @@
 import type { AppState } from '../contract.js';
 import type { Activity } from './activity.js';
 import type { Disks } from './disks.js';
+import type { Integrity } from './integrity.js';
 import type { Serving } from './serving.js';
 import type { Shared } from './shared.js';
 import { describeStatus } from './status.js';
@@ -24,7 +25,7 @@ export class StateRoom {
 
   constructor(
     private readonly shared: Shared,
-    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity },
+    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity; integrity: Integrity },
   ) {
     shared.on('changed', () => this.schedule());
     shared.on('tick', () => this.schedule());
@@ -53,6 +54,7 @@ export class StateRoom {
     const storage = readable ? await rooms.disks.storageView(readable) : null;
     const certificate = await rooms.tls.view();
     const clientUrl = rooms.serving.clientUrl();
+    const integrity = rooms.integrity.view();
     const view = describeStatus({
       phase,
       error: supervisor.problem,
@@ -68,6 +70,11 @@ export class StateRoom {
       disk: storage && { totalBytes: storage.totalBytes, freeBytes: storage.freeBytes },
       refusedForSpace: rooms.disks.full,
       certificateNotAfter: certificate.notAfter,
+      damaged: integrity.awaitingRepair.map((repo) => ({
+        repo: repo.repo,
+        displayName: repo.displayName,
+        unreadable: repo.findings.some((finding) => finding.damage === 'unreadable'),
+      })),
       now,
     });
     return {
@@ -82,11 +89,13 @@ export class StateRoom {
       computers,
       maintenanceUser: settings.maintenanceUser,
       certificate: certificate.view,
+      integrity,
       settings: {
         listenAddresses: settings.listenAddresses,
         port: settings.port,
         appendOnly: settings.appendOnly,
         staleDays: settings.staleDays,
+        integrityDays: settings.integrityDays,
         autostart: settings.autostart,
         notifications: settings.notifications,
         keepAwake: settings.keepAwake,

@@ -17,6 +17,8 @@ export interface CommandFacts {
   caFileName: string | null;
   /** What to back up; the user's home folder when empty. */
   backupPaths: string[];
+  /** The login may not delete (append-only): repairs need the maintenance login. */
+  appendOnly: boolean;
 }
 
 export const PASSWORD_PLACEHOLDER = 'PASTE-THE-SERVER-LOGIN-PASSWORD-HERE';
@@ -103,6 +105,7 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
       usage: `Save this as ${syntax.inFolder(envFileName)} (readable only by you), put the backup encryption password alone in ${syntax.inFolder(PASSWORD_FILE)}, then load it before restic commands: ${syntax.load(envFileName)}`,
     },
     schedule: schedule(facts.os, syntax, envFileName, commands.backup.command),
+    repair: repair(facts, command, commands.backup),
     caFileName,
     notes: [
       ...notes,
@@ -110,6 +113,33 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
       ...(caFileName ? [`Save the authority file as ${syntax.inFolder(caFileName)}: restic uses it to check that it talks to your server.`] : []),
     ],
   };
+}
+
+/**
+ * Repairing a repository whose damaged files the integrity check moved
+ * aside: an index without them, a backup that uploads again what they held
+ * (where it is still on the computer), then a full check. restic 0.14 and
+ * 0.15 call the first step rebuild-index (0.16 still knows that name).
+ */
+function repair(facts: CommandFacts, command: (label: string, args: string) => CommandLine, backup: CommandLine): CommandSet['repair'] {
+  const newer = facts.resticVersion === '0.17-or-newer';
+  const steps = [
+    newer
+      ? command('1. Make a new index without the damaged files', 'repair index')
+      : command('1. Make a new index without the damaged files (restic 0.14 to 0.16)', 'rebuild-index'),
+    { label: '2. Back up again: what the damaged files held is uploaded again, where it is still on this computer', command: backup.command },
+    ...(newer ? [command('3. Remove from the snapshots what cannot come back (it was only in the damaged files)', 'repair snapshots --forget')] : []),
+    command(`${newer ? 4 : 3}. Check every file of the backups`, 'check --read-data'),
+  ];
+  const notes = [
+    newer
+      ? 'If the check still names damaged files, tell us: the integrity check should have found them first.'
+      : 'If the check then names snapshots that need data that is gone (it was only in the damaged files and is no longer on this computer): with restic 0.16, run restic repair snapshots --forget; with 0.14 or 0.15, remove those snapshots with restic forget and their IDs.',
+    ...(facts.appendOnly
+      ? ['This computer’s login is append-only: the server refuses the deletions these steps make. Run them with the maintenance login instead (Security makes its commands for this computer).']
+      : []),
+  ];
+  return { steps, notes };
 }
 
 function schedule(os: OperatingSystem, syntax: ShellSyntax, envFileName: string, backup: string): CommandSet['schedule'] {

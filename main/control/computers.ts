@@ -163,6 +163,7 @@ export class Computers {
       repoPath: `/${computer.username}/`,
       caFileName: this.settings.tls === 'off' ? null : CA_FILE_NAME,
       backupPaths: input.backupPaths ?? [],
+      appendOnly: !maintenance && (this.settings.appendOnly || computer.appendOnly),
     });
   }
 

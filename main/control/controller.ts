@@ -21,6 +21,7 @@ import { Activity } from './activity.js';
 import { StateRoom } from './app-state.js';
 import { Computers } from './computers.js';
 import { Disks } from './disks.js';
+import { Integrity } from './integrity.js';
 import { Logins } from './logins.js';
 import { Serving } from './serving.js';
 import { SettingsStore, type Settings } from './settings.js';
@@ -48,6 +49,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   private readonly tls: Tls;
   private readonly serving: Serving;
   private readonly activity: Activity;
+  private readonly integrity: Integrity;
   private readonly state: StateRoom;
 
   private constructor(options: ControllerOptions, store: SettingsStore, settings: Settings, logins: Logins) {
@@ -67,7 +69,8 @@ export class Controller extends EventEmitter<Events> implements Api {
     });
     this.disks = new Disks(this.shared);
     this.activity = new Activity(this.shared);
-    this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity });
+    this.integrity = new Integrity(this.shared);
+    this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity });
   }
 
   /** Loads the settings and logins (reporting damage, losing nothing) and resumes serving if it served before. */
@@ -87,6 +90,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   /** Stops the server (uploads in flight may finish) and the timers; the settings stay as they are. */
   async close(): Promise<void> {
     this.state.close();
+    await this.integrity.close();
     await this.shared.close();
   }
 
@@ -182,5 +186,13 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   recentSummaries(): Promise<Summary[]> {
     return this.activity.recentSummaries();
+  }
+
+  // Integrity checks of the backup disk.
+  checkIntegrity(): Promise<AppState> {
+    return this.integrity.checkIntegrity();
+  }
+  markRepaired(input: { repo: string }): Promise<AppState> {
+    return this.integrity.markRepaired(input);
   }
 }

@@ -82,7 +82,7 @@ export class Disks {
         known.folder = folder;
         if (input.label) known.label = input.label;
       } else {
-        this.settings.disks.push({ id: diskId, label, folder, adoptedAt: new Date().toISOString(), lastBackupAt: null, usage: [] });
+        this.settings.disks.push({ id: diskId, label, folder, adoptedAt: new Date().toISOString(), lastBackupAt: null, usage: [], integrity: null });
       }
       this.settings.currentDiskId = diskId;
       await this.shared.save();

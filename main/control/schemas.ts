@@ -35,6 +35,7 @@ export const listenAddresses = z.union([
 ]);
 export const port = z.number().int().min(1).max(65535);
 export const staleDays = z.number().int().min(1).max(365);
+export const integrityDays = z.number().int().min(1).max(365);
 
 /** One schema per method: the compiler refuses a method without one, or a schema of the wrong shape. */
 export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
@@ -46,6 +47,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     port: port.optional(),
     appendOnly: z.boolean().optional(),
     staleDays: staleDays.optional(),
+    integrityDays: integrityDays.optional(),
     autostart: z.boolean().optional(),
     notifications: z.boolean().optional(),
     keepAwake: z.boolean().optional(),
@@ -87,6 +89,9 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   useHouseholdCertificate: noInput,
   recentRequests: z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }),
   recentSummaries: noInput,
+  checkIntegrity: noInput,
+  // A repository is one or two folder names, as the server allows; the room checks it is one with findings.
+  markRepaired: z.strictObject({ repo: z.string().max(512).regex(/^[^/.][^/]*(\/[^/.][^/]*)?$/) }),
 };
 
 /** A short, readable account of what is wrong with an input. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../server/htpasswd.js';
 import { writeFileAtomically } from './files.js';
-import { describeIssues, listenAddresses, port, staleDays } from './schemas.js';
+import { describeIssues, integrityDays, listenAddresses, port, staleDays } from './schemas.js';
 
 const timestamp = z.iso.datetime();
 /** Daily disk measurements kept for the growth trend. */
@@ -17,6 +17,11 @@ const diskSchema = z.strictObject({
   lastBackupAt: timestamp.nullable(),
   /** Used bytes, one measurement per day (the newest last), for the growth trend. */
   usage: z.array(z.strictObject({ day: z.iso.date(), usedBytes: z.number().int().nonnegative() })).max(USAGE_DAYS).default([]),
+  /** The last complete integrity check of this disk, remembered for while it is away. */
+  integrity: z
+    .strictObject({ checkedAt: timestamp, objects: z.number().int().nonnegative(), bytes: z.number().nonnegative(), damaged: z.number().int().nonnegative() })
+    .nullable()
+    .default(null),
 });
 
 const computerSchema = z.strictObject({
@@ -42,6 +47,8 @@ export const settingsSchema = z.strictObject({
   port,
   tls: z.enum(['household', 'own', 'off']),
   staleDays,
+  /** Settings written before integrity checks existed get the default. */
+  integrityDays: integrityDays.default(30),
   autostart: z.boolean(),
   notifications: z.boolean(),
   keepAwake: z.boolean(),
@@ -65,6 +72,7 @@ export const DEFAULT_SETTINGS: Settings = {
   port: 8000,
   tls: 'household',
   staleDays: 3,
+  integrityDays: 30,
   autostart: false,
   notifications: true,
   keepAwake: true,

@@ -37,7 +37,7 @@ interface SharedEvents {
   /** Every few seconds: a time to look at the network, the certificate and silent restic runs. */
   tick: [];
   /** A line for the live log's summary that no request made. */
-  note: [message: string, severity: 'warning' | 'error'];
+  note: [message: string, severity: 'info' | 'warning' | 'error'];
 }
 
 /**

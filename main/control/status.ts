@@ -26,6 +26,8 @@ export interface StatusFacts {
   /** The server answered 507 (insufficient storage) since the free space last grew. */
   refusedForSpace: boolean;
   certificateNotAfter: Date | null;
+  /** Repositories with damaged files found by the integrity check and not yet repaired. */
+  damaged: { repo: string; displayName: string | null; unreadable: boolean }[];
   now: Date;
 }
 
@@ -71,6 +73,22 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
       ? `${computer.displayName} has not backed up for ${plural(days(facts.now.getTime() - computer.lastBackupAt.getTime()), 'day')}.`
       : `${computer.displayName} has never backed up (added ${plural(days(facts.now.getTime() - computer.createdAt.getTime()), 'day')} ago).`;
     reasons.push({ key: `stale:${computer.username}`, severity: 'warning', message });
+  }
+  if (facts.damaged.some((repo) => repo.unreadable)) {
+    reasons.push({
+      key: 'disk-read-errors',
+      severity: 'warning',
+      message: 'The backup disk returned read errors during the integrity check: it may be failing. Copy the backups to another disk soon (Storage).',
+    });
+  }
+  for (const repo of facts.damaged) {
+    reasons.push({
+      key: `damaged:${repo.repo}`,
+      severity: 'warning',
+      message: repo.displayName
+        ? `Damaged files were found in ${repo.displayName}’s backups and moved aside: run the repair commands on ${repo.displayName} (they are on its page).`
+        : `Damaged files were found in the repository /${repo.repo}/ and moved aside: repair it with restic from the computer that uses it (see Storage).`,
+    });
   }
   if (facts.certificateNotAfter) {
     const left = facts.certificateNotAfter.getTime() - facts.now.getTime();

@@ -13,6 +13,7 @@ const facts: CommandFacts = {
   repoPath: '/annas-laptop/',
   caFileName: 'restic-tray-server-ca.pem',
   backupPaths: [],
+  appendOnly: false,
 };
 
 const TRICKY = [
@@ -135,6 +136,22 @@ describe('command sets', () => {
     const windows = buildCommandLines({ ...facts, os: 'windows' }).schedule;
     expect(windows.files[1]?.content).toContain("Register-ScheduledTask -TaskName 'Restic Tray Server backup'");
     expect(buildCommandLines({ ...facts, os: 'windows', shell: 'cmd' }).schedule.usage).toContain('schtasks /Create /SC DAILY /ST 12:30');
+  });
+
+  it('repairs with the commands of the restic version, and sends append-only logins to the maintenance login', () => {
+    const cacert = ' --cacert "$HOME/.config/restic/restic-tray-server-ca.pem"';
+    const older = buildCommandLines(facts).repair;
+    expect(older.steps.map((step) => step.command)).toEqual([`restic rebuild-index${cacert}`, `restic backup "$HOME"${cacert}`, `restic check --read-data${cacert}`]);
+    expect(older.notes.join(' ')).toMatch(/restic 0\.16, run restic repair snapshots --forget/);
+    const newer = buildCommandLines({ ...facts, resticVersion: '0.17-or-newer', os: 'windows' }).repair;
+    expect(newer.steps.map((step) => step.command)).toEqual([
+      'restic repair index --cacert "$env:USERPROFILE\\restic\\restic-tray-server-ca.pem"',
+      'restic backup "$env:USERPROFILE" --cacert "$env:USERPROFILE\\restic\\restic-tray-server-ca.pem"',
+      'restic repair snapshots --forget --cacert "$env:USERPROFILE\\restic\\restic-tray-server-ca.pem"',
+      'restic check --read-data --cacert "$env:USERPROFILE\\restic\\restic-tray-server-ca.pem"',
+    ]);
+    expect(newer.notes.join(' ')).not.toMatch(/maintenance/);
+    expect(buildCommandLines({ ...facts, appendOnly: true }).repair.notes.join(' ')).toMatch(/append-only.*maintenance login/);
   });
 
   it('keeps the display name from breaking out of a comment', () => {

@@ -1,33 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import type { CommandSet } from '../../../main/contract.js';
-import type { Controller } from '../../../main/control/controller.js';
-import { freePort, openController, runBash, waitForState } from '../../helpers/controller.js';
+import { runBash, waitForState } from '../../helpers/controller.js';
 import { makeSourceTree, RESTIC_PASSWORD } from '../../helpers/restic.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
 import { hasTool } from '../../helpers/tools.js';
-
-/** A client computer: its own home folder, holding the authority file where the commands expect it. */
-async function clientHome(controller: Controller): Promise<string> {
-  const home = tempDir('rts-client-home-');
-  const { pem, fileName } = await controller.caCertificate();
-  mkdirSync(join(home, '.config', 'restic'), { recursive: true });
-  writeFileSync(join(home, '.config', 'restic', fileName), pem);
-  return home;
-}
-
-/** Pastes the set-up and one command into bash, as a person would; restic reads the encryption password from the environment. */
-async function paste(lines: CommandSet, command: keyof CommandSet['commands'], home: string): Promise<string> {
-  const result = await runBash(`${lines.setup}\n${lines.commands[command].command}`, {
-    HOME: home,
-    RESTIC_PASSWORD,
-    RESTIC_CACHE_DIR: join(home, '.cache'),
-  });
-  if (result.code !== 0) throw new Error(`${command} exited ${result.code}: ${result.stderr.slice(-1500)}`);
-  return result.stdout;
-}
 
 /** Waits until a TLS client that trusts only `ca` accepts the server at `host`. */
 async function waitForTrust(host: string, port: number, ca: string): Promise<void> {
@@ -44,16 +22,6 @@ async function waitForTrust(host: string, port: number, ca: string): Promise<voi
     if (Date.now() > deadline) throw new Error(`${host}:${port} never presented a certificate the authority vouches for`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-async function servingController() {
-  const opened = await openController();
-  const { controller } = opened;
-  await controller.chooseFolder({ path: tempDir('rts-data-') });
-  await controller.updateSettings({ port: await freePort() });
-  await controller.startServer();
-  await waitForState(controller, (state) => state.status === 'serving' || state.status === 'attention');
-  return opened;
 }
 
 describe.runIf(hasTool('restic'))('the generated restic command lines, run by restic', () => {

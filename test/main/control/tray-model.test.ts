@@ -16,6 +16,7 @@ const serving: StatusFacts = {
   disk: { totalBytes: 1000 * GB, freeBytes: 600 * GB },
   refusedForSpace: false,
   certificateNotAfter: new Date(NOW.getTime() + 300 * DAY),
+  damaged: [],
   now: NOW,
 };
 
@@ -48,6 +49,20 @@ const rows: Row[] = [
   ['certificate with 20 days left is fine', { certificateNotAfter: new Date(NOW.getTime() + 20 * DAY) }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
   ['certificate expired', { certificateNotAfter: ago(1) }, 'attention', 'red', 'The server certificate has expired: computers cannot connect. Renew it in Security.'],
   ['no TLS: no certificate reason', { certificateNotAfter: null }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  [
+    'damaged files await a computer’s repair',
+    { damaged: [{ repo: 'anna', displayName: "Anna's laptop", unreadable: false }] },
+    'attention',
+    'yellow',
+    "Damaged files were found in Anna's laptop’s backups and moved aside: run the repair commands on Anna's laptop (they are on its page).",
+  ],
+  [
+    'read errors: the disk may be failing',
+    { damaged: [{ repo: 'family/old', displayName: null, unreadable: true }] },
+    'attention',
+    'yellow',
+    'The backup disk returned read errors during the integrity check: it may be failing. Copy the backups to another disk soon (Storage). (and 1 more)',
+  ],
   [
     'several reasons: the critical one leads',
     { disk: { totalBytes: 1000 * GB, freeBytes: 0.1 * GB }, computers: [{ username: 'a', displayName: 'A', createdAt: ago(30), lastBackupAt: ago(9) }] },

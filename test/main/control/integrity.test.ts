@@ -1,0 +1,110 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import type { Notification } from '../../../main/contract.js';
+import { QUARANTINE_NAME } from '../../../server/scrub.js';
+import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
+import { openServing, runBash, waitForState } from '../../helpers/controller.js';
+import { makeObject } from '../../helpers/http.js';
+import { makeSourceTree, RESTIC_PASSWORD } from '../../helpers/restic.js';
+import { hasTool } from '../../helpers/tools.js';
+
+describe.runIf(hasTool('restic'))('integrity checks in the app, with real restic', () => {
+  it('“Check now” finds the damage, moves it aside, turns the status yellow with a notification; the generated repair commands make the repository whole', { timeout: 240_000 }, async () => {
+    const { controller } = await servingController();
+    const notifications: Notification[] = [];
+    controller.on('notification', (note) => notifications.push(note));
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const source = makeSourceTree(6, 3 << 20);
+    const home = await clientHome(controller);
+    const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
+    await paste(lines, 'init', home);
+    await paste(lines, 'backup', home);
+
+    const state = await controller.getState();
+    const folder = state.storage?.folder as string;
+    const repoFolder = join(folder, anna.username);
+    const packs = readdirSync(join(repoFolder, 'data'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort((a, b) => statSync(b).size - statSync(a).size);
+    const pack = packs[0] as string;
+    const bytes = readFileSync(pack);
+    bytes[4096] = (bytes[4096] as number) ^ 0x80;
+    writeFileSync(pack, bytes);
+    const snapshot = join(repoFolder, 'snapshots', readdirSync(join(repoFolder, 'snapshots'))[0] as string);
+    writeFileSync(snapshot, '');
+
+    await controller.checkIntegrity();
+    const found = await waitForState(controller, (s) => s.integrity.running === null && s.integrity.awaitingRepair.length > 0, 60_000);
+    const [damaged] = found.integrity.awaitingRepair;
+    expect(damaged).toMatchObject({ repo: anna.username, username: anna.username, displayName: "Anna's laptop" });
+    expect(damaged?.findings.map((finding) => [finding.file, finding.damage])).toEqual([
+      [pack.slice(repoFolder.length + 1), 'changed'],
+      [snapshot.slice(repoFolder.length + 1), 'empty'],
+    ]);
+    for (const finding of damaged?.findings ?? []) {
+      expect(existsSync(join(repoFolder, finding.file))).toBe(false);
+      expect(existsSync(join(folder, finding.quarantined as string))).toBe(true);
+      expect(finding.quarantined).toBe(`${QUARANTINE_NAME}/${anna.username}/${finding.file}`);
+    }
+    expect(found.colour).toBe('yellow');
+    expect(found.sentence).toMatch(/Damaged files were found in Anna's laptop’s backups/);
+    expect(found.integrity.disks[0]?.lastCheckedAt).not.toBeNull();
+    expect(found.integrity.disks[0]?.damaged).toBe(2);
+    // Notifications go out with the next published state.
+    await vi.waitFor(() => expect(notifications.map((note) => note.body).join('\n')).toMatch(/Damaged files were found in Anna's laptop’s backups/), { timeout: 5000 });
+    const summaries = (await controller.recentSummaries()).map((summary) => summary.message).join('\n');
+    expect(summaries).toMatch(/Integrity check of “.+” started\./);
+    expect(summaries).toMatch(/Integrity check of “.+” finished: \d+ objects \(.+\) checked, 2 damaged files found\./);
+
+    // Anna's login is append-only: the repair goes through the maintenance login, as its notes say.
+    expect(lines.repair.notes.join(' ')).toMatch(/maintenance login/);
+    const maintenance = await controller.createMaintenanceLogin();
+    const repair = await controller.commandLines({
+      username: maintenance.username,
+      repository: anna.username,
+      os: 'linux',
+      resticVersion: 'before-0.17',
+      password: maintenance.password,
+      backupPaths: [source],
+    });
+    for (const step of repair.repair.steps) {
+      const result = await runBash(`${repair.setup}\n${step.command}`, { HOME: home, RESTIC_PASSWORD, RESTIC_CACHE_DIR: join(home, '.cache') });
+      expect(result.code, `${step.label}: ${result.stderr.slice(-1500)}`).toBe(0);
+    }
+    const repaired = await controller.markRepaired({ repo: anna.username });
+    expect(repaired.integrity.awaitingRepair).toEqual([]);
+    expect(repaired.colour).toBe('green');
+    await expect(controller.markRepaired({ repo: anna.username })).rejects.toMatchObject({ code: 'not-found' });
+
+    // The repaired repository passes the next check.
+    await controller.checkIntegrity();
+    const clean = await waitForState(controller, (s) => s.integrity.running === null && s.integrity.disks[0]?.damaged === 0, 60_000);
+    expect(clean.integrity.awaitingRepair).toEqual([]);
+  });
+});
+
+describe('integrity checks in the app', () => {
+  it('a never-checked disk is checked by itself once the server is idle; the disk remembers it', { timeout: 60_000 }, async () => {
+    const { controller, data } = await openServing({ tickMs: 100 });
+    for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(data, 'family', type), { recursive: true });
+    for (let i = 0; i < 5; i++) {
+      const { id, data: body } = makeObject(10_000);
+      mkdirSync(join(data, 'family', 'data', id.slice(0, 2)), { recursive: true });
+      writeFileSync(join(data, 'family', 'data', id.slice(0, 2), id), body);
+    }
+    const checked = await waitForState(controller, (s) => s.integrity.disks[0]?.lastCheckedAt !== null && s.integrity.running === null, 30_000);
+    expect(checked.integrity.disks[0]).toMatchObject({ objects: 5, damaged: 0 });
+    expect(checked.integrity.nextCheckAt).not.toBeNull();
+    expect(Date.parse(checked.integrity.nextCheckAt as string) - Date.parse(checked.integrity.disks[0]?.lastCheckedAt as string)).toBe(30 * 86_400_000);
+    expect(checked.colour).toBe('green');
+  });
+
+  it('refuses “Check now” without a disk being served, and a repair mark where nothing waits', async () => {
+    const { controller } = await openServing();
+    await expect(controller.markRepaired({ repo: 'nobody' })).rejects.toMatchObject({ code: 'not-found' });
+    await controller.stopServer();
+    await expect(controller.checkIntegrity()).rejects.toMatchObject({ code: 'not-serving' });
+  });
+});
