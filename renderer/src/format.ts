@@ -17,6 +17,11 @@ export function timeAgo(iso: string | null, now = Date.now()): string {
   return say(Math.floor(seconds / 86_400), 'day');
 }
 
+/** A day, as this computer writes dates: "5 Jan 2027". */
+export function formatDay(iso: string): string {
+  return new Date(iso).toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
 export function formatTime(iso: string): string {
   return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }

@@ -10,8 +10,12 @@ const SYSTEMS: { id: string; label: string; os: OperatingSystem; shell: Shell }[
   { id: 'cmd', label: 'Windows (cmd)', os: 'windows', shell: 'cmd' },
 ];
 
-/** The restic commands for one computer, per operating system, with copy buttons and the authority file to save. */
-export function CommandLines({ username, password, repository }: { username: string; password?: string; repository?: string }) {
+/**
+ * The restic commands for one computer, per operating system, with copy
+ * buttons and the authority file to save; with `repair`, the steps that
+ * repair its repository after the integrity check moved damaged files aside.
+ */
+export function CommandLines({ username, password, repository, repair }: { username: string; password?: string; repository?: string; repair?: boolean }) {
   const [system, setSystem] = useState('linux');
   const [version, setVersion] = useState<ResticVersion>('before-0.17');
   const [set, setSet] = useState<CommandSet>();
@@ -73,9 +77,21 @@ export function CommandLines({ username, password, repository }: { username: str
             </p>
           ))}
           <CodeBlock label="Set-up: paste this first in a terminal on the computer" code={set.setup} name="set-up" />
-          {Object.entries(set.commands).map(([key, line]) => (
-            <CodeBlock label={line.label} code={line.command} name={key} key={key} />
-          ))}
+          {repair ? (
+            <>
+              {set.repair.steps.map((step, index) => (
+                <CodeBlock label={step.label} code={step.command} name={`repair step ${index + 1}`} key={step.label} />
+              ))}
+              {set.repair.notes.map((note) => (
+                <p class="hint" key={note}>
+                  {note}
+                </p>
+              ))}
+            </>
+          ) : (
+            Object.entries(set.commands).map(([key, line]) => <CodeBlock label={line.label} code={line.command} name={key} key={key} />)
+          )}
+          {!repair && (
           <details class="more">
             <summary>Without typing: a settings file, and a daily schedule</summary>
             <p class="hint">{set.envFile.usage}</p>
@@ -86,6 +102,7 @@ export function CommandLines({ username, password, repository }: { username: str
               <CodeBlock label={file.fileName} code={file.content} name={file.fileName} key={file.fileName} />
             ))}
           </details>
+          )}
         </>
       )}
     </div>

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import type { AppState, ComputerOverview, LoginCreated } from '../../../main/contract.js';
+import type { AppState, ComputerOverview, IntegrityView, LoginCreated } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { CommandLines } from '../components/command-lines.js';
+import { RepairCard } from '../components/integrity.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parseGigabytes, plural, timeAgo } from '../format.js';
 
@@ -48,12 +49,16 @@ function AddComputer({ onAdded }: { onAdded: (login: LoginCreated) => void }) {
 function ComputerDetail({
   computer,
   password,
+  repair,
+  maintenanceUser,
   onLogin,
   onClose,
   onRemoved,
 }: {
   computer: ComputerOverview;
   password?: string;
+  repair?: IntegrityView['awaitingRepair'][number];
+  maintenanceUser: string | null;
   onLogin: (login: LoginCreated) => void;
   onClose: () => void;
   onRemoved: (message: string) => void;
@@ -149,6 +154,7 @@ function ComputerDetail({
         </div>
       )}
       <ErrorText error={action.error} />
+      {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} />}
       <h3>Commands for {computer.displayName}</h3>
       <CommandLines username={computer.username} password={password} />
     </Card>
@@ -171,6 +177,8 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
         <ComputerDetail
           computer={computer}
           password={passwords.get(computer.username)}
+          repair={state.integrity.awaitingRepair.find((candidate) => candidate.repo === computer.username)}
+          maintenanceUser={state.maintenanceUser}
           onLogin={onLogin}
           onClose={() => onSelect(null)}
           onRemoved={(message) => {
@@ -196,6 +204,7 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
                     <span class="muted">last backup {timeAgo(candidate.lastBackupAt)}</span>
                     {candidate.appendOnly ? <Badge tone="ok">append-only</Badge> : <Badge tone="muted">may delete</Badge>}
                     {candidate.stale && <Badge tone="warn">stale</Badge>}
+                    {state.integrity.awaitingRepair.some((repair) => repair.repo === candidate.username) && <Badge tone="bad">repair needed</Badge>}
                     {passwords.has(candidate.username) && <Badge tone="warn">new password</Badge>}
                   </button>
                 </li>

@@ -10,6 +10,7 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
   const [addresses, setAddresses] = useState(Array.isArray(settings.listenAddresses) ? settings.listenAddresses.join(', ') : '');
   const [port, setPort] = useState(String(settings.port));
   const [staleDays, setStaleDays] = useState(String(settings.staleDays));
+  const [integrityDays, setIntegrityDays] = useState(String(settings.integrityDays));
   const action = useAction();
   const [saved, setSaved] = useState(false);
   /** Saves a change; a patch made from typed text is made inside, so a typing mistake shows as the error. */
@@ -60,6 +61,19 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
         >
           <label for="stale">Warn when a computer has not backed up for (days)</label>
           <input id="stale" class="narrow" inputMode="numeric" value={staleDays} onInput={(event) => setStaleDays((event.target as HTMLInputElement).value)} />
+          <button type="submit" class="button small">
+            Save
+          </button>
+        </form>
+        <form
+          class="row-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void save({ integrityDays: Number(integrityDays) });
+          }}
+        >
+          <label for="integrity">Check every backup file for damage every (days)</label>
+          <input id="integrity" class="narrow" inputMode="numeric" value={integrityDays} onInput={(event) => setIntegrityDays((event.target as HTMLInputElement).value)} />
           <button type="submit" class="button small">
             Save
           </button>

@@ -2,10 +2,11 @@ import { useState } from 'preact/hooks';
 import type { AppState } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { FolderPicker } from '../components/folder-picker.js';
+import { IntegrityCard } from '../components/integrity.js';
 import { Badge, Card, ErrorText, Meter, useAction } from '../components/ui.js';
 import { formatBytes, timeAgo } from '../format.js';
 
-/** The disk in use, safe eject, and switching to another disk or folder. */
+/** The disk in use, safe eject, switching to another disk or folder, and the integrity checks. */
 export function Storage({ state }: { state: AppState }) {
   const [switching, setSwitching] = useState(false);
   const [ejected, setEjected] = useState<string | null>(null);
@@ -86,6 +87,7 @@ export function Storage({ state }: { state: AppState }) {
           />
         </Card>
       )}
+      <IntegrityCard state={state} />
       <Card title="Known disks">
         <ul class="disk-list">
           {state.disks.map((disk) => (

@@ -1,0 +1,68 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hasChromium, openPage, screenshot } from '../helpers/browser.js';
+import { waitForState } from '../helpers/controller.js';
+import { headless } from '../helpers/headless.js';
+import { makeObject } from '../helpers/http.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+describe.runIf(hasChromium())('integrity checks in the GUI', () => {
+  it('Check now finds a damaged file; the dashboard, the computer list and its page say so with the repair steps; “Repaired” clears it', { timeout: 90_000 }, async () => {
+    const { bridge, controller, bugs } = await headless();
+    const data = tempDir('rts-data-');
+    await controller.setTls({ enabled: false });
+    await controller.chooseFolder({ path: data });
+    await controller.startServer();
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    await controller.updateSettings({ setupComplete: true });
+    await waitForState(controller, (state) => state.status === 'serving');
+    // Anna's repository on the disk: three sound packs and one whose contents no longer match its name.
+    const repo = join(data, anna.username);
+    for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(repo, type), { recursive: true });
+    const packs = [makeObject(50_000), makeObject(50_000), makeObject(50_000)];
+    const damaged = makeObject(50_000);
+    for (const { id, data: body } of [...packs, damaged]) {
+      mkdirSync(join(repo, 'data', id.slice(0, 2)), { recursive: true });
+      writeFileSync(join(repo, 'data', id.slice(0, 2), id), id === damaged.id ? Buffer.concat([body.subarray(0, 1000), Buffer.alloc(49_000)]) : body);
+    }
+
+    const page = await openPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    await page.goto(bridge.url);
+    await page.getByRole('link', { name: 'Storage' }).click();
+    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Integrity' }) });
+    await card.getByText(/has not been checked yet/).waitFor();
+    await card.getByRole('button', { name: 'Check now' }).click();
+    await card.getByText("Anna's laptop: repair needed").waitFor({ timeout: 30_000 });
+    await card.getByText(/Last full check of .* 4 files .*1 damaged file/).waitFor();
+    expect(await card.locator('.findings li').first().textContent()).toContain(`data/${damaged.id.slice(0, 2)}/${damaged.id}`);
+    await screenshot(page, '30-storage-integrity-damage');
+
+    // The dashboard turns yellow with the sentence; the computer is marked on the list.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByText(/Damaged files were found in Anna's laptop’s backups and moved aside/).first().waitFor();
+    await page.getByRole('link', { name: 'Computers' }).click();
+    await page.getByRole('button', { name: /Anna's laptop.*repair needed/ }).click();
+
+    // Anna's login is append-only: the page asks for the maintenance login, then shows its repair steps.
+    await page.getByText(/create the maintenance login in Security/).waitFor();
+    await controller.createMaintenanceLogin();
+    await page.getByText(/these steps use the maintenance login/).waitFor();
+    const steps = page.locator('.repair .code-block pre');
+    await expect
+      .poll(() => steps.allTextContents())
+      .toEqual([expect.stringMatching(/maintenance login\)\n.*RESTIC_REPOSITORY=.*\/annas-laptop\//s), 'restic rebuild-index', expect.stringMatching(/^restic backup /), 'restic check --read-data']);
+    await screenshot(page, '31-computer-repair-steps');
+
+    await page.getByRole('button', { name: /Repaired/ }).click();
+    await page.locator('.repair').waitFor({ state: 'detached' });
+    expect((await controller.getState()).integrity.awaitingRepair).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(bugs).toEqual([]);
+  });
+});
