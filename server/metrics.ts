@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RequestEvent } from './events.js';
 import { isObjectId, isObjectType, MAX_REPO_DEPTH } from './repo-path.js';
+import { readScrubState, type ScrubState } from './scrub.js';
 
 const LABELS = ['user', 'repo', 'type'] as const;
 
@@ -20,17 +21,24 @@ interface RepoStats {
   lastSnapshotMs: number;
 }
 
+/** A scrape reads the scrub's record once, not once per gauge. */
+const SCRUB_READ_MS = 1000;
+
 /**
  * rest-server's Prometheus counters, with the same names and labels so its
  * Grafana dashboard works, plus gauges for each repository's size and last
- * snapshot time. A private registry: nothing global, nothing shared.
+ * snapshot time, and the integrity check's record (`scrub.ts`, kept in the
+ * data folder by the app or by `restic-tray-server scrub`). A private
+ * registry: nothing global, nothing shared.
  */
 export class Metrics {
   readonly registry = new Registry();
   private readonly counters: Record<Operation, { count: Counter<string>; bytes: Counter<string> }>;
   private readonly repos = new Map<string, RepoStats>();
 
-  private constructor() {
+  private scrubRead: { at: number; state: Promise<ScrubState> } | undefined;
+
+  private constructor(private readonly root: string) {
     const pair = (operation: Operation) => ({
       count: new Counter({ name: `rest_server_blob_${operation}_total`, help: HELP[operation][0], labelNames: LABELS, registers: [this.registry] }),
       bytes: new Counter({ name: `rest_server_blob_${operation}_bytes_total`, help: HELP[operation][1], labelNames: LABELS, registers: [this.registry] }),
@@ -57,11 +65,49 @@ export class Metrics {
         for (const [repo, stats] of repos) if (stats.lastSnapshotMs > 0) this.set({ repo }, Math.floor(stats.lastSnapshotMs / 1000));
       },
     });
+    const scrub = () => this.scrubState();
+    new Gauge({
+      name: 'rest_server_scrub_last_complete_timestamp_seconds',
+      help: 'When the last complete integrity check of every object ended, in seconds since the epoch (0: never)',
+      registers: [this.registry],
+      async collect() {
+        const last = (await scrub()).last;
+        this.set(last ? Math.floor(Date.parse(last.finishedAt) / 1000) : 0);
+      },
+    });
+    new Gauge({
+      name: 'rest_server_scrub_objects_verified',
+      help: 'Objects read and compared with their names in the last complete integrity check',
+      registers: [this.registry],
+      async collect() {
+        this.set((await scrub()).last?.objects ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'rest_server_scrub_damaged_objects',
+      help: 'Damaged or misplaced files found by integrity checks and not yet repaired, per repository',
+      labelNames: ['repo'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const finding of (await scrub()).open) counts.set(finding.repo, (counts.get(finding.repo) ?? 0) + 1);
+        for (const [repo, count] of counts) this.set({ repo }, count);
+      },
+    });
+  }
+
+  private scrubState(): Promise<ScrubState> {
+    if (!this.scrubRead || Date.now() - this.scrubRead.at > SCRUB_READ_MS) {
+      const empty: ScrubState = { version: 1, current: null, last: null, open: [] };
+      this.scrubRead = { at: Date.now(), state: readScrubState(this.root).catch(() => empty) };
+    }
+    return this.scrubRead.state;
   }
 
   /** Starts from what is on disk: every repository's size and newest snapshot. */
   static async open(root: string): Promise<Metrics> {
-    const metrics = new Metrics();
+    const metrics = new Metrics(root);
     await metrics.scan(root, [], 0);
     return metrics;
   }

@@ -1,21 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli-process.js';
 import { code, del, get, makeObject, post, run } from '../helpers/http.js';
 import { basic, htpasswdFile } from '../helpers/htpasswd.js';
 import { startServer } from '../helpers/running-server.js';
 import { hasTool } from '../helpers/tools.js';
 
-/** The value of one sample, e.g. `rest_server_blob_write_total{user="",repo="r",type="data"}`. */
+/** The value of one sample, e.g. `rest_server_blob_write_total{user="",repo="r",type="data"}` (no labels: `{}`). */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   const wanted = Object.entries(labels)
     .map(([key, value]) => `${key}="${value}"`)
     .sort();
   for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
+    const match = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (match?.[1] !== name) continue;
-    if ((match[2] as string).split(',').sort().join(',') === wanted.join(',')) return Number(match[3]);
+    if ((match[2] ?? '').split(',').filter(Boolean).sort().join(',') === wanted.join(',')) return Number(match[3]);
   }
   return undefined;
 }
@@ -65,6 +66,30 @@ describe.skipIf(!hasTool('promtool') || !hasTool('htpasswd'))('Prometheus metric
     expect(sample(res!.text, 'rest_server_repo_size_bytes', { repo: 'pc/laptop' })).toBe(400);
     const mtime = statSync(join(first.dataDir, 'pc', 'laptop', 'snapshots', snapshot.id)).mtimeMs;
     expect(sample(res!.text, 'rest_server_repo_last_snapshot_timestamp_seconds', { repo: 'pc/laptop' })).toBe(Math.floor(mtime / 1000));
+  });
+
+  it('reports the integrity check’s last complete pass and what awaits repair, from the record in the data folder', { timeout: 30_000 }, async () => {
+    const { url, dataDir } = await startServer({ prometheus: { noAuth: true } });
+    const sound = makeObject(2000);
+    const broken = makeObject(2000);
+    await run(url, [
+      { req: post('/pc/?create=true'), want: [code(200)] },
+      { req: post(`/pc/data/${sound.id}`, sound.data), want: [code(200)] },
+      { req: post(`/pc/snapshots/${broken.id}`, broken.data), want: [code(200)] },
+    ]);
+    const [before] = await run(url, [{ req: get('/metrics'), want: [code(200)] }]);
+    expect(sample(before!.text, 'rest_server_scrub_last_complete_timestamp_seconds', {})).toBe(0);
+    writeFileSync(join(dataDir, 'pc', 'snapshots', broken.id), 'no longer what it was');
+    const started = Math.floor(Date.now() / 1000);
+    expect((await runCli(['scrub', '--path', dataDir, '--quarantine'])).code).toBe(1);
+    // The scrape reads the record at most once a second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const [after] = await run(url, [{ req: get('/metrics'), want: [code(200)] }]);
+    expect(sample(after!.text, 'rest_server_scrub_last_complete_timestamp_seconds', {})).toBeGreaterThanOrEqual(started);
+    expect(sample(after!.text, 'rest_server_scrub_objects_verified', {})).toBe(2);
+    expect(sample(after!.text, 'rest_server_scrub_damaged_objects', { repo: 'pc' })).toBe(1);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: after!.text });
+    expect(check.status, check.stdout.toString() + check.stderr.toString()).toBe(0);
   });
 
   it('guards /metrics as rest-server does', async () => {
