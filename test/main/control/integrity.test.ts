@@ -85,6 +85,38 @@ describe.runIf(hasTool('restic'))('integrity checks in the app, with real restic
   });
 });
 
+describe.runIf(hasTool('restic'))('a check while a computer backs up', () => {
+  it('reads slowly while the backup runs; the backup completes, nothing it writes is taken for damage, and restic checks clean', { timeout: 240_000 }, async () => {
+    const { controller } = await servingController();
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const home = await clientHome(controller);
+    const first = makeSourceTree(8, 4 << 20);
+    const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [first] });
+    await paste(lines, 'init', home);
+    await paste(lines, 'backup', home);
+
+    const second = makeSourceTree(8, 4 << 20);
+    const more = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [second] });
+    const backup = paste(more, 'backup', home);
+    await controller.checkIntegrity();
+    let paced = false;
+    const done = await waitForState(
+      controller,
+      (s) => {
+        paced ||= s.integrity.running?.paced === true;
+        return s.integrity.running === null && s.integrity.disks[0]?.lastCheckedAt !== null;
+      },
+      120_000,
+    );
+    await backup;
+    expect(paced).toBe(true);
+    expect(done.integrity.disks[0]?.damaged).toBe(0);
+    expect(done.integrity.awaitingRepair).toEqual([]);
+    const checked = await runBash(`${more.setup}\n${more.repair.steps.at(-1)?.command}`, { HOME: home, RESTIC_PASSWORD, RESTIC_CACHE_DIR: join(home, '.cache') });
+    expect(checked.stdout).toMatch(/no errors were found/);
+  });
+});
+
 describe('integrity checks in the app', () => {
   it('a never-checked disk is checked by itself once the server is idle; the disk remembers it', { timeout: 60_000 }, async () => {
     const { controller, data } = await openServing({ tickMs: 100 });
