@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { tempDir } from './temp-dir.js';
@@ -60,4 +60,43 @@ export function mountDiskImage(label: string, sizeMb = 32): string {
   execFileSync('mount', ['-o', 'loop', image, mountPoint]);
   mounted.push(mountPoint);
   return mountPoint;
+}
+
+/**
+ * A disk that fails to read: btrfs in a loop-mounted image file. btrfs keeps
+ * a checksum of every block of file data, so a byte changed in the image,
+ * behind the file system's back, makes reading that file fail with EIO,
+ * as a failing disk does. (This kernel has no device-mapper for an error
+ * target.)
+ */
+export class FailingDisk {
+  readonly mountPoint: string;
+  private readonly image: string;
+
+  constructor(sizeMb = 128) {
+    const base = tempDir('rts-btrfs-');
+    this.image = join(base, 'disk.img');
+    this.mountPoint = join(base, 'media', 'failing');
+    mkdirSync(this.mountPoint, { recursive: true });
+    execFileSync('truncate', ['-s', `${sizeMb}M`, this.image]);
+    execFileSync('mkfs.btrfs', ['-q', this.image]);
+    this.mount();
+  }
+
+  /** Changes one byte of the file's data on the disk image; the file system is mounted again, with nothing cached. */
+  spoil(path: string): void {
+    const content = readFileSync(path);
+    execFileSync('umount', [this.mountPoint]);
+    const image = readFileSync(this.image);
+    const at = image.indexOf(content.subarray(0, 4096));
+    if (at < 0) throw new Error(`the contents of ${path} are not in the image as they are (compressed or inline?)`);
+    image[at + 100] = (image[at + 100] as number) ^ 0xff;
+    writeFileSync(this.image, image);
+    this.mount();
+  }
+
+  private mount(): void {
+    execFileSync('mount', ['-o', 'loop', this.image, this.mountPoint]);
+    mounted.push(this.mountPoint);
+  }
 }

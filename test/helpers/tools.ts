@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process';
 
-const PACKAGE: Record<string, string> = { restic: 'restic', mount: 'util-linux', htpasswd: 'apache2-utils', openssl: 'openssl', promtool: 'prometheus', chromium: 'chromium' };
+const PACKAGE: Record<string, string> = {
+  restic: 'restic',
+  mount: 'util-linux',
+  htpasswd: 'apache2-utils',
+  openssl: 'openssl',
+  promtool: 'prometheus',
+  chromium: 'chromium',
+  'mkfs.btrfs': 'btrfs-progs',
+};
 
 /**
  * Whether a command-line tool the tests drive is installed. Under CI=true a

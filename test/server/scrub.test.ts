@@ -7,7 +7,7 @@ import { runCli } from '../helpers/cli-process.js';
 import { makeObject } from '../helpers/http.js';
 import { makeSourceTree, restic, resticOk, treeDigest } from '../helpers/restic.js';
 import { startServer } from '../helpers/running-server.js';
-import { FakeUsbDisk } from '../helpers/tmpfs.js';
+import { FailingDisk, FakeUsbDisk } from '../helpers/tmpfs.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { canMount, hasTool } from '../helpers/tools.js';
 
@@ -187,5 +187,20 @@ describe('the scrub', () => {
     const second = await scrub({ root, syncer, quarantine: false, onProgress: () => readAgain++ });
     expect(second.finished && second.pass.objects).toBe(total);
     expect(readAgain - 1).toBe(total - 15);
+  });
+
+  it.skipIf(!canMount() || !hasTool('mkfs.btrfs'))('names a file the disk cannot read, and says the disk may be failing', { timeout: 60_000 }, async () => {
+    const disk = new FailingDisk();
+    fillRepositories(disk.mountPoint, ['anna'], 4, 200_000);
+    const packs = readdirSync(join(disk.mountPoint, 'anna', 'data'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    const spoilt = packs[0] as (typeof packs)[number];
+    disk.spoil(join(spoilt.parentPath, spoilt.name));
+    const result = await runCli(['scrub', '--path', disk.mountPoint, '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout) as { objects: number; findings: { file: string; damage: string; detail: string }[] };
+    expect(report.objects).toBe(4);
+    expect(report.findings).toEqual([
+      { repo: 'anna', file: `data/${spoilt.name.slice(0, 2)}/${spoilt.name}`, damage: 'unreadable', detail: expect.stringMatching(/error reading it \(EIO\): the disk may be failing/), foundAt: expect.any(String) },
+    ]);
   });
 });
