@@ -44,7 +44,7 @@ function summarise(times: number[]): Answers {
   return { count: sorted.length, median: at(0.5), p99: at(0.99), max: at(1) };
 }
 
-interface Gui {
+export interface Gui {
   port: number;
   token: string;
   api<T>(method: string, input?: unknown): Promise<T>;
@@ -81,49 +81,89 @@ function openEvents(gui: Gui): () => void {
   return () => req.destroy();
 }
 
-export async function guiUnderLoad(work: string): Promise<GuiFigures> {
-  const disk = join(work, 'gui-disk');
+/** The app in headless mode, set up through its API, serving a computer's login over TLS. */
+export interface BenchApp {
+  gui: Gui;
+  pid: number;
+  /** The backup folder. */
+  disk: string;
+  port: number;
+  agent: TlsAgent;
+  headers: Record<string, string>;
+  /** The computer's repository, e.g. `/bench-laptop`. */
+  repo: string;
+  close(): void;
+}
+
+export async function openApp(work: string): Promise<BenchApp> {
+  const disk = join(work, 'app-disk');
   mkdirSync(disk);
-  const { gui, stop, pid } = await startHeadless(join(work, 'gui-config'));
+  const { gui, stop, pid } = await startHeadless(join(work, 'app-config'));
   try {
     await gui.api('chooseFolder', { path: disk });
     await gui.api('updateSettings', { port: await freePort() });
     const login = await gui.api<LoginCreated>('addComputer', { displayName: 'Bench laptop' });
     await gui.api('startServer');
-    let state = await gui.api<AppState>('getState');
-    for (let tries = 0; state.status !== 'serving'; tries++) {
-      if (tries > 100) throw new Error(`headless mode does not serve: ${state.sentence}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      state = await gui.api<AppState>('getState');
-    }
+    const state = await waitUntilServing(gui);
     const ca = await gui.api<CaCertificate>('caCertificate');
     const port = Number(new URL(state.clientUrl as string).port);
     const agent = new TlsAgent({ keepAlive: true, maxSockets: CONNECTIONS, ca: ca.pem });
     const headers = { Authorization: `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}` };
     const repo = `/${login.username}`;
     await call(port, agent, 'POST', `${repo}/?create=true`, undefined, headers);
-
-    const pack = packMaker(PACK_SIZE);
-    const ids = Array.from({ length: PACKS }, (_, i) => sha256(pack(i)));
-    const closeEvents = openEvents(gui);
-    const pollers = (['getState', 'recentSummaries'] as const).map(
-      (method) => new Worker(new URL('./gui-poller.js', import.meta.url), { workerData: { port: gui.port, token: gui.token, method, pauseMs: POLL_EVERY_MS } }),
-    );
-    const polled = pollers.map((poller) => new Promise<number[]>((resolve, reject) => poller.once('message', resolve).once('error', reject)));
-    const cpuBefore = cpuSeconds(pid);
-    const seconds = await timed(() =>
-      inParallel(PACKS, CONNECTIONS, async (i) => {
-        await call(port, agent, 'POST', `${repo}/data/${ids[i]}`, pack(i), headers);
-      }),
-    );
-    const cpu = cpuSeconds(pid) - cpuBefore;
-    for (const poller of pollers) poller.postMessage('stop');
-    const [stateTimes, inMemoryTimes] = (await Promise.all(polled)) as [number[], number[]];
-    closeEvents();
-    agent.destroy();
-    const total = PACKS * PACK_SIZE;
-    return { uploadMBps: total / 1e6 / seconds, cpuPerGb: cpu / (total / 1e9), state: summarise(stateTimes), inMemory: summarise(inMemoryTimes) };
-  } finally {
+    return {
+      gui,
+      pid,
+      disk,
+      port,
+      agent,
+      headers,
+      repo,
+      close: () => {
+        agent.destroy();
+        stop();
+      },
+    };
+  } catch (error) {
     stop();
+    throw error;
   }
+}
+
+export async function waitUntilServing(gui: Gui): Promise<AppState> {
+  let state = await gui.api<AppState>('getState');
+  for (let tries = 0; state.status !== 'serving' && state.status !== 'attention'; tries++) {
+    if (tries > 100) throw new Error(`headless mode does not serve: ${state.sentence}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    state = await gui.api<AppState>('getState');
+  }
+  return state;
+}
+
+/** Uploads `count` packs (numbered from `first`) as the app's computer over four connections; the seconds it took. */
+export function uploadPacks(app: BenchApp, pack: (i: number) => Buffer, ids: string[], first: number, count: number): Promise<number> {
+  return timed(() =>
+    inParallel(count, CONNECTIONS, async (i) => {
+      await call(app.port, app.agent, 'POST', `${app.repo}/data/${ids[first + i]}`, pack(first + i), app.headers);
+    }),
+  );
+}
+
+export async function guiUnderLoad(app: BenchApp): Promise<GuiFigures> {
+  const { gui, pid } = app;
+  const pack = packMaker(PACK_SIZE);
+  const ids = Array.from({ length: PACKS }, (_, i) => sha256(pack(i)));
+  const closeEvents = openEvents(gui);
+  const pollers = (['getState', 'recentSummaries'] as const).map(
+    (method) => new Worker(new URL('./gui-poller.js', import.meta.url), { workerData: { port: gui.port, token: gui.token, method, pauseMs: POLL_EVERY_MS } }),
+  );
+  const polled = pollers.map((poller) => new Promise<number[]>((resolve, reject) => poller.once('message', resolve).once('error', reject)));
+  const cpuBefore = cpuSeconds(pid);
+  const seconds = await uploadPacks(app, pack, ids, 0, PACKS);
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  for (const poller of pollers) poller.postMessage('stop');
+  const [stateTimes, inMemoryTimes] = (await Promise.all(polled)) as [number[], number[]];
+  closeEvents();
+  const total = PACKS * PACK_SIZE;
+  return { uploadMBps: total / 1e6 / seconds, cpuPerGb: cpu / (total / 1e9), state: summarise(stateTimes), inMemory: summarise(inMemoryTimes) };
 }

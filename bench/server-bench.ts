@@ -3,7 +3,9 @@
  * machine, in the same run, alternating: upload and download throughput with
  * the CPU each server process spends per GB, small uploads, authentication
  * against none, full garbage collections, memory, the GUI's answers while
- * the app receives uploads (see gui-load.ts), and restic's own backup.
+ * the app receives uploads (see gui-load.ts), the integrity check's reading
+ * rate and what it costs uploads (integrity-load.ts), and restic's own
+ * backup.
  * Give rest-server's binary in REST_SERVER; without it only our figures are
  * printed. Prints figures; it asserts nothing.
  */
@@ -14,7 +16,8 @@ import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../server/htpasswd.js';
-import { guiUnderLoad, type Answers } from './gui-load.js';
+import { guiUnderLoad, openApp, type Answers } from './gui-load.js';
+import { integrityUnderLoad } from './integrity-load.js';
 import { call, cpuSeconds, inParallel, median, packMaker, peakRss, sha256, startProcess, startServer, timed, type Started } from './tools.js';
 
 const PACKS = 32;
@@ -166,11 +169,20 @@ async function main(): Promise<void> {
 
   await compareAuth();
 
-  const gui = await guiUnderLoad(work);
-  const answers = (figures: Answers) => `median ${figures.median.toFixed(1)}, p99 ${figures.p99.toFixed(1)}, max ${figures.max.toFixed(1)} ms (${figures.count} answers)`;
-  console.log(`${pad('app with GUI, 4 uploads (TLS)')} ${gui.uploadMBps.toFixed(0)} MB/s, CPU per GB ${gui.cpuPerGb.toFixed(2)} s`);
-  console.log(`${pad('  GUI state meanwhile')} ${answers(gui.state)}`);
-  console.log(`${pad('  GUI in-memory call (event loop)')} ${answers(gui.inMemory)}`);
+  const app = await openApp(work);
+  try {
+    const gui = await guiUnderLoad(app);
+    const answers = (figures: Answers) => `median ${figures.median.toFixed(1)}, p99 ${figures.p99.toFixed(1)}, max ${figures.max.toFixed(1)} ms (${figures.count} answers)`;
+    console.log(`${pad('app with GUI, 4 uploads (TLS)')} ${gui.uploadMBps.toFixed(0)} MB/s, CPU per GB ${gui.cpuPerGb.toFixed(2)} s`);
+    console.log(`${pad('  GUI state meanwhile')} ${answers(gui.state)}`);
+    console.log(`${pad('  GUI in-memory call (event loop)')} ${answers(gui.inMemory)}`);
+    const integrity = await integrityUnderLoad(app);
+    line('app uploads during a check', integrity.uploadDuringCheckMBps, integrity.uploadAloneMBps, 'MB/s', 0, 'without');
+    line('scrub when idle', integrity.scrubMBps, integrity.diskReadMBps, 'MB/s', 0, 'disk read');
+    if (!integrity.cacheDropped) console.log('  (the page cache could not be dropped: both reads may have come from memory)');
+  } finally {
+    app.close();
+  }
 
   const tree = makeTree();
   const ourBackups: number[] = [];

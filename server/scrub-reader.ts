@@ -1,17 +1,22 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /**
- * Reads and hashes whole files for the scrub on a worker thread, with
+ * Reads and hashes whole files for the scrub on worker threads, with
  * synchronous reads: neither the event loop nor libuv's thread pool (which
- * the uploads' file calls go through) waits for the disk. The reading pace is
- * shared memory the main thread changes at any time: a limit in KiB per
- * second (0: none), and a stop flag that ends the file being read.
+ * the uploads' file calls go through) waits for the disk. Two workers read
+ * two files at once, so that one hashes while the other waits for the disk
+ * (one alone reached half the disk's rate here). The reading pace is shared
+ * memory the main thread changes at any time: a limit in KiB per second for
+ * all workers together (0: none), and a stop flag that ends the files being
+ * read.
  */
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { openSync, readSync, closeSync, fstatSync } = require('node:fs');
 const pace = new Int32Array(workerData.pace);
+const share = workerData.share;
 const LIMIT = 0, STOP = 1, SLEEP = 2;
 const buffer = Buffer.allocUnsafe(1 << 20);
 const sleep = (ms) => Atomics.wait(pace, SLEEP, 0, ms);
@@ -32,7 +37,7 @@ parentPort.on('message', ({ id, path }) => {
       hash.update(chunk);
       tail = Buffer.concat([tail, chunk.subarray(Math.max(0, n - 4))]).subarray(-4);
       read += n;
-      const limit = Atomics.load(pace, LIMIT);
+      const limit = Atomics.load(pace, LIMIT) / share;
       if (limit > 0) {
         const due = (read / 1024 / limit) * 1000 - (Date.now() - started);
         if (due > 0) sleep(Math.min(due, 1000));
@@ -58,52 +63,67 @@ export interface FileRead {
 
 export class StopReading extends Error {}
 
+interface Waiting {
+  resolve: (read: FileRead) => void;
+  reject: (error: Error) => void;
+}
+
 export class ScrubReader {
   private readonly pace = new Int32Array(new SharedArrayBuffer(12));
-  private readonly worker: Worker;
+  private readonly workers: { worker: Worker; waiting: Map<number, Waiting> }[];
   private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (read: FileRead) => void; reject: (error: Error) => void }>();
 
-  constructor() {
-    this.worker = new Worker(SOURCE, { eval: true, workerData: { pace: this.pace.buffer } });
-    this.worker.unref();
-    this.worker.on('message', (reply: Partial<FileRead> & { id: number; stopped?: boolean; error?: { code?: string; message: string } }) => {
-      const waiting = this.waiting.get(reply.id);
-      this.waiting.delete(reply.id);
-      if (!waiting) return;
-      if (reply.stopped) waiting.reject(new StopReading('stopped'));
-      else if (reply.error) waiting.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
-      else waiting.resolve(reply as FileRead);
+  constructor(count = Math.min(2, availableParallelism())) {
+    this.workers = Array.from({ length: count }, () => {
+      const worker = new Worker(SOURCE, { eval: true, workerData: { pace: this.pace.buffer, share: count } });
+      const waiting = new Map<number, Waiting>();
+      worker.unref();
+      worker.on('message', (reply: Partial<FileRead> & { id: number; stopped?: boolean; error?: { code?: string; message: string } }) => {
+        const asked = waiting.get(reply.id);
+        waiting.delete(reply.id);
+        if (!asked) return;
+        if (reply.stopped) asked.reject(new StopReading('stopped'));
+        else if (reply.error) asked.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+        else asked.resolve(reply as FileRead);
+      });
+      const fail = (error: Error) => {
+        for (const { reject } of waiting.values()) reject(error);
+        waiting.clear();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => fail(new Error(`the scrub's reader stopped (exit code ${code})`)));
+      return { worker, waiting };
     });
-    const fail = (error: Error) => {
-      for (const { reject } of this.waiting.values()) reject(error);
-      this.waiting.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`the scrub's reader stopped (exit code ${code})`)));
   }
 
-  /** Reads at most this many bytes per second from now on (Infinity: as fast as the disk goes). */
+  /** How many files are read at once. */
+  get parallel(): number {
+    return this.workers.length;
+  }
+
+  /** Reads at most this many bytes per second, all workers together, from now on (Infinity: as fast as the disk goes). */
   setLimit(bytesPerSecond: number): void {
     Atomics.store(this.pace, 0, Number.isFinite(bytesPerSecond) ? Math.max(1, Math.round(bytesPerSecond / 1024)) : 0);
   }
 
-  /** Ends the file being read (it rejects with `StopReading`) and every later one. */
+  /** Ends the files being read (they reject with `StopReading`) and every later one. */
   stop(): void {
     Atomics.store(this.pace, 1, 1);
   }
 
+  /** Reads and hashes one file on the least busy worker. */
   read(path: string): Promise<FileRead> {
     if (Atomics.load(this.pace, 1) === 1) return Promise.reject(new StopReading('stopped'));
     const id = this.nextId++;
+    const least = this.workers.reduce((best, candidate) => (candidate.waiting.size < best.waiting.size ? candidate : best));
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, path });
+      least.waiting.set(id, { resolve, reject });
+      least.worker.postMessage({ id, path });
     });
   }
 
   async close(): Promise<void> {
     this.stop();
-    await this.worker.terminate();
+    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
   }
 }

@@ -190,7 +190,7 @@ async function onSameDevice(root: string): Promise<() => Promise<boolean>> {
 }
 
 /**
- * Runs (or resumes) a pass. Reads happen on a worker thread at the pace the
+ * Runs (or resumes) a pass. Reads happen on worker threads at the pace the
  * caller allows; `signal` ends the run with the progress kept. Objects that
  * vanish meanwhile (prune, lock removal) are skipped; a disk that vanishes
  * stops the run. A damaged object is read a second time before anything is
@@ -235,15 +235,29 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
       const repoFolder = join(root, ...repo.split('/'));
       const { objects, misnamed } = await objectsOf(repoFolder);
       const resumeAfter = current.after?.repo === repo ? current.after.file : undefined;
-      for (const file of objects) {
-        if (resumeAfter !== undefined && file <= resumeAfter) continue;
+      const files = objects.filter((file) => resumeAfter === undefined || file > resumeAfter);
+      const pathOf = (file: string) => join(repoFolder, ...file.split('/'));
+      // Reads run ahead of the judging, as many as the reader has workers; results are taken in order.
+      const ahead = new Map<number, Promise<FileRead>>();
+      const readAhead = (index: number) => {
+        const file = files[index];
+        if (file === undefined || ahead.has(index)) return;
+        const read = reader.read(pathOf(file));
+        read.catch(() => undefined);
+        ahead.set(index, read);
+      };
+      for (let index = 0; index < files.length; index++) {
+        for (let next = index; next < index + reader.parallel; next++) readAhead(next);
+        const file = files[index] as string;
+        const pending = ahead.get(index) as Promise<FileRead>;
+        ahead.delete(index);
         if (options.signal?.aborted) return stopped();
-        const path = join(repoFolder, ...file.split('/'));
+        const path = pathOf(file);
         const name = file.slice(file.lastIndexOf('/') + 1);
         let finding: Omit<Finding, 'repo' | 'file' | 'foundAt'> | undefined;
         let read: FileRead | undefined;
         try {
-          read = await reader.read(path);
+          read = await pending;
           finding = judge(file, name, read);
           // Once more before anything is said: a read that went wrong once is not damage.
           if (finding && finding.damage !== 'empty') finding = judge(file, name, await reader.read(path));
