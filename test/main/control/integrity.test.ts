@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Notification } from '../../../main/contract.js';
-import { QUARANTINE_NAME } from '../../../server/scrub.js';
+import { QUARANTINE_NAME, readScrubState } from '../../../server/scrub.js';
 import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
-import { openServing, runBash, waitForState } from '../../helpers/controller.js';
-import { makeObject } from '../../helpers/http.js';
+import { openController, openServing, runBash, waitForState } from '../../helpers/controller.js';
+import { get, makeObject, send } from '../../helpers/http.js';
 import { makeSourceTree, RESTIC_PASSWORD } from '../../helpers/restic.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { hasTool } from '../../helpers/tools.js';
 
 describe.runIf(hasTool('restic'))('integrity checks in the app, with real restic', () => {
@@ -131,6 +132,33 @@ describe('integrity checks in the app', () => {
     expect(checked.integrity.nextCheckAt).not.toBeNull();
     expect(Date.parse(checked.integrity.nextCheckAt as string) - Date.parse(checked.integrity.disks[0]?.lastCheckedAt as string)).toBe(30 * 86_400_000);
     expect(checked.colour).toBe('green');
+  });
+
+  it('a check stopped by closing the app goes on from where it stopped when the app is back', { timeout: 60_000 }, async () => {
+    const configDir = tempDir('rts-config-');
+    const first = await openServing({ configDir });
+    const total = 24;
+    for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(first.data, 'family', type), { recursive: true });
+    for (let i = 0; i < total; i++) {
+      const { id, data: body } = makeObject(1 << 20);
+      mkdirSync(join(first.data, 'family', 'data', id.slice(0, 2)), { recursive: true });
+      writeFileSync(join(first.data, 'family', 'data', id.slice(0, 2), id), body);
+    }
+    // A computer was just here: the check reads slowly (8 MB/s), which leaves time to close the app mid-way.
+    await send(first.url, get('/family/config'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await first.controller.checkIntegrity();
+    await waitForState(first.controller, (s) => (s.integrity.running?.objects ?? 0) >= 4, 20_000);
+    await first.controller.close();
+    const kept = await readScrubState(first.data);
+    const done = kept.current?.objects as number;
+    expect(done).toBeGreaterThanOrEqual(4);
+    expect(done).toBeLessThan(total);
+
+    const { controller } = await openController({ configDir, tickMs: 100 });
+    const finished = await waitForState(controller, (s) => s.integrity.running === null && s.integrity.disks[0]?.lastCheckedAt !== null, 30_000);
+    expect(finished.integrity.disks[0]).toMatchObject({ objects: total, damaged: 0 });
+    expect((await controller.recentSummaries()).map((summary) => summary.message).join('\n')).toMatch(/Integrity check of “.+” resumed \(due\)\./);
   });
 
   it('refuses “Check now” without a disk being served, and a repair mark where nothing waits', async () => {
