@@ -99,7 +99,7 @@ export class Metrics {
 
   private scrubState(): Promise<ScrubState> {
     if (!this.scrubRead || Date.now() - this.scrubRead.at > SCRUB_READ_MS) {
-      const empty: ScrubState = { version: 1, current: null, last: null, open: [] };
+      const empty: ScrubState = { version: 1, current: null, last: null, open: [], settled: {} };
       this.scrubRead = { at: Date.now(), state: readScrubState(this.root).catch(() => empty) };
     }
     return this.scrubRead.state;

@@ -4,6 +4,7 @@ import { lstat, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path';
 import { isTempName, writeAtomically } from './atomic-write.js';
 import type { Syncer } from './fsync.js';
+import { KeyedLock } from './keyed-lock.js';
 import { isObjectId, isObjectType, MAX_REPO_DEPTH } from './repo-path.js';
 import { ScrubReader, StopReading, type FileRead } from './scrub-reader.js';
 
@@ -54,6 +55,8 @@ export interface ScrubState {
   last: ScrubPass | null;
   /** Findings of every pass that nobody has repaired yet (see `settleFindings`). */
   open: Finding[];
+  /** Per repository, when its findings were last said to be repaired: nothing found before then waits any more. */
+  settled: Record<string, string>;
 }
 
 export interface ScrubOptions {
@@ -82,16 +85,26 @@ export interface ScrubOptions {
 export type ScrubOutcome = { finished: true; pass: ScrubPass } | { finished: false; counts: ScrubCounts; diskMissing: boolean };
 
 const SAVE_EVERY_MS = 5000;
+/** Changes to a data folder's record are read, changed and written one at a time (a pass's progress, a repair said). */
+const recordLocks = new KeyedLock();
 const now = () => new Date().toISOString();
 
 export async function readScrubState(root: string): Promise<ScrubState> {
   try {
     const parsed = JSON.parse(await readFile(join(root, SCRUB_STATE_NAME), 'utf8')) as ScrubState;
-    if (parsed?.version === 1) return { ...parsed, open: parsed.open ?? [] };
+    if (parsed?.version === 1) return { ...parsed, open: parsed.open ?? [], settled: parsed.settled ?? {} };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
   }
-  return { version: 1, current: null, last: null, open: [] };
+  return { version: 1, current: null, last: null, open: [], settled: {} };
+}
+
+const sameFile = (a: Finding, b: Finding) => a.repo === b.repo && a.file === b.file;
+
+/** What waits for a repair: `open` with `found` added (a file already waiting is listed once, with its newest finding), less what was settled after it was found. */
+function stillOpen(open: Finding[], found: Finding[], settled: Record<string, string>): Finding[] {
+  const merged = [...open.filter((finding) => !found.some((other) => sameFile(finding, other))), ...found];
+  return merged.filter((finding) => settled[finding.repo] === undefined || finding.foundAt > (settled[finding.repo] as string));
 }
 
 async function saveScrubState(root: string, state: ScrubState, syncer: Syncer): Promise<void> {
@@ -200,7 +213,7 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
   const { root } = options;
   const present = options.present ?? (await onSameDevice(root));
   const keep = options.repo === undefined;
-  const state: ScrubState = keep ? await readScrubState(root) : { version: 1, current: null, last: null, open: [] };
+  const state: ScrubState = keep ? await readScrubState(root) : { version: 1, current: null, last: null, open: [], settled: {} };
   const current = state.current ?? { startedAt: now(), objects: 0, bytes: 0, findings: [], after: null };
   state.current = current;
   const reader = new ScrubReader();
@@ -220,13 +233,16 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
       return;
     }
     saved = Date.now();
-    await saveScrubState(root, state, options.syncer);
+    await recordLocks.run(root, async () => {
+      // A repair said meanwhile (settleFindings) is on the disk, not in this run's copy.
+      const onDisk = await readScrubState(root);
+      state.settled = onDisk.settled;
+      state.open = stillOpen(onDisk.open, current.findings, state.settled);
+      await saveScrubState(root, state, options.syncer);
+    });
   };
   const report = (repo: string, file: string, finding: Omit<Finding, 'repo' | 'file' | 'foundAt'>, quarantined?: string) => {
-    const found: Finding = { repo, file, ...finding, ...(quarantined ? { quarantined } : {}), foundAt: now() };
-    current.findings.push(found);
-    // A file already waiting for its repair (misnamed files stay where they are) is not listed twice.
-    state.open = [...state.open.filter((other) => other.repo !== repo || other.file !== file), found];
+    current.findings.push({ repo, file, ...finding, ...(quarantined ? { quarantined } : {}), foundAt: now() });
   };
   try {
     const repos = options.repo === undefined ? await findRepositories(root) : [options.repo];
@@ -310,8 +326,8 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
 
 /** The findings of one repository are repaired (or accepted): they no longer wait. */
 export async function settleFindings(root: string, repo: string, syncer: Syncer): Promise<void> {
-  const state = await readScrubState(root);
-  const open = state.open.filter((finding) => finding.repo !== repo);
-  if (open.length === state.open.length) return;
-  await saveScrubState(root, { ...state, open }, syncer);
+  await recordLocks.run(root, async () => {
+    const state = await readScrubState(root);
+    await saveScrubState(root, { ...state, open: state.open.filter((finding) => finding.repo !== repo), settled: { ...state.settled, [repo]: now() } }, syncer);
+  });
 }

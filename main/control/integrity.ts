@@ -142,7 +142,8 @@ export class Integrity {
   private async startIfDue(): Promise<void> {
     const disk = this.servedDisk();
     if (!disk || this.run || this.busy || this.closed) return;
-    const state = await this.load(disk);
+    // Read from the disk once, then kept up to date by the runs: no read every tick (a sleeping disk stays asleep).
+    const state = this.onDisk.get(disk.id) ?? (await this.load(disk));
     const last = state.last ? Date.parse(state.last.finishedAt) : 0;
     const due = state.current !== null || Date.now() - last >= this.shared.settings.integrityDays * DAY_MS;
     if (due && !this.run && !this.busy) await this.start(disk, false);

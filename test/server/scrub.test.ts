@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSyn
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSyncer } from '../../server/fsync.js';
-import { QUARANTINE_NAME, readScrubState, scrub, SCRUB_STATE_NAME, type ScrubOptions } from '../../server/scrub.js';
+import { QUARANTINE_NAME, readScrubState, scrub, SCRUB_STATE_NAME, settleFindings, type ScrubOptions } from '../../server/scrub.js';
 import { runCli } from '../helpers/cli-process.js';
 import { makeObject } from '../helpers/http.js';
 import { makeSourceTree, restic, resticOk, treeDigest } from '../helpers/restic.js';
@@ -124,6 +124,33 @@ describe('the scrub', () => {
     expect(done.current).toBeNull();
     expect(done.last?.objects).toBe(total);
     expect(done.last?.findings).toEqual([]);
+  });
+
+  it('a repair said while a pass runs stays said: the pass does not bring back what it found before', { timeout: 60_000 }, async () => {
+    const root = tempDir('rts-scrub-');
+    fillRepositories(root, ['alice', 'bob'], 10, 64 << 10);
+    const early = readdirSync(join(root, 'alice', 'data'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())[0] as { parentPath: string; name: string };
+    writeFileSync(join(early.parentPath, early.name), 'damaged');
+    let settled = false;
+    const outcome = await scrub({
+      root,
+      syncer,
+      quarantine: false,
+      saveEveryMs: 0,
+      // Slow enough for the repair to be said while the pass goes on.
+      pace: () => 1 << 20,
+      onProgress: (counts) => {
+        if (!settled && counts.findings.length === 1) {
+          settled = true;
+          return settleFindings(root, 'alice', syncer);
+        }
+      },
+    });
+    expect(outcome.finished && outcome.pass.findings.map((finding) => finding.repo)).toEqual(['alice']);
+    expect((await readScrubState(root)).open).toEqual([]);
+    // The next pass finds it again: it was never repaired.
+    await scrub({ root, syncer, quarantine: false });
+    expect((await readScrubState(root)).open.map((finding) => finding.file)).toEqual([`data/${early.name.slice(0, 2)}/${early.name}`]);
   });
 
   it('through the command line: a whole folder, one repository, and what is wrong with the flags', { timeout: 60_000 }, async () => {
