@@ -134,6 +134,26 @@ describe('integrity checks in the app', () => {
     expect(checked.colour).toBe('green');
   });
 
+  it('each disk of a rotating pair gets its own check, and is remembered while it is away', { timeout: 60_000 }, async () => {
+    const { controller, data } = await openServing({ tickMs: 100 });
+    const other = tempDir('rts-data-');
+    const fill = (root: string, count: number) => {
+      for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(root, 'family', type), { recursive: true });
+      for (let i = 0; i < count; i++) {
+        const { id, data: body } = makeObject(4096);
+        mkdirSync(join(root, 'family', 'data', id.slice(0, 2)), { recursive: true });
+        writeFileSync(join(root, 'family', 'data', id.slice(0, 2), id), body);
+      }
+    };
+    fill(data, 3);
+    fill(other, 7);
+    const first = await waitForState(controller, (s) => s.integrity.disks[0]?.lastCheckedAt !== null && s.integrity.running === null, 30_000);
+    expect(first.integrity.disks[0]?.objects).toBe(3);
+    await controller.chooseFolder({ path: other });
+    const both = await waitForState(controller, (s) => s.integrity.disks.length === 2 && s.integrity.disks.every((disk) => disk.lastCheckedAt !== null) && s.integrity.running === null, 30_000);
+    expect(both.integrity.disks.map((disk) => disk.objects)).toEqual([3, 7]);
+  });
+
   it('a check stopped by closing the app goes on from where it stopped when the app is back', { timeout: 60_000 }, async () => {
     const configDir = tempDir('rts-config-');
     const first = await openServing({ configDir });
