@@ -8,6 +8,8 @@ const PACKAGE: Record<string, string> = {
   promtool: 'prometheus',
   chromium: 'chromium',
   'mkfs.btrfs': 'btrfs-progs',
+  rclone: 'rclone',
+  sshd: 'openssh-server',
 };
 
 /**

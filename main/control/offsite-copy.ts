@@ -1,0 +1,78 @@
+import { runRclone, type RcloneOptions, type RcloneStats } from './rclone.js';
+
+/**
+ * What goes first: a repository's `config` and `keys`, then its packs, then
+ * the indexes that name them, then the snapshots that need them, so that at
+ * every moment the copy is a repository restic can read, whose snapshots
+ * refer only to data that is already there. Locks are never copied.
+ */
+export const COPY_STEPS = [
+  { name: 'config and keys', folders: ['config', 'keys/**'] },
+  { name: 'data', folders: ['data/**'] },
+  { name: 'indexes', folders: ['index/**'] },
+  { name: 'snapshots', folders: ['snapshots/**'] },
+] as const;
+
+export interface CopyProgress {
+  step: (typeof COPY_STEPS)[number]['name'];
+  stats: RcloneStats;
+}
+
+export type CopyOutcome = { ok: true; bytes: number; files: number } | { ok: false; stopped: boolean; problem: string };
+
+/** rclone's filter path for a repository's folder (`alice/laptop`, or '' for the data folder itself). */
+const under = (repo: string, path: string): string => `/${repo === '' ? '' : `${repo}/`}${path}`;
+
+/** The filter rules of one step: temp files out, the step's folders of every repository in, everything else out. */
+export function filterRules(repos: string[], folders: readonly string[]): string[] {
+  return [
+    '- .rts-tmp-*',
+    '- *.rest-server-temp*',
+    ...repos.flatMap((repo) => folders.map((folder) => `+ ${under(repo, folder)}`)),
+    '- **',
+  ];
+}
+
+/** The words for what went wrong, from rclone's error lines. */
+export function describeFailure(errors: string[], code: number | null): string {
+  const text = errors.join('\n');
+  if (/immutable file modified|can't update immutable/i.test(text)) {
+    return 'A file on the copy differs from the same file on the backup disk, and files of a backup never change: one of the two is damaged. Nothing was overwritten; run an integrity check.';
+  }
+  if (/connection refused|no route to host|i\/o timeout|network is unreachable|couldn't connect/i.test(text)) {
+    return `The copy's storage cannot be reached (${(errors.find((line) => /refused|route|timeout|unreachable|connect/i.test(line)) ?? '').slice(0, 200)}). It is tried again later.`;
+  }
+  if (/permission denied|access denied|unable to authenticate|authentication failed/i.test(text)) {
+    return 'The copy’s storage refused the login or the folder: check the user, the key or password and the folder’s rights.';
+  }
+  if (/no space left|quota/i.test(text)) return 'The copy’s storage is full.';
+  const last = errors.at(-1);
+  return last ? `rclone failed: ${last.slice(0, 300)}` : `rclone stopped with exit code ${code}.`;
+}
+
+/**
+ * Copies the repositories of the data folder `root` to `remote` (an rclone
+ * remote and path, `name:folder`, or a local folder), step by step in the
+ * order above. Files already there are skipped; a file that is there with
+ * other contents is an error, never overwritten (`--immutable`). Nothing is
+ * deleted on the copy: deletions wait (see the offsite room).
+ */
+export async function copyRepositories(
+  options: RcloneOptions & { root: string; repos: string[]; remote: string; bandwidth?: string; onProgress?: (progress: CopyProgress) => void },
+): Promise<CopyOutcome> {
+  let bytes = 0;
+  let files = 0;
+  for (const step of COPY_STEPS) {
+    const args = ['copy', options.root, options.remote, '--immutable', ...filterRules(options.repos, step.folders).flatMap((rule) => ['--filter', rule])];
+    if (options.bandwidth) args.push('--bwlimit', options.bandwidth);
+    const run = await runRclone(args, {
+      ...options,
+      onStats: (stats) => options.onProgress?.({ step: step.name, stats }),
+    });
+    if (options.signal?.aborted) return { ok: false, stopped: true, problem: 'The copy was stopped.' };
+    if (run.code !== 0) return { ok: false, stopped: false, problem: describeFailure(run.errors, run.code) };
+    bytes += run.stats?.bytes ?? 0;
+    files += run.stats?.transfers ?? 0;
+  }
+  return { ok: true, bytes, files };
+}

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+
+/** rclone's accounting, from its JSON log: what the progress bar shows. */
+export interface RcloneStats {
+  bytes: number;
+  totalBytes: number;
+  /** Bytes per second. */
+  speed: number;
+  /** Seconds left, when rclone can tell. */
+  eta: number | null;
+  transfers: number;
+  errors: number;
+}
+
+export interface RcloneRun {
+  code: number | null;
+  /** rclone's error lines, as it wrote them. */
+  errors: string[];
+  stats: RcloneStats | null;
+}
+
+export interface RcloneOptions {
+  binary: string;
+  /** rclone's configuration file (the remotes); never the user's own unless asked for. */
+  configFile: string;
+  signal?: AbortSignal;
+  onStats?: (stats: RcloneStats) => void;
+}
+
+/** Where rclone is: a configured path, or the first `rclone` on PATH; null when there is none. */
+export async function findRclone(configured: string | null, path = process.env.PATH ?? ''): Promise<string | null> {
+  const name = process.platform === 'win32' ? 'rclone.exe' : 'rclone';
+  const candidates = configured ? [configured] : path.split(delimiter).filter(Boolean).map((folder) => join(folder, name));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
+/** How to install rclone on this system, in one sentence. */
+export function installHint(platform = process.platform): string {
+  switch (platform) {
+    case 'linux':
+      return 'Install rclone with your package manager (for example: sudo apt install rclone), or give the path of the rclone program.';
+    case 'darwin':
+      return 'Install rclone with Homebrew (brew install rclone), or give the path of the rclone program.';
+    case 'win32':
+      return 'Install rclone with winget (winget install Rclone.Rclone) or scoop (scoop install rclone), or give the path of rclone.exe.';
+    default:
+      return 'Install rclone from your system’s packages, or give the path of the rclone program.';
+  }
+}
+
+function toStats(raw: Record<string, unknown>): RcloneStats {
+  const number = (key: string) => (typeof raw[key] === 'number' ? (raw[key] as number) : 0);
+  return {
+    bytes: number('bytes'),
+    totalBytes: number('totalBytes'),
+    speed: number('speed'),
+    eta: typeof raw.eta === 'number' ? raw.eta : null,
+    transfers: number('transfers'),
+    errors: number('errors'),
+  };
+}
+
+/**
+ * Runs rclone with these arguments as a child process (never a shell), with
+ * its JSON log and statistics every second; the statistics go to `onStats`,
+ * the error lines are kept. `signal` stops it.
+ */
+export function runRclone(args: string[], options: RcloneOptions): Promise<RcloneRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(options.binary, [...args, '--config', options.configFile, '--use-json-log', '--stats', '1s', '--stats-log-level', 'NOTICE'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: options.signal,
+      windowsHide: true,
+    });
+    const errors: string[] = [];
+    let stats: RcloneStats | null = null;
+    let pending = '';
+    const readLine = (line: string) => {
+      if (line.trim() === '') return;
+      let entry: { level?: string; msg?: string; stats?: Record<string, unknown> };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        errors.push(line.trim());
+        return;
+      }
+      if (entry.stats) {
+        stats = toStats(entry.stats);
+        options.onStats?.(stats);
+      } else if (entry.level === 'error' || entry.level === 'critical') {
+        errors.push((entry.msg ?? '').trim());
+      }
+    };
+    child.stderr.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      lines.forEach(readLine);
+    });
+    child.stdout.resume();
+    child.on('error', (error) => {
+      if ((error as NodeJS.ErrnoException).code === 'ABORT_ERR') return;
+      reject(error);
+    });
+    child.on('close', (code) => {
+      readLine(pending);
+      resolve({ code, errors, stats });
+    });
+  });
+}

@@ -1,0 +1,89 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { copyRepositories, type CopyProgress } from '../../../main/control/offsite-copy.js';
+import { findRclone } from '../../../main/control/rclone.js';
+import { makeObject } from '../../helpers/http.js';
+import { makeSourceTree, restic, resticOk, treeDigest } from '../../helpers/restic.js';
+import { SshServer } from '../../helpers/sshd.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { hasTool } from '../../helpers/tools.js';
+
+/** Two repositories made by restic (one two folders deep), with a lock and a temp file left behind. */
+async function backedUp(): Promise<{ root: string; sources: Record<string, string> }> {
+  const root = tempDir('rts-disk-');
+  const sources: Record<string, string> = {};
+  for (const repo of ['anna', 'family/old-pc']) {
+    sources[repo] = makeSourceTree(4, 1 << 20);
+    await resticOk(join(root, repo), ['init']);
+    await resticOk(join(root, repo), ['backup', sources[repo] as string]);
+  }
+  const lock = makeObject(200);
+  writeFileSync(join(root, 'anna', 'locks', lock.id), lock.data);
+  writeFileSync(join(root, 'anna', 'data', '00', '.rts-tmp-0123456789abcdef'), 'half an upload');
+  return { root, sources };
+}
+
+async function restoresIdentically(repository: string, source: string, extra: string[] = []): Promise<void> {
+  await resticOk(repository, [...extra, 'check', '--read-data']);
+  const target = tempDir('rts-restore-');
+  await resticOk(repository, [...extra, 'restore', 'latest', '--target', target]);
+  expect(treeDigest(join(target, source))).toEqual(treeDigest(source));
+}
+
+describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through rclone', () => {
+  it('copies every repository to a folder in order, without locks or temp files; restic reads the copy; a changed file is refused, not overwritten', { timeout: 120_000 }, async () => {
+    const binary = (await findRclone(null)) as string;
+    const { root, sources } = await backedUp();
+    const copy = tempDir('rts-copy-');
+    const configFile = join(tempDir('rts-config-'), 'rclone.conf');
+    writeFileSync(configFile, '', { mode: 0o600 });
+    const steps: string[] = [];
+    const outcome = await copyRepositories({
+      binary,
+      configFile,
+      root,
+      repos: ['anna', 'family/old-pc'],
+      remote: copy,
+      onProgress: (progress: CopyProgress) => {
+        if (steps.at(-1) !== progress.step) steps.push(progress.step);
+      },
+    });
+    expect(outcome).toMatchObject({ ok: true });
+    expect(steps).toEqual(['config and keys', 'data', 'indexes', 'snapshots']);
+    expect(existsSync(join(copy, 'anna', 'locks'))).toBe(false);
+    expect(existsSync(join(copy, 'anna', 'data', '00', '.rts-tmp-0123456789abcdef'))).toBe(false);
+    for (const [repo, source] of Object.entries(sources)) await restoresIdentically(join(copy, repo), source);
+
+    // Object files never change: a copy that differs is an error to show.
+    const [pack] = readdirSync(join(copy, 'anna', 'data'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    writeFileSync(join(pack!.parentPath, pack!.name), 'not what the disk holds');
+    const refused = await copyRepositories({ binary, configFile, root, repos: ['anna'], remote: copy });
+    expect(refused).toMatchObject({ ok: false, stopped: false, problem: expect.stringMatching(/differs from the same file on the backup disk.*Nothing was overwritten/) });
+    expect(readdirSync(pack!.parentPath)).toContain(pack!.name);
+  });
+
+  it.runIf(hasTool('sshd'))('copies to a relative’s computer over SFTP (real OpenSSH); restic reads it with sftp: and rclone:; a server that is off is said in words', { timeout: 120_000 }, async () => {
+    const binary = (await findRclone(null)) as string;
+    const { root, sources } = await backedUp();
+    const ssh = await SshServer.start();
+    const configFile = join(tempDir('rts-config-'), 'rclone.conf');
+    writeFileSync(configFile, ssh.rcloneConfig('relative'), { mode: 0o600 });
+    const remote = `relative:${ssh.folder}`;
+    const outcome = await copyRepositories({ binary, configFile, root, repos: ['anna', 'family/old-pc'], remote });
+    expect(outcome).toMatchObject({ ok: true });
+    await restoresIdentically(`sftp:root@127.0.0.1:${ssh.folder}/anna`, sources.anna as string, ['-o', `sftp.command=${ssh.sftpCommand()}`]);
+    await restoresIdentically(`rclone:${remote}/family/old-pc`, sources['family/old-pc'] as string, ['-o', `rclone.program=${binary}`, '-o', `rclone.args=serve restic --stdio --config ${configFile}`]);
+
+    // A second copy sends nothing new.
+    const again = await copyRepositories({ binary, configFile, root, repos: ['anna', 'family/old-pc'], remote });
+    expect(again).toMatchObject({ ok: true, files: 0 });
+
+    ssh.stop();
+    const off = await copyRepositories({ binary, configFile, root, repos: ['anna'], remote });
+    expect(off).toMatchObject({ ok: false, stopped: false, problem: expect.stringMatching(/cannot be reached/) });
+    await ssh.resume();
+    expect(await copyRepositories({ binary, configFile, root, repos: ['anna'], remote })).toMatchObject({ ok: true });
+    expect((await restic(`sftp:root@127.0.0.1:${ssh.folder}/anna`, ['-o', `sftp.command=${ssh.sftpCommand()}`, 'snapshots'])).code).toBe(0);
+  });
+});
