@@ -111,6 +111,7 @@ export interface AppState {
   maintenanceUser: string | null;
   certificate: CertificateView;
   integrity: IntegrityView;
+  offsite: OffsiteView;
   settings: SettingsView;
   /** Things that happened that the user should know (a settings file that was damaged, ...). */
   notices: Notice[];
@@ -140,6 +141,27 @@ export interface IntegrityView {
   nextCheckAt: string | null;
   /** Damage found and not yet repaired, per repository; `username` when it is one of the computers. */
   awaitingRepair: { repo: string; username: string | null; displayName: string | null; findings: IntegrityFinding[] }[];
+}
+
+/** The copy of the backups elsewhere, made by rclone. */
+export interface OffsiteView {
+  /** Where rclone is; null with `installHint` when it is not installed. */
+  rclone: string | null;
+  installHint: string | null;
+  /** Where the copy goes: a folder (another disk, a network folder) or an rclone remote, `name:path`. */
+  target: { remote: string; bandwidth: string | null; rcloneConfig: string | null } | null;
+  running: { step: string; bytes: number; totalBytes: number; bytesPerSecond: number; secondsLeft: number | null } | null;
+  lastCopyAt: string | null;
+  /** What went wrong with the last copy, in words (it is tried again later). */
+  problem: string | null;
+}
+
+export interface OffsiteInput {
+  remote: string;
+  /** An rclone configuration file that defines the remote (advanced: your own); leave out for the app's own. */
+  rcloneConfig?: string | null;
+  /** rclone's --bwlimit, e.g. `2M` (bytes per second); leave out for no limit. */
+  bandwidth?: string | null;
 }
 
 export interface Drive {
@@ -301,6 +323,13 @@ export interface Api {
   checkIntegrity(): Promise<AppState>;
   /** The repository was repaired (its computer ran the repair commands): its findings no longer wait. */
   markRepaired(input: { repo: string }): Promise<AppState>;
+
+  /** Tests the target (writes, reads back and deletes a probe file), then copies there from now on. */
+  setOffsite(input: OffsiteInput): Promise<AppState>;
+  /** No more copies; what is on the copy stays there. */
+  removeOffsite(): Promise<AppState>;
+  /** Copies now (copies also start by themselves once backups settle, and daily). */
+  copyOffsiteNow(): Promise<AppState>;
 }
 
 export type MethodName = keyof Api;
@@ -351,6 +380,9 @@ const methodNames = {
   recentSummaries: true,
   checkIntegrity: true,
   markRepaired: true,
+  setOffsite: true,
+  removeOffsite: true,
+  copyOffsiteNow: true,
 } satisfies Record<MethodName, true>;
 export const METHODS = Object.keys(methodNames) as MethodName[];
 

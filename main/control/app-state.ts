@@ -2,6 +2,7 @@ import type { AppState } from '../contract.js';
 import type { Activity } from './activity.js';
 import type { Disks } from './disks.js';
 import type { Integrity } from './integrity.js';
+import type { Offsite } from './offsite.js';
 import type { Serving } from './serving.js';
 import type { Shared } from './shared.js';
 import { describeStatus } from './status.js';
@@ -25,7 +26,7 @@ export class StateRoom {
 
   constructor(
     private readonly shared: Shared,
-    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity; integrity: Integrity },
+    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity; integrity: Integrity; offsite: Offsite },
   ) {
     shared.on('changed', () => this.schedule());
     shared.on('tick', () => this.schedule());
@@ -55,6 +56,7 @@ export class StateRoom {
     const certificate = await rooms.tls.view();
     const clientUrl = rooms.serving.clientUrl();
     const integrity = rooms.integrity.view();
+    const offsite = rooms.offsite.view();
     const view = describeStatus({
       phase,
       error: supervisor.problem,
@@ -75,6 +77,7 @@ export class StateRoom {
         displayName: repo.displayName,
         unreadable: repo.findings.some((finding) => finding.damage === 'unreadable'),
       })),
+      offsite: offsite.target && { problem: offsite.problem, lastCopyAt: toDate(offsite.lastCopyAt) },
       now,
     });
     return {
@@ -90,6 +93,7 @@ export class StateRoom {
       maintenanceUser: settings.maintenanceUser,
       certificate: certificate.view,
       integrity,
+      offsite,
       settings: {
         listenAddresses: settings.listenAddresses,
         port: settings.port,

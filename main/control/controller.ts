@@ -14,6 +14,7 @@ import type {
   FolderListing,
   LogEntry,
   LoginCreated,
+  OffsiteInput,
   SettingsPatch,
   Summary,
 } from '../contract.js';
@@ -23,6 +24,7 @@ import { Computers } from './computers.js';
 import { Disks } from './disks.js';
 import { Integrity } from './integrity.js';
 import { Logins } from './logins.js';
+import { Offsite } from './offsite.js';
 import { Serving } from './serving.js';
 import { SettingsStore, type Settings } from './settings.js';
 import { Shared, type ControllerOptions } from './shared.js';
@@ -50,6 +52,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   private readonly serving: Serving;
   private readonly activity: Activity;
   private readonly integrity: Integrity;
+  private readonly offsite: Offsite;
   private readonly state: StateRoom;
 
   private constructor(options: ControllerOptions, store: SettingsStore, settings: Settings, logins: Logins) {
@@ -70,7 +73,8 @@ export class Controller extends EventEmitter<Events> implements Api {
     this.disks = new Disks(this.shared);
     this.activity = new Activity(this.shared);
     this.integrity = new Integrity(this.shared);
-    this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity });
+    this.offsite = new Offsite(this.shared);
+    this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite });
   }
 
   /** Loads the settings and logins (reporting damage, losing nothing) and resumes serving if it served before. */
@@ -81,6 +85,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     const controller = new Controller(options, store, settings, new Logins(join(options.configDir, HTPASSWD_FILE)));
     if (problem) controller.shared.addNotice(problem);
     await controller.computers.checkLogins();
+    await controller.offsite.refresh();
     if (settings.serving && settings.currentDiskId !== null) {
       await controller.serving.start().catch((error: Error) => controller.shared.addNotice(error.message));
     }
@@ -91,6 +96,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   async close(): Promise<void> {
     this.state.close();
     await this.integrity.close();
+    await this.offsite.close();
     await this.shared.close();
   }
 
@@ -194,5 +200,16 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   markRepaired(input: { repo: string }): Promise<AppState> {
     return this.integrity.markRepaired(input);
+  }
+
+  // The offsite copy.
+  setOffsite(input: OffsiteInput): Promise<AppState> {
+    return this.offsite.setOffsite(input);
+  }
+  removeOffsite(): Promise<AppState> {
+    return this.offsite.removeOffsite();
+  }
+  copyOffsiteNow(): Promise<AppState> {
+    return this.offsite.copyOffsiteNow();
   }
 }

@@ -40,7 +40,7 @@ export function describeFailure(errors: string[], code: number | null): string {
     return 'A file on the copy differs from the same file on the backup disk, and files of a backup never change: one of the two is damaged. Nothing was overwritten; run an integrity check.';
   }
   if (/connection refused|no route to host|i\/o timeout|network is unreachable|couldn't connect/i.test(text)) {
-    return `The copy's storage cannot be reached (${(errors.find((line) => /refused|route|timeout|unreachable|connect/i.test(line)) ?? '').slice(0, 200)}). It is tried again later.`;
+    return `The copy’s storage cannot be reached (${(errors.find((line) => /refused|route|timeout|unreachable|connect/i.test(line)) ?? '').slice(0, 200)}). It is tried again later.`;
   }
   if (/permission denied|access denied|unable to authenticate|authentication failed/i.test(text)) {
     return 'The copy’s storage refused the login or the folder: check the user, the key or password and the folder’s rights.';

@@ -36,6 +36,15 @@ export const listenAddresses = z.union([
 export const port = z.number().int().min(1).max(65535);
 export const staleDays = z.number().int().min(1).max(365);
 export const integrityDays = z.number().int().min(1).max(365);
+/** An absolute folder, or an rclone remote and path (`name:path`); never something rclone could read as a flag. */
+export const offsiteRemote = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((value) => !/[\0\r\n]/.test(value) && !value.startsWith('-'), 'one line, not starting with -')
+  .refine((value) => isAbsolute(value) || /^[\w.][\w. -]*:/.test(value), 'a full folder path, or an rclone remote and path such as backup-box:restic');
+/** rclone's --bwlimit in bytes per second, with an optional K, M or G. */
+export const bandwidth = z.string().regex(/^\d+(\.\d+)?[KMG]?$/i, 'a rate such as 2M (2 MB per second) or 500K');
 
 /** One schema per method: the compiler refuses a method without one, or a schema of the wrong shape. */
 export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
@@ -91,7 +100,14 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   recentSummaries: noInput,
   checkIntegrity: noInput,
   // A repository is one or two folder names, as the server allows; the room checks it is one with findings.
-  markRepaired: z.strictObject({ repo: z.string().max(512).regex(/^[^/.][^/]*(\/[^/.][^/]*)?$/) }),
+  markRepaired: z.strictObject({ repo: z.string().max(512).regex(/^([^/.][^/]*(\/[^/.][^/]*)?)?$/) }),
+  setOffsite: z.strictObject({
+    remote: offsiteRemote,
+    rcloneConfig: z.union([folderPath, z.null()]).optional(),
+    bandwidth: z.union([bandwidth, z.null()]).optional(),
+  }),
+  removeOffsite: noInput,
+  copyOffsiteNow: noInput,
 };
 
 /** A short, readable account of what is wrong with an input. */

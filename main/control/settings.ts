@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../server/htpasswd.js';
 import { writeFileAtomically } from './files.js';
-import { describeIssues, integrityDays, listenAddresses, port, staleDays } from './schemas.js';
+import { bandwidth, describeIssues, integrityDays, listenAddresses, offsiteRemote, port, staleDays } from './schemas.js';
 
 const timestamp = z.iso.datetime();
 /** Daily disk measurements kept for the growth trend. */
@@ -49,6 +49,12 @@ export const settingsSchema = z.strictObject({
   staleDays,
   /** Settings written before integrity checks existed get the default. */
   integrityDays: integrityDays.default(30),
+  /** The offsite copy's target (null: none), and the rclone program when it is not on PATH. */
+  offsite: z
+    .strictObject({ remote: offsiteRemote, rcloneConfig: z.string().max(4096).nullable(), bandwidth: bandwidth.nullable(), lastCopyAt: timestamp.nullable() })
+    .nullable()
+    .default(null),
+  rclonePath: z.string().max(4096).nullable().default(null),
   autostart: z.boolean(),
   notifications: z.boolean(),
   keepAwake: z.boolean(),
@@ -73,6 +79,8 @@ export const DEFAULT_SETTINGS: Settings = {
   tls: 'household',
   staleDays: 3,
   integrityDays: 30,
+  offsite: null,
+  rclonePath: null,
   autostart: false,
   notifications: true,
   keepAwake: true,

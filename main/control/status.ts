@@ -7,6 +7,8 @@ const GIB = 1024 ** 3;
 export const DISK_WARN_FRACTION = 0.9;
 /** Less free space than this (or 1%) counts as full: the next pack may not fit. */
 const DISK_FULL_BYTES = GIB;
+/** An offsite copy older than this turns the tray yellow. */
+export const OFFSITE_STALE_DAYS = 7;
 /** A certificate ending sooner than this turns the tray yellow (the household one is renewed 30 days ahead). */
 export const CERTIFICATE_WARN_DAYS = 14;
 
@@ -28,6 +30,8 @@ export interface StatusFacts {
   certificateNotAfter: Date | null;
   /** Repositories with damaged files found by the integrity check and not yet repaired. */
   damaged: { repo: string; displayName: string | null; unreadable: boolean }[];
+  /** The offsite copy, when there is a target: what went wrong last, and when the last copy was complete. */
+  offsite: { problem: string | null; lastCopyAt: Date | null } | null;
   now: Date;
 }
 
@@ -88,6 +92,15 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
       message: repo.displayName
         ? `Damaged files were found in ${repo.displayName}’s backups and moved aside: run the repair commands on ${repo.displayName} (they are on its page).`
         : `Damaged files were found in the repository /${repo.repo}/ and moved aside: repair it with restic from the computer that uses it (see Storage).`,
+    });
+  }
+  if (facts.offsite?.problem) {
+    reasons.push({ key: 'offsite-failing', severity: 'warning', message: `The offsite copy did not work: ${facts.offsite.problem}` });
+  } else if (facts.offsite?.lastCopyAt && facts.now.getTime() - facts.offsite.lastCopyAt.getTime() > OFFSITE_STALE_DAYS * DAY_MS) {
+    reasons.push({
+      key: 'offsite-stale',
+      severity: 'warning',
+      message: `The offsite copy is ${plural(days(facts.now.getTime() - facts.offsite.lastCopyAt.getTime()), 'day')} old: backups since then exist only on the backup disk.`,
     });
   }
   if (facts.certificateNotAfter) {

@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative } from 'node:path';
+import type { AppState, OffsiteInput, OffsiteView } from '../contract.js';
+import { findRepositories } from '../../server/scrub.js';
+import { formatBytes } from '../common/format-bytes.js';
+import { UserError } from './errors.js';
+import { copyRepositories, describeFailure, type CopyProgress } from './offsite-copy.js';
+import { findRclone, installHint, runRclone } from './rclone.js';
+import type { Shared } from './shared.js';
+
+const HOUR_MS = 3_600_000;
+/** Backups have settled when no computer has uploaded for this long: a copy may start. */
+export const SETTLED_MS = 5 * 60_000;
+/** A copy at least this often while anything is there to copy. */
+const AT_LEAST_EVERY_MS = 24 * HOUR_MS;
+/** The app's own rclone configuration, in its config folder. */
+export const RCLONE_CONFIG_FILE = 'rclone.conf';
+const PROBE_NAME = '.restic-tray-server-probe';
+
+const joinRemote = (remote: string, name: string): string => (remote.endsWith(':') || remote.endsWith('/') ? `${remote}${name}` : `${remote}/${name}`);
+
+/**
+ * The offsite copy: every repository of the disk in use copied by rclone to
+ * a folder elsewhere (another disk, a network folder) or to an rclone remote
+ * (a relative's computer over SFTP, cloud storage), once backups have
+ * settled and at least daily, or when asked. The target is tested before it
+ * is kept. The copy only ever adds files (see offsite-copy.ts).
+ */
+export class Offsite {
+  private run: { stop: AbortController; progress: CopyProgress | null } | undefined;
+  private lastUploadAt = 0;
+  private problem: string | null = null;
+  private rclone: string | null = null;
+
+  constructor(private readonly shared: Shared) {
+    shared.supervisor.on('requests', (events) => {
+      if (events.some((event) => event.method === 'POST' && event.status === 200)) this.lastUploadAt = Date.now();
+    });
+    shared.on('tick', () => void this.copyIfDue());
+  }
+
+  private get configFile(): string {
+    return this.shared.settings.offsite?.rcloneConfig ?? join(this.shared.options.configDir, RCLONE_CONFIG_FILE);
+  }
+
+  /** Looks for rclone (again: it may have been installed meanwhile). */
+  private async binary(): Promise<string | null> {
+    this.rclone = await findRclone(this.shared.settings.rclonePath);
+    return this.rclone;
+  }
+
+  async refresh(): Promise<void> {
+    await this.binary();
+  }
+
+  view(): OffsiteView {
+    const target = this.shared.settings.offsite;
+    const progress = this.run?.progress;
+    return {
+      rclone: this.rclone,
+      installHint: this.rclone ? null : installHint(),
+      target: target && { remote: target.remote, bandwidth: target.bandwidth, rcloneConfig: target.rcloneConfig },
+      running: this.run
+        ? {
+            step: progress?.step ?? 'starting',
+            bytes: progress?.stats.bytes ?? 0,
+            totalBytes: progress?.stats.totalBytes ?? 0,
+            bytesPerSecond: progress?.stats.speed ?? 0,
+            secondsLeft: progress?.stats.eta ?? null,
+          }
+        : null,
+      lastCopyAt: target?.lastCopyAt ?? null,
+      problem: target ? this.problem : null,
+    };
+  }
+
+  setOffsite(input: OffsiteInput): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      const binary = await this.binary();
+      if (!binary) throw new UserError('no-rclone', `rclone is not installed. ${installHint()}`);
+      const disk = this.shared.currentDisk();
+      if (disk && isAbsolute(input.remote)) {
+        const inside = relative(disk.folder, input.remote);
+        if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
+          throw new UserError('copy-inside', 'The copy cannot go inside the backup folder itself: choose a folder on another disk or computer.');
+        }
+      }
+      const rcloneConfig = input.rcloneConfig ?? null;
+      await this.probe(binary, input.remote, rcloneConfig ?? join(this.shared.options.configDir, RCLONE_CONFIG_FILE));
+      this.run?.stop.abort();
+      this.problem = null;
+      this.shared.settings.offsite = { remote: input.remote, rcloneConfig, bandwidth: input.bandwidth ?? null, lastCopyAt: null };
+      await this.shared.save();
+      return this.shared.state();
+    });
+  }
+
+  removeOffsite(): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      this.run?.stop.abort();
+      this.shared.settings.offsite = null;
+      this.problem = null;
+      await this.shared.save();
+      return this.shared.state();
+    });
+  }
+
+  async copyOffsiteNow(): Promise<AppState> {
+    if (!this.shared.settings.offsite) throw new UserError('no-offsite', 'Choose where the copy goes first.');
+    if (!this.shared.currentDisk() || this.shared.supervisor.phase !== 'serving') {
+      throw new UserError('not-serving', 'The copy is made from the backup disk the server uses: start the server with the disk plugged in first.');
+    }
+    if (!this.run) void this.copy();
+    return this.shared.state();
+  }
+
+  async close(): Promise<void> {
+    this.run?.stop.abort();
+  }
+
+  /** Writes a probe file there, reads it back and deletes it: the target works, or the user is told why not. */
+  private async probe(binary: string, remote: string, configFile: string): Promise<void> {
+    const local = await mkdtemp(join(tmpdir(), 'rts-probe-'));
+    try {
+      const content = randomBytes(32).toString('hex');
+      await writeFile(join(local, 'sent'), content);
+      const there = joinRemote(remote, PROBE_NAME);
+      const steps: [string[], string][] = [
+        [['copyto', join(local, 'sent'), there], 'write a test file there'],
+        [['copyto', there, join(local, 'back')], 'read the test file back'],
+        [['deletefile', there], 'delete the test file'],
+      ];
+      for (const [args, what] of steps) {
+        const run = await runRclone(args, { binary, configFile });
+        if (run.code !== 0) throw new UserError('offsite-unusable', `The copy cannot go there: rclone could not ${what}. ${describeFailure(run.errors, run.code)}`);
+      }
+      if ((await readFile(join(local, 'back'), 'utf8')) !== content) {
+        throw new UserError('offsite-unusable', 'The copy cannot go there: the test file came back different.');
+      }
+    } finally {
+      await rm(local, { recursive: true, force: true });
+    }
+  }
+
+  private async copyIfDue(): Promise<void> {
+    const target = this.shared.settings.offsite;
+    if (!target || this.run || this.shared.supervisor.phase !== 'serving') return;
+    if (!(await this.binary())) return;
+    const last = target.lastCopyAt ? Date.parse(target.lastCopyAt) : 0;
+    const settled = Date.now() - this.lastUploadAt >= SETTLED_MS;
+    const newBackups = this.lastUploadAt > last;
+    if (settled && (newBackups || Date.now() - last >= AT_LEAST_EVERY_MS)) await this.copy();
+  }
+
+  private async copy(): Promise<void> {
+    const target = this.shared.settings.offsite;
+    const disk = this.shared.currentDisk();
+    const binary = await this.binary();
+    if (!target || !disk) return;
+    if (!binary) {
+      this.problem = `rclone is not installed. ${installHint()}`;
+      this.shared.changed();
+      return;
+    }
+    const run = { stop: new AbortController(), progress: null as CopyProgress | null };
+    this.run = run;
+    const startedAt = new Date().toISOString();
+    this.shared.changed();
+    try {
+      const outcome = await copyRepositories({
+        binary,
+        configFile: this.configFile,
+        root: disk.folder,
+        repos: await findRepositories(disk.folder),
+        remote: target.remote,
+        bandwidth: target.bandwidth ?? undefined,
+        signal: run.stop.signal,
+        onProgress: (progress) => {
+          run.progress = progress;
+          this.shared.changed();
+        },
+      });
+      if (outcome.ok) {
+        this.problem = null;
+        if (this.shared.settings.offsite === target) {
+          target.lastCopyAt = startedAt;
+          this.shared.saveInBackground();
+        }
+        this.shared.emit('note', `Offsite copy finished: ${formatBytes(outcome.bytes)} sent.`, 'info');
+      } else if (!outcome.stopped) {
+        this.problem = outcome.problem;
+        this.shared.emit('note', `Offsite copy failed: ${outcome.problem}`, 'warning');
+      }
+    } catch (error) {
+      this.problem = `The copy could not run: ${(error as Error).message}`;
+    } finally {
+      this.run = undefined;
+      this.shared.changed();
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RCLONE_CONFIG_FILE } from '../../../main/control/offsite.js';
+import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
+import { openServing, waitForState } from '../../helpers/controller.js';
+import { makeSourceTree, resticOk, treeDigest } from '../../helpers/restic.js';
+import { SshServer } from '../../helpers/sshd.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { hasTool } from '../../helpers/tools.js';
+
+describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
+  it('refuses a target inside the backup folder, and one rclone cannot write to, saying why; a fresh target is copied to by itself', { timeout: 60_000 }, async () => {
+    const { controller, data, configDir } = await openServing({ tickMs: 100 });
+    expect((await controller.getState()).offsite).toMatchObject({ rclone: expect.stringMatching(/rclone$/), installHint: null, target: null });
+    await expect(controller.setOffsite({ remote: join(data, 'copy') })).rejects.toMatchObject({ code: 'copy-inside' });
+    await expect(controller.setOffsite({ remote: 'nowhere:backups' })).rejects.toMatchObject({ code: 'offsite-unusable', message: expect.stringMatching(/could not write a test file there/) });
+    await expect(controller.copyOffsiteNow()).rejects.toMatchObject({ code: 'no-offsite' });
+
+    const copy = tempDir('rts-copy-');
+    const set = await controller.setOffsite({ remote: copy, bandwidth: '50M' });
+    expect(set.offsite.target).toEqual({ remote: copy, bandwidth: '50M', rcloneConfig: null });
+    const copied = await waitForState(controller, (state) => state.offsite.lastCopyAt !== null, 20_000);
+    expect(copied.offsite.problem).toBeNull();
+    expect((JSON.parse(readFileSync(join(configDir, 'settings.json'), 'utf8')) as { offsite: { remote: string } }).offsite.remote).toBe(copy);
+    expect((await controller.removeOffsite()).offsite.target).toBeNull();
+  });
+
+  it.runIf(hasTool('sshd') && hasTool('restic'))('copies a computer’s backups to an SFTP server; restic restores from the copy; the server switched off turns the status yellow until it is back', { timeout: 180_000 }, async () => {
+    const { controller, configDir } = await servingController();
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const source = makeSourceTree(4, 1 << 20);
+    const home = await clientHome(controller);
+    const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
+    await paste(lines, 'init', home);
+    await paste(lines, 'backup', home);
+
+    const ssh = await SshServer.start();
+    writeFileSync(join(configDir, RCLONE_CONFIG_FILE), ssh.rcloneConfig('relative'), { mode: 0o600 });
+    await controller.setOffsite({ remote: `relative:${ssh.folder}` });
+    await controller.copyOffsiteNow();
+    const copied = await waitForState(controller, (state) => state.offsite.lastCopyAt !== null && state.offsite.running === null, 60_000);
+    expect(copied.offsite.problem).toBeNull();
+    expect((await controller.recentSummaries()).map((summary) => summary.message).join('\n')).toMatch(/Offsite copy finished: .+ sent\./);
+    const sftp = ['-o', `sftp.command=${ssh.sftpCommand()}`];
+    const repository = `sftp:root@127.0.0.1:${ssh.folder}/${anna.username}`;
+    const target = tempDir('rts-restore-');
+    // The encryption password is the computer's own: the copy needs none of its own.
+    await resticOk(repository, [...sftp, 'restore', 'latest', '--target', target]);
+    expect(treeDigest(join(target, source))).toEqual(treeDigest(source));
+
+    ssh.stop();
+    await controller.copyOffsiteNow();
+    const failing = await waitForState(controller, (state) => state.offsite.problem !== null && state.offsite.running === null, 60_000);
+    expect(failing.colour).toBe('yellow');
+    expect(failing.sentence).toMatch(/The offsite copy did not work: The copy’s storage cannot be reached/);
+    await ssh.resume();
+    await controller.copyOffsiteNow();
+    const back = await waitForState(controller, (state) => state.offsite.problem === null && state.offsite.running === null, 60_000);
+    expect(back.colour).toBe('green');
+  });
+});
