@@ -46,6 +46,8 @@ export function describeFailure(errors: string[], code: number | null): string {
     return 'The copy’s storage refused the login or the folder: check the user, the key or password and the folder’s rights.';
   }
   if (/no space left|quota/i.test(text)) return 'The copy’s storage is full.';
+  const unknown = /destination "([^":]+):[^"]*": didn't find section in config file/.exec(text) ?? /"([^":]+):[^"]*": didn't find section in config file/.exec(text);
+  if (unknown) return `rclone’s configuration has no remote called “${unknown[1]}”: set it up with rclone config first, or give the configuration file that has it.`;
   const last = errors.at(-1);
   return last ? `rclone failed: ${last.slice(0, 300)}` : `rclone stopped with exit code ${code}.`;
 }

@@ -91,7 +91,8 @@ export function runRclone(args: string[], options: RcloneOptions): Promise<Rclon
       try {
         entry = JSON.parse(line) as typeof entry;
       } catch {
-        errors.push(line.trim());
+        // Before its JSON log starts (a bad configuration, an unknown remote) rclone writes plain lines with a time in front.
+        errors.push(line.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?/, '').trim());
         return;
       }
       if (entry.stats) {

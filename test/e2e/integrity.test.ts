@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, screenshot } from '../helpers/browser.js';
@@ -6,8 +6,9 @@ import { waitForState } from '../helpers/controller.js';
 import { headless } from '../helpers/headless.js';
 import { makeObject } from '../helpers/http.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { hasTool } from '../helpers/tools.js';
 
-describe.runIf(hasChromium())('integrity checks in the GUI', () => {
+describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI', () => {
   it('Check now finds a damaged file; the dashboard, the computer list and its page say so with the repair steps; “Repaired” clears it', { timeout: 90_000 }, async () => {
     const { bridge, controller, bugs } = await headless();
     const data = tempDir('rts-data-');
@@ -62,6 +63,43 @@ describe.runIf(hasChromium())('integrity checks in the GUI', () => {
     await page.getByRole('button', { name: /Repaired/ }).click();
     await page.locator('.repair').waitFor({ state: 'detached' });
     expect((await controller.getState()).integrity.awaitingRepair).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(bugs).toEqual([]);
+  });
+
+  it.runIf(hasTool('rclone'))('the offsite copy: a target refused with the reason, then one tested and used; the copy shows when it was made', { timeout: 90_000 }, async () => {
+    const { bridge, controller, bugs } = await headless();
+    const data = tempDir('rts-data-');
+    await controller.setTls({ enabled: false });
+    await controller.chooseFolder({ path: data });
+    await controller.startServer();
+    await controller.updateSettings({ setupComplete: true });
+    await waitForState(controller, (state) => state.status === 'serving');
+    mkdirSync(join(data, 'anna', 'keys'), { recursive: true });
+    writeFileSync(join(data, 'anna', 'config'), 'a repository');
+
+    const page = await openPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(bridge.url);
+    await page.getByRole('link', { name: 'Storage' }).click();
+    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Offsite copy' }) });
+    await card.getByLabel('Where the copy goes').fill('nowhere:backups');
+    await card.getByRole('button', { name: 'Test and use' }).click();
+    await card.getByRole('alert').getByText(/The copy cannot go there: rclone could not write a test file there\. rclone’s configuration has no remote called “nowhere”/).waitFor();
+    await screenshot(page, '32-offsite-refused');
+
+    const copy = tempDir('rts-copy-');
+    await card.getByLabel('Where the copy goes').fill(copy);
+    await card.getByLabel(/Speed limit/).fill('20M');
+    await card.getByRole('button', { name: 'Test and use' }).click();
+    await card.getByText(copy).waitFor();
+    await card.getByRole('button', { name: 'Copy now' }).click();
+    await expect.poll(async () => (await controller.getState()).offsite.lastCopyAt, { timeout: 30_000 }).not.toBeNull();
+    await card.getByText(/Last complete copy/).waitFor();
+    await expect.poll(() => card.locator('dd').nth(1).textContent()).toMatch(/just now|seconds? ago/);
+    expect(existsSync(join(copy, 'anna', 'config'))).toBe(true);
+    await screenshot(page, '33-offsite-copied');
     expect(pageErrors).toEqual([]);
     expect(bugs).toEqual([]);
   });

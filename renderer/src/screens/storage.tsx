@@ -3,10 +3,11 @@ import type { AppState } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { FolderPicker } from '../components/folder-picker.js';
 import { IntegrityCard } from '../components/integrity.js';
+import { OffsiteCard } from '../components/offsite.js';
 import { Badge, Card, ErrorText, Meter, useAction } from '../components/ui.js';
 import { formatBytes, timeAgo } from '../format.js';
 
-/** The disk in use, safe eject, switching to another disk or folder, and the integrity checks. */
+/** The disk in use, safe eject, switching to another disk or folder, the integrity checks and the offsite copy. */
 export function Storage({ state }: { state: AppState }) {
   const [switching, setSwitching] = useState(false);
   const [ejected, setEjected] = useState<string | null>(null);
@@ -88,6 +89,7 @@ export function Storage({ state }: { state: AppState }) {
         </Card>
       )}
       <IntegrityCard state={state} />
+      <OffsiteCard state={state} />
       <Card title="Known disks">
         <ul class="disk-list">
           {state.disks.map((disk) => (
