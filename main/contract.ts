@@ -149,7 +149,7 @@ export interface OffsiteView {
   rclone: string | null;
   installHint: string | null;
   /** Where the copy goes: a folder (another disk, a network folder) or an rclone remote, `name:path`. */
-  target: { remote: string; bandwidth: string | null; rcloneConfig: string | null } | null;
+  target: { remote: string; bandwidth: string | null; rcloneConfig: string | null; graceDays: number } | null;
   running: { step: string; bytes: number; totalBytes: number; bytesPerSecond: number; secondsLeft: number | null } | null;
   lastCopyAt: string | null;
   /** What went wrong with the last copy, in words (it is tried again later). */
@@ -162,6 +162,8 @@ export interface OffsiteInput {
   rcloneConfig?: string | null;
   /** rclone's --bwlimit, e.g. `2M` (bytes per second); leave out for no limit. */
   bandwidth?: string | null;
+  /** Files deleted on the backup disk stay on the copy this many days (default 30), so deleted snapshots can still be restored from it. */
+  graceDays?: number;
 }
 
 export interface Drive {

@@ -7,6 +7,7 @@ import { findRepositories } from '../../server/scrub.js';
 import { formatBytes } from '../common/format-bytes.js';
 import { UserError } from './errors.js';
 import { copyRepositories, describeFailure, type CopyProgress } from './offsite-copy.js';
+import { DeletionJournal } from './offsite-journal.js';
 import { findRclone, installHint, runRclone } from './rclone.js';
 import type { Shared } from './shared.js';
 
@@ -17,6 +18,8 @@ export const SETTLED_MS = 5 * 60_000;
 const AT_LEAST_EVERY_MS = 24 * HOUR_MS;
 /** The app's own rclone configuration, in its config folder. */
 export const RCLONE_CONFIG_FILE = 'rclone.conf';
+const JOURNAL_FILE = 'offsite-journal.json';
+const DAY_MS = 24 * HOUR_MS;
 const PROBE_NAME = '.restic-tray-server-probe';
 
 const joinRemote = (remote: string, name: string): string => (remote.endsWith(':') || remote.endsWith('/') ? `${remote}${name}` : `${remote}/${name}`);
@@ -26,19 +29,31 @@ const joinRemote = (remote: string, name: string): string => (remote.endsWith(':
  * a folder elsewhere (another disk, a network folder) or to an rclone remote
  * (a relative's computer over SFTP, cloud storage), once backups have
  * settled and at least daily, or when asked. The target is tested before it
- * is kept. The copy only ever adds files (see offsite-copy.ts).
+ * is kept. The copy only adds files (see offsite-copy.ts); what was deleted
+ * on the disk is deleted on the copy once its grace period is over (see
+ * offsite-journal.ts).
  */
 export class Offsite {
   private run: { stop: AbortController; progress: CopyProgress | null } | undefined;
   private lastUploadAt = 0;
   private problem: string | null = null;
   private rclone: string | null = null;
+  private readonly journal: DeletionJournal;
 
   constructor(private readonly shared: Shared) {
+    this.journal = new DeletionJournal(join(shared.options.configDir, JOURNAL_FILE));
     shared.supervisor.on('requests', (events) => {
       if (events.some((event) => event.method === 'POST' && event.status === 200)) this.lastUploadAt = Date.now();
+      const disk = shared.supervisor.disk;
+      if (disk && shared.settings.offsite) {
+        this.journal.noteDeleted(disk.id, events).catch((error: Error) => shared.emit('note', `Cannot note deletions for the offsite copy: ${error.message}`, 'warning'));
+      }
     });
     shared.on('tick', () => void this.copyIfDue());
+  }
+
+  private now(): number {
+    return this.shared.options.now?.() ?? Date.now();
   }
 
   private get configFile(): string {
@@ -61,7 +76,7 @@ export class Offsite {
     return {
       rclone: this.rclone,
       installHint: this.rclone ? null : installHint(),
-      target: target && { remote: target.remote, bandwidth: target.bandwidth, rcloneConfig: target.rcloneConfig },
+      target: target && { remote: target.remote, bandwidth: target.bandwidth, rcloneConfig: target.rcloneConfig, graceDays: target.graceDays },
       running: this.run
         ? {
             step: progress?.step ?? 'starting',
@@ -91,7 +106,7 @@ export class Offsite {
       await this.probe(binary, input.remote, rcloneConfig ?? join(this.shared.options.configDir, RCLONE_CONFIG_FILE));
       this.run?.stop.abort();
       this.problem = null;
-      this.shared.settings.offsite = { remote: input.remote, rcloneConfig, bandwidth: input.bandwidth ?? null, lastCopyAt: null };
+      this.shared.settings.offsite = { remote: input.remote, rcloneConfig, bandwidth: input.bandwidth ?? null, graceDays: input.graceDays ?? 30, lastCopyAt: null };
       await this.shared.save();
       return this.shared.state();
     });
@@ -151,7 +166,7 @@ export class Offsite {
     const last = target.lastCopyAt ? Date.parse(target.lastCopyAt) : 0;
     const settled = Date.now() - this.lastUploadAt >= SETTLED_MS;
     const newBackups = this.lastUploadAt > last;
-    if (settled && (newBackups || Date.now() - last >= AT_LEAST_EVERY_MS)) await this.copy();
+    if (settled && (newBackups || this.now() - last >= AT_LEAST_EVERY_MS)) await this.copy();
   }
 
   private async copy(): Promise<void> {
@@ -166,14 +181,15 @@ export class Offsite {
     }
     const run = { stop: new AbortController(), progress: null as CopyProgress | null };
     this.run = run;
-    const startedAt = new Date().toISOString();
+    const startedAt = new Date(this.now()).toISOString();
     this.shared.changed();
     try {
+      const repos = await findRepositories(disk.folder);
       const outcome = await copyRepositories({
         binary,
         configFile: this.configFile,
         root: disk.folder,
-        repos: await findRepositories(disk.folder),
+        repos,
         remote: target.remote,
         bandwidth: target.bandwidth ?? undefined,
         signal: run.stop.signal,
@@ -189,6 +205,18 @@ export class Offsite {
           this.shared.saveInBackground();
         }
         this.shared.emit('note', `Offsite copy finished: ${formatBytes(outcome.bytes)} sent.`, 'info');
+        const removed = await this.journal.reconcile({
+          binary,
+          configFile: this.configFile,
+          diskId: disk.id,
+          root: disk.folder,
+          repos,
+          remote: target.remote,
+          now: this.now(),
+          graceMs: target.graceDays * DAY_MS,
+        });
+        if (removed.problem) this.shared.emit('note', `Offsite copy: files deleted on the backup disk could not be deleted on the copy yet (${removed.problem}).`, 'warning');
+        else if (removed.deleted > 0) this.shared.emit('note', `Offsite copy: ${removed.deleted} files deleted on the backup disk over ${target.graceDays} days ago were deleted on the copy too.`, 'info');
       } else if (!outcome.stopped) {
         this.problem = outcome.problem;
         this.shared.emit('note', `Offsite copy failed: ${outcome.problem}`, 'warning');

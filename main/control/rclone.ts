@@ -16,6 +16,8 @@ export interface RcloneStats {
 
 export interface RcloneRun {
   code: number | null;
+  /** What rclone wrote on standard output (listings). */
+  output: string;
   /** rclone's error lines, as it wrote them. */
   errors: string[];
   stats: RcloneStats | null;
@@ -108,14 +110,15 @@ export function runRclone(args: string[], options: RcloneOptions): Promise<Rclon
       pending = lines.pop() ?? '';
       lines.forEach(readLine);
     });
-    child.stdout.resume();
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', (error) => {
       if ((error as NodeJS.ErrnoException).code === 'ABORT_ERR') return;
       reject(error);
     });
     child.on('close', (code) => {
       readLine(pending);
-      resolve({ code, errors, stats });
+      resolve({ code, output, errors, stats });
     });
   });
 }

@@ -43,6 +43,7 @@ export const offsiteRemote = z
   .max(1024)
   .refine((value) => !/[\0\r\n]/.test(value) && !value.startsWith('-'), 'one line, not starting with -')
   .refine((value) => isAbsolute(value) || /^[\w.][\w. -]*:/.test(value), 'a full folder path, or an rclone remote and path such as backup-box:restic');
+export const graceDays = z.number().int().min(0).max(3650);
 /** rclone's --bwlimit in bytes per second, with an optional K, M or G. */
 export const bandwidth = z.string().regex(/^\d+(\.\d+)?[KMG]?$/i, 'a rate such as 2M (2 MB per second) or 500K');
 
@@ -105,6 +106,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     remote: offsiteRemote,
     rcloneConfig: z.union([folderPath, z.null()]).optional(),
     bandwidth: z.union([bandwidth, z.null()]).optional(),
+    graceDays: graceDays.optional(),
   }),
   removeOffsite: noInput,
   copyOffsiteNow: noInput,

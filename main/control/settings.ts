@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../server/htpasswd.js';
 import { writeFileAtomically } from './files.js';
-import { bandwidth, describeIssues, integrityDays, listenAddresses, offsiteRemote, port, staleDays } from './schemas.js';
+import { bandwidth, describeIssues, graceDays, integrityDays, listenAddresses, offsiteRemote, port, staleDays } from './schemas.js';
 
 const timestamp = z.iso.datetime();
 /** Daily disk measurements kept for the growth trend. */
@@ -51,7 +51,14 @@ export const settingsSchema = z.strictObject({
   integrityDays: integrityDays.default(30),
   /** The offsite copy's target (null: none), and the rclone program when it is not on PATH. */
   offsite: z
-    .strictObject({ remote: offsiteRemote, rcloneConfig: z.string().max(4096).nullable(), bandwidth: bandwidth.nullable(), lastCopyAt: timestamp.nullable() })
+    .strictObject({
+      remote: offsiteRemote,
+      rcloneConfig: z.string().max(4096).nullable(),
+      bandwidth: bandwidth.nullable(),
+      /** Files deleted on the disk stay on the copy this long. */
+      graceDays: graceDays.default(30),
+      lastCopyAt: timestamp.nullable(),
+    })
     .nullable()
     .default(null),
   rclonePath: z.string().max(4096).nullable().default(null),

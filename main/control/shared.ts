@@ -26,6 +26,8 @@ export interface ControllerOptions {
   desktop?: boolean;
   /** Server timeouts (tests shorten the drain). */
   timeouts?: Partial<Timeouts>;
+  /** The time, in milliseconds; tests move it on to play days passing (the offsite copy's grace period). */
+  now?: () => number;
 }
 
 /** Hands one of the contract's events to the GUI. */

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandSet } from '../../main/contract.js';
-import type { Controller } from '../../main/control/controller.js';
+import type { Controller, ControllerOptions } from '../../main/control/controller.js';
 import { freePort, openController, runBash, waitForState } from './controller.js';
 import { RESTIC_PASSWORD } from './restic.js';
 import { tempDir } from './temp-dir.js';
@@ -27,8 +27,8 @@ export async function paste(lines: CommandSet, command: keyof CommandSet['comman
 }
 
 /** A controller serving a fresh data folder with the household TLS certificate, as after the set-up. */
-export async function servingController() {
-  const opened = await openController();
+export async function servingController(options: Partial<ControllerOptions> = {}) {
+  const opened = await openController(options);
   const { controller } = opened;
   await controller.chooseFolder({ path: tempDir('rts-data-') });
   await controller.updateSettings({ port: await freePort() });

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RCLONE_CONFIG_FILE } from '../../../main/control/offsite.js';
 import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
-import { openServing, waitForState } from '../../helpers/controller.js';
-import { makeSourceTree, resticOk, treeDigest } from '../../helpers/restic.js';
+import { openServing, runBash, waitForState } from '../../helpers/controller.js';
+import { makeSourceTree, RESTIC_PASSWORD, resticOk, treeDigest } from '../../helpers/restic.js';
 import { SshServer } from '../../helpers/sshd.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { hasTool } from '../../helpers/tools.js';
@@ -22,7 +22,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
     const copy = tempDir('rts-copy-');
     const set = await controller.setOffsite({ remote: copy, bandwidth: '50M' });
-    expect(set.offsite.target).toEqual({ remote: copy, bandwidth: '50M', rcloneConfig: null });
+    expect(set.offsite.target).toEqual({ remote: copy, bandwidth: '50M', rcloneConfig: null, graceDays: 30 });
     const copied = await waitForState(controller, (state) => state.offsite.lastCopyAt !== null, 20_000);
     expect(copied.offsite.problem).toBeNull();
     expect((JSON.parse(readFileSync(join(configDir, 'settings.json'), 'utf8')) as { offsite: { remote: string } }).offsite.remote).toBe(copy);
@@ -61,5 +61,49 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     await controller.copyOffsiteNow();
     const back = await waitForState(controller, (state) => state.offsite.problem === null && state.offsite.running === null, 60_000);
     expect(back.colour).toBe('green');
+  });
+
+  it.runIf(hasTool('restic'))('deletions wait: after a prune the copy keeps the pruned snapshot for the grace period (restic restores it from there), then deletes it too', { timeout: 180_000 }, async () => {
+    let clock = Date.now();
+    const { controller } = await servingController({ now: () => clock });
+    const anna = await controller.addComputer({ displayName: "Anna's laptop", appendOnly: false });
+    const home = await clientHome(controller);
+    const first = makeSourceTree(3, 1 << 20);
+    const second = makeSourceTree(3, 1 << 20);
+    const linesFor = (source: string) => controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
+    const one = await linesFor(first);
+    await paste(one, 'init', home);
+    await paste(one, 'backup', home);
+    await paste(await linesFor(second), 'backup', home);
+
+    const copy = tempDir('rts-copy-');
+    await controller.setOffsite({ remote: copy });
+    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => summary.message.startsWith('Offsite copy finished')).length;
+    const copyAndWait = async (count: number) => {
+      await controller.copyOffsiteNow();
+      await expect.poll(finishedCopies, { timeout: 60_000 }).toBe(count);
+      await waitForState(controller, (state) => state.offsite.running === null);
+    };
+    await copyAndWait(1);
+    const onCopy = join(copy, anna.username);
+    const snapshots = async (repository: string) => JSON.parse(await resticOk(repository, ['snapshots', '--json'])) as { id: string; paths: string[] }[];
+    const firstSnapshot = (await snapshots(onCopy)).find((snapshot) => snapshot.paths.includes(first)) as { id: string };
+
+    // The computer prunes: only the newest snapshot stays on the disk.
+    const prune = one.commands.snapshots.command.replace('restic snapshots', 'restic forget --group-by host --keep-last 1 --prune');
+    const pruned = await runBash(`${one.setup}\n${prune}`, { HOME: home, RESTIC_PASSWORD, RESTIC_CACHE_DIR: join(home, '.cache') });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    await copyAndWait(2);
+    expect((await snapshots(onCopy)).map((snapshot) => snapshot.id)).toContain(firstSnapshot.id);
+    const target = tempDir('rts-restore-');
+    await resticOk(onCopy, ['restore', firstSnapshot.id, '--target', target]);
+    expect(treeDigest(join(target, first))).toEqual(treeDigest(first));
+
+    // 31 days later the grace period is over.
+    clock += 31 * 86_400_000;
+    await copyAndWait(3);
+    expect((await controller.recentSummaries()).map((summary) => summary.message).join('\n')).toMatch(/Offsite copy: \d+ files deleted on the backup disk over 30 days ago were deleted on the copy too\./);
+    expect((await snapshots(onCopy)).map((snapshot) => snapshot.paths)).toEqual([[second]]);
+    await resticOk(onCopy, ['check', '--read-data']);
   });
 });
