@@ -19,7 +19,15 @@ export interface CommandFacts {
   backupPaths: string[];
   /** The login may not delete (append-only): repairs need the maintenance login. */
   appendOnly: boolean;
+  /** Where the offsite copy is, when there is one. */
+  copy?: CopyLocation | null;
 }
+
+/** Where the offsite copy of every repository is, as restic on a computer reaches it. */
+export type CopyLocation =
+  | { kind: 'folder'; path: string }
+  | { kind: 'sftp'; user: string | null; host: string; port: number | null; path: string }
+  | { kind: 'rclone'; remote: string };
 
 export const PASSWORD_PLACEHOLDER = 'PASTE-THE-SERVER-LOGIN-PASSWORD-HERE';
 const ENV_FILE = { bash: 'restic-tray-server.env', powershell: 'restic-tray-server.ps1', cmd: 'restic-tray-server.cmd' } as const;
@@ -106,6 +114,7 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
     },
     schedule: schedule(facts.os, syntax, envFileName, commands.backup.command),
     repair: repair(facts, command, commands.backup),
+    fromCopy: facts.copy ? fromCopy(facts, syntax, facts.copy) : null,
     caFileName,
     notes: [
       ...notes,
@@ -140,6 +149,40 @@ function repair(facts: CommandFacts, command: (label: string, args: string) => C
       : []),
   ];
   return { steps, notes };
+}
+
+/**
+ * The same backups read from the offsite copy, when the backup disk or this
+ * server is gone: restic's own back-ends (a folder, sftp:, or rclone: for
+ * the rest). The encryption password is the computer's own; there is no
+ * server login and no authority file.
+ */
+function fromCopy(facts: CommandFacts, syntax: ShellSyntax, copy: CopyLocation): NonNullable<CommandSet['fromCopy']> {
+  const repo = facts.repoPath.replace(/^\/|\/$/g, '');
+  const inFolder = (base: string) => (base.endsWith('/') || base.endsWith(':') ? `${base}${repo}` : `${base}/${repo}`);
+  let repository: string;
+  const notes: string[] = [];
+  if (copy.kind === 'folder') {
+    repository = inFolder(copy.path);
+    notes.push('Run these where the copy’s folder is reachable (on this desktop, or wherever that disk is plugged in).');
+  } else if (copy.kind === 'sftp') {
+    const where = `${copy.user ? `${copy.user}@` : ''}${copy.host.includes(':') ? `[${copy.host}]` : copy.host}${copy.port ? `:${copy.port}` : ''}`;
+    repository = `sftp://${where}/${inFolder(copy.path)}`;
+    notes.push(`This computer logs in to ${copy.host} over SSH to read the copy: it needs a key or password that that computer accepts.`);
+  } else {
+    repository = `rclone:${inFolder(copy.remote)}`;
+    notes.push('This computer needs rclone, with the same remote in its rclone configuration (copy the configuration file from the desktop).');
+  }
+  const set = syntax.setVariable('RESTIC_REPOSITORY', repository) as string;
+  const restoreTarget = syntax.shell === 'bash' ? `"$HOME/restic-restore"` : syntax.shell === 'powershell' ? `"$env:USERPROFILE\\restic-restore"` : `"%USERPROFILE%\\restic-restore"`;
+  return {
+    steps: [
+      { label: 'Point restic at the copy (in a new terminal)', command: set },
+      { label: 'List the backups on the copy', command: 'restic snapshots' },
+      { label: 'Restore the latest backup from the copy into a new folder', command: `restic restore latest --target ${restoreTarget}` },
+    ],
+    notes: [...notes, 'restic asks for this computer’s backup encryption password: the copy holds the same encrypted backups.'],
+  };
 }
 
 function schedule(os: OperatingSystem, syntax: ShellSyntax, envFileName: string, backup: string): CommandSet['schedule'] {

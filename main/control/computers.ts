@@ -1,6 +1,6 @@
 import type { AddComputerInput, AppState, CommandLinesInput, CommandSet, LoginCreated } from '../contract.js';
 import type { UserPolicy } from '../../server/user-policy.js';
-import { buildCommandLines } from './command-lines.js';
+import { buildCommandLines, type CopyLocation } from './command-lines.js';
 import { UserError } from './errors.js';
 import { generatePassword, usernameFor } from './logins.js';
 import type { ComputerRecord } from './settings.js';
@@ -21,6 +21,8 @@ export class Computers {
     private readonly shared: Shared,
     /** The address computers use once the server serves (the serving room knows it). */
     private readonly serverUrl: () => string,
+    /** Where the offsite copy is (the offsite room knows it). */
+    private readonly copyLocation: () => Promise<CopyLocation | null>,
   ) {}
 
   private get settings() {
@@ -164,6 +166,7 @@ export class Computers {
       caFileName: this.settings.tls === 'off' ? null : CA_FILE_NAME,
       backupPaths: input.backupPaths ?? [],
       appendOnly: !maintenance && (this.settings.appendOnly || computer.appendOnly),
+      copy: await this.copyLocation(),
     });
   }
 

@@ -64,7 +64,11 @@ export class Controller extends EventEmitter<Events> implements Api {
       composeState: () => this.state.compose(),
     });
     this.tls = new Tls(this.shared);
-    this.computers = new Computers(this.shared, () => this.serving.addressForComputers());
+    this.computers = new Computers(
+      this.shared,
+      () => this.serving.addressForComputers(),
+      () => this.offsite.copyLocation(),
+    );
     this.serving = new Serving(this.shared, {
       users: () => this.computers.userPolicies(),
       prepareTls: () => this.tls.prepare(),

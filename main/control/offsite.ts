@@ -6,6 +6,7 @@ import type { AppState, OffsiteInput, OffsiteView } from '../contract.js';
 import { findRepositories } from '../../server/scrub.js';
 import { formatBytes } from '../common/format-bytes.js';
 import { UserError } from './errors.js';
+import type { CopyLocation } from './command-lines.js';
 import { copyRepositories, describeFailure, type CopyProgress } from './offsite-copy.js';
 import { DeletionJournal } from './offsite-journal.js';
 import { findRclone, installHint, runRclone } from './rclone.js';
@@ -21,6 +22,24 @@ export const RCLONE_CONFIG_FILE = 'rclone.conf';
 const JOURNAL_FILE = 'offsite-journal.json';
 const DAY_MS = 24 * HOUR_MS;
 const PROBE_NAME = '.restic-tray-server-probe';
+
+/** One remote's settings from an rclone configuration file (INI). */
+function rcloneSection(text: string, name: string): Record<string, string> | undefined {
+  let current: string | undefined;
+  let found: Record<string, string> | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      current = header[1];
+      if (current === name) found = {};
+      continue;
+    }
+    const pair = /^([\w-]+)\s*=\s*(.*)$/.exec(line);
+    if (pair && current === name && found) found[pair[1] as string] = pair[2] as string;
+  }
+  return found;
+}
 
 const joinRemote = (remote: string, name: string): string => (remote.endsWith(':') || remote.endsWith('/') ? `${remote}${name}` : `${remote}/${name}`);
 
@@ -133,6 +152,21 @@ export class Offsite {
 
   async close(): Promise<void> {
     this.run?.stop.abort();
+  }
+
+  /** Where the copy is, as restic on a family computer reaches it: a folder, an SFTP server (from rclone's configuration), or an rclone remote. */
+  async copyLocation(): Promise<CopyLocation | null> {
+    const target = this.shared.settings.offsite;
+    if (!target) return null;
+    if (isAbsolute(target.remote)) return { kind: 'folder', path: target.remote };
+    const colon = target.remote.indexOf(':');
+    const name = target.remote.slice(0, colon);
+    const path = target.remote.slice(colon + 1);
+    const section = await readFile(this.configFile, 'utf8').then((text) => rcloneSection(text, name), () => undefined);
+    if (section?.type === 'sftp' && section.host) {
+      return { kind: 'sftp', user: section.user ?? null, host: section.host, port: section.port ? Number(section.port) : null, path };
+    }
+    return { kind: 'rclone', remote: target.remote };
   }
 
   /** Writes a probe file there, reads it back and deletes it: the target works, or the user is told why not. */

@@ -103,6 +103,19 @@ export function CommandLines({ username, password, repository, repair }: { usern
             ))}
           </details>
           )}
+          {!repair && set.fromCopy && (
+          <details class="more">
+            <summary>From the offsite copy, when this server or its disk is gone</summary>
+            {set.fromCopy.notes.map((note) => (
+              <p class="hint" key={note}>
+                {note}
+              </p>
+            ))}
+            {set.fromCopy.steps.map((step, index) => (
+              <CodeBlock label={step.label} code={step.command} name={`copy step ${index + 1}`} key={step.label} />
+            ))}
+          </details>
+          )}
         </>
       )}
     </div>

@@ -154,6 +154,20 @@ describe('command sets', () => {
     expect(buildCommandLines({ ...facts, appendOnly: true }).repair.notes.join(' ')).toMatch(/append-only.*maintenance login/);
   });
 
+  it('reads the backups from the offsite copy with restic’s own back-ends: a folder, sftp: from the rclone remote, or rclone:', () => {
+    expect(buildCommandLines(facts).fromCopy).toBeNull();
+    const steps = (copy: NonNullable<CommandFacts['copy']>, os: 'linux' | 'windows' = 'linux') => buildCommandLines({ ...facts, os, copy }).fromCopy?.steps.map((step) => step.command);
+    expect(steps({ kind: 'folder', path: '/media/work-disk/copy' })).toEqual([
+      "export RESTIC_REPOSITORY='/media/work-disk/copy/annas-laptop'",
+      'restic snapshots',
+      'restic restore latest --target "$HOME/restic-restore"',
+    ]);
+    expect(steps({ kind: 'sftp', user: 'anna', host: 'grandma.example', port: 2222, path: '/srv/copies' })?.[0]).toBe("export RESTIC_REPOSITORY='sftp://anna@grandma.example:2222//srv/copies/annas-laptop'");
+    expect(steps({ kind: 'sftp', user: null, host: 'fd00::5', port: null, path: 'copies/' })?.[0]).toBe("export RESTIC_REPOSITORY='sftp://[fd00::5]/copies/annas-laptop'");
+    expect(steps({ kind: 'rclone', remote: 'b2:family-backups' }, 'windows')?.[0]).toBe("$env:RESTIC_REPOSITORY = 'rclone:b2:family-backups/annas-laptop'");
+    expect(buildCommandLines({ ...facts, copy: { kind: 'rclone', remote: 'b2:' } }).fromCopy?.notes.join(' ')).toMatch(/needs rclone, with the same remote/);
+  });
+
   it('keeps the display name from breaking out of a comment', () => {
     const set = buildCommandLines({ ...facts, displayName: 'Evil\nrm -rf ~' });
     expect(set.setup.split('\n')[0]).toBe('# Restic Tray Server: backups of Evil rm -rf ~');

@@ -52,6 +52,14 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     await resticOk(repository, [...sftp, 'restore', 'latest', '--target', target]);
     expect(treeDigest(join(target, source))).toEqual(treeDigest(source));
 
+    // Anna's commands page says how to read the copy; run as given, with her SSH key standing in for her ~/.ssh/config.
+    const fromCopy = (await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', backupPaths: [source] })).fromCopy;
+    expect(fromCopy?.steps[0]?.command).toBe(`export RESTIC_REPOSITORY='sftp://root@127.0.0.1:${ssh.port}/${ssh.folder}/${anna.username}'`);
+    const script = [`restic() { command restic -o "sftp.command=${ssh.sftpCommand()}" "$@"; }`, ...(fromCopy?.steps ?? []).map((step) => step.command)].join('\n');
+    const read = await runBash(script, { HOME: home, RESTIC_PASSWORD, RESTIC_CACHE_DIR: join(home, '.cache') });
+    expect(read.code, read.stderr).toBe(0);
+    expect(treeDigest(join(home, 'restic-restore', source))).toEqual(treeDigest(source));
+
     ssh.stop();
     await controller.copyOffsiteNow();
     const failing = await waitForState(controller, (state) => state.offsite.problem !== null && state.offsite.running === null, 60_000);
