@@ -166,6 +166,20 @@ export interface OffsiteInput {
   graceDays?: number;
 }
 
+/** A relative's or friend's computer reached over SSH (SFTP), asked in a form. */
+export interface OffsiteSftpInput {
+  host: string;
+  port?: number;
+  user: string;
+  /** One of the two: the account's password, or a private key file on this computer that it accepts. */
+  password?: string;
+  keyFile?: string;
+  /** The folder there, e.g. `backups/our-house` (relative to the account's home) or a full path. */
+  folder: string;
+  bandwidth?: string | null;
+  graceDays?: number;
+}
+
 export interface Drive {
   mountPoint: string;
   label: string;
@@ -330,6 +344,8 @@ export interface Api {
 
   /** Tests the target (writes, reads back and deletes a probe file), then copies there from now on. */
   setOffsite(input: OffsiteInput): Promise<AppState>;
+  /** A computer over SFTP as the target: its host key is fetched and kept, the login written into the app's rclone configuration (the password obscured, which is not encryption), then as `setOffsite`. */
+  setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState>;
   /** No more copies; what is on the copy stays there. */
   removeOffsite(): Promise<AppState>;
   /** Copies now (copies also start by themselves once backups settle, and daily). */
@@ -385,6 +401,7 @@ const methodNames = {
   checkIntegrity: true,
   markRepaired: true,
   setOffsite: true,
+  setOffsiteSftp: true,
   removeOffsite: true,
   copyOffsiteNow: true,
 } satisfies Record<MethodName, true>;

@@ -15,6 +15,7 @@ import type {
   LogEntry,
   LoginCreated,
   OffsiteInput,
+  OffsiteSftpInput,
   SettingsPatch,
   Summary,
 } from '../contract.js';
@@ -209,6 +210,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   // The offsite copy.
   setOffsite(input: OffsiteInput): Promise<AppState> {
     return this.offsite.setOffsite(input);
+  }
+  setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {
+    return this.offsite.setOffsiteSftp(input);
   }
   removeOffsite(): Promise<AppState> {
     return this.offsite.removeOffsite();

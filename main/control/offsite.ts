@@ -1,11 +1,14 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import type { AppState, OffsiteInput, OffsiteView } from '../contract.js';
+import type { AppState, OffsiteInput, OffsiteSftpInput, OffsiteView } from '../contract.js';
 import { findRepositories } from '../../server/scrub.js';
 import { formatBytes } from '../common/format-bytes.js';
 import { UserError } from './errors.js';
+import { writeFileAtomically } from './files.js';
 import type { CopyLocation } from './command-lines.js';
 import { copyRepositories, describeFailure, type CopyProgress } from './offsite-copy.js';
 import { DeletionJournal } from './offsite-journal.js';
@@ -20,6 +23,10 @@ const AT_LEAST_EVERY_MS = 24 * HOUR_MS;
 /** The app's own rclone configuration, in its config folder. */
 export const RCLONE_CONFIG_FILE = 'rclone.conf';
 const JOURNAL_FILE = 'offsite-journal.json';
+/** The SFTP server's host key, fetched when it was set up: rclone refuses a server that shows another one. */
+const KNOWN_HOSTS_FILE = 'offsite-known-hosts';
+/** The remote the SFTP form writes into the app's rclone configuration. */
+const SFTP_REMOTE = 'offsite-sftp';
 const DAY_MS = 24 * HOUR_MS;
 const PROBE_NAME = '.restic-tray-server-probe';
 
@@ -39,6 +46,18 @@ function rcloneSection(text: string, name: string): Record<string, string> | und
     if (pair && current === name && found) found[pair[1] as string] = pair[2] as string;
   }
   return found;
+}
+
+/** An rclone configuration (INI) without the section `name`. */
+function withoutSection(text: string, name: string): string {
+  const kept: string[] = [];
+  let skipping = false;
+  for (const line of text.split('\n')) {
+    const header = /^\s*\[(.+)\]\s*$/.exec(line);
+    if (header) skipping = header[1] === name;
+    if (!skipping) kept.push(line);
+  }
+  return kept.join('\n');
 }
 
 const joinRemote = (remote: string, name: string): string => (remote.endsWith(':') || remote.endsWith('/') ? `${remote}${name}` : `${remote}/${name}`);
@@ -129,6 +148,31 @@ export class Offsite {
       await this.shared.save();
       return this.shared.state();
     });
+  }
+
+  async setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {
+    const binary = await this.binary();
+    if (!binary) throw new UserError('no-rclone', `rclone is not installed. ${installHint()}`);
+    const port = input.port ?? 22;
+    const { configDir } = this.shared.options;
+    const scanned = await promisify(execFile)('ssh-keyscan', ['-T', '10', '-p', String(port), input.host]).then(
+      ({ stdout }) => stdout.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#')),
+      () => [] as string[],
+    );
+    if (scanned.length === 0) throw new UserError('offsite-unreachable', `No SSH server answered at ${input.host} port ${port}: check the address, and that the other computer is on and lets in SSH.`);
+    const knownHosts = join(configDir, KNOWN_HOSTS_FILE);
+    await writeFileAtomically(knownHosts, `${scanned.join('\n')}\n`);
+    let login = `key_file = ${input.keyFile}`;
+    if (input.password !== undefined) {
+      const obscured = await runRclone(['obscure', '-'], { binary, configFile: join(configDir, RCLONE_CONFIG_FILE), input: input.password });
+      if (obscured.code !== 0) throw new UserError('offsite-unusable', `rclone could not store the password: ${describeFailure(obscured.errors, obscured.code)}`);
+      login = `pass = ${obscured.output.trim()}`;
+    }
+    const section = [`[${SFTP_REMOTE}]`, 'type = sftp', `host = ${input.host}`, `port = ${port}`, `user = ${input.user}`, login, `known_hosts_file = ${knownHosts}`];
+    const file = join(configDir, RCLONE_CONFIG_FILE);
+    const others = await readFile(file, 'utf8').then((text) => withoutSection(text, SFTP_REMOTE), () => '');
+    await writeFileAtomically(file, `${others}${others === '' || others.endsWith('\n') ? '' : '\n'}${section.join('\n')}\n`);
+    return this.setOffsite({ remote: `${SFTP_REMOTE}:${input.folder}`, rcloneConfig: null, bandwidth: input.bandwidth ?? null, graceDays: input.graceDays });
   }
 
   removeOffsite(): Promise<AppState> {

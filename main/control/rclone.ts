@@ -29,6 +29,8 @@ export interface RcloneOptions {
   configFile: string;
   signal?: AbortSignal;
   onStats?: (stats: RcloneStats) => void;
+  /** Written to rclone's standard input (a secret never goes on the command line, where other users see it). */
+  input?: string;
 }
 
 /** Where rclone is: a configured path, or the first `rclone` on PATH; null when there is none. */
@@ -80,10 +82,11 @@ function toStats(raw: Record<string, unknown>): RcloneStats {
 export function runRclone(args: string[], options: RcloneOptions): Promise<RcloneRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(options.binary, [...args, '--config', options.configFile, '--use-json-log', '--stats', '1s', '--stats-log-level', 'NOTICE'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: 'pipe',
       signal: options.signal,
       windowsHide: true,
     });
+    child.stdin.end(options.input);
     const errors: string[] = [];
     let stats: RcloneStats | null = null;
     let pending = '';

@@ -108,6 +108,19 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     bandwidth: z.union([bandwidth, z.null()]).optional(),
     graceDays: graceDays.optional(),
   }),
+  setOffsiteSftp: z
+    .strictObject({
+      host: z.string().min(1).max(253).regex(/^[A-Za-z0-9:][A-Za-z0-9.:-]*$/, 'a host name or IP address'),
+      port: port.optional(),
+      user: z.string().min(1).max(64).regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a user name of letters, digits, dots, dashes and underscores'),
+      password: z.string().min(1).max(1024).optional(),
+      // Written into rclone's configuration: one line only.
+      keyFile: folderPath.refine((value) => !/[\r\n]/.test(value), 'one line').optional(),
+      folder: z.string().min(1).max(1024).refine((value) => !/[\0\r\n]/.test(value), 'one line'),
+      bandwidth: z.union([bandwidth, z.null()]).optional(),
+      graceDays: graceDays.optional(),
+    })
+    .refine((input) => (input.password === undefined) !== (input.keyFile === undefined), 'either a password or a key file'),
   removeOffsite: noInput,
   copyOffsiteNow: noInput,
 };

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RCLONE_CONFIG_FILE } from '../../../main/control/offsite.js';
@@ -69,6 +69,23 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     await controller.copyOffsiteNow();
     const back = await waitForState(controller, (state) => state.offsite.problem === null && state.offsite.running === null, 60_000);
     expect(back.colour).toBe('green');
+  });
+
+  it.runIf(hasTool('sshd'))('the SFTP form: the host key is fetched and checked, the login goes into the app’s own rclone configuration (a password only obscured), and a wrong port is said in words', { timeout: 60_000 }, async () => {
+    const { controller, configDir } = await openServing();
+    const ssh = await SshServer.start();
+    await expect(controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port + 1, user: 'root', keyFile: ssh.clientKey, folder: ssh.folder })).rejects.toMatchObject({ code: 'offsite-unreachable' });
+    await expect(controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port, user: 'root', password: 'correct horse battery', folder: ssh.folder })).rejects.toMatchObject({ code: 'offsite-unusable' });
+    const config = readFileSync(join(configDir, RCLONE_CONFIG_FILE), 'utf8');
+    expect(config).toMatch(/^pass = \S+$/m);
+    expect(config).not.toContain('correct horse battery');
+    const set = await controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port, user: 'root', keyFile: ssh.clientKey, folder: ssh.folder });
+    expect(set.offsite.target?.remote).toBe(`offsite-sftp:${ssh.folder}`);
+    const written = readFileSync(join(configDir, RCLONE_CONFIG_FILE), 'utf8');
+    expect(written.match(/\[offsite-sftp\]/g)).toHaveLength(1);
+    expect(written).toContain(`known_hosts_file = ${join(configDir, 'offsite-known-hosts')}`);
+    expect(statSync(join(configDir, RCLONE_CONFIG_FILE)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(configDir, 'offsite-known-hosts'), 'utf8')).toContain(`[127.0.0.1]:${ssh.port} ssh-ed25519 `);
   });
 
   it.runIf(hasTool('restic'))('deletions wait: after a prune the copy keeps the pruned snapshot for the grace period (restic restores it from there), then deletes it too', { timeout: 180_000 }, async () => {
