@@ -5,6 +5,7 @@ import { hasChromium, openPage, screenshot } from '../helpers/browser.js';
 import { waitForState } from '../helpers/controller.js';
 import { headless } from '../helpers/headless.js';
 import { makeObject } from '../helpers/http.js';
+import { SshServer } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -84,13 +85,14 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
     await page.goto(bridge.url);
     await page.getByRole('link', { name: 'Storage' }).click();
     const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Offsite copy' }) });
-    await card.getByLabel('Where the copy goes').fill('nowhere:backups');
+    await card.getByRole('radio', { name: 'A folder, or a remote of rclone' }).click();
+    await card.getByLabel('Where the copy goes', { exact: true }).fill('nowhere:backups');
     await card.getByRole('button', { name: 'Test and use' }).click();
     await card.getByRole('alert').getByText(/The copy cannot go there: rclone could not write a test file there\. rclone’s configuration has no remote called “nowhere”/).waitFor();
     await screenshot(page, '32-offsite-refused');
 
     const copy = tempDir('rts-copy-');
-    await card.getByLabel('Where the copy goes').fill(copy);
+    await card.getByLabel('Where the copy goes', { exact: true }).fill(copy);
     await card.getByLabel(/Speed limit/).fill('20M');
     await card.getByRole('button', { name: 'Test and use' }).click();
     await card.getByText(copy).waitFor();
@@ -100,6 +102,39 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
     await expect.poll(() => card.locator('dd').nth(1).textContent()).toMatch(/just now|seconds? ago/);
     expect(existsSync(join(copy, 'anna', 'config'))).toBe(true);
     await screenshot(page, '33-offsite-copied');
+    expect(pageErrors).toEqual([]);
+    expect(bugs).toEqual([]);
+  });
+
+  it.runIf(hasTool('rclone') && hasTool('sshd'))('the SFTP form: a relative’s computer over SSH with a key file, tested and used; the copy lands there', { timeout: 90_000 }, async () => {
+    const { bridge, controller, bugs } = await headless();
+    const data = tempDir('rts-data-');
+    await controller.setTls({ enabled: false });
+    await controller.chooseFolder({ path: data });
+    await controller.startServer();
+    await controller.updateSettings({ setupComplete: true });
+    await waitForState(controller, (state) => state.status === 'serving');
+    mkdirSync(join(data, 'anna', 'keys'), { recursive: true });
+    writeFileSync(join(data, 'anna', 'config'), 'a repository');
+    const ssh = await SshServer.start();
+
+    const page = await openPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(bridge.url);
+    await page.getByRole('link', { name: 'Storage' }).click();
+    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Offsite copy' }) });
+    await card.getByLabel('Computer (host name or address)').fill('127.0.0.1');
+    await card.getByLabel('Port').fill(String(ssh.port));
+    await card.getByLabel('User there').fill('root');
+    await card.getByRole('radio', { name: 'Key file' }).click();
+    await card.getByLabel(/Private key file/).fill(ssh.clientKey);
+    await card.getByLabel('Folder there').fill(ssh.folder);
+    await screenshot(page, '34-offsite-sftp-form');
+    await card.getByRole('button', { name: 'Test and use' }).click();
+    await card.getByText(`offsite-sftp:${ssh.folder}`).waitFor({ timeout: 30_000 });
+    await card.getByRole('button', { name: 'Copy now' }).click();
+    await expect.poll(() => existsSync(join(ssh.folder, 'anna', 'config')), { timeout: 30_000 }).toBe(true);
     expect(pageErrors).toEqual([]);
     expect(bugs).toEqual([]);
   });

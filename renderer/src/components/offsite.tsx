@@ -1,40 +1,115 @@
 import { useState } from 'preact/hooks';
 import type { AppState } from '../../../main/contract.js';
 import { api } from '../api.js';
-import { formatBytes, plural, timeAgo } from '../format.js';
+import { formatBytes, parsePort, plural, timeAgo } from '../format.js';
 import { Card, ErrorText, Meter, useAction, WhyDisabled } from './ui.js';
 
-/** Where the copy goes: asked in a form, tested by the app before it is kept. */
+/** A text field with its label and an optional hint under it; `secret` hides what is typed. */
+function Field({ id, label, value, onInput, hint, secret, placeholder, narrow }: { id: string; label: string; value: string; onInput: (value: string) => void; hint?: string; secret?: boolean; placeholder?: string; narrow?: boolean }) {
+  const common = {
+    id,
+    class: narrow ? 'narrow' : undefined,
+    value,
+    placeholder,
+    onInput: (event: Event) => onInput((event.target as HTMLInputElement).value),
+    'aria-describedby': hint ? `${id}-hint` : undefined,
+  };
+  return (
+    <>
+      <label for={id}>{label}</label>
+      {secret ? <input type="password" autocomplete="off" {...common} /> : <input type="text" {...common} />}
+      {hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** Where the copy goes: a computer over SSH, or a folder or rclone remote; tested by the app before it is kept. */
 function TargetForm({ onDone }: { onDone: () => void }) {
+  const [kind, setKind] = useState<'sftp' | 'remote'>('sftp');
   const [remote, setRemote] = useState('');
-  const [bandwidth, setBandwidth] = useState('');
   const [rcloneConfig, setRcloneConfig] = useState('');
+  const [host, setHost] = useState('');
+  const [port, setPort] = useState('22');
+  const [user, setUser] = useState('');
+  const [login, setLogin] = useState<'password' | 'key'>('password');
+  const [secret, setSecret] = useState('');
+  const [folder, setFolder] = useState('restic-copy');
+  const [bandwidth, setBandwidth] = useState('');
   const action = useAction();
+  const limit = bandwidth.trim() || null;
+  const submit = () =>
+    action.run(async () => {
+      if (kind === 'remote') {
+        await api.setOffsite({ remote: remote.trim(), bandwidth: limit, rcloneConfig: rcloneConfig.trim() || null });
+      } else {
+        await api.setOffsiteSftp({
+          host: host.trim(),
+          port: parsePort(port),
+          user: user.trim(),
+          ...(login === 'password' ? { password: secret } : { keyFile: secret.trim() }),
+          folder: folder.trim(),
+          bandwidth: limit,
+        });
+      }
+      onDone();
+    });
+  const ready = kind === 'remote' ? remote.trim() !== '' : host.trim() !== '' && user.trim() !== '' && secret !== '' && folder.trim() !== '';
   return (
     <form
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
-        void action.run(async () => {
-          await api.setOffsite({ remote: remote.trim(), bandwidth: bandwidth.trim() || null, rcloneConfig: rcloneConfig.trim() || null });
-          onDone();
-        });
+        void submit();
       }}
     >
-      <label for="offsite-remote">Where the copy goes</label>
-      <input id="offsite-remote" value={remote} placeholder="/media/other-disk/backups or relative:backups" onInput={(event) => setRemote((event.target as HTMLInputElement).value)} aria-describedby="offsite-remote-hint" />
-      <p class="hint" id="offsite-remote-hint">
-        A folder on another disk or a network folder (its full path), or a remote from rclone’s configuration and a folder there, written <code>name:folder</code> (a relative’s computer over SFTP, cloud storage: set it up with <code>rclone config</code>).
-      </p>
-      <label for="offsite-config">rclone configuration file (only for a remote of your own)</label>
-      <input id="offsite-config" value={rcloneConfig} placeholder="~/.config/rclone/rclone.conf, as a full path" onInput={(event) => setRcloneConfig((event.target as HTMLInputElement).value)} />
-      <label for="offsite-bandwidth">Speed limit (leave empty for none)</label>
-      <input id="offsite-bandwidth" class="narrow" value={bandwidth} placeholder="2M" onInput={(event) => setBandwidth((event.target as HTMLInputElement).value)} aria-describedby="offsite-bandwidth-hint" />
-      <p class="hint" id="offsite-bandwidth-hint">
-        Bytes per second: <code>2M</code> is 2 MB/s, <code>500K</code> 500 KB/s. Useful on a slow internet line.
-      </p>
+      <div class="tabs" role="radiogroup" aria-label="Kind of place">
+        <button type="button" role="radio" aria-checked={kind === 'sftp'} class={`tab ${kind === 'sftp' ? 'active' : ''}`} onClick={() => setKind('sftp')}>
+          A computer over SSH (SFTP)
+        </button>
+        <button type="button" role="radio" aria-checked={kind === 'remote'} class={`tab ${kind === 'remote' ? 'active' : ''}`} onClick={() => setKind('remote')}>
+          A folder, or a remote of rclone
+        </button>
+      </div>
+      {kind === 'sftp' ? (
+        <>
+          <Field id="sftp-host" label="Computer (host name or address)" value={host} onInput={setHost} placeholder="grandma.example.net" hint="A relative’s or friend’s computer that runs an SSH server, reachable from here." />
+          <Field id="sftp-port" label="Port" value={port} onInput={setPort} narrow />
+          <Field id="sftp-user" label="User there" value={user} onInput={setUser} />
+          <div class="tabs" role="radiogroup" aria-label="How to log in">
+            <button type="button" role="radio" aria-checked={login === 'password'} class={`tab ${login === 'password' ? 'active' : ''}`} onClick={() => setLogin('password')}>
+              Password
+            </button>
+            <button type="button" role="radio" aria-checked={login === 'key'} class={`tab ${login === 'key' ? 'active' : ''}`} onClick={() => setLogin('key')}>
+              Key file
+            </button>
+          </div>
+          {login === 'password' ? (
+            <Field id="sftp-password" label="Password there" secret value={secret} onInput={setSecret} hint="Kept in rclone’s configuration in this app’s settings folder, readable only by you: obscured, which is not encryption." />
+          ) : (
+            <Field id="sftp-key" label="Private key file on this computer (full path)" value={secret} onInput={setSecret} placeholder="/home/you/.ssh/id_ed25519" />
+          )}
+          <Field id="sftp-folder" label="Folder there" value={folder} onInput={setFolder} hint="Relative to the user’s home folder, or a full path." />
+        </>
+      ) : (
+        <>
+          <Field
+            id="offsite-remote"
+            label="Where the copy goes"
+            value={remote}
+            onInput={setRemote}
+            placeholder="/media/other-disk/backups or b2:family-backups"
+            hint="A folder on another disk or a network folder (its full path), or a remote of rclone and a folder there, written name:folder (cloud storage: set it up with rclone config)."
+          />
+          <Field id="offsite-config" label="rclone configuration file (only for a remote of your own)" value={rcloneConfig} onInput={setRcloneConfig} placeholder="/home/you/.config/rclone/rclone.conf" />
+        </>
+      )}
+      <Field id="offsite-bandwidth" label="Speed limit (leave empty for none)" value={bandwidth} onInput={setBandwidth} placeholder="2M" narrow hint="Bytes per second: 2M is 2 MB/s, 500K 500 KB/s. Useful on a slow internet line." />
       <div class="button-row">
-        <button type="submit" class="button primary" disabled={action.busy || remote.trim() === ''}>
+        <button type="submit" class="button primary" disabled={action.busy || !ready}>
           {action.busy ? 'Testing…' : 'Test and use'}
         </button>
       </div>
