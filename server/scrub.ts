@@ -324,10 +324,17 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
   }
 }
 
-/** The findings of one repository are repaired (or accepted): they no longer wait. */
-export async function settleFindings(root: string, repo: string, syncer: Syncer): Promise<void> {
+/**
+ * The findings of one repository are repaired (or accepted): they no longer
+ * wait. With `file`, only that file's finding (it was put back whole).
+ */
+export async function settleFindings(root: string, repo: string, syncer: Syncer, file?: string): Promise<void> {
   await recordLocks.run(root, async () => {
     const state = await readScrubState(root);
+    if (file !== undefined) {
+      await saveScrubState(root, { ...state, open: state.open.filter((finding) => finding.repo !== repo || finding.file !== file) }, syncer);
+      return;
+    }
     await saveScrubState(root, { ...state, open: state.open.filter((finding) => finding.repo !== repo), settled: { ...state.settled, [repo]: now() } }, syncer);
   });
 }

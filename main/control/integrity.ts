@@ -1,3 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { AppState, IntegrityFinding, IntegrityView } from '../contract.js';
 import { readDiskId } from '../../server/disk-guard.js';
 import { createSyncer } from '../../server/fsync.js';
@@ -50,7 +54,11 @@ export class Integrity {
   private lastPublished = 0;
   private closed = false;
 
-  constructor(private readonly shared: Shared) {
+  constructor(
+    private readonly shared: Shared,
+    /** Fetches a file (relative to the backup folder) from the offsite copy to `destination`; false when there is none (the offsite room knows). */
+    private readonly fetchFromCopy: (relative: string, destination: string) => Promise<boolean>,
+  ) {
     shared.supervisor.on('requests', (events) => {
       if (events.length > 0) this.lastRequestAt = Date.now();
     });
@@ -139,6 +147,31 @@ export class Integrity {
     return state;
   }
 
+  /**
+   * A damaged object whose good contents the offsite copy holds is put back
+   * from there (checked against its name first): then nobody needs to
+   * repair anything.
+   */
+  private async putBack(disk: DiskRecord, finding: Finding): Promise<void> {
+    if (!finding.quarantined || finding.damage === 'misnamed') return;
+    const relative = finding.repo === '' ? finding.file : `${finding.repo}/${finding.file}`;
+    const final = join(disk.folder, ...relative.split('/'));
+    const temp = join(dirname(final), `.rts-tmp-${randomBytes(8).toString('hex')}`);
+    try {
+      if (!(await this.fetchFromCopy(relative, temp))) return;
+      const sha256 = createHash('sha256');
+      for await (const chunk of createReadStream(temp)) sha256.update(chunk as Buffer);
+      if (sha256.digest('hex') !== basename(final)) return;
+      await rename(temp, final);
+      await this.syncer.syncFolder(dirname(final));
+      await settleFindings(disk.folder, finding.repo, this.syncer, finding.file);
+      const whose = this.shared.computer(finding.repo)?.displayName ?? `the repository /${finding.repo}/`;
+      this.shared.emit('note', `Integrity check: the damaged file ${finding.file} of ${whose} was put back whole from the offsite copy.`, 'info');
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
   private async startIfDue(): Promise<void> {
     const disk = this.servedDisk();
     if (!disk || this.run || this.busy || this.closed) return;
@@ -167,7 +200,7 @@ export class Integrity {
         if (state) state.open = [...state.open.filter((old) => !fresh.some((f) => f.repo === old.repo && f.file === old.file)), ...fresh];
         for (const repo of new Set(fresh.map((finding) => finding.repo))) {
           const name = this.shared.computer(repo)?.displayName ?? `the repository /${repo}/`;
-          this.shared.emit('note', `Integrity check: damaged backup files of ${name} were found and moved aside; ${name} needs a repair.`, 'error');
+          this.shared.emit('note', `Integrity check: damaged backup files of ${name} were found and moved aside.`, 'error');
         }
       }
       if (fresh.length > 0 || Date.now() - this.lastPublished > PROGRESS_EVERY_MS) {
@@ -189,6 +222,7 @@ export class Integrity {
           const { pass } = outcome;
           const found = pass.findings.length === 0 ? 'nothing damaged' : `${plural(pass.findings.length, 'damaged file')} found`;
           this.shared.emit('note', `Integrity check of “${disk.label}” finished: ${plural(pass.objects, 'object')} (${formatBytes(pass.bytes)}) checked, ${found}.`, pass.findings.length === 0 ? 'info' : 'error');
+          for (const finding of pass.findings) await this.putBack(disk, finding);
         } else {
           this.shared.emit('note', `Integrity check of “${disk.label}” paused after ${plural(outcome.counts.objects, 'object')}; it goes on when the disk is served again.`, 'info');
         }

@@ -198,6 +198,15 @@ export class Offsite {
     this.run?.stop.abort();
   }
 
+  /** Fetches one file (relative to the backup folder) from the copy to `destination`; false when there is no copy or it lacks the file. */
+  async fetchObject(relative: string, destination: string): Promise<boolean> {
+    const target = this.shared.settings.offsite;
+    const binary = target && (await this.binary());
+    if (!target || !binary) return false;
+    const run = await runRclone(['copyto', joinRemote(target.remote, relative), destination], { binary, configFile: this.configFile });
+    return run.code === 0;
+  }
+
   /** Where the copy is, as restic on a family computer reaches it: a folder, an SFTP server (from rclone's configuration), or an rclone remote. */
   async copyLocation(): Promise<CopyLocation | null> {
     const target = this.shared.settings.offsite;

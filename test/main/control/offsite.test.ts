@@ -1,7 +1,9 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RCLONE_CONFIG_FILE } from '../../../main/control/offsite.js';
+import { QUARANTINE_NAME } from '../../../server/scrub.js';
+import { makeObject } from '../../helpers/http.js';
 import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
 import { openServing, runBash, waitForState } from '../../helpers/controller.js';
 import { makeSourceTree, RESTIC_PASSWORD, resticOk, treeDigest } from '../../helpers/restic.js';
@@ -86,6 +88,33 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     expect(written).toContain(`known_hosts_file = ${join(configDir, 'offsite-known-hosts')}`);
     expect(statSync(join(configDir, RCLONE_CONFIG_FILE)).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(configDir, 'offsite-known-hosts'), 'utf8')).toContain(`[127.0.0.1]:${ssh.port} ssh-ed25519 `);
+  });
+
+  it('a damaged object that the offsite copy holds whole is put back from it: nothing waits for a repair', { timeout: 60_000 }, async () => {
+    const { controller, data } = await openServing();
+    for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(data, 'family', type), { recursive: true });
+    const objects = Array.from({ length: 4 }, () => makeObject(100_000));
+    for (const { id, data: body } of objects) {
+      mkdirSync(join(data, 'family', 'data', id.slice(0, 2)), { recursive: true });
+      writeFileSync(join(data, 'family', 'data', id.slice(0, 2), id), body);
+    }
+    await controller.setOffsite({ remote: tempDir('rts-copy-') });
+    await controller.copyOffsiteNow();
+    await waitForState(controller, (state) => state.offsite.lastCopyAt !== null && state.offsite.running === null, 30_000);
+
+    const [damaged] = objects as [{ id: string; data: Buffer }];
+    const file = join(data, 'family', 'data', damaged.id.slice(0, 2), damaged.id);
+    writeFileSync(file, 'rotten');
+    await controller.checkIntegrity();
+    const checked = await waitForState(controller, (state) => state.integrity.running === null && state.integrity.disks[0]?.lastCheckedAt !== null, 30_000);
+    expect(checked.integrity.disks[0]?.damaged).toBe(1);
+    expect(checked.integrity.awaitingRepair).toEqual([]);
+    expect(readFileSync(file).equals(damaged.data)).toBe(true);
+    expect(readFileSync(join(data, QUARANTINE_NAME, 'family', 'data', damaged.id.slice(0, 2), damaged.id), 'utf8')).toBe('rotten');
+    expect((await controller.recentSummaries()).map((summary) => summary.message).join('\n')).toMatch(
+      new RegExp(`the damaged file data/${damaged.id.slice(0, 2)}/${damaged.id} of the repository /family/ was put back whole from the offsite copy`),
+    );
+    expect(checked.colour).toBe('green');
   });
 
   it.runIf(hasTool('restic'))('deletions wait: after a prune the copy keeps the pruned snapshot for the grace period (restic restores it from there), then deletes it too', { timeout: 180_000 }, async () => {
