@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
 import { runRclone, type RcloneOptions, type RcloneStats } from './rclone.js';
 
 /**
@@ -52,12 +55,49 @@ export function describeFailure(errors: string[], code: number | null): string {
   return last ? `rclone failed: ${last.slice(0, 300)}` : `rclone stopped with exit code ${code}.`;
 }
 
+/** A file or folder under an rclone remote (`name:`, `name:folder` or a local folder). */
+export const joinRemote = (remote: string, name: string): string => (remote.endsWith(':') || remote.endsWith('/') ? `${remote}${name}` : `${remote}/${name}`);
+
+const sha256Of = async (path: string): Promise<string> => {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+};
+
+/**
+ * A copy that was stopped or killed leaves its last file cut off under its
+ * final name, and `--immutable` then refuses it for ever. Every restic object
+ * is named by the SHA-256 of its contents, so the two sides can be told
+ * apart: when the disk's file hashes to its name and the copy's does not,
+ * the copy's is unfinished (or rotted there) and is deleted so that it is
+ * copied again. A file the disk holds damaged (or that ransomware changed)
+ * never replaces the copy's; the integrity check finds it. True when
+ * something was deleted.
+ */
+async function removeUnfinished(options: RcloneOptions & { root: string; remote: string }, files: string[]): Promise<boolean> {
+  let removed = false;
+  for (const file of new Set(files)) {
+    const local = join(options.root, ...file.split('/'));
+    const name = file.slice(file.lastIndexOf('/') + 1);
+    // Only objects: `config` has no name to check the disk's contents against.
+    if (!/^[0-9a-f]{64}$/.test(name) || (await sha256Of(local).catch(() => null)) !== name) continue;
+    const wanted = name;
+    const there = joinRemote(options.remote, file);
+    const hashed = await runRclone(['hashsum', 'sha256', '--download', there], options);
+    if (hashed.code !== 0 || hashed.output.split(/\s/)[0] === wanted) continue;
+    const deleted = await runRclone(['deletefile', there], options);
+    removed ||= deleted.code === 0;
+  }
+  return removed;
+}
+
 /**
  * Copies the repositories of the data folder `root` to `remote` (an rclone
  * remote and path, `name:folder`, or a local folder), step by step in the
  * order above. Files already there are skipped; a file that is there with
- * other contents is an error, never overwritten (`--immutable`). Nothing is
- * deleted on the copy: deletions wait (see the offsite room).
+ * other contents is an error, never overwritten (`--immutable`), except an
+ * unfinished one (see `removeUnfinished`). Nothing else is deleted on the
+ * copy: deletions wait (see offsite-journal.ts).
  */
 export async function copyRepositories(
   options: RcloneOptions & { root: string; repos: string[]; remote: string; bandwidth?: string; onProgress?: (progress: CopyProgress) => void },
@@ -67,10 +107,13 @@ export async function copyRepositories(
   for (const step of COPY_STEPS) {
     const args = ['copy', options.root, options.remote, '--immutable', ...filterRules(options.repos, step.folders).flatMap((rule) => ['--filter', rule])];
     if (options.bandwidth) args.push('--bwlimit', options.bandwidth);
-    const run = await runRclone(args, {
-      ...options,
-      onStats: (stats) => options.onProgress?.({ step: step.name, stats }),
-    });
+    const copyStep = () =>
+      runRclone(args, {
+        ...options,
+        onStats: (stats) => options.onProgress?.({ step: step.name, stats }),
+      });
+    let run = await copyStep();
+    if (run.code !== 0 && !options.signal?.aborted && (await removeUnfinished(options, run.failedFiles))) run = await copyStep();
     if (options.signal?.aborted) return { ok: false, stopped: true, problem: 'The copy was stopped.' };
     if (run.code !== 0) return { ok: false, stopped: false, problem: describeFailure(run.errors, run.code) };
     bytes += run.stats?.bytes ?? 0;

@@ -10,7 +10,7 @@ import { formatBytes } from '../common/format-bytes.js';
 import { UserError } from './errors.js';
 import { writeFileAtomically } from './files.js';
 import type { CopyLocation } from './command-lines.js';
-import { copyRepositories, describeFailure, type CopyProgress } from './offsite-copy.js';
+import { copyRepositories, describeFailure, joinRemote, type CopyProgress } from './offsite-copy.js';
 import { DeletionJournal } from './offsite-journal.js';
 import { findRclone, installHint, runRclone } from './rclone.js';
 import type { Shared } from './shared.js';
@@ -60,7 +60,6 @@ function withoutSection(text: string, name: string): string {
   return kept.join('\n');
 }
 
-const joinRemote = (remote: string, name: string): string => (remote.endsWith(':') || remote.endsWith('/') ? `${remote}${name}` : `${remote}/${name}`);
 
 /**
  * The offsite copy: every repository of the disk in use copied by rclone to

@@ -20,6 +20,8 @@ export interface RcloneRun {
   output: string;
   /** rclone's error lines, as it wrote them. */
   errors: string[];
+  /** The files rclone named in its errors (relative to the copy's root). */
+  failedFiles: string[];
   stats: RcloneStats | null;
 }
 
@@ -88,11 +90,12 @@ export function runRclone(args: string[], options: RcloneOptions): Promise<Rclon
     });
     child.stdin.end(options.input);
     const errors: string[] = [];
+    const failedFiles: string[] = [];
     let stats: RcloneStats | null = null;
     let pending = '';
     const readLine = (line: string) => {
       if (line.trim() === '') return;
-      let entry: { level?: string; msg?: string; stats?: Record<string, unknown> };
+      let entry: { level?: string; msg?: string; object?: string; stats?: Record<string, unknown> };
       try {
         entry = JSON.parse(line) as typeof entry;
       } catch {
@@ -105,6 +108,7 @@ export function runRclone(args: string[], options: RcloneOptions): Promise<Rclon
         options.onStats?.(stats);
       } else if (entry.level === 'error' || entry.level === 'critical') {
         errors.push((entry.msg ?? '').trim());
+        if (entry.object) failedFiles.push(entry.object);
       }
     };
     child.stderr.on('data', (chunk: Buffer) => {
@@ -121,7 +125,7 @@ export function runRclone(args: string[], options: RcloneOptions): Promise<Rclon
     });
     child.on('close', (code) => {
       readLine(pending);
-      resolve({ code, output, errors, stats });
+      resolve({ code, output, errors, failedFiles, stats });
     });
   });
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyRepositories, type CopyProgress } from '../../../main/control/offsite-copy.js';
@@ -32,7 +32,7 @@ async function restoresIdentically(repository: string, source: string, extra: st
 }
 
 describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through rclone', () => {
-  it('copies every repository to a folder in order, without locks or temp files; restic reads the copy; a changed file is refused, not overwritten', { timeout: 120_000 }, async () => {
+  it('copies every repository to a folder in order, without locks or temp files; restic reads the copy; a pack cut off there is copied again, one changed on the disk never replaces the copy’s', { timeout: 120_000 }, async () => {
     const binary = (await findRclone(null)) as string;
     const { root, sources } = await backedUp();
     const copy = tempDir('rts-copy-');
@@ -55,12 +55,51 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
     expect(existsSync(join(copy, 'anna', 'data', '00', '.rts-tmp-0123456789abcdef'))).toBe(false);
     for (const [repo, source] of Object.entries(sources)) await restoresIdentically(join(copy, repo), source);
 
-    // Object files never change: a copy that differs is an error to show.
+    // A pack that differs on the copy (cut off by a stopped copy, or rotted there) is copied again from the disk, where it is sound.
     const [pack] = readdirSync(join(copy, 'anna', 'data'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
-    writeFileSync(join(pack!.parentPath, pack!.name), 'not what the disk holds');
+    const onCopy = join(pack!.parentPath, pack!.name);
+    const sound = readFileSync(onCopy);
+    writeFileSync(onCopy, sound.subarray(0, 1000));
+    expect(await copyRepositories({ binary, configFile, root, repos: ['anna'], remote: copy })).toMatchObject({ ok: true });
+    expect(readFileSync(onCopy).equals(sound)).toBe(true);
+
+    // A pack that changed on the disk (damage, ransomware) never replaces the copy's: an error to show.
+    const onDisk = join(root, 'anna', 'data', pack!.name.slice(0, 2), pack!.name);
+    writeFileSync(onDisk, 'not what it was');
     const refused = await copyRepositories({ binary, configFile, root, repos: ['anna'], remote: copy });
     expect(refused).toMatchObject({ ok: false, stopped: false, problem: expect.stringMatching(/differs from the same file on the backup disk.*Nothing was overwritten/) });
-    expect(readdirSync(pack!.parentPath)).toContain(pack!.name);
+    expect(readFileSync(onCopy).equals(sound)).toBe(true);
+  });
+
+  it('a copy stopped mid-file leaves a cut-off file there; the next copy replaces it and restic checks the copy clean', { timeout: 120_000 }, async () => {
+    const binary = (await findRclone(null)) as string;
+    const root = tempDir('rts-disk-');
+    const source = makeSourceTree(2, 24 << 20);
+    await resticOk(join(root, 'anna'), ['init']);
+    await resticOk(join(root, 'anna'), ['backup', source]);
+    const copy = tempDir('rts-copy-');
+    const configFile = join(tempDir('rts-config-'), 'rclone.conf');
+    writeFileSync(configFile, '', { mode: 0o600 });
+    const stop = new AbortController();
+    const stopped = await copyRepositories({
+      binary,
+      configFile,
+      root,
+      repos: ['anna'],
+      remote: copy,
+      bandwidth: '10M',
+      signal: stop.signal,
+      onProgress: (progress) => {
+        if (progress.step === 'data' && progress.stats.bytes > 4 << 20) stop.abort();
+      },
+    });
+    expect(stopped).toMatchObject({ ok: false, stopped: true });
+    const cut = readdirSync(join(copy, 'anna', 'data'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .filter((entry) => statSync(join(entry.parentPath, entry.name)).size !== statSync(join(root, 'anna', 'data', entry.name.slice(0, 2), entry.name)).size);
+    expect(cut.length).toBeGreaterThan(0);
+    expect(await copyRepositories({ binary, configFile, root, repos: ['anna'], remote: copy })).toMatchObject({ ok: true });
+    await restoresIdentically(join(copy, 'anna'), source);
   });
 
   it.runIf(hasTool('sshd'))('copies to a relative’s computer over SFTP (real OpenSSH); restic reads it with sftp: and rclone:; a server that is off is said in words', { timeout: 120_000 }, async () => {
