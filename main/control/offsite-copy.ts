@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isTempName } from '../../server/atomic-write.js';
 import { runRclone, type RcloneOptions, type RcloneStats } from './rclone.js';
 
 /**
@@ -102,22 +105,61 @@ async function removeUnfinished(options: RcloneOptions & { root: string; remote:
 export async function copyRepositories(
   options: RcloneOptions & { root: string; repos: string[]; remote: string; bandwidth?: string; onProgress?: (progress: CopyProgress) => void },
 ): Promise<CopyOutcome> {
+  // The files as they are now: a snapshot written during the copy is left for the next one, because
+  // its packs may have come after the data step; every snapshot already there has its packs there too.
+  const now = [...(await filesOnDisk(options.root, options.repos))];
+  const lists = await mkdtemp(join(tmpdir(), 'rts-copy-'));
   let bytes = 0;
   let files = 0;
-  for (const step of COPY_STEPS) {
-    const args = ['copy', options.root, options.remote, '--immutable', ...filterRules(options.repos, step.folders).flatMap((rule) => ['--filter', rule])];
-    if (options.bandwidth) args.push('--bwlimit', options.bandwidth);
-    const copyStep = () =>
-      runRclone(args, {
-        ...options,
-        onStats: (stats) => options.onProgress?.({ step: step.name, stats }),
-      });
-    let run = await copyStep();
-    if (run.code !== 0 && !options.signal?.aborted && (await removeUnfinished(options, run.failedFiles))) run = await copyStep();
-    if (options.signal?.aborted) return { ok: false, stopped: true, problem: 'The copy was stopped.' };
-    if (run.code !== 0) return { ok: false, stopped: false, problem: describeFailure(run.errors, run.code) };
-    bytes += run.stats?.bytes ?? 0;
-    files += run.stats?.transfers ?? 0;
+  try {
+    for (const [index, step] of COPY_STEPS.entries()) {
+      const list = join(lists, `step-${index}`);
+      await writeFile(list, `${now.filter((file) => inStep(file, options.repos, step.folders)).join('\n')}\n`);
+      const args = ['copy', options.root, options.remote, '--immutable', '--files-from-raw', list];
+      if (options.bandwidth) args.push('--bwlimit', options.bandwidth);
+      const copyStep = () =>
+        runRclone(args, {
+          ...options,
+          onStats: (stats) => options.onProgress?.({ step: step.name, stats }),
+        });
+      let run = await copyStep();
+      if (run.code !== 0 && !options.signal?.aborted && (await removeUnfinished(options, run.failedFiles))) run = await copyStep();
+      if (options.signal?.aborted) return { ok: false, stopped: true, problem: 'The copy was stopped.' };
+      if (run.code !== 0) return { ok: false, stopped: false, problem: describeFailure(run.errors, run.code) };
+      bytes += run.stats?.bytes ?? 0;
+      files += run.stats?.transfers ?? 0;
+    }
+  } finally {
+    await rm(lists, { recursive: true, force: true });
   }
   return { ok: true, bytes, files };
+}
+
+/** Whether a file (relative to the backup folder) belongs to a step: `config`, or a file under one of its folders, of one of the repositories. */
+function inStep(file: string, repos: string[], folders: readonly string[]): boolean {
+  return repos.some((repo) => {
+    const prefix = repo === '' ? '' : `${repo}/`;
+    if (!file.startsWith(prefix)) return false;
+    const inside = file.slice(prefix.length);
+    return folders.some((folder) => (folder.endsWith('/**') ? inside.startsWith(folder.slice(0, -2)) : inside === folder));
+  });
+}
+
+/** The files of the repositories that are copied, relative to the backup folder (no locks, no temp files). */
+export async function filesOnDisk(root: string, repos: string[]): Promise<Set<string>> {
+  const files = new Set<string>();
+  for (const repo of repos) {
+    const folder = join(root, ...repo.split('/').filter(Boolean));
+    const prefix = repo === '' ? '' : `${repo}/`;
+    if (await stat(join(folder, 'config')).then((info) => info.isFile(), () => false)) files.add(`${prefix}config`);
+    for (const name of ['keys', 'data', 'index', 'snapshots']) {
+      const entries = await readdir(join(folder, name), { recursive: true, withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        if (!entry.isFile() || isTempName(entry.name) || entry.name.includes('.rest-server-temp')) continue;
+        const inside = join(entry.parentPath, entry.name).slice(folder.length + 1).split('\\').join('/');
+        files.add(`${prefix}${inside}`);
+      }
+    }
+  }
+  return files;
 }

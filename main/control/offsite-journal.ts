@@ -1,10 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTempName } from '../../server/atomic-write.js';
 import type { RequestEvent } from '../../server/events.js';
 import { writeFileAtomically } from './files.js';
-import { COPY_STEPS, filterRules } from './offsite-copy.js';
+import { COPY_STEPS, filesOnDisk, filterRules } from './offsite-copy.js';
 import { runRclone, type RcloneOptions } from './rclone.js';
 
 /** Per disk, each file deleted on it (relative to the backup folder) and when. */
@@ -17,25 +16,6 @@ interface JournalFile {
 export function objectFile(repo: string, type: string, id: string): string {
   const inRepo = type === 'data' ? `data/${id.slice(0, 2)}/${id}` : `${type}/${id}`;
   return repo === '' ? inRepo : `${repo}/${inRepo}`;
-}
-
-/** The files of the repositories that the copy holds, relative to the backup folder. */
-async function filesOnDisk(root: string, repos: string[]): Promise<Set<string>> {
-  const files = new Set<string>();
-  for (const repo of repos) {
-    const folder = join(root, ...repo.split('/').filter(Boolean));
-    const prefix = repo === '' ? '' : `${repo}/`;
-    if (await stat(join(folder, 'config')).then((info) => info.isFile(), () => false)) files.add(`${prefix}config`);
-    for (const name of ['keys', 'data', 'index', 'snapshots']) {
-      const entries = await readdir(join(folder, name), { recursive: true, withFileTypes: true }).catch(() => []);
-      for (const entry of entries) {
-        if (!entry.isFile() || isTempName(entry.name) || entry.name.includes('.rest-server-temp')) continue;
-        const inside = join(entry.parentPath, entry.name).slice(folder.length + 1).split('\\').join('/');
-        files.add(`${prefix}${inside}`);
-      }
-    }
-  }
-  return files;
 }
 
 /**

@@ -102,6 +102,38 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
     await restoresIdentically(join(copy, 'anna'), source);
   });
 
+  it('a backup during a copy: its snapshot waits for the next copy, so the copy is always a repository restic checks clean', { timeout: 120_000 }, async () => {
+    const binary = (await findRclone(null)) as string;
+    const root = tempDir('rts-disk-');
+    const first = makeSourceTree(2, 12 << 20);
+    const second = makeSourceTree(2, 1 << 20);
+    await resticOk(join(root, 'anna'), ['init']);
+    await resticOk(join(root, 'anna'), ['backup', first]);
+    const copy = tempDir('rts-copy-');
+    const configFile = join(tempDir('rts-config-'), 'rclone.conf');
+    writeFileSync(configFile, '', { mode: 0o600 });
+    let backup: Promise<string> | undefined;
+    const outcome = await copyRepositories({
+      binary,
+      configFile,
+      root,
+      repos: ['anna'],
+      remote: copy,
+      bandwidth: '4M',
+      onProgress: (progress) => {
+        if (progress.step === 'data') backup ??= resticOk(join(root, 'anna'), ['backup', second]);
+      },
+    });
+    expect(outcome).toMatchObject({ ok: true });
+    await backup;
+    const count = async () => (JSON.parse(await resticOk(join(copy, 'anna'), ['snapshots', '--json'])) as unknown[]).length;
+    await resticOk(join(copy, 'anna'), ['check', '--read-data']);
+    expect(await count()).toBe(1);
+    expect(await copyRepositories({ binary, configFile, root, repos: ['anna'], remote: copy })).toMatchObject({ ok: true });
+    await restoresIdentically(join(copy, 'anna'), second);
+    expect(await count()).toBe(2);
+  });
+
   it.runIf(hasTool('sshd'))('copies to a relative’s computer over SFTP (real OpenSSH); restic reads it with sftp: and rclone:; a server that is off is said in words', { timeout: 120_000 }, async () => {
     const binary = (await findRclone(null)) as string;
     const { root, sources } = await backedUp();
