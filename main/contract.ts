@@ -149,7 +149,7 @@ export interface OffsiteView {
   rclone: string | null;
   installHint: string | null;
   /** Where the copy goes: a folder (another disk, a network folder) or an rclone remote, `name:path`. */
-  target: { remote: string; bandwidth: string | null; rcloneConfig: string | null; graceDays: number } | null;
+  target: { remote: string; bandwidth: string | null; rcloneConfig: string | null; graceDays: number; nightOnly: boolean; warnAfterDays: number } | null;
   running: { step: string; bytes: number; totalBytes: number; bytesPerSecond: number; secondsLeft: number | null } | null;
   lastCopyAt: string | null;
   /** What went wrong with the last copy, in words (it is tried again later). */
@@ -164,6 +164,10 @@ export interface OffsiteInput {
   bandwidth?: string | null;
   /** Files deleted on the backup disk stay on the copy this many days (default 30), so deleted snapshots can still be restored from it. */
   graceDays?: number;
+  /** Copies that start by themselves do so only at night, 22:00 to 06:00 ("Copy now" works at any time). */
+  nightOnly?: boolean;
+  /** A copy older than this many days turns the tray yellow (default 7). */
+  warnAfterDays?: number;
 }
 
 /** A relative's or friend's computer reached over SSH (SFTP), asked in a form. */
@@ -178,6 +182,8 @@ export interface OffsiteSftpInput {
   folder: string;
   bandwidth?: string | null;
   graceDays?: number;
+  nightOnly?: boolean;
+  warnAfterDays?: number;
 }
 
 export interface Drive {

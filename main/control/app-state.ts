@@ -77,7 +77,7 @@ export class StateRoom {
         displayName: repo.displayName,
         unreadable: repo.findings.some((finding) => finding.damage === 'unreadable'),
       })),
-      offsite: offsite.target && { problem: offsite.problem, lastCopyAt: toDate(offsite.lastCopyAt) },
+      offsite: offsite.target && { problem: offsite.problem, lastCopyAt: toDate(offsite.lastCopyAt), warnAfterDays: offsite.target.warnAfterDays },
       now,
     });
     return {

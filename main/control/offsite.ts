@@ -30,6 +30,12 @@ const SFTP_REMOTE = 'offsite-sftp';
 const DAY_MS = 24 * HOUR_MS;
 const PROBE_NAME = '.restic-tray-server-probe';
 
+/** The night, when copies may start by themselves if the user wants them only then: 22:00 to 06:00, this computer's time. */
+const atNight = (now: number): boolean => {
+  const hour = new Date(now).getHours();
+  return hour >= 22 || hour < 6;
+};
+
 /** One remote's settings from an rclone configuration file (INI). */
 function rcloneSection(text: string, name: string): Record<string, string> | undefined {
   let current: string | undefined;
@@ -113,7 +119,14 @@ export class Offsite {
     return {
       rclone: this.rclone,
       installHint: this.rclone ? null : installHint(),
-      target: target && { remote: target.remote, bandwidth: target.bandwidth, rcloneConfig: target.rcloneConfig, graceDays: target.graceDays },
+      target: target && {
+        remote: target.remote,
+        bandwidth: target.bandwidth,
+        rcloneConfig: target.rcloneConfig,
+        graceDays: target.graceDays,
+        nightOnly: target.nightOnly,
+        warnAfterDays: target.warnAfterDays,
+      },
       running: this.run
         ? {
             step: progress?.step ?? 'starting',
@@ -143,7 +156,15 @@ export class Offsite {
       await this.probe(binary, input.remote, rcloneConfig ?? join(this.shared.options.configDir, RCLONE_CONFIG_FILE));
       this.run?.stop.abort();
       this.problem = null;
-      this.shared.settings.offsite = { remote: input.remote, rcloneConfig, bandwidth: input.bandwidth ?? null, graceDays: input.graceDays ?? 30, lastCopyAt: null };
+      this.shared.settings.offsite = {
+        remote: input.remote,
+        rcloneConfig,
+        bandwidth: input.bandwidth ?? null,
+        graceDays: input.graceDays ?? 30,
+        nightOnly: input.nightOnly ?? false,
+        warnAfterDays: input.warnAfterDays ?? 7,
+        lastCopyAt: null,
+      };
       await this.shared.save();
       return this.shared.state();
     });
@@ -171,7 +192,14 @@ export class Offsite {
     const file = join(configDir, RCLONE_CONFIG_FILE);
     const others = await readFile(file, 'utf8').then((text) => withoutSection(text, SFTP_REMOTE), () => '');
     await writeFileAtomically(file, `${others}${others === '' || others.endsWith('\n') ? '' : '\n'}${section.join('\n')}\n`);
-    return this.setOffsite({ remote: `${SFTP_REMOTE}:${input.folder}`, rcloneConfig: null, bandwidth: input.bandwidth ?? null, graceDays: input.graceDays });
+    return this.setOffsite({
+      remote: `${SFTP_REMOTE}:${input.folder}`,
+      rcloneConfig: null,
+      bandwidth: input.bandwidth,
+      graceDays: input.graceDays,
+      nightOnly: input.nightOnly,
+      warnAfterDays: input.warnAfterDays,
+    });
   }
 
   removeOffsite(): Promise<AppState> {
@@ -249,6 +277,7 @@ export class Offsite {
     const target = this.shared.settings.offsite;
     if (!target || this.run || this.shared.supervisor.phase !== 'serving') return;
     if (!(await this.binary())) return;
+    if (target.nightOnly && !atNight(this.now())) return;
     const last = target.lastCopyAt ? Date.parse(target.lastCopyAt) : 0;
     const settled = Date.now() - this.lastUploadAt >= SETTLED_MS;
     const newBackups = this.lastUploadAt > last;

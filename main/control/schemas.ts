@@ -107,6 +107,8 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     rcloneConfig: z.union([folderPath, z.null()]).optional(),
     bandwidth: z.union([bandwidth, z.null()]).optional(),
     graceDays: graceDays.optional(),
+    nightOnly: z.boolean().optional(),
+    warnAfterDays: staleDays.optional(),
   }),
   setOffsiteSftp: z
     .strictObject({
@@ -119,6 +121,8 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
       folder: z.string().min(1).max(1024).refine((value) => !/[\0\r\n]/.test(value), 'one line'),
       bandwidth: z.union([bandwidth, z.null()]).optional(),
       graceDays: graceDays.optional(),
+      nightOnly: z.boolean().optional(),
+      warnAfterDays: staleDays.optional(),
     })
     .refine((input) => (input.password === undefined) !== (input.keyFile === undefined), 'either a password or a key file'),
   removeOffsite: noInput,

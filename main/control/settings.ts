@@ -57,6 +57,10 @@ export const settingsSchema = z.strictObject({
       bandwidth: bandwidth.nullable(),
       /** Files deleted on the disk stay on the copy this long. */
       graceDays: graceDays.default(30),
+      /** Copies that start by themselves: only from 22:00 to 06:00. */
+      nightOnly: z.boolean().default(false),
+      /** A copy older than this turns the tray yellow. */
+      warnAfterDays: staleDays.default(7),
       lastCopyAt: timestamp.nullable(),
     })
     .nullable()

@@ -7,8 +7,6 @@ const GIB = 1024 ** 3;
 export const DISK_WARN_FRACTION = 0.9;
 /** Less free space than this (or 1%) counts as full: the next pack may not fit. */
 const DISK_FULL_BYTES = GIB;
-/** An offsite copy older than this turns the tray yellow. */
-export const OFFSITE_STALE_DAYS = 7;
 /** A certificate ending sooner than this turns the tray yellow (the household one is renewed 30 days ahead). */
 export const CERTIFICATE_WARN_DAYS = 14;
 
@@ -30,8 +28,8 @@ export interface StatusFacts {
   certificateNotAfter: Date | null;
   /** Repositories with damaged files found by the integrity check and not yet repaired. */
   damaged: { repo: string; displayName: string | null; unreadable: boolean }[];
-  /** The offsite copy, when there is a target: what went wrong last, and when the last copy was complete. */
-  offsite: { problem: string | null; lastCopyAt: Date | null } | null;
+  /** The offsite copy, when there is a target: what went wrong last, when the last copy was complete, and from what age that is too old. */
+  offsite: { problem: string | null; lastCopyAt: Date | null; warnAfterDays: number } | null;
   now: Date;
 }
 
@@ -96,7 +94,7 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
   }
   if (facts.offsite?.problem) {
     reasons.push({ key: 'offsite-failing', severity: 'warning', message: `The offsite copy did not work: ${facts.offsite.problem}` });
-  } else if (facts.offsite?.lastCopyAt && facts.now.getTime() - facts.offsite.lastCopyAt.getTime() > OFFSITE_STALE_DAYS * DAY_MS) {
+  } else if (facts.offsite?.lastCopyAt && facts.now.getTime() - facts.offsite.lastCopyAt.getTime() > facts.offsite.warnAfterDays * DAY_MS) {
     reasons.push({
       key: 'offsite-stale',
       severity: 'warning',

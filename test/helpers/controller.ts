@@ -33,8 +33,8 @@ export async function openController(options: Partial<ControllerOptions> & { lan
 }
 
 /** A controller serving plain HTTP (tests about the state, not TLS) from `path`, a fresh folder unless given. */
-export async function openServing(options: { path?: string; configDir?: string; tickMs?: number } = {}) {
-  const opened = await openController({ configDir: options.configDir, tickMs: options.tickMs });
+export async function openServing(options: { path?: string; configDir?: string; tickMs?: number; now?: () => number } = {}) {
+  const opened = await openController({ configDir: options.configDir, tickMs: options.tickMs, now: options.now });
   const data = options.path ?? tempDir('rts-data-');
   await opened.controller.setTls({ enabled: false });
   await opened.controller.chooseFolder({ path: data });

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppState } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { formatBytes, parsePort, plural, timeAgo } from '../format.js';
-import { Card, ErrorText, Meter, useAction, WhyDisabled } from './ui.js';
+import { Card, ErrorText, Meter, Toggle, useAction, WhyDisabled } from './ui.js';
 
 /** A text field with its label and an optional hint under it; `secret` hides what is typed. */
 function Field({ id, label, value, onInput, hint, secret, placeholder, narrow }: { id: string; label: string; value: string; onInput: (value: string) => void; hint?: string; secret?: boolean; placeholder?: string; narrow?: boolean }) {
@@ -39,12 +39,15 @@ function TargetForm({ onDone }: { onDone: () => void }) {
   const [secret, setSecret] = useState('');
   const [folder, setFolder] = useState('restic-copy');
   const [bandwidth, setBandwidth] = useState('');
+  const [nightOnly, setNightOnly] = useState(false);
+  const [warnAfter, setWarnAfter] = useState('7');
   const action = useAction();
   const limit = bandwidth.trim() || null;
+  const when = () => ({ nightOnly, warnAfterDays: Number(warnAfter) });
   const submit = () =>
     action.run(async () => {
       if (kind === 'remote') {
-        await api.setOffsite({ remote: remote.trim(), bandwidth: limit, rcloneConfig: rcloneConfig.trim() || null });
+        await api.setOffsite({ remote: remote.trim(), bandwidth: limit, rcloneConfig: rcloneConfig.trim() || null, ...when() });
       } else {
         await api.setOffsiteSftp({
           host: host.trim(),
@@ -53,6 +56,7 @@ function TargetForm({ onDone }: { onDone: () => void }) {
           ...(login === 'password' ? { password: secret } : { keyFile: secret.trim() }),
           folder: folder.trim(),
           bandwidth: limit,
+          ...when(),
         });
       }
       onDone();
@@ -108,6 +112,8 @@ function TargetForm({ onDone }: { onDone: () => void }) {
         </>
       )}
       <Field id="offsite-bandwidth" label="Speed limit (leave empty for none)" value={bandwidth} onInput={setBandwidth} placeholder="2M" narrow hint="Bytes per second: 2M is 2 MB/s, 500K 500 KB/s. Useful on a slow internet line." />
+      <Toggle checked={nightOnly} onChange={setNightOnly} label="Copy only at night" hint="Copies that start by themselves wait for 22:00 to 06:00 (Copy now works at any time)." />
+      <Field id="offsite-warn" label="Warn when the copy is older than (days)" value={warnAfter} onInput={setWarnAfter} narrow />
       <div class="button-row">
         <button type="submit" class="button primary" disabled={action.busy || !ready}>
           {action.busy ? 'Testing…' : 'Test and use'}
@@ -147,6 +153,12 @@ export function OffsiteCard({ state }: { state: AppState }) {
                 <dd>{offsite.target.bandwidth}B/s</dd>
               </>
             )}
+            <dt>When</dt>
+            <dd>
+              {offsite.target.nightOnly ? 'at night (22:00 to 06:00)' : 'once backups have settled'}, at least daily; a warning after {plural(offsite.target.warnAfterDays, 'day')} without a copy
+            </dd>
+            <dt>Deleted files</dt>
+            <dd>stay on the copy {plural(offsite.target.graceDays, 'day')}</dd>
           </dl>
           {offsite.running && (
             <div role="status">
@@ -159,7 +171,6 @@ export function OffsiteCard({ state }: { state: AppState }) {
             </div>
           )}
           {offsite.problem && <p class="warning">{offsite.problem}</p>}
-          <p class="hint">Copies start by themselves once backups have settled, and at least daily. Files deleted on the backup disk stay on the copy.</p>
           <div class="button-row">
             <button type="button" class="button" disabled={why !== null || action.busy} aria-describedby="offsite-why" onClick={() => void action.run(() => api.copyOffsiteNow())}>
               Copy now

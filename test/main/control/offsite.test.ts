@@ -24,11 +24,23 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
     const copy = tempDir('rts-copy-');
     const set = await controller.setOffsite({ remote: copy, bandwidth: '50M' });
-    expect(set.offsite.target).toEqual({ remote: copy, bandwidth: '50M', rcloneConfig: null, graceDays: 30 });
+    expect(set.offsite.target).toEqual({ remote: copy, bandwidth: '50M', rcloneConfig: null, graceDays: 30, nightOnly: false, warnAfterDays: 7 });
     const copied = await waitForState(controller, (state) => state.offsite.lastCopyAt !== null, 20_000);
     expect(copied.offsite.problem).toBeNull();
     expect((JSON.parse(readFileSync(join(configDir, 'settings.json'), 'utf8')) as { offsite: { remote: string } }).offsite.remote).toBe(copy);
     expect((await controller.removeOffsite()).offsite.target).toBeNull();
+  });
+
+  it('only at night when asked: no copy starts by itself at noon, Copy now still works, and one starts by itself at 23:00', { timeout: 60_000 }, async () => {
+    let clock = new Date(2026, 11, 1, 12, 0).getTime();
+    const { controller } = await openServing({ tickMs: 100, now: () => clock });
+    const set = await controller.setOffsite({ remote: tempDir('rts-copy-'), nightOnly: true, warnAfterDays: 3 });
+    expect(set.offsite.target).toMatchObject({ nightOnly: true, warnAfterDays: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await controller.getState()).offsite.lastCopyAt).toBeNull();
+    clock = new Date(2026, 11, 1, 23, 0).getTime();
+    const copied = await waitForState(controller, (state) => state.offsite.lastCopyAt !== null, 20_000);
+    expect(new Date(copied.offsite.lastCopyAt as string).getHours()).toBe(23);
   });
 
   it.runIf(hasTool('sshd') && hasTool('restic'))('copies a computer’s backups to an SFTP server; restic restores from the copy; the server switched off turns the status yellow until it is back', { timeout: 180_000 }, async () => {

@@ -57,9 +57,9 @@ const rows: Row[] = [
     'yellow',
     "Damaged files were found in Anna's laptop’s backups and moved aside: run the repair commands on Anna's laptop (they are on its page).",
   ],
-  ['an offsite copy that fails', { offsite: { problem: 'The copy’s storage is full.', lastCopyAt: ago(1) } }, 'attention', 'yellow', 'The offsite copy did not work: The copy’s storage is full.'],
-  ['an offsite copy 8 days old', { offsite: { problem: null, lastCopyAt: ago(8) } }, 'attention', 'yellow', 'The offsite copy is 8 days old: backups since then exist only on the backup disk.'],
-  ['an offsite copy 6 days old is fine', { offsite: { problem: null, lastCopyAt: ago(6) } }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  ['an offsite copy that fails', { offsite: { problem: 'The copy’s storage is full.', lastCopyAt: ago(1), warnAfterDays: 7 } }, 'attention', 'yellow', 'The offsite copy did not work: The copy’s storage is full.'],
+  ['an offsite copy 8 days old', { offsite: { problem: null, lastCopyAt: ago(8), warnAfterDays: 7 } }, 'attention', 'yellow', 'The offsite copy is 8 days old: backups since then exist only on the backup disk.'],
+  ['an offsite copy 8 days old is fine when 14 are allowed', { offsite: { problem: null, lastCopyAt: ago(8), warnAfterDays: 14 } }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
   [
     'read errors: the disk may be failing',
     { damaged: [{ repo: 'family/old', displayName: null, unreadable: true }] },
