@@ -150,7 +150,8 @@ export interface OffsiteView {
   installHint: string | null;
   /** Where the copy goes: a folder (another disk, a network folder) or an rclone remote, `name:path`. */
   target: { remote: string; bandwidth: string | null; rcloneConfig: string | null; graceDays: number; nightOnly: boolean; warnAfterDays: number } | null;
-  running: { step: string; bytes: number; totalBytes: number; bytesPerSecond: number; secondsLeft: number | null } | null;
+  /** A copy, or with `rebuilding` a rebuild of the disk from the copy, under way. */
+  running: { rebuilding: boolean; step: string; bytes: number; totalBytes: number; bytesPerSecond: number; secondsLeft: number | null } | null;
   lastCopyAt: string | null;
   /** What went wrong with the last copy, in words (it is tried again later). */
   problem: string | null;
@@ -356,6 +357,8 @@ export interface Api {
   removeOffsite(): Promise<AppState>;
   /** Copies now (copies also start by themselves once backups settle, and daily). */
   copyOffsiteNow(): Promise<AppState>;
+  /** Fills the disk in use (a new one, after the old one died) from the offsite copy, then checks it. */
+  rebuildFromCopy(): Promise<AppState>;
 }
 
 export type MethodName = keyof Api;
@@ -410,6 +413,7 @@ const methodNames = {
   setOffsiteSftp: true,
   removeOffsite: true,
   copyOffsiteNow: true,
+  rebuildFromCopy: true,
 } satisfies Record<MethodName, true>;
 export const METHODS = Object.keys(methodNames) as MethodName[];
 

@@ -78,7 +78,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     this.disks = new Disks(this.shared);
     this.activity = new Activity(this.shared);
     this.integrity = new Integrity(this.shared, (relative, destination) => this.offsite.fetchObject(relative, destination));
-    this.offsite = new Offsite(this.shared);
+    this.offsite = new Offsite(this.shared, () => this.integrity.checkIntegrity());
     this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite });
   }
 
@@ -219,5 +219,8 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   copyOffsiteNow(): Promise<AppState> {
     return this.offsite.copyOffsiteNow();
+  }
+  rebuildFromCopy(): Promise<AppState> {
+    return this.offsite.rebuildFromCopy();
   }
 }

@@ -61,7 +61,7 @@ export function describeFailure(errors: string[], code: number | null): string {
 /** A file or folder under an rclone remote (`name:`, `name:folder` or a local folder). */
 export const joinRemote = (remote: string, name: string): string => (remote.endsWith(':') || remote.endsWith('/') ? `${remote}${name}` : `${remote}/${name}`);
 
-const sha256Of = async (path: string): Promise<string> => {
+export const sha256Of = async (path: string): Promise<string> => {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -136,7 +136,7 @@ export async function copyRepositories(
 }
 
 /** Whether a file (relative to the backup folder) belongs to a step: `config`, or a file under one of its folders, of one of the repositories. */
-function inStep(file: string, repos: string[], folders: readonly string[]): boolean {
+export function inStep(file: string, repos: string[], folders: readonly string[]): boolean {
   return repos.some((repo) => {
     const prefix = repo === '' ? '' : `${repo}/`;
     if (!file.startsWith(prefix)) return false;

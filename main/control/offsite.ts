@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
@@ -8,10 +6,11 @@ import type { AppState, OffsiteInput, OffsiteSftpInput, OffsiteView } from '../c
 import { findRepositories } from '../../server/scrub.js';
 import { formatBytes } from '../common/format-bytes.js';
 import { UserError } from './errors.js';
-import { writeFileAtomically } from './files.js';
 import type { CopyLocation } from './command-lines.js';
 import { copyRepositories, describeFailure, joinRemote, type CopyProgress } from './offsite-copy.js';
 import { DeletionJournal } from './offsite-journal.js';
+import { rebuildFromCopy } from './offsite-rebuild.js';
+import { RCLONE_CONFIG_FILE, rcloneSection, writeSftpRemote } from './offsite-sftp.js';
 import { findRclone, installHint, runRclone } from './rclone.js';
 import type { Shared } from './shared.js';
 
@@ -20,13 +19,7 @@ const HOUR_MS = 3_600_000;
 export const SETTLED_MS = 5 * 60_000;
 /** A copy at least this often while anything is there to copy. */
 const AT_LEAST_EVERY_MS = 24 * HOUR_MS;
-/** The app's own rclone configuration, in its config folder. */
-export const RCLONE_CONFIG_FILE = 'rclone.conf';
 const JOURNAL_FILE = 'offsite-journal.json';
-/** The SFTP server's host key, fetched when it was set up: rclone refuses a server that shows another one. */
-const KNOWN_HOSTS_FILE = 'offsite-known-hosts';
-/** The remote the SFTP form writes into the app's rclone configuration. */
-const SFTP_REMOTE = 'offsite-sftp';
 const DAY_MS = 24 * HOUR_MS;
 const PROBE_NAME = '.restic-tray-server-probe';
 
@@ -35,37 +28,6 @@ const atNight = (now: number): boolean => {
   const hour = new Date(now).getHours();
   return hour >= 22 || hour < 6;
 };
-
-/** One remote's settings from an rclone configuration file (INI). */
-function rcloneSection(text: string, name: string): Record<string, string> | undefined {
-  let current: string | undefined;
-  let found: Record<string, string> | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = header[1];
-      if (current === name) found = {};
-      continue;
-    }
-    const pair = /^([\w-]+)\s*=\s*(.*)$/.exec(line);
-    if (pair && current === name && found) found[pair[1] as string] = pair[2] as string;
-  }
-  return found;
-}
-
-/** An rclone configuration (INI) without the section `name`. */
-function withoutSection(text: string, name: string): string {
-  const kept: string[] = [];
-  let skipping = false;
-  for (const line of text.split('\n')) {
-    const header = /^\s*\[(.+)\]\s*$/.exec(line);
-    if (header) skipping = header[1] === name;
-    if (!skipping) kept.push(line);
-  }
-  return kept.join('\n');
-}
-
 
 /**
  * The offsite copy: every repository of the disk in use copied by rclone to
@@ -77,13 +39,17 @@ function withoutSection(text: string, name: string): string {
  * offsite-journal.ts).
  */
 export class Offsite {
-  private run: { stop: AbortController; progress: CopyProgress | null } | undefined;
+  private run: { stop: AbortController; progress: CopyProgress | null; rebuilding: boolean } | undefined;
   private lastUploadAt = 0;
   private problem: string | null = null;
   private rclone: string | null = null;
   private readonly journal: DeletionJournal;
 
-  constructor(private readonly shared: Shared) {
+  constructor(
+    private readonly shared: Shared,
+    /** Starts an integrity check of the disk in use (the integrity room does it). */
+    private readonly checkDisk: () => Promise<unknown>,
+  ) {
     this.journal = new DeletionJournal(join(shared.options.configDir, JOURNAL_FILE));
     shared.supervisor.on('requests', (events) => {
       if (events.some((event) => event.method === 'POST' && event.status === 200)) this.lastUploadAt = Date.now();
@@ -129,6 +95,7 @@ export class Offsite {
       },
       running: this.run
         ? {
+            rebuilding: this.run.rebuilding,
             step: progress?.step ?? 'starting',
             bytes: progress?.stats.bytes ?? 0,
             totalBytes: progress?.stats.totalBytes ?? 0,
@@ -173,27 +140,9 @@ export class Offsite {
   async setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {
     const binary = await this.binary();
     if (!binary) throw new UserError('no-rclone', `rclone is not installed. ${installHint()}`);
-    const port = input.port ?? 22;
-    const { configDir } = this.shared.options;
-    const scanned = await promisify(execFile)('ssh-keyscan', ['-T', '10', '-p', String(port), input.host]).then(
-      ({ stdout }) => stdout.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#')),
-      () => [] as string[],
-    );
-    if (scanned.length === 0) throw new UserError('offsite-unreachable', `No SSH server answered at ${input.host} port ${port}: check the address, and that the other computer is on and lets in SSH.`);
-    const knownHosts = join(configDir, KNOWN_HOSTS_FILE);
-    await writeFileAtomically(knownHosts, `${scanned.join('\n')}\n`);
-    let login = `key_file = ${input.keyFile}`;
-    if (input.password !== undefined) {
-      const obscured = await runRclone(['obscure', '-'], { binary, configFile: join(configDir, RCLONE_CONFIG_FILE), input: input.password });
-      if (obscured.code !== 0) throw new UserError('offsite-unusable', `rclone could not store the password: ${describeFailure(obscured.errors, obscured.code)}`);
-      login = `pass = ${obscured.output.trim()}`;
-    }
-    const section = [`[${SFTP_REMOTE}]`, 'type = sftp', `host = ${input.host}`, `port = ${port}`, `user = ${input.user}`, login, `known_hosts_file = ${knownHosts}`];
-    const file = join(configDir, RCLONE_CONFIG_FILE);
-    const others = await readFile(file, 'utf8').then((text) => withoutSection(text, SFTP_REMOTE), () => '');
-    await writeFileAtomically(file, `${others}${others === '' || others.endsWith('\n') ? '' : '\n'}${section.join('\n')}\n`);
+    const remote = await writeSftpRemote(binary, this.shared.options.configDir, input);
     return this.setOffsite({
-      remote: `${SFTP_REMOTE}:${input.folder}`,
+      remote: `${remote}:${input.folder}`,
       rcloneConfig: null,
       bandwidth: input.bandwidth,
       graceDays: input.graceDays,
@@ -223,6 +172,46 @@ export class Offsite {
 
   async close(): Promise<void> {
     this.run?.stop.abort();
+  }
+
+  async rebuildFromCopy(): Promise<AppState> {
+    const target = this.shared.settings.offsite;
+    const disk = this.shared.currentDisk();
+    const binary = await this.binary();
+    if (!target) throw new UserError('no-offsite', 'There is no offsite copy to rebuild from: choose where the copy is first.');
+    if (!binary) throw new UserError('no-rclone', `rclone is not installed. ${installHint()}`);
+    if (!disk || this.shared.supervisor.phase !== 'serving') {
+      throw new UserError('not-serving', 'Choose the new backup disk in Storage and start the server first: the backups are copied onto the disk in use.');
+    }
+    if (this.run) throw new UserError('busy', 'A copy is running: wait for it to finish.');
+    const run = { stop: new AbortController(), progress: null as CopyProgress | null, rebuilding: true };
+    this.run = run;
+    this.shared.emit('note', `Rebuilding “${disk.label}” from the offsite copy.`, 'info');
+    void rebuildFromCopy({
+      binary,
+      configFile: this.configFile,
+      remote: target.remote,
+      root: disk.folder,
+      signal: run.stop.signal,
+      onProgress: (progress) => {
+        run.progress = progress;
+        this.shared.changed();
+      },
+    })
+      .then(async (outcome) => {
+        if (outcome.ok) {
+          this.shared.emit('note', `“${disk.label}” was rebuilt from the offsite copy: ${formatBytes(outcome.bytes)} in ${outcome.files} files; an integrity check follows.`, 'info');
+          await this.checkDisk();
+        } else if (!outcome.stopped) {
+          this.shared.emit('note', `Rebuilding from the offsite copy failed: ${outcome.problem}`, 'error');
+        }
+      })
+      .catch((error: Error) => this.shared.emit('note', `Rebuilding from the offsite copy failed: ${error.message}`, 'error'))
+      .finally(() => {
+        if (this.run === run) this.run = undefined;
+        this.shared.changed();
+      });
+    return this.shared.state();
   }
 
   /** Fetches one file (relative to the backup folder) from the copy to `destination`; false when there is no copy or it lacks the file. */
@@ -294,7 +283,7 @@ export class Offsite {
       this.shared.changed();
       return;
     }
-    const run = { stop: new AbortController(), progress: null as CopyProgress | null };
+    const run = { stop: new AbortController(), progress: null as CopyProgress | null, rebuilding: false };
     this.run = run;
     const startedAt = new Date(this.now()).toISOString();
     this.shared.changed();

@@ -127,6 +127,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     .refine((input) => (input.password === undefined) !== (input.keyFile === undefined), 'either a password or a key file'),
   removeOffsite: noInput,
   copyOffsiteNow: noInput,
+  rebuildFromCopy: noInput,
 };
 
 /** A short, readable account of what is wrong with an input. */

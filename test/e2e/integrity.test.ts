@@ -102,6 +102,13 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
     await expect.poll(() => card.locator('dd').nth(1).textContent()).toMatch(/just now|seconds? ago/);
     expect(existsSync(join(copy, 'anna', 'config'))).toBe(true);
     await screenshot(page, '33-offsite-copied');
+
+    // Rebuilding asks first; on this disk it finds everything there already, then checks it.
+    await card.getByRole('button', { name: 'Rebuild the backup disk from the copy…' }).click();
+    await card.getByRole('alertdialog', { name: 'Fill the backup disk in use from the offsite copy?' }).getByRole('button', { name: 'Yes, rebuild' }).click();
+    await expect
+      .poll(async () => (await controller.recentSummaries()).map((summary) => summary.message).join('\n'), { timeout: 30_000 })
+      .toMatch(/was rebuilt from the offsite copy: .*; an integrity check follows\./);
     expect(pageErrors).toEqual([]);
     expect(bugs).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppState } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { formatBytes, parsePort, plural, timeAgo } from '../format.js';
-import { Card, ErrorText, Meter, Toggle, useAction, WhyDisabled } from './ui.js';
+import { Card, Confirm, ErrorText, Meter, Toggle, useAction, WhyDisabled } from './ui.js';
 
 /** A text field with its label and an optional hint under it; `secret` hides what is typed. */
 function Field({ id, label, value, onInput, hint, secret, placeholder, narrow }: { id: string; label: string; value: string; onInput: (value: string) => void; hint?: string; secret?: boolean; placeholder?: string; narrow?: boolean }) {
@@ -128,6 +128,7 @@ function TargetForm({ onDone }: { onDone: () => void }) {
 export function OffsiteCard({ state }: { state: AppState }) {
   const { offsite } = state;
   const [editing, setEditing] = useState(false);
+  const [confirmRebuild, setConfirmRebuild] = useState(false);
   const action = useAction();
   const serving = state.status === 'serving' || state.status === 'attention';
   const why = !serving ? 'The copy is made from the backup disk the server uses: start the server first.' : offsite.running ? 'A copy is running.' : null;
@@ -164,7 +165,7 @@ export function OffsiteCard({ state }: { state: AppState }) {
             <div role="status">
               <Meter used={offsite.running.totalBytes > 0 ? offsite.running.bytes / offsite.running.totalBytes : 0} label="Copied" />
               <p>
-                Copying {offsite.running.step}: {formatBytes(offsite.running.bytes)} of {formatBytes(offsite.running.totalBytes)}
+                {offsite.running.rebuilding ? 'Rebuilding the backup disk from the copy' : 'Copying'} {offsite.running.step}: {formatBytes(offsite.running.bytes)} of {formatBytes(offsite.running.totalBytes)}
                 {offsite.running.bytesPerSecond > 0 && `, ${formatBytes(offsite.running.bytesPerSecond)}/s`}
                 {offsite.running.secondsLeft !== null && offsite.running.secondsLeft > 0 && `, about ${plural(Math.ceil(offsite.running.secondsLeft / 60), 'minute')} left`}.
               </p>
@@ -181,7 +182,28 @@ export function OffsiteCard({ state }: { state: AppState }) {
             <button type="button" class="button" onClick={() => void action.run(() => api.removeOffsite())}>
               Stop copying
             </button>
+            <button type="button" class="button" disabled={why !== null} onClick={() => setConfirmRebuild(true)}>
+              Rebuild the backup disk from the copy…
+            </button>
           </div>
+          {confirmRebuild && (
+            <Confirm
+              id="rebuild"
+              question="Fill the backup disk in use from the offsite copy?"
+              yes="Yes, rebuild"
+              no="Not now"
+              busy={action.busy}
+              onNo={() => setConfirmRebuild(false)}
+              onYes={() =>
+                void action.run(async () => {
+                  await api.rebuildFromCopy();
+                  setConfirmRebuild(false);
+                })
+              }
+            >
+              For a new disk after the old one died: every backup the copy holds is copied onto the disk in use, nothing there is overwritten, and an integrity check follows. Computers can keep backing up meanwhile.
+            </Confirm>
+          )}
           <WhyDisabled id="offsite-why" reason={why} />
           <ErrorText error={action.error} />
         </>

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RCLONE_CONFIG_FILE } from '../../../main/control/offsite.js';
+import { RCLONE_CONFIG_FILE } from '../../../main/control/offsite-sftp.js';
 import { QUARANTINE_NAME } from '../../../server/scrub.js';
 import { makeObject } from '../../helpers/http.js';
 import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
@@ -171,5 +171,34 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     expect((await controller.recentSummaries()).map((summary) => summary.message).join('\n')).toMatch(/Offsite copy: \d+ files deleted on the backup disk over 30 days ago were deleted on the copy too\./);
     expect((await snapshots(onCopy)).map((snapshot) => snapshot.paths)).toEqual([[second]]);
     await resticOk(onCopy, ['check', '--read-data']);
+  });
+
+  it.runIf(hasTool('restic'))('a new disk after the old one died is rebuilt from the copy: restic restores through the server, and the integrity check that follows is clean', { timeout: 180_000 }, async () => {
+    const { controller } = await servingController();
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const source = makeSourceTree(3, 1 << 20);
+    const home = await clientHome(controller);
+    const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
+    await paste(lines, 'init', home);
+    await paste(lines, 'backup', home);
+    await controller.setOffsite({ remote: tempDir('rts-copy-') });
+    await controller.copyOffsiteNow();
+    await waitForState(controller, (state) => state.offsite.lastCopyAt !== null && state.offsite.running === null, 60_000);
+
+    // The old disk is gone; a new, empty one is chosen and filled from the copy.
+    await controller.chooseFolder({ path: tempDir('rts-new-disk-') });
+    const fresh = await waitForState(controller, (state) => state.status === 'serving' || state.status === 'attention');
+    const newDisk = fresh.disks.find((disk) => disk.current)?.id;
+    await controller.rebuildFromCopy();
+    const rebuilt = await waitForState(
+      controller,
+      (state) => state.offsite.running === null && state.integrity.running === null && state.integrity.disks.find((disk) => disk.diskId === newDisk)?.lastCheckedAt != null,
+      120_000,
+    );
+    expect(rebuilt.integrity.disks.find((disk) => disk.diskId === newDisk)?.damaged).toBe(0);
+    expect((await controller.recentSummaries()).map((summary) => summary.message).join('\n')).toMatch(/was rebuilt from the offsite copy: .+ in \d+ files; an integrity check follows\./);
+    expect(await paste(lines, 'snapshots', home)).toContain(source);
+    await paste(lines, 'restore', home);
+    expect(treeDigest(join(home, 'restic-restore', source))).toEqual(treeDigest(source));
   });
 });
