@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -149,4 +150,9 @@ export async function writeAtomically(finalPath: string, body: Readable, options
 /** Reads a body to its end, only hashing it (an object that is kept as it is). */
 export function hashBody(body: Readable): Promise<WriteResult> {
   return drain(body, undefined);
+}
+
+/** The SHA-256 of a file's contents, hashed off the main thread when it is large. */
+export async function hashFile(path: string): Promise<string> {
+  return (await hashBody(createReadStream(path))).sha256;
 }

@@ -3,8 +3,8 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RequestEvent } from './events.js';
-import { isObjectId, isObjectType, MAX_REPO_DEPTH } from './repo-path.js';
-import { readScrubState, type ScrubState } from './scrub.js';
+import { isObjectId, isObjectType } from './repo-path.js';
+import { findRepositories, readScrubState, type ScrubState } from './scrub.js';
 
 const LABELS = ['user', 'repo', 'type'] as const;
 
@@ -108,26 +108,8 @@ export class Metrics {
   /** Starts from what is on disk: every repository's size and newest snapshot. */
   static async open(root: string): Promise<Metrics> {
     const metrics = new Metrics(root);
-    await metrics.scan(root, [], 0);
+    for (const repo of await findRepositories(root)) metrics.repos.set(repo, await repoStats(join(root, ...repo.split('/').filter(Boolean))));
     return metrics;
-  }
-
-  private async scan(folder: string, repo: string[], depth: number): Promise<void> {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(folder, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    if (entries.some((entry) => entry.name === 'config' && entry.isFile())) {
-      this.repos.set(repo.join('/'), await repoStats(folder));
-    }
-    if (depth >= MAX_REPO_DEPTH) return;
-    for (const entry of entries) {
-      if (entry.isDirectory() && !entry.name.startsWith('.') && !isObjectType(entry.name)) {
-        await this.scan(join(folder, entry.name), [...repo, entry.name], depth + 1);
-      }
-    }
   }
 
   /** Counts one request: reads, writes and deletions of objects (and config), as rest-server does. */

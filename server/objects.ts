@@ -1,4 +1,4 @@
-import { hashBody } from './atomic-write.js';
+import { hashBody, hashFile } from './atomic-write.js';
 import { httpErrors } from './errors.js';
 import { declaredLength, ok, type Deps, type RestContext } from './context.js';
 import { mayDelete } from './policy.js';
@@ -38,7 +38,7 @@ export async function saveObject(ctx: RestContext, deps: Deps): Promise<void> {
   if (appendOnly && existing !== undefined) {
     const { bytes, sha256 } = await hashBody(ctx.req);
     ctx.state.bytes = bytes;
-    const same = sha256 === name || (!verifyUpload && sha256 === (await storage.hashFile(path)));
+    const same = sha256 === name || (!verifyUpload && sha256 === (await hashFile(path)));
     if (same) return ok(ctx);
     if (verifyUpload) throw httpErrors.badRequest(`body does not match its name ${name} (SHA-256 differs)`);
     throw httpErrors.forbidden('append-only mode: an object with this name already exists');

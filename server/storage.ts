@@ -1,8 +1,8 @@
-import { createReadStream, type Dirent } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { chmod, mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { hashBody, isTempName, writeAtomically, type WriteResult } from './atomic-write.js';
+import { isTempName, writeAtomically, type WriteResult } from './atomic-write.js';
 import { httpErrors } from './errors.js';
 import type { Syncer } from './fsync.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -163,10 +163,6 @@ export class Storage {
       if (isMissing(error)) throw repoNotFound();
       throw error;
     }
-  }
-
-  async hashFile(path: string): Promise<string> {
-    return (await hashBody(createReadStream(path))).sha256;
   }
 
   private exclusive(path: string): <T>(task: () => Promise<T>) => Promise<T> {

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { AppState, IntegrityFinding, IntegrityView } from '../contract.js';
+import { hashFile } from '../../server/atomic-write.js';
 import { readDiskId } from '../../server/disk-guard.js';
 import { createSyncer } from '../../server/fsync.js';
 import { readScrubState, scrub, settleFindings, type Finding, type ScrubCounts, type ScrubState } from '../../server/scrub.js';
@@ -159,9 +159,7 @@ export class Integrity {
     const temp = join(dirname(final), `.rts-tmp-${randomBytes(8).toString('hex')}`);
     try {
       if (!(await this.fetchFromCopy(relative, temp))) return;
-      const sha256 = createHash('sha256');
-      for await (const chunk of createReadStream(temp)) sha256.update(chunk as Buffer);
-      if (sha256.digest('hex') !== basename(final)) return;
+      if ((await hashFile(temp)) !== basename(final)) return;
       await rename(temp, final);
       await this.syncer.syncFolder(dirname(final));
       await settleFindings(disk.folder, finding.repo, this.syncer, finding.file);
