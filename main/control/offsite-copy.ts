@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTempName } from '../../server/atomic-write.js';
+import { hashFile, isTempName } from '../../server/atomic-write.js';
 import { runRclone, type RcloneOptions, type RcloneStats } from './rclone.js';
 
 /**
@@ -61,12 +59,6 @@ export function describeFailure(errors: string[], code: number | null): string {
 /** A file or folder under an rclone remote (`name:`, `name:folder` or a local folder). */
 export const joinRemote = (remote: string, name: string): string => (remote.endsWith(':') || remote.endsWith('/') ? `${remote}${name}` : `${remote}/${name}`);
 
-export const sha256Of = async (path: string): Promise<string> => {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-};
-
 /**
  * A copy that was stopped or killed leaves its last file cut off under its
  * final name, and `--immutable` then refuses it for ever. Every restic object
@@ -83,7 +75,7 @@ async function removeUnfinished(options: RcloneOptions & { root: string; remote:
     const local = join(options.root, ...file.split('/'));
     const name = file.slice(file.lastIndexOf('/') + 1);
     // Only objects: `config` has no name to check the disk's contents against.
-    if (!/^[0-9a-f]{64}$/.test(name) || (await sha256Of(local).catch(() => null)) !== name) continue;
+    if (!/^[0-9a-f]{64}$/.test(name) || (await hashFile(local).catch(() => null)) !== name) continue;
     const wanted = name;
     const there = joinRemote(options.remote, file);
     const hashed = await runRclone(['hashsum', 'sha256', '--download', there], options);
@@ -95,36 +87,28 @@ async function removeUnfinished(options: RcloneOptions & { root: string; remote:
 }
 
 /**
- * Copies the repositories of the data folder `root` to `remote` (an rclone
- * remote and path, `name:folder`, or a local folder), step by step in the
- * order above. Files already there are skipped; a file that is there with
- * other contents is an error, never overwritten (`--immutable`), except an
- * unfinished one (see `removeUnfinished`). Nothing else is deleted on the
- * copy: deletions wait (see offsite-journal.ts).
+ * Copies `files` (relative paths, listed before the first step) from `from`
+ * to `to`, step by step in the order above (`--immutable`: never
+ * overwriting). When a step fails on files that `mend` can remove, it is
+ * run once more. Both ways go through here: the disk to the copy, and the
+ * copy onto a new disk.
  */
-export async function copyRepositories(
-  options: RcloneOptions & { root: string; repos: string[]; remote: string; bandwidth?: string; onProgress?: (progress: CopyProgress) => void },
+export async function copyInOrder(
+  options: RcloneOptions & { from: string; to: string; files: string[]; repos: string[]; bandwidth?: string; onProgress?: (progress: CopyProgress) => void; mend: (failed: string[]) => Promise<boolean> },
 ): Promise<CopyOutcome> {
-  // The files as they are now: a snapshot written during the copy is left for the next one, because
-  // its packs may have come after the data step; every snapshot already there has its packs there too.
-  const now = [...(await filesOnDisk(options.root, options.repos))];
   const lists = await mkdtemp(join(tmpdir(), 'rts-copy-'));
   let bytes = 0;
   let files = 0;
   try {
     for (const [index, step] of COPY_STEPS.entries()) {
       const list = join(lists, `step-${index}`);
-      await writeFile(list, `${now.filter((file) => inStep(file, options.repos, step.folders)).join('\n')}\n`);
-      const args = ['copy', options.root, options.remote, '--immutable', '--files-from-raw', list];
+      await writeFile(list, `${options.files.filter((file) => inStep(file, options.repos, step.folders)).join('\n')}\n`);
+      const args = ['copy', options.from, options.to, '--immutable', '--files-from-raw', list];
       if (options.bandwidth) args.push('--bwlimit', options.bandwidth);
-      const copyStep = () =>
-        runRclone(args, {
-          ...options,
-          onStats: (stats) => options.onProgress?.({ step: step.name, stats }),
-        });
+      const copyStep = () => runRclone(args, { ...options, onStats: (stats) => options.onProgress?.({ step: step.name, stats }) });
       let run = await copyStep();
-      if (run.code !== 0 && !options.signal?.aborted && (await removeUnfinished(options, run.failedFiles))) run = await copyStep();
-      if (options.signal?.aborted) return { ok: false, stopped: true, problem: 'The copy was stopped.' };
+      if (run.code !== 0 && !options.signal?.aborted && (await options.mend(run.failedFiles))) run = await copyStep();
+      if (options.signal?.aborted) return { ok: false, stopped: true, problem: 'Stopped before the end.' };
       if (run.code !== 0) return { ok: false, stopped: false, problem: describeFailure(run.errors, run.code) };
       bytes += run.stats?.bytes ?? 0;
       files += run.stats?.transfers ?? 0;
@@ -135,8 +119,26 @@ export async function copyRepositories(
   return { ok: true, bytes, files };
 }
 
+/**
+ * Copies the repositories of the data folder `root` to `remote` (an rclone
+ * remote and path, `name:folder`, or a local folder). Files already there
+ * are skipped; a file that is there with other contents is an error, never
+ * overwritten, except an unfinished one (see `removeUnfinished`). Nothing
+ * else is deleted on the copy: deletions wait (see offsite-journal.ts).
+ * Returns with the files it listed on the disk at the start.
+ */
+export async function copyRepositories(
+  options: RcloneOptions & { root: string; repos: string[]; remote: string; bandwidth?: string; onProgress?: (progress: CopyProgress) => void },
+): Promise<CopyOutcome & { listed: Set<string> }> {
+  // The files as they are now: a snapshot written during the copy is left for the next one, because
+  // its packs may have come after the data step; every snapshot already there has its packs there too.
+  const listed = await filesOnDisk(options.root, options.repos);
+  const outcome = await copyInOrder({ ...options, from: options.root, to: options.remote, files: [...listed], mend: (failed) => removeUnfinished(options, failed) });
+  return { ...outcome, listed };
+}
+
 /** Whether a file (relative to the backup folder) belongs to a step: `config`, or a file under one of its folders, of one of the repositories. */
-export function inStep(file: string, repos: string[], folders: readonly string[]): boolean {
+function inStep(file: string, repos: string[], folders: readonly string[]): boolean {
   return repos.some((repo) => {
     const prefix = repo === '' ? '' : `${repo}/`;
     if (!file.startsWith(prefix)) return false;
@@ -146,7 +148,7 @@ export function inStep(file: string, repos: string[], folders: readonly string[]
 }
 
 /** The files of the repositories that are copied, relative to the backup folder (no locks, no temp files). */
-export async function filesOnDisk(root: string, repos: string[]): Promise<Set<string>> {
+async function filesOnDisk(root: string, repos: string[]): Promise<Set<string>> {
   const files = new Set<string>();
   for (const repo of repos) {
     const folder = join(root, ...repo.split('/').filter(Boolean));

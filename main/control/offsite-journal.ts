@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestEvent } from '../../server/events.js';
 import { writeFileAtomically } from './files.js';
-import { COPY_STEPS, filesOnDisk, filterRules } from './offsite-copy.js';
+import { COPY_STEPS, filterRules } from './offsite-copy.js';
 import { runRclone, type RcloneOptions } from './rclone.js';
 
 /** Per disk, each file deleted on it (relative to the backup folder) and when. */
@@ -54,13 +54,14 @@ export class DeletionJournal {
   }
 
   /**
-   * After a copy: files on the copy that the disk no longer has are noted
-   * (if the server did not see them go), files that came back are
-   * forgotten, and those deleted longer ago than `graceMs` are deleted from
-   * the copy. Returns how many were deleted and how many still wait.
+   * After a copy (`onDisk`: the disk's files it listed at its start):
+   * files on the copy that the disk does not have are noted (if the server
+   * did not see them go), files that came back are forgotten, and those
+   * deleted longer ago than `graceMs` are deleted from the copy. Returns
+   * how many were deleted and how many still wait.
    */
   async reconcile(
-    options: RcloneOptions & { diskId: string; root: string; repos: string[]; remote: string; now: number; graceMs: number },
+    options: RcloneOptions & { diskId: string; repos: string[]; remote: string; now: number; graceMs: number; onDisk: Set<string> },
   ): Promise<{ deleted: number; waiting: number; problem: string | null }> {
     const journal = await this.load();
     const disk = (journal.disks[options.diskId] ??= {});
@@ -68,7 +69,7 @@ export class DeletionJournal {
     const listing = await runRclone(['lsf', '-R', '--files-only', options.remote, ...filterRules(options.repos, folders).flatMap((rule) => ['--filter', rule])], options);
     if (listing.code !== 0) return { deleted: 0, waiting: Object.keys(disk).length, problem: listing.errors.at(-1) ?? `rclone lsf exited ${listing.code}` };
     const onCopy = new Set(listing.output.split('\n').filter(Boolean));
-    const onDisk = await filesOnDisk(options.root, options.repos);
+    const { onDisk } = options;
     const seen = new Date(options.now).toISOString();
     for (const file of onCopy) if (!onDisk.has(file)) disk[file] ??= seen;
     for (const file of Object.keys(disk)) if (onDisk.has(file) || !onCopy.has(file)) delete disk[file];

@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COPY_STEPS, describeFailure, inStep, sha256Of, type CopyOutcome, type CopyProgress } from './offsite-copy.js';
+import { copyInOrder, describeFailure, type CopyOutcome, type CopyProgress } from './offsite-copy.js';
+import { hashFile } from '../../server/atomic-write.js';
 import { runRclone, type RcloneOptions } from './rclone.js';
 
 /** The repositories a copy holds: every folder (or the copy's root) with a `config` file. */
@@ -21,36 +21,16 @@ export async function rebuildFromCopy(options: RcloneOptions & { remote: string;
   if (listing.code !== 0) return { ok: false, stopped: false, problem: describeFailure(listing.errors, listing.code) };
   const files = listing.output.split('\n').filter(Boolean);
   const repos = reposIn(files);
-  if (repos.length === 0) return { ok: false, stopped: false, problem: 'The offsite copy holds no repository.' };
-  const lists = await mkdtemp(join(tmpdir(), 'rts-rebuild-'));
-  let bytes = 0;
-  let count = 0;
-  try {
-    for (const [index, step] of COPY_STEPS.entries()) {
-      const list = join(lists, `step-${index}`);
-      await writeFile(list, `${files.filter((file) => inStep(file, repos, step.folders)).join('\n')}\n`);
-      const copyStep = () =>
-        runRclone(['copy', options.remote, options.root, '--immutable', '--files-from-raw', list], {
-          ...options,
-          onStats: (stats) => options.onProgress?.({ step: step.name, stats }),
-        });
-      let run = await copyStep();
-      if (run.code !== 0 && !options.signal?.aborted && (await removeCutOff(options.root, run.failedFiles))) run = await copyStep();
-      if (options.signal?.aborted) return { ok: false, stopped: true, problem: 'The rebuild was stopped.' };
-      if (run.code !== 0) return { ok: false, stopped: false, problem: describeFailure(run.errors, run.code) };
-      bytes += run.stats?.bytes ?? 0;
-      count += run.stats?.transfers ?? 0;
-    }
-    // The folders restic's layout has even when empty (locks are never copied; most data/XX hold nothing).
-    for (const repo of repos) {
-      const folder = join(options.root, ...repo.split('/').filter(Boolean));
-      for (const type of ['keys', 'locks', 'snapshots', 'index']) await mkdir(join(folder, type), { recursive: true, mode: 0o700 });
-      for (let i = 0; i < 256; i++) await mkdir(join(folder, 'data', i.toString(16).padStart(2, '0')), { recursive: true, mode: 0o700 });
-    }
-  } finally {
-    await rm(lists, { recursive: true, force: true });
+  if (repos.length === 0) return { ok: false, stopped: false, problem: 'The offsite copy holds no repository: check that the card names the right place (Change…).' };
+  const outcome = await copyInOrder({ ...options, from: options.remote, to: options.root, files, repos, mend: (failed) => removeCutOff(options.root, failed) });
+  if (!outcome.ok) return outcome;
+  // The folders restic's layout has even when empty (locks are never copied; most data/XX hold nothing).
+  for (const repo of repos) {
+    const folder = join(options.root, ...repo.split('/').filter(Boolean));
+    for (const type of ['keys', 'locks', 'snapshots', 'index']) await mkdir(join(folder, type), { recursive: true, mode: 0o700 });
+    for (let i = 0; i < 256; i++) await mkdir(join(folder, 'data', i.toString(16).padStart(2, '0')), { recursive: true, mode: 0o700 });
   }
-  return { ok: true, bytes, files: count, repos };
+  return { ...outcome, repos };
 }
 
 /** Objects on the disk that do not hash to their names (left by a stopped rebuild) are removed, to be fetched again. */
@@ -59,7 +39,7 @@ async function removeCutOff(root: string, files: string[]): Promise<boolean> {
   for (const file of new Set(files)) {
     const name = file.slice(file.lastIndexOf('/') + 1);
     const local = join(root, ...file.split('/'));
-    if (!/^[0-9a-f]{64}$/.test(name) || (await sha256Of(local).catch(() => name)) === name) continue;
+    if (!/^[0-9a-f]{64}$/.test(name) || (await hashFile(local).catch(() => name)) === name) continue;
     await unlink(local);
     removed = true;
   }

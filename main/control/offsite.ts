@@ -313,7 +313,7 @@ export class Offsite {
           binary,
           configFile: this.configFile,
           diskId: disk.id,
-          root: disk.folder,
+          onDisk: outcome.listed,
           repos,
           remote: target.remote,
           now: this.now(),

@@ -131,7 +131,13 @@ export function OffsiteCard({ state }: { state: AppState }) {
   const [confirmRebuild, setConfirmRebuild] = useState(false);
   const action = useAction();
   const serving = state.status === 'serving' || state.status === 'attention';
-  const why = !serving ? 'The copy is made from the backup disk the server uses: start the server first.' : offsite.running ? 'A copy is running.' : null;
+  const why = !serving
+    ? 'The copy is made from the backup disk the server uses: start the server first.'
+    : offsite.running
+      ? offsite.running.rebuilding
+        ? 'The backup disk is being rebuilt from the copy.'
+        : 'A copy is running.'
+      : null;
   return (
     <Card title="Offsite copy">
       <p class="why">
