@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { openPage, screenshot, hasChromium } from '../helpers/browser.js';
+import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { makeCertificates } from '../helpers/certs.js';
 import { runBash } from '../helpers/controller.js';
 import { headless } from '../helpers/headless.js';
@@ -31,12 +31,7 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     const disk = new FakeUsbDisk(64);
     const { bridge, bugs } = await headless();
     const page = await openPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    // A Content-Security-Policy violation or a missing file shows up as a console error.
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    const pageErrors = pageErrorsOf(page);
     await page.goto(bridge.url);
 
     // 1. The disk.

@@ -1,40 +1,36 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasChromium, openPage, screenshot } from '../helpers/browser.js';
+import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { waitForState } from '../helpers/controller.js';
 import { headless } from '../helpers/headless.js';
-import { makeObject } from '../helpers/http.js';
 import { SshServer } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { hasTool } from '../helpers/tools.js';
+import { writeRepository } from '../helpers/repository.js';
+
+/** Headless mode after its set-up, serving a fresh folder over plain HTTP. */
+async function servingGui() {
+  const opened = await headless();
+  const data = tempDir('rts-data-');
+  await opened.controller.setTls({ enabled: false });
+  await opened.controller.chooseFolder({ path: data });
+  await opened.controller.startServer();
+  await opened.controller.updateSettings({ setupComplete: true });
+  await waitForState(opened.controller, (state) => state.status === 'serving');
+  return { ...opened, data };
+}
 
 describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI', () => {
   it('Check now finds a damaged file; the dashboard, the computer list and its page say so with the repair steps; “Repaired” clears it', { timeout: 90_000 }, async () => {
-    const { bridge, controller, bugs } = await headless();
-    const data = tempDir('rts-data-');
-    await controller.setTls({ enabled: false });
-    await controller.chooseFolder({ path: data });
-    await controller.startServer();
+    const { bridge, controller, bugs, data } = await servingGui();
     const anna = await controller.addComputer({ displayName: "Anna's laptop" });
-    await controller.updateSettings({ setupComplete: true });
-    await waitForState(controller, (state) => state.status === 'serving');
     // Anna's repository on the disk: three sound packs and one whose contents no longer match its name.
-    const repo = join(data, anna.username);
-    for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(repo, type), { recursive: true });
-    const packs = [makeObject(50_000), makeObject(50_000), makeObject(50_000)];
-    const damaged = makeObject(50_000);
-    for (const { id, data: body } of [...packs, damaged]) {
-      mkdirSync(join(repo, 'data', id.slice(0, 2)), { recursive: true });
-      writeFileSync(join(repo, 'data', id.slice(0, 2), id), id === damaged.id ? Buffer.concat([body.subarray(0, 1000), Buffer.alloc(49_000)]) : body);
-    }
+    const [damaged] = writeRepository(data, anna.username, 4, 50_000) as [{ id: string; data: Buffer; path: string }];
+    writeFileSync(damaged.path, Buffer.concat([damaged.data.subarray(0, 1000), Buffer.alloc(49_000)]));
 
     const page = await openPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    const pageErrors = pageErrorsOf(page);
     await page.goto(bridge.url);
     await page.getByRole('link', { name: 'Storage' }).click();
     const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Integrity' }) });
@@ -69,19 +65,12 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
   });
 
   it.runIf(hasTool('rclone'))('the offsite copy: a target refused with the reason, then one tested and used; the copy shows when it was made', { timeout: 90_000 }, async () => {
-    const { bridge, controller, bugs } = await headless();
-    const data = tempDir('rts-data-');
-    await controller.setTls({ enabled: false });
-    await controller.chooseFolder({ path: data });
-    await controller.startServer();
-    await controller.updateSettings({ setupComplete: true });
-    await waitForState(controller, (state) => state.status === 'serving');
+    const { bridge, controller, bugs, data } = await servingGui();
     mkdirSync(join(data, 'anna', 'keys'), { recursive: true });
     writeFileSync(join(data, 'anna', 'config'), 'a repository');
 
     const page = await openPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const pageErrors = pageErrorsOf(page);
     await page.goto(bridge.url);
     await page.getByRole('link', { name: 'Storage' }).click();
     const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Offsite copy' }) });
@@ -114,20 +103,13 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
   });
 
   it.runIf(hasTool('rclone') && hasTool('sshd'))('the SFTP form: a relative’s computer over SSH with a key file, tested and used; the copy lands there', { timeout: 90_000 }, async () => {
-    const { bridge, controller, bugs } = await headless();
-    const data = tempDir('rts-data-');
-    await controller.setTls({ enabled: false });
-    await controller.chooseFolder({ path: data });
-    await controller.startServer();
-    await controller.updateSettings({ setupComplete: true });
-    await waitForState(controller, (state) => state.status === 'serving');
+    const { bridge, bugs, data } = await servingGui();
     mkdirSync(join(data, 'anna', 'keys'), { recursive: true });
     writeFileSync(join(data, 'anna', 'config'), 'a repository');
     const ssh = await SshServer.start();
 
     const page = await openPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const pageErrors = pageErrorsOf(page);
     await page.goto(bridge.url);
     await page.getByRole('link', { name: 'Storage' }).click();
     const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Offsite copy' }) });

@@ -33,6 +33,19 @@ export async function openPage(options: { colorScheme?: 'light' | 'dark' } = {})
   return context.newPage();
 }
 
+/**
+ * The page's errors as they happen: uncaught exceptions, and console errors
+ * (a Content-Security-Policy violation or a missing file shows up there).
+ */
+export function pageErrorsOf(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  return errors;
+}
+
 export const SCREENSHOTS = join('test-results', 'screenshots');
 
 /** Saves a full-page screenshot under the test output, for people to look at. */

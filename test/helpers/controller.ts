@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll } from 'vitest';
+import { freePort } from '../../bench/tools.js';
 import type { AppState } from '../../main/contract.js';
 import { Controller, type ControllerOptions } from '../../main/control/controller.js';
 import { tempDir } from './temp-dir.js';
@@ -44,17 +44,8 @@ export async function openServing(options: { path?: string; configDir?: string; 
   return { ...opened, data, url: (state.clientUrl as string).replace(/\/$/, '') };
 }
 
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port that was free a moment ago (the bench asks the same way). */
+export { freePort };
 
 /** Polls the state until `accept` holds; fails with the last state seen. */
 export async function waitForState(controller: Controller, accept: (state: AppState) => boolean, timeoutMs = 15_000): Promise<AppState> {

@@ -10,6 +10,7 @@ import { startServer } from '../helpers/running-server.js';
 import { FailingDisk, FakeUsbDisk } from '../helpers/tmpfs.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { canMount, hasTool } from '../helpers/tools.js';
+import { writeRepository } from '../helpers/repository.js';
 
 const syncer = createSyncer(() => undefined);
 
@@ -25,13 +26,7 @@ function packsBySize(repoFolder: string): string[] {
 /** Repositories of objects named by their SHA-256, written straight to the disk as the server would. */
 function fillRepositories(root: string, repos: string[], perRepo: number, size: number): number {
   for (const repo of repos) {
-    for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(root, repo, type), { recursive: true });
-    writeFileSync(join(root, repo, 'config'), 'not checked: config is not named by its contents');
-    for (let i = 0; i < perRepo; i++) {
-      const { id, data } = makeObject(size);
-      mkdirSync(join(root, repo, 'data', id.slice(0, 2)), { recursive: true });
-      writeFileSync(join(root, repo, 'data', id.slice(0, 2), id), data);
-    }
+    writeRepository(root, repo, perRepo, size);
   }
   return repos.length * perRepo;
 }

@@ -1,14 +1,15 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Notification } from '../../../main/contract.js';
 import { QUARANTINE_NAME, readScrubState } from '../../../server/scrub.js';
 import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
 import { openController, openServing, runBash, waitForState } from '../../helpers/controller.js';
-import { get, makeObject, send } from '../../helpers/http.js';
+import { get, send } from '../../helpers/http.js';
 import { makeSourceTree, RESTIC_PASSWORD } from '../../helpers/restic.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { hasTool } from '../../helpers/tools.js';
+import { writeRepository } from '../../helpers/repository.js';
 
 describe.runIf(hasTool('restic'))('integrity checks in the app, with real restic', () => {
   it('“Check now” finds the damage, moves it aside, turns the status yellow with a notification; the generated repair commands make the repository whole', { timeout: 240_000 }, async () => {
@@ -121,12 +122,7 @@ describe.runIf(hasTool('restic'))('a check while a computer backs up', () => {
 describe('integrity checks in the app', () => {
   it('a never-checked disk is checked by itself once the server is idle; the disk remembers it', { timeout: 60_000 }, async () => {
     const { controller, data } = await openServing({ tickMs: 100 });
-    for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(data, 'family', type), { recursive: true });
-    for (let i = 0; i < 5; i++) {
-      const { id, data: body } = makeObject(10_000);
-      mkdirSync(join(data, 'family', 'data', id.slice(0, 2)), { recursive: true });
-      writeFileSync(join(data, 'family', 'data', id.slice(0, 2), id), body);
-    }
+    writeRepository(data, 'family', 5, 10_000);
     const checked = await waitForState(controller, (s) => s.integrity.disks[0]?.lastCheckedAt !== null && s.integrity.running === null, 30_000);
     expect(checked.integrity.disks[0]).toMatchObject({ objects: 5, damaged: 0 });
     expect(checked.integrity.nextCheckAt).not.toBeNull();
@@ -137,16 +133,8 @@ describe('integrity checks in the app', () => {
   it('each disk of a rotating pair gets its own check, and is remembered while it is away', { timeout: 60_000 }, async () => {
     const { controller, data } = await openServing({ tickMs: 100 });
     const other = tempDir('rts-data-');
-    const fill = (root: string, count: number) => {
-      for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(root, 'family', type), { recursive: true });
-      for (let i = 0; i < count; i++) {
-        const { id, data: body } = makeObject(4096);
-        mkdirSync(join(root, 'family', 'data', id.slice(0, 2)), { recursive: true });
-        writeFileSync(join(root, 'family', 'data', id.slice(0, 2), id), body);
-      }
-    };
-    fill(data, 3);
-    fill(other, 7);
+    writeRepository(data, 'family', 3, 4096);
+    writeRepository(other, 'family', 7, 4096);
     const first = await waitForState(controller, (s) => s.integrity.disks[0]?.lastCheckedAt !== null && s.integrity.running === null, 30_000);
     expect(first.integrity.disks[0]?.objects).toBe(3);
     await controller.chooseFolder({ path: other });
@@ -158,12 +146,7 @@ describe('integrity checks in the app', () => {
     const configDir = tempDir('rts-config-');
     const first = await openServing({ configDir });
     const total = 24;
-    for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(first.data, 'family', type), { recursive: true });
-    for (let i = 0; i < total; i++) {
-      const { id, data: body } = makeObject(1 << 20);
-      mkdirSync(join(first.data, 'family', 'data', id.slice(0, 2)), { recursive: true });
-      writeFileSync(join(first.data, 'family', 'data', id.slice(0, 2), id), body);
-    }
+    writeRepository(first.data, 'family', total, 1 << 20);
     // A computer was just here: the check reads slowly (8 MB/s), which leaves time to close the app mid-way.
     await send(first.url, get('/family/config'));
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,15 +1,15 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RCLONE_CONFIG_FILE } from '../../../main/control/offsite-sftp.js';
 import { QUARANTINE_NAME } from '../../../server/scrub.js';
-import { makeObject } from '../../helpers/http.js';
 import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
 import { openServing, runBash, waitForState } from '../../helpers/controller.js';
 import { makeSourceTree, RESTIC_PASSWORD, resticOk, treeDigest } from '../../helpers/restic.js';
 import { SshServer } from '../../helpers/sshd.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { hasTool } from '../../helpers/tools.js';
+import { writeRepository } from '../../helpers/repository.js';
 
 describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
   it('refuses a target inside the backup folder, and one rclone cannot write to, saying why; a fresh target is copied to by itself', { timeout: 60_000 }, async () => {
@@ -104,18 +104,13 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
   it('a damaged object that the offsite copy holds whole is put back from it: nothing waits for a repair', { timeout: 60_000 }, async () => {
     const { controller, data } = await openServing();
-    for (const type of ['keys', 'snapshots', 'index', 'locks']) mkdirSync(join(data, 'family', type), { recursive: true });
-    const objects = Array.from({ length: 4 }, () => makeObject(100_000));
-    for (const { id, data: body } of objects) {
-      mkdirSync(join(data, 'family', 'data', id.slice(0, 2)), { recursive: true });
-      writeFileSync(join(data, 'family', 'data', id.slice(0, 2), id), body);
-    }
+    const objects = writeRepository(data, 'family', 4, 100_000);
     await controller.setOffsite({ remote: tempDir('rts-copy-') });
     await controller.copyOffsiteNow();
     await waitForState(controller, (state) => state.offsite.lastCopyAt !== null && state.offsite.running === null, 30_000);
 
-    const [damaged] = objects as [{ id: string; data: Buffer }];
-    const file = join(data, 'family', 'data', damaged.id.slice(0, 2), damaged.id);
+    const [damaged] = objects as [{ id: string; data: Buffer; path: string }];
+    const file = damaged.path;
     writeFileSync(file, 'rotten');
     await controller.checkIntegrity();
     const checked = await waitForState(controller, (state) => state.integrity.running === null && state.integrity.disks[0]?.lastCheckedAt !== null, 30_000);
