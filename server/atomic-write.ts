@@ -12,7 +12,8 @@ const TEMP_NAME = /^\.rts-tmp-[0-9a-f]{16}$/;
 /** Temp files are hidden and never a valid object id, so listings skip them. */
 export const isTempName = (name: string): boolean => TEMP_NAME.test(name);
 
-const tempPathIn = (folder: string): string => join(folder, `.rts-tmp-${randomBytes(8).toString('hex')}`);
+/** A temp file's path in `folder`: hidden, never an object id, removed at the next start if left behind. */
+export const tempPathIn = (folder: string): string => join(folder, `.rts-tmp-${randomBytes(8).toString('hex')}`);
 
 export interface WriteResult {
   bytes: number;

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { AppState, IntegrityFinding, IntegrityView } from '../contract.js';
-import { hashFile } from '../../server/atomic-write.js';
+import { hashFile, tempPathIn } from '../../server/atomic-write.js';
 import { readDiskId } from '../../server/disk-guard.js';
 import { createSyncer } from '../../server/fsync.js';
 import { readScrubState, scrub, settleFindings, type Finding, type ScrubCounts, type ScrubState } from '../../server/scrub.js';
@@ -156,7 +155,7 @@ export class Integrity {
     if (!finding.quarantined || finding.damage === 'misnamed') return;
     const relative = finding.repo === '' ? finding.file : `${finding.repo}/${finding.file}`;
     const final = join(disk.folder, ...relative.split('/'));
-    const temp = join(dirname(final), `.rts-tmp-${randomBytes(8).toString('hex')}`);
+    const temp = tempPathIn(dirname(final));
     try {
       if (!(await this.fetchFromCopy(relative, temp))) return;
       if ((await hashFile(temp)) !== basename(final)) return;
