@@ -35,13 +35,15 @@ export async function openPage(options: { colorScheme?: 'light' | 'dark' } = {})
 
 /**
  * The page's errors as they happen: uncaught exceptions, and console errors
- * (a Content-Security-Policy violation or a missing file shows up there).
+ * (a Content-Security-Policy violation or a missing file shows up there)
+ * unless the test makes the API refuse something on purpose, which the
+ * browser logs there too.
  */
-export function pageErrorsOf(page: Page): string[] {
+export function pageErrorsOf(page: Page, options: { consoleErrors: boolean } = { consoleErrors: true }): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    if (options.consoleErrors && message.type() === 'error') errors.push(message.text());
   });
   return errors;
 }
