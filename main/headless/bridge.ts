@@ -159,7 +159,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       if (!authorised(req)) return send(res, 401, apiError('unauthorised', UNAUTHORISED), 'application/json');
       if (foreign(req)) return send(res, 403, apiError('foreign', 'Requests from other pages are refused.'), 'application/json');
       if (pathname === '/api/events' && req.method === 'GET') return openStream(res);
-      const method = /^\/api\/([A-Za-z]+)$/.exec(pathname)?.[1];
+      const method = /^\/api\/([A-Za-z][A-Za-z0-9]*)$/.exec(pathname)?.[1];
       if (method === undefined) return send(res, 404, apiError('unknown-method', 'There is no such method.'), 'application/json');
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');

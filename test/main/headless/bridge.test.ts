@@ -118,6 +118,7 @@ describe('the headless bridge', () => {
       ['chooseFolder', { path: '/' }, 422, 'folder-is-root'],
       ['removeComputer', { username: 'nobody' }, 422, 'unknown-computer'],
       ['browseFolder', { path: '/no/such/folder' }, 422, 'folder-not-found'],
+      ['setOffsiteS3', { service: 'b2' }, 400, 'invalid-input'],
       ['constructor', undefined, 404, 'unknown-method'],
       ['toString', undefined, 404, 'unknown-method'],
     ];
