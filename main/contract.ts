@@ -187,6 +187,24 @@ export interface OffsiteSftpInput {
   warnAfterDays?: number;
 }
 
+/** Cloud storage that speaks S3 (Backblaze B2, Wasabi, Amazon S3, MinIO and others), asked in a form. */
+export interface OffsiteS3Input {
+  service: 'b2' | 'wasabi' | 'aws' | 'other';
+  /** The storage's region, e.g. `us-west-004` (B2), `eu-central-1` (Wasabi, Amazon); needed except for `other`. */
+  region?: string;
+  /** Only for `other`: the service's address, e.g. `https://minio.example.net:9000`. */
+  endpoint?: string;
+  bucket: string;
+  /** A folder inside the bucket; leave out for the bucket itself. */
+  folder?: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bandwidth?: string | null;
+  graceDays?: number;
+  nightOnly?: boolean;
+  warnAfterDays?: number;
+}
+
 export interface Drive {
   mountPoint: string;
   label: string;
@@ -353,6 +371,8 @@ export interface Api {
   setOffsite(input: OffsiteInput): Promise<AppState>;
   /** A computer over SFTP as the target: its host key is fetched and kept, the login written into the app's rclone configuration (the password obscured, which is not encryption), then as `setOffsite`. */
   setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState>;
+  /** S3 cloud storage as the target: its keys written into the app's rclone configuration (as written: rclone does not obscure them), then as `setOffsite`. */
+  setOffsiteS3(input: OffsiteS3Input): Promise<AppState>;
   /** No more copies; what is on the copy stays there. */
   removeOffsite(): Promise<AppState>;
   /** Copies now (copies also start by themselves once backups settle, and daily). */
@@ -411,6 +431,7 @@ const methodNames = {
   markRepaired: true,
   setOffsite: true,
   setOffsiteSftp: true,
+  setOffsiteS3: true,
   removeOffsite: true,
   copyOffsiteNow: true,
   rebuildFromCopy: true,

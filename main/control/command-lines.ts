@@ -27,9 +27,12 @@ export interface CommandFacts {
 export type CopyLocation =
   | { kind: 'folder'; path: string }
   | { kind: 'sftp'; user: string | null; host: string; port: number | null; path: string }
+  /** `url` is the service's address with the bucket and folder, `https://s3.eu-central-1.wasabisys.com/bucket/folder`. */
+  | { kind: 's3'; url: string; accessKeyId: string | null; region: string | null }
   | { kind: 'rclone'; remote: string };
 
 export const PASSWORD_PLACEHOLDER = 'PASTE-THE-SERVER-LOGIN-PASSWORD-HERE';
+export const SECRET_KEY_PLACEHOLDER = 'PASTE-THE-SECRET-KEY-HERE';
 const ENV_FILE = { bash: 'restic-tray-server.env', powershell: 'restic-tray-server.ps1', cmd: 'restic-tray-server.cmd' } as const;
 const BACKUP_SCRIPT = { bash: 'restic-tray-server-backup.sh', powershell: 'restic-tray-server-backup.ps1', cmd: 'restic-tray-server-backup.cmd' } as const;
 const PASSWORD_FILE = 'restic-password.txt';
@@ -162,6 +165,7 @@ function fromCopy(facts: CommandFacts, syntax: ShellSyntax, copy: CopyLocation):
   const inFolder = (base: string) => (base.endsWith('/') || base.endsWith(':') ? `${base}${repo}` : `${base}/${repo}`);
   let repository: string;
   const notes: string[] = [];
+  const keys: string[] = [];
   if (copy.kind === 'folder') {
     repository = inFolder(copy.path);
     notes.push('Run these where the copy’s folder is reachable (on this desktop, or wherever that disk is plugged in).');
@@ -169,6 +173,16 @@ function fromCopy(facts: CommandFacts, syntax: ShellSyntax, copy: CopyLocation):
     const where = `${copy.user ? `${copy.user}@` : ''}${copy.host.includes(':') ? `[${copy.host}]` : copy.host}${copy.port ? `:${copy.port}` : ''}`;
     repository = `sftp://${where}/${inFolder(copy.path)}`;
     notes.push(`This computer logs in to ${copy.host} over SSH to read the copy: it needs a key or password that that computer accepts.`);
+  } else if (copy.kind === 's3') {
+    repository = `s3:${inFolder(copy.url)}`;
+    keys.push(
+      ...[
+        syntax.setVariable('AWS_ACCESS_KEY_ID', copy.accessKeyId ?? 'PASTE-THE-KEY-ID-HERE'),
+        syntax.setVariable('AWS_SECRET_ACCESS_KEY', SECRET_KEY_PLACEHOLDER),
+        ...(copy.region ? [syntax.setVariable('AWS_DEFAULT_REGION', copy.region)] : []),
+      ].filter((line) => line !== undefined),
+    );
+    notes.push(`Put the storage’s secret key in place of ${SECRET_KEY_PLACEHOLDER}: the one given when the copy was set up (the app does not show it again).`);
   } else {
     repository = `rclone:${inFolder(copy.remote)}`;
     notes.push('This computer needs rclone, with the same remote in its rclone configuration (copy the configuration file from the desktop).');
@@ -178,6 +192,7 @@ function fromCopy(facts: CommandFacts, syntax: ShellSyntax, copy: CopyLocation):
   return {
     steps: [
       { label: 'Point restic at the copy (in a new terminal)', command: set },
+      ...(keys.length > 0 ? [{ label: 'Give restic the storage’s keys', command: keys.join('\n') }] : []),
       { label: 'List the backups on the copy', command: 'restic snapshots' },
       { label: 'Restore the latest backup from the copy into a new folder', command: `restic restore latest --target ${restoreTarget}` },
     ],

@@ -15,6 +15,7 @@ import type {
   LogEntry,
   LoginCreated,
   OffsiteInput,
+  OffsiteS3Input,
   OffsiteSftpInput,
   SettingsPatch,
   Summary,
@@ -213,6 +214,10 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {
     return this.offsite.setOffsiteSftp(input);
+  }
+
+  setOffsiteS3(input: OffsiteS3Input): Promise<AppState> {
+    return this.offsite.setOffsiteS3(input);
   }
   removeOffsite(): Promise<AppState> {
     return this.offsite.removeOffsite();

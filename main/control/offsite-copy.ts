@@ -49,6 +49,10 @@ export function describeFailure(errors: string[], code: number | null): string {
   if (/permission denied|access denied|unable to authenticate|authentication failed/i.test(text)) {
     return 'The copy’s storage refused the login or the folder: check the user, the key or password and the folder’s rights.';
   }
+  if (/InvalidAccessKeyId|SignatureDoesNotMatch|Forbidden|status code: 403/.test(text)) {
+    return 'The cloud storage refused the keys: check the key ID and the secret key, and that the key may read and write this bucket.';
+  }
+  if (/NoSuchBucket/.test(text)) return 'The cloud storage has no bucket of that name: create it in the service’s web page first, or check its name.';
   if (/no space left|quota/i.test(text)) return 'The copy’s storage is full.';
   const unknown = /destination "([^":]+):[^"]*": didn't find section in config file/.exec(text) ?? /"([^":]+):[^"]*": didn't find section in config file/.exec(text);
   if (unknown) return `rclone’s configuration has no remote called “${unknown[1]}”: set it up with rclone config first, or give the configuration file that has it.`;

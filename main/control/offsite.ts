@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import type { AppState, OffsiteInput, OffsiteSftpInput, OffsiteView } from '../contract.js';
+import type { AppState, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, OffsiteView } from '../contract.js';
 import { findRepositories } from '../../server/scrub.js';
 import { formatBytes } from '../common/format-bytes.js';
 import { UserError } from './errors.js';
@@ -10,7 +10,7 @@ import type { CopyLocation } from './command-lines.js';
 import { copyRepositories, describeFailure, joinRemote, type CopyProgress } from './offsite-copy.js';
 import { DeletionJournal } from './offsite-journal.js';
 import { rebuildFromCopy } from './offsite-rebuild.js';
-import { RCLONE_CONFIG_FILE, rcloneSection, writeSftpRemote } from './offsite-sftp.js';
+import { copyLocationOf, keepFormFiles, RCLONE_CONFIG_FILE, writeS3Remote, writeSftpRemote } from './offsite-targets.js';
 import { findRclone, installHint, runRclone } from './rclone.js';
 import type { Shared } from './shared.js';
 
@@ -140,15 +140,23 @@ export class Offsite {
   async setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {
     const binary = await this.binary();
     if (!binary) throw new UserError('no-rclone', `rclone is not installed. ${installHint()}`);
-    const remote = await writeSftpRemote(binary, this.shared.options.configDir, input);
-    return this.setOffsite({
-      remote: `${remote}:${input.folder}`,
-      rcloneConfig: null,
-      bandwidth: input.bandwidth,
-      graceDays: input.graceDays,
-      nightOnly: input.nightOnly,
-      warnAfterDays: input.warnAfterDays,
-    });
+    return this.throughForm(input, input.folder, () => writeSftpRemote(binary, this.shared.options.configDir, input));
+  }
+
+  setOffsiteS3(input: OffsiteS3Input): Promise<AppState> {
+    return this.throughForm(input, `${input.bucket}${input.folder ? `/${input.folder}` : ''}`, () => writeS3Remote(this.shared.options.configDir, input));
+  }
+
+  /** A form's remote written into the app's rclone configuration, then tested and kept as the target; when the test fails, the configuration is put back as it was (the target in use keeps working). */
+  private async throughForm(input: OffsiteSftpInput | OffsiteS3Input, path: string, write: () => Promise<string>): Promise<AppState> {
+    const putBack = await keepFormFiles(this.shared.options.configDir);
+    try {
+      const remote = await write();
+      return await this.setOffsite({ remote: `${remote}:${path}`, rcloneConfig: null, bandwidth: input.bandwidth, graceDays: input.graceDays, nightOnly: input.nightOnly, warnAfterDays: input.warnAfterDays });
+    } catch (error) {
+      await putBack();
+      throw error;
+    }
   }
 
   removeOffsite(): Promise<AppState> {
@@ -223,19 +231,10 @@ export class Offsite {
     return run.code === 0;
   }
 
-  /** Where the copy is, as restic on a family computer reaches it: a folder, an SFTP server (from rclone's configuration), or an rclone remote. */
+  /** Where the copy is, as restic on a family computer reaches it. */
   async copyLocation(): Promise<CopyLocation | null> {
     const target = this.shared.settings.offsite;
-    if (!target) return null;
-    if (isAbsolute(target.remote)) return { kind: 'folder', path: target.remote };
-    const colon = target.remote.indexOf(':');
-    const name = target.remote.slice(0, colon);
-    const path = target.remote.slice(colon + 1);
-    const section = await readFile(this.configFile, 'utf8').then((text) => rcloneSection(text, name), () => undefined);
-    if (section?.type === 'sftp' && section.host) {
-      return { kind: 'sftp', user: section.user ?? null, host: section.host, port: section.port ? Number(section.port) : null, path };
-    }
-    return { kind: 'rclone', remote: target.remote };
+    return target && copyLocationOf(target.remote, this.configFile);
   }
 
   /** Writes a probe file there, reads it back and deletes it: the target works, or the user is told why not. */

@@ -44,6 +44,18 @@ export const offsiteRemote = z
   .refine((value) => !/[\0\r\n]/.test(value) && !value.startsWith('-'), 'one line, not starting with -')
   .refine((value) => isAbsolute(value) || /^[\w.][\w. -]*:/.test(value), 'a full folder path, or an rclone remote and path such as backup-box:restic');
 export const graceDays = z.number().int().min(0).max(3650);
+/** An S3 service's address: http(s), a host and maybe a port, nothing else. */
+const s3Endpoint = z
+  .string()
+  .max(512)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return /^https?:$/.test(url.protocol) && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
+    } catch {
+      return false;
+    }
+  }, 'an address such as https://minio.example.net:9000');
 /** rclone's --bwlimit in bytes per second, with an optional K, M or G. */
 export const bandwidth = z.string().regex(/^\d+(\.\d+)?[KMG]?$/i, 'a rate such as 2M (2 MB per second) or 500K');
 
@@ -125,6 +137,26 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
       warnAfterDays: staleDays.optional(),
     })
     .refine((input) => (input.password === undefined) !== (input.keyFile === undefined), 'either a password or a key file'),
+  setOffsiteS3: z
+    .strictObject({
+      service: z.enum(['b2', 'wasabi', 'aws', 'other']),
+      region: z.string().regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'a region such as us-west-004 or eu-central-1').optional(),
+      endpoint: s3Endpoint.optional(),
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name of 3 to 63 small letters, digits, dots and dashes'),
+      folder: z
+        .string()
+        .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'a folder such as restic or family/restic: letters, digits, dots, dashes, underscores and /')
+        .refine((value) => !value.split('/').includes('..'), 'a folder without ..')
+        .optional(),
+      // Written into rclone's configuration: printable characters on one line.
+      accessKeyId: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'the key ID, without spaces'),
+      secretAccessKey: z.string().regex(/^[\x21-\x7e]{1,256}$/, 'the secret key, without spaces'),
+      bandwidth: z.union([bandwidth, z.null()]).optional(),
+      graceDays: graceDays.optional(),
+      nightOnly: z.boolean().optional(),
+      warnAfterDays: staleDays.optional(),
+    })
+    .refine((input) => (input.service === 'other' ? input.endpoint !== undefined : input.region !== undefined && input.endpoint === undefined), 'a region for B2, Wasabi and Amazon; an address for another service'),
   removeOffsite: noInput,
   copyOffsiteNow: noInput,
   rebuildFromCopy: noInput,

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { AppState } from '../../../main/contract.js';
+import type { AppState, OffsiteS3Input } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { formatBytes, parsePort, plural, timeAgo } from '../format.js';
 import { Card, Confirm, ErrorText, Meter, Toggle, useAction, WhyDisabled } from './ui.js';
@@ -27,9 +27,64 @@ function Field({ id, label, value, onInput, hint, secret, placeholder, narrow }:
   );
 }
 
-/** Where the copy goes: a computer over SSH, or a folder or rclone remote; tested by the app before it is kept. */
+type S3Form = { service: string; region: string; endpoint: string; bucket: string; folder: string; accessKeyId: string; secretAccessKey: string };
+
+const S3_SERVICES: { value: OffsiteS3Input['service']; label: string; region: string }[] = [
+  { value: 'b2', label: 'Backblaze B2', region: 'us-west-004' },
+  { value: 'wasabi', label: 'Wasabi', region: 'eu-central-1' },
+  { value: 'aws', label: 'Amazon S3', region: 'eu-west-3' },
+  { value: 'other', label: 'Another S3-compatible service (MinIO and others)', region: '' },
+];
+
+/** The S3 form's own fields: which service, where in it, and the key the copy uses. */
+function S3Fields({ s3, onInput }: { s3: S3Form; onInput: (s3: S3Form) => void }) {
+  const set = (field: keyof S3Form) => (value: string) => onInput({ ...s3, [field]: value });
+  const service = S3_SERVICES.find((one) => one.value === s3.service);
+  return (
+    <>
+      <label for="s3-service">Service</label>
+      <select id="s3-service" value={s3.service} onChange={(event) => set('service')((event.target as HTMLSelectElement).value)}>
+        {S3_SERVICES.map((one) => (
+          <option value={one.value}>{one.label}</option>
+        ))}
+      </select>
+      {s3.service === 'other' ? (
+        <Field id="s3-endpoint" label="The service’s address" value={s3.endpoint} onInput={set('endpoint')} placeholder="https://minio.example.net:9000" />
+      ) : (
+        <Field id="s3-region" label="Region" value={s3.region} onInput={set('region')} placeholder={service?.region} narrow hint="As the bucket’s page on the service shows it." />
+      )}
+      <Field id="s3-bucket" label="Bucket" value={s3.bucket} onInput={set('bucket')} hint="Create it on the service first; a bucket of its own for this copy is best." />
+      <Field id="s3-folder" label="Folder in the bucket (may be empty)" value={s3.folder} onInput={set('folder')} />
+      <Field id="s3-key-id" label="Key ID" value={s3.accessKeyId} onInput={set('accessKeyId')} />
+      <Field
+        id="s3-secret"
+        label="Secret key"
+        secret
+        value={s3.secretAccessKey}
+        onInput={set('secretAccessKey')}
+        hint="Kept in rclone’s configuration in this app’s settings folder, readable only by you; rclone keeps it as written, not encrypted. Make the copy a key of its own that can reach only this bucket."
+      />
+    </>
+  );
+}
+
+/** The S3 form as the app's method takes it: only the fields the service needs. */
+function s3Input(s3: S3Form): OffsiteS3Input {
+  const service = s3.service as OffsiteS3Input['service'];
+  return {
+    service,
+    ...(service === 'other' ? { endpoint: s3.endpoint.trim() } : { region: s3.region.trim() }),
+    bucket: s3.bucket.trim(),
+    ...(s3.folder.trim() ? { folder: s3.folder.trim() } : {}),
+    accessKeyId: s3.accessKeyId.trim(),
+    secretAccessKey: s3.secretAccessKey.trim(),
+  };
+}
+
+/** Where the copy goes: a computer over SSH, S3 cloud storage, or a folder or rclone remote; tested by the app before it is kept. */
 function TargetForm({ onDone }: { onDone: () => void }) {
-  const [kind, setKind] = useState<'sftp' | 'remote'>('sftp');
+  const [kind, setKind] = useState<'sftp' | 's3' | 'remote'>('sftp');
+  const [s3, setS3] = useState<S3Form>({ service: 'b2', region: '', endpoint: '', bucket: '', folder: 'restic-copy', accessKeyId: '', secretAccessKey: '' });
   const [remote, setRemote] = useState('');
   const [rcloneConfig, setRcloneConfig] = useState('');
   const [host, setHost] = useState('');
@@ -48,6 +103,8 @@ function TargetForm({ onDone }: { onDone: () => void }) {
     action.run(async () => {
       if (kind === 'remote') {
         await api.setOffsite({ remote: remote.trim(), bandwidth: limit, rcloneConfig: rcloneConfig.trim() || null, ...when() });
+      } else if (kind === 's3') {
+        await api.setOffsiteS3({ ...s3Input(s3), bandwidth: limit, ...when() });
       } else {
         await api.setOffsiteSftp({
           host: host.trim(),
@@ -61,7 +118,12 @@ function TargetForm({ onDone }: { onDone: () => void }) {
       }
       onDone();
     });
-  const ready = kind === 'remote' ? remote.trim() !== '' : host.trim() !== '' && user.trim() !== '' && secret !== '' && folder.trim() !== '';
+  const ready =
+    kind === 'remote'
+      ? remote.trim() !== ''
+      : kind === 's3'
+        ? (s3.service === 'other' ? s3.endpoint : s3.region).trim() !== '' && s3.bucket.trim() !== '' && s3.accessKeyId.trim() !== '' && s3.secretAccessKey.trim() !== ''
+        : host.trim() !== '' && user.trim() !== '' && secret !== '' && folder.trim() !== '';
   return (
     <form
       class="stack"
@@ -73,6 +135,9 @@ function TargetForm({ onDone }: { onDone: () => void }) {
       <div class="tabs" role="radiogroup" aria-label="Kind of place">
         <button type="button" role="radio" aria-checked={kind === 'sftp'} class={`tab ${kind === 'sftp' ? 'active' : ''}`} onClick={() => setKind('sftp')}>
           A computer over SSH (SFTP)
+        </button>
+        <button type="button" role="radio" aria-checked={kind === 's3'} class={`tab ${kind === 's3' ? 'active' : ''}`} onClick={() => setKind('s3')}>
+          Cloud storage (S3)
         </button>
         <button type="button" role="radio" aria-checked={kind === 'remote'} class={`tab ${kind === 'remote' ? 'active' : ''}`} onClick={() => setKind('remote')}>
           A folder, or a remote of rclone
@@ -98,6 +163,8 @@ function TargetForm({ onDone }: { onDone: () => void }) {
           )}
           <Field id="sftp-folder" label="Folder there" value={folder} onInput={setFolder} hint="Relative to the user’s home folder, or a full path." />
         </>
+      ) : kind === 's3' ? (
+        <S3Fields s3={s3} onInput={setS3} />
       ) : (
         <>
           <Field

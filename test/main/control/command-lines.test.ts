@@ -154,7 +154,7 @@ describe('command sets', () => {
     expect(buildCommandLines({ ...facts, appendOnly: true }).repair.notes.join(' ')).toMatch(/append-only.*maintenance login/);
   });
 
-  it('reads the backups from the offsite copy with restic’s own back-ends: a folder, sftp: from the rclone remote, or rclone:', () => {
+  it('reads the backups from the offsite copy with restic’s own back-ends: a folder, sftp: from the rclone remote, s3: with the storage’s keys, or rclone:', () => {
     expect(buildCommandLines(facts).fromCopy).toBeNull();
     const steps = (copy: NonNullable<CommandFacts['copy']>, os: 'linux' | 'windows' = 'linux') => buildCommandLines({ ...facts, os, copy }).fromCopy?.steps.map((step) => step.command);
     expect(steps({ kind: 'folder', path: '/media/work-disk/copy' })).toEqual([
@@ -166,6 +166,11 @@ describe('command sets', () => {
     expect(steps({ kind: 'sftp', user: null, host: 'fd00::5', port: null, path: 'copies/' })?.[0]).toBe("export RESTIC_REPOSITORY='sftp://[fd00::5]/copies/annas-laptop'");
     expect(steps({ kind: 'rclone', remote: 'b2:family-backups' }, 'windows')?.[0]).toBe("$env:RESTIC_REPOSITORY = 'rclone:b2:family-backups/annas-laptop'");
     expect(buildCommandLines({ ...facts, copy: { kind: 'rclone', remote: 'b2:' } }).fromCopy?.notes.join(' ')).toMatch(/needs rclone, with the same remote/);
+    expect(steps({ kind: 's3', url: 'https://s3.eu-central-1.wasabisys.com/family/copy', accessKeyId: 'KEYID', region: 'eu-central-1' }, 'windows')?.slice(0, 2)).toEqual([
+      "$env:RESTIC_REPOSITORY = 's3:https://s3.eu-central-1.wasabisys.com/family/copy/annas-laptop'",
+      "$env:AWS_ACCESS_KEY_ID = 'KEYID'\n$env:AWS_SECRET_ACCESS_KEY = 'PASTE-THE-SECRET-KEY-HERE'\n$env:AWS_DEFAULT_REGION = 'eu-central-1'",
+    ]);
+    expect(buildCommandLines({ ...facts, copy: { kind: 's3', url: 'https://s3.amazonaws.com/family', accessKeyId: null, region: null } }).fromCopy?.notes.join(' ')).toMatch(/secret key in place of PASTE-THE-SECRET-KEY-HERE/);
   });
 
   it('keeps the display name from breaking out of a comment', () => {

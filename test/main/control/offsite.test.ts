@@ -1,7 +1,7 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RCLONE_CONFIG_FILE } from '../../../main/control/offsite-sftp.js';
+import { RCLONE_CONFIG_FILE, writeSftpRemote } from '../../../main/control/offsite-targets.js';
 import { QUARANTINE_NAME } from '../../../server/scrub.js';
 import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
 import { openServing, runBash, waitForState } from '../../helpers/controller.js';
@@ -90,9 +90,13 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     const ssh = await SshServer.start();
     await expect(controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port + 1, user: 'root', keyFile: ssh.clientKey, folder: ssh.folder })).rejects.toMatchObject({ code: 'offsite-unreachable' });
     await expect(controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port, user: 'root', password: 'correct horse battery', folder: ssh.folder })).rejects.toMatchObject({ code: 'offsite-unusable' });
-    const config = readFileSync(join(configDir, RCLONE_CONFIG_FILE), 'utf8');
-    expect(config).toMatch(/^pass = \S+$/m);
-    expect(config).not.toContain('correct horse battery');
+    // A refused form leaves the configuration as it was: here, none.
+    expect(existsSync(join(configDir, RCLONE_CONFIG_FILE))).toBe(false);
+    const spare = tempDir('rts-config-');
+    await writeSftpRemote('rclone', spare, { host: '127.0.0.1', port: ssh.port, user: 'root', password: 'correct horse battery', folder: ssh.folder });
+    const obscured = /^pass = (\S+)$/m.exec(readFileSync(join(spare, RCLONE_CONFIG_FILE), 'utf8'))?.[1] ?? '';
+    expect(obscured).not.toContain('correct horse battery');
+    expect((await runBash(`rclone reveal '${obscured}'`, {})).stdout.trim()).toBe('correct horse battery');
     const set = await controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port, user: 'root', keyFile: ssh.clientKey, folder: ssh.folder });
     expect(set.offsite.target?.remote).toBe(`offsite-sftp:${ssh.folder}`);
     const written = readFileSync(join(configDir, RCLONE_CONFIG_FILE), 'utf8');
