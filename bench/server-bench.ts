@@ -5,7 +5,8 @@
  * against none, full garbage collections, memory, the GUI's answers while
  * the app receives uploads (see gui-load.ts), the integrity check's reading
  * rate and what it costs uploads (integrity-load.ts), the offsite copy
- * against rclone by hand (offsite-load.ts), and restic's own backup.
+ * to a folder and over SFTP against rclone by hand, and what a copy costs
+ * uploads (offsite-load.ts), and restic's own backup.
  * Give rest-server's binary in REST_SERVER; without it only our figures are
  * printed. Prints figures; it asserts nothing.
  */
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { hashPassword } from '../server/htpasswd.js';
 import { guiUnderLoad, openApp, type Answers } from './gui-load.js';
 import { integrityUnderLoad } from './integrity-load.js';
-import { offsiteCopySpeed } from './offsite-load.js';
+import { offsiteUnderLoad } from './offsite-load.js';
 import { call, cpuSeconds, inParallel, median, packMaker, peakRss, sha256, startProcess, startServer, timed, type Started } from './tools.js';
 
 const PACKS = 32;
@@ -181,9 +182,15 @@ async function main(): Promise<void> {
     line('app uploads during a check', integrity.uploadDuringCheckMBps, integrity.uploadAloneMBps, 'MB/s', 0, 'without');
     line('scrub when idle', integrity.scrubMBps, integrity.diskReadMBps, 'MB/s', 0, 'disk read');
     if (!integrity.cacheDropped) console.log('  (the page cache could not be dropped: both reads may have come from memory)');
-    const offsite = await offsiteCopySpeed(app);
-    if (offsite) line(`offsite copy of ${(offsite.bytes / MB).toFixed(0)} MB to a folder`, offsite.appMBps, offsite.byHandMBps, 'MB/s', 0, 'rclone by hand');
-    else console.log('rclone is not installed: the offsite copy is not measured.');
+    const offsite = await offsiteUnderLoad(app);
+    if (offsite) {
+      const size = `${(offsite.bytes / MB).toFixed(0)} MB`;
+      line(`offsite copy of ${size} to a folder`, offsite.folder.appMBps, offsite.folder.byHandMBps, 'MB/s', 0, 'rclone by hand');
+      if (offsite.sftp) {
+        line(`offsite copy of ${size} over SFTP`, offsite.sftp.appMBps, offsite.sftp.byHandMBps, 'MB/s', 0, 'rclone by hand');
+        line('app uploads during an SFTP copy', offsite.uploadDuringCopyMBps, offsite.uploadAloneMBps, 'MB/s', 0, 'without');
+      } else console.log('OpenSSH\'s sshd is not installed: the copy over SFTP is not measured.');
+    } else console.log('rclone is not installed: the offsite copy is not measured.');
   } finally {
     app.close();
   }
