@@ -59,7 +59,8 @@ function startHeadless(configDir: string): Promise<{ gui: Gui; stop: () => void;
       const match = /GUI: http:\/\/127\.0\.0\.1:(\d+)\/#token=([\w-]+)/.exec(out);
       if (!match) return;
       const [, port, token] = match as unknown as [string, string, string];
-      const agent = new Agent({ keepAlive: true });
+      // A fresh connection per call: a kept-alive one may be closed by the bridge's idle timeout just as it is reused.
+      const agent = new Agent({ keepAlive: false });
       const api = async <T>(method: string, input?: unknown): Promise<T> => {
         const body = await call(Number(port), agent, 'POST', `/api/${method}`, Buffer.from(input === undefined ? '' : JSON.stringify(input)), {
           Authorization: `Bearer ${token}`,
