@@ -6,7 +6,8 @@
  * app adds its ordered steps (four rclone runs) and the listing that keeps
  * deletions waiting; the bytes go through the same rclone. Then what a copy
  * to the SFTP server costs four connections uploading as a computer: rounds
- * with and without a copy running, alternating.
+ * with and without a copy running, alternating. The integrity check is
+ * let finish first, so that it does not read the disk during the copies.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,13 +58,22 @@ interface Place {
   remove(): void;
 }
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function waitForCopy(app: BenchApp): Promise<void> {
   for (;;) {
     const state = await app.gui.api<AppState>('getState');
     if (state.offsite.problem) throw new Error(`the app's copy failed: ${state.offsite.problem}`);
+    if (state.integrity.running) throw new Error('an integrity check ran during the copy: both read the disk, so the figure would not be the copy’s');
     if (state.offsite.lastCopyAt !== null && state.offsite.running === null) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pause(50);
   }
+}
+
+/** Lets the app's integrity check run to its end (the integrity rounds leave one paused, which goes on by itself once uploads stop): none is due during the copies. */
+async function finishIntegrityCheck(app: BenchApp): Promise<void> {
+  await app.gui.api('checkIntegrity');
+  while ((await app.gui.api<AppState>('getState')).integrity.running) await pause(200);
 }
 
 /** Points the app's copy at `place` (tested with a probe file there), before anything is timed. */
@@ -99,6 +109,7 @@ async function copySpeed(app: BenchApp, bytes: number, newPlace: () => Place): P
 
 export async function offsiteUnderLoad(app: BenchApp): Promise<OffsiteFigures | null> {
   if (spawnSync('rclone', ['version']).status !== 0) return null;
+  await finishIntegrityCheck(app);
   const bytes = folderBytes(join(app.disk, app.repo.slice(1)));
   const folder = await copySpeed(app, bytes, () => {
     const path = mkdtempSync(join(tmpdir(), 'rts-bench-copy-'));

@@ -35,6 +35,8 @@ export interface ComputerOverview {
   appendOnly: boolean;
   quotaBytes: number | null;
   createdAt: string;
+  /** When it last fetched its set-up through a "Connect this computer" line; null if never. */
+  connectedAt: string | null;
   /** Null until the repository was created (`restic init`). */
   sizeBytes: number | null;
   snapshots: number;
@@ -185,6 +187,18 @@ export interface OffsiteSftpInput {
   graceDays?: number;
   nightOnly?: boolean;
   warnAfterDays?: number;
+}
+
+export interface ConnectInput {
+  username: string;
+  /** Linux and macOS for now: the line is for a POSIX shell with curl. */
+  os: 'linux' | 'macos';
+}
+
+/** A "Connect this computer" line: run once on that computer within 15 minutes. */
+export interface ConnectLine {
+  line: string;
+  expiresAt: string;
 }
 
 /** Cloud storage that speaks S3 (Backblaze B2, Wasabi, Amazon S3, MinIO and others), asked in a form. */
@@ -373,6 +387,8 @@ export interface Api {
   setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState>;
   /** S3 cloud storage as the target: its keys written into the app's rclone configuration (as written: rclone does not obscure them), then as `setOffsite`. */
   setOffsiteS3(input: OffsiteS3Input): Promise<AppState>;
+  /** A one-time line (15 minutes) that sets the computer up: it fetches a script from the server with the server's key pinned; the script gets a fresh server password that is never shown. */
+  connectComputer(input: ConnectInput): Promise<ConnectLine>;
   /** No more copies; what is on the copy stays there. */
   removeOffsite(): Promise<AppState>;
   /** Copies now (copies also start by themselves once backups settle, and daily). */
@@ -432,6 +448,7 @@ const methodNames = {
   setOffsite: true,
   setOffsiteSftp: true,
   setOffsiteS3: true,
+  connectComputer: true,
   removeOffsite: true,
   copyOffsiteNow: true,
   rebuildFromCopy: true,

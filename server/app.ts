@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { loadConfig, saveConfig, deleteConfig } from './config.js';
 import { DiskMissingError, HttpError, httpErrors, toHttpError } from './errors.js';
-import type { Deps, RestContext, RestState } from './context.js';
+import { SETUP_PREFIX, type Deps, type RestContext, type RestState } from './context.js';
 import type { RequestEvent } from './events.js';
 import { listObjects } from './list.js';
 import { deleteObject, loadObject, saveObject } from './objects.js';
@@ -71,7 +71,8 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
 
   app.use(async (ctx, next) => {
     const started = performance.now();
-    const rawUrl = ctx.req.url ?? '/';
+    // A set-up code is a credential until it is used: it never reaches the log.
+    const rawUrl = ctx.req.url?.startsWith(SETUP_PREFIX) ? `${SETUP_PREFIX}…` : (ctx.req.url ?? '/');
     ctx.state.bytes = 0;
     ctx.res.once('close', () => {
       const query = rawUrl.indexOf('?');
@@ -126,6 +127,21 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
         ctx.req.resume();
       }
     }
+  });
+
+  // The app's set-up scripts, before authentication: the code in the path is the credential.
+  app.use(async (ctx, next) => {
+    if (!deps.setup || !ctx.path.startsWith(SETUP_PREFIX)) return next();
+    if (ctx.method !== 'GET') {
+      ctx.status = 405;
+      ctx.set('Allow', 'GET');
+      return;
+    }
+    const answer = await deps.setup({ path: ctx.path.slice(SETUP_PREFIX.length), address: ctx.req.socket.remoteAddress ?? '', userAgent: ctx.get('User-Agent') });
+    ctx.status = answer.status;
+    ctx.type = answer.type;
+    ctx.body = answer.body;
+    ctx.set('Cache-Control', 'no-store');
   });
 
   // rest-server's /metrics: behind authentication unless --prometheus-no-auth;

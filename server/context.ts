@@ -18,6 +18,28 @@ export interface RestState {
 
 export type RestContext = ParameterizedContext<RestState>;
 
+/**
+ * The app's "Connect this computer" set-up scripts are served under this
+ * path, which no repository can have (their names never start with a dot).
+ */
+export const SETUP_PREFIX = '/.connect/';
+
+/** A set-up request: what follows the prefix, and who asks. */
+export interface SetupRequest {
+  path: string;
+  address: string;
+  userAgent: string;
+}
+
+/** What the app answers a set-up request with. */
+export interface SetupAnswer {
+  status: number;
+  type: string;
+  body: string;
+}
+
+export type SetupHandler = (request: SetupRequest) => Promise<SetupAnswer>;
+
 /** Everything a handler may use; the server builds it once. */
 export interface Deps {
   storage: Storage;
@@ -32,6 +54,8 @@ export interface Deps {
   auth?: Authenticator;
   /** Trust this header for the user name (behind an authenticating proxy) instead of Basic auth. */
   proxyAuthUsername?: string;
+  /** Answers set-up requests (under SETUP_PREFIX); absent outside the app. */
+  setup?: SetupHandler;
 }
 
 export const V1 = 'application/vnd.x.restic.rest.v1';

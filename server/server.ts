@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createApp } from './app.js';
 import { Authenticator } from './auth.js';
-import type { Deps } from './context.js';
+import type { Deps, SetupHandler } from './context.js';
 import { DiskGuard, type DiskState } from './disk-guard.js';
 import type { RequestEvent, ServerEvents } from './events.js';
 import { ConnectionLimiter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limit.js';
@@ -75,6 +75,8 @@ export interface ServerOptions {
   timeouts?: Partial<Timeouts>;
   /** Caps of open connections, per client address and in all. */
   connections?: Partial<ConnectionLimits>;
+  /** The app's answers to set-up requests (see SETUP_PREFIX). */
+  setup?: SetupHandler;
 }
 
 export type ListenTarget = { host?: string; port: number } | { socketPath: string };
@@ -247,6 +249,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
         metrics: options.prometheus && { metrics: await Metrics.open(root), noAuth: options.prometheus.noAuth },
         auth,
         proxyAuthUsername,
+        setup: options.setup,
       },
       { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       tls && { options: options.tls as TlsOptions, context: tls },

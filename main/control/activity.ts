@@ -58,6 +58,7 @@ export class Activity {
           appendOnly: settings.appendOnly || computer.appendOnly,
           quotaBytes: computer.quotaBytes,
           createdAt: computer.createdAt,
+          connectedAt: computer.connectedAt ?? null,
           sizeBytes: stats?.exists ? stats.sizeBytes : null,
           snapshots: stats?.snapshots ?? 0,
           lastBackupAt: lastBackupAt?.toISOString() ?? null,

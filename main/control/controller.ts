@@ -9,6 +9,8 @@ import type {
   CaCertificate,
   CommandLinesInput,
   CommandSet,
+  ConnectInput,
+  ConnectLine,
   Drive,
   EventName,
   FolderListing,
@@ -23,6 +25,7 @@ import type {
 import { Activity } from './activity.js';
 import { StateRoom } from './app-state.js';
 import { Computers } from './computers.js';
+import { Connect } from './connect.js';
 import { Disks } from './disks.js';
 import { Integrity } from './integrity.js';
 import { Logins } from './logins.js';
@@ -55,6 +58,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   private readonly activity: Activity;
   private readonly integrity: Integrity;
   private readonly offsite: Offsite;
+  private readonly connect: Connect;
   private readonly state: StateRoom;
 
   private constructor(options: ControllerOptions, store: SettingsStore, settings: Settings, logins: Logins) {
@@ -72,6 +76,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       () => this.offsite.copyLocation(),
     );
     this.serving = new Serving(this.shared, {
+      setup: (request) => this.connect.answer(request),
       users: () => this.computers.userPolicies(),
       prepareTls: () => this.tls.prepare(),
       renewCertificate: () => this.tls.renewIfNeeded(),
@@ -80,6 +85,11 @@ export class Controller extends EventEmitter<Events> implements Api {
     this.activity = new Activity(this.shared);
     this.integrity = new Integrity(this.shared, (relative, destination) => this.offsite.fetchObject(relative, destination));
     this.offsite = new Offsite(this.shared, () => this.integrity.checkIntegrity());
+    this.connect = new Connect(this.shared, {
+      clientUrl: () => this.serving.clientUrl(),
+      served: () => this.tls.served(),
+      authority: async () => (await this.tls.caCertificate()).pem,
+    });
     this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite });
   }
 
@@ -218,6 +228,10 @@ export class Controller extends EventEmitter<Events> implements Api {
 
   setOffsiteS3(input: OffsiteS3Input): Promise<AppState> {
     return this.offsite.setOffsiteS3(input);
+  }
+
+  connectComputer(input: ConnectInput): Promise<ConnectLine> {
+    return this.connect.connectComputer(input);
   }
   removeOffsite(): Promise<AppState> {
     return this.offsite.removeOffsite();

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { AppState, SettingsPatch } from '../contract.js';
+import type { SetupHandler } from '../../server/context.js';
 import type { TlsOptions } from '../../server/tls-files.js';
 import type { UserPolicy } from '../../server/user-policy.js';
 import { UserError } from './errors.js';
@@ -15,6 +16,8 @@ export interface ServingParts {
   prepareTls: () => Promise<TlsOptions | undefined>;
   /** Renews the server certificate if a name is new or its end is near (TLS). */
   renewCertificate: () => Promise<void>;
+  /** Answers "Connect this computer" set-up requests (connect). */
+  setup: SetupHandler;
 }
 
 /**
@@ -93,6 +96,7 @@ export class Serving {
       addresses: this.listenHosts(),
       port: this.settings.port,
       timeouts: this.shared.options.timeouts,
+      setup: this.parts.setup,
     };
   }
 

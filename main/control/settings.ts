@@ -30,6 +30,8 @@ const computerSchema = z.strictObject({
   appendOnly: z.boolean(),
   quotaBytes: z.number().int().positive().nullable(),
   createdAt: timestamp,
+  /** When it last fetched its set-up through a "Connect this computer" line. */
+  connectedAt: timestamp.optional(),
 });
 
 export const settingsSchema = z.strictObject({

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { readDiskId, type DiskState } from '../../server/disk-guard.js';
+import type { SetupHandler } from '../../server/context.js';
 import type { RequestEvent } from '../../server/events.js';
 import { ResticServer, type Timeouts } from '../../server/server.js';
 import type { TlsOptions } from '../../server/tls-files.js';
@@ -25,6 +26,8 @@ export interface ServerConfig {
   addresses: string[];
   port: number;
   timeouts?: Partial<Timeouts>;
+  /** Answers "Connect this computer" set-up requests. */
+  setup?: SetupHandler;
 }
 
 const DISK_POLL_MS = 2000;
@@ -158,6 +161,7 @@ export class ServerSupervisor extends EventEmitter<{ change: []; requests: [Requ
         users: config.users,
         tls: config.tls,
         timeouts: config.timeouts,
+        setup: config.setup,
       });
     } catch (error) {
       this.setPhase('error', (error as Error).message);

@@ -99,6 +99,14 @@ export class Tls {
     if (!info || needsRenewal(info, this.serverNames())) await this.issueServerCertificate();
   }
 
+  /** The certificate the server presents, and the names it covers; null with TLS off or a damaged file. */
+  async served(): Promise<{ pem: string; names: string[] } | null> {
+    if (this.settings.tls === 'off') return null;
+    const pair = await this.files.read(this.settings.tls === 'own' ? this.files.own : this.files.server);
+    const info = pair && inspectPair(pair);
+    return pair && info ? { pem: pair.certificatePem, names: info.names } : null;
+  }
+
   /** What Security shows, and when the served certificate ends (for the status). */
   async view(): Promise<{ view: CertificateView; notAfter: Date | null }> {
     const mode = this.settings.tls;

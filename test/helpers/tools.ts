@@ -10,6 +10,7 @@ const PACKAGE: Record<string, string> = {
   'mkfs.btrfs': 'btrfs-progs',
   rclone: 'rclone',
   sshd: 'openssh-server',
+  script: 'util-linux',
 };
 
 /**

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppState, ComputerOverview, IntegrityView, LoginCreated } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { CommandLines } from '../components/command-lines.js';
+import { ConnectComputer } from '../components/connect.js';
 import { RepairCard } from '../components/integrity.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parseGigabytes, plural, timeAgo } from '../format.js';
@@ -72,6 +73,7 @@ function ComputerDetail({
       <p class="muted">
         Login <code>{computer.username}</code> · repository <code>{computer.repoPath}</code> · last backup {timeAgo(computer.lastBackupAt)} · {formatBytes(computer.sizeBytes ?? 0)} in {plural(computer.snapshots, 'snapshot')}
       </p>
+      <ConnectComputer computer={computer} />
       {password && <PasswordOnce login={{ username: computer.username, password }} />}
       <div class="settings-grid">
         <form

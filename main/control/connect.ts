@@ -1,0 +1,130 @@
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { SetupAnswer, SetupRequest } from '../../server/context.js';
+import { SETUP_PREFIX } from '../../server/context.js';
+import type { ConnectInput, ConnectLine } from '../contract.js';
+import { UserError } from './errors.js';
+import { generatePassword } from './logins.js';
+import { setupScript, refusalScript, type SetupFacts } from './connect-script.js';
+import type { Shared } from './shared.js';
+
+/** A set-up line works this long, and once. */
+export const CODE_MS = 15 * 60_000;
+/** Wrong codes from one address within this window make its answers slower, then refused. */
+const FAILURE_WINDOW_MS = 15 * 60_000;
+const REFUSE_AFTER_FAILURES = 20;
+const MAX_DELAY_MS = 8_000;
+/** Codes are long enough not to be guessed in a window of 20 tries: 20 characters of 32, 100 bits. */
+const CODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+const CODE_LENGTH = 20;
+
+interface Pending {
+  username: string;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export interface ConnectParts {
+  /** Where computers reach the server now, `https://192.168.1.20:8000/`; null while it does not serve. */
+  clientUrl: () => string | null;
+  /** The certificate the server presents (the line pins its key) and the names it covers; null with TLS off. */
+  served: () => Promise<{ pem: string; names: string[] } | null>;
+  /** The authority file the computers trust. */
+  authority: () => Promise<string>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function newCode(): string {
+  const bytes = randomBytes(CODE_LENGTH);
+  return Array.from(bytes, (byte) => CODE_ALPHABET[byte % CODE_ALPHABET.length]).join('');
+}
+
+/** curl's --pinnedpubkey form of a certificate's key: the SHA-256 of its SubjectPublicKeyInfo, in base64. */
+export function publicKeyPin(certificatePem: string): string {
+  const spki = new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+  return `sha256//${createHash('sha256').update(spki).digest('base64')}`;
+}
+
+/**
+ * "Connect this computer": a one-time line, valid for 15 minutes, that
+ * fetches a set-up script from the server itself over HTTPS with the
+ * server's key pinned. The script carries a fresh server password, made
+ * when it is fetched: no password is ever shown. Wrong codes from one
+ * address get slower answers, then none.
+ */
+export class Connect {
+  private readonly codes = new Map<string, Pending>();
+  private readonly failures = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    private readonly shared: Shared,
+    private readonly parts: ConnectParts,
+  ) {}
+
+  private now(): number {
+    return this.shared.options.now?.() ?? Date.now();
+  }
+
+  async connectComputer(input: ConnectInput): Promise<ConnectLine> {
+    if (!this.shared.settings.computers.some((computer) => computer.username === input.username)) {
+      throw new UserError('unknown-computer', 'There is no such computer.');
+    }
+    const certificate = (await this.parts.served())?.pem;
+    if (!certificate) throw new UserError('tls-off', 'Connecting with one line needs encrypted connections: turn TLS on in Security.');
+    const clientUrl = this.parts.clientUrl();
+    if (!clientUrl) throw new UserError('not-serving', 'Start the server first: the computer fetches its set-up from it.');
+    const now = this.now();
+    for (const [code, pending] of this.codes) if (pending.expiresAt < now) this.codes.delete(code);
+    const code = newCode();
+    this.codes.set(code, { username: input.username, expiresAt: now + CODE_MS, usedAt: null });
+    const url = `${clientUrl.replace(/\/$/, '')}${SETUP_PREFIX}${code}/sh`;
+    return {
+      line: `curl -sS --insecure --pinnedpubkey '${publicKeyPin(certificate)}' '${url}' | sh`,
+      expiresAt: new Date(now + CODE_MS).toISOString(),
+    };
+  }
+
+  /** The server's answer to `GET /.connect/<code>/sh`: the script, once, or a refusal the shell prints. */
+  readonly answer = async (request: SetupRequest): Promise<SetupAnswer> => {
+    const [code = '', flavour] = request.path.split('/');
+    const pending = this.codes.get(code);
+    const now = this.now();
+    if (!pending || pending.usedAt !== null || pending.expiresAt < now || flavour !== 'sh') {
+      const failures = this.failures.get(request.address);
+      const counted = failures && now - failures.since < FAILURE_WINDOW_MS ? { count: failures.count + 1, since: failures.since } : { count: 1, since: now };
+      this.failures.set(request.address, counted);
+      if (counted.count > REFUSE_AFTER_FAILURES) return refusal(429, 'Too many wrong set-up lines came from this computer: wait a quarter of an hour, then make a new line in the app.');
+      await sleep(Math.min(MAX_DELAY_MS, 250 * 2 ** (counted.count - 1)));
+      if (!pending || flavour !== 'sh') return refusal(404, 'This set-up line is not known to the backup server: make a new one in the app (the computer’s page, Connect this computer).');
+      if (pending.usedAt !== null) return refusal(410, 'This set-up line was used already: each line works once. Make a new one in the app (the computer’s page, Connect this computer).');
+      return refusal(410, 'This set-up line expired (each works for 15 minutes): make a new one in the app (the computer’s page, Connect this computer).');
+    }
+    pending.usedAt = now;
+    const computer = this.shared.settings.computers.find((one) => one.username === pending.username);
+    if (!computer) return refusal(410, 'This computer was removed from the backup server.');
+    const password = generatePassword();
+    await this.shared.mutate(async () => {
+      await this.shared.logins.set(computer.username, password);
+      this.shared.supervisor.current?.reloadUsers();
+      computer.connectedAt = new Date(now).toISOString();
+      await this.shared.save();
+    });
+    this.shared.emit('note', `${computer.displayName} fetched its set-up (from ${request.address}): it now has a new server password.`, 'info');
+    const clientUrl = new URL(this.parts.clientUrl() ?? '');
+    const facts: SetupFacts = {
+      displayName: computer.displayName,
+      username: computer.username,
+      password,
+      repoPath: `/${computer.username}/`,
+      port: Number(clientUrl.port || 443),
+      hosts: [...((await this.parts.served())?.names ?? []).filter((name) => isIP(name) === 0 && name !== 'localhost'), clientUrl.hostname.replace(/^\[|\]$/g, '')],
+      authorityPem: await this.parts.authority(),
+    };
+    return { status: 200, type: 'text/x-shellscript; charset=utf-8', body: setupScript(facts) };
+  };
+}
+
+function refusal(status: number, message: string): SetupAnswer {
+  return { status, type: 'text/x-shellscript; charset=utf-8', body: refusalScript(message) };
+}

@@ -1,0 +1,59 @@
+import { useState } from 'preact/hooks';
+import type { ComputerOverview, ConnectLine } from '../../../main/contract.js';
+import { api } from '../api.js';
+import { timeAgo } from '../format.js';
+import { CodeBlock, ErrorText, useAction } from './ui.js';
+
+const SYSTEMS = [
+  { os: 'linux', label: 'Linux' },
+  { os: 'macos', label: 'macOS' },
+] as const;
+
+const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+/** "Connect this computer": one line to run there, made on request, valid once for 15 minutes; no password is shown. */
+export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
+  const [os, setOs] = useState<(typeof SYSTEMS)[number]['os']>('linux');
+  const [made, setMade] = useState<ConnectLine | null>(null);
+  const action = useAction();
+  return (
+    <section class="connect" aria-labelledby="connect-title">
+      <h3 id="connect-title">Connect {computer.displayName}</h3>
+      <p>
+        One line to run in a terminal on {computer.displayName}: it installs restic if needed, asks for the backup encryption password, makes the first backup and a daily one. Its server login goes
+        straight to that computer: it is never shown.
+        {computer.connectedAt && <span class="muted"> Last connected {timeAgo(computer.connectedAt)}.</span>}
+      </p>
+      <div class="tabs" role="tablist" aria-label="Its system">
+        {SYSTEMS.map((system) => (
+          <button
+            type="button"
+            role="tab"
+            aria-selected={system.os === os}
+            class={`tab ${system.os === os ? 'active' : ''}`}
+            onClick={() => {
+              setOs(system.os);
+              setMade(null);
+            }}
+          >
+            {system.label}
+          </button>
+        ))}
+      </div>
+      {made ? (
+        <>
+          <CodeBlock label={`Run this on ${computer.displayName}; it works once, until ${clock(made.expiresAt)}`} code={made.line} name="the line" />
+          <p class="hint">Too long to type: copy it and send it to yourself (an e-mail or a chat message), then open it on {computer.displayName} and paste it into a terminal.</p>
+        </>
+      ) : (
+        <div class="button-row">
+          <button type="button" class="button primary" disabled={action.busy} onClick={() => void action.run(async () => setMade(await api.connectComputer({ username: computer.username, os })))}>
+            Make the line
+          </button>
+        </div>
+      )}
+      <p class="hint">Windows: use the commands below for now.</p>
+      <ErrorText error={action.error} />
+    </section>
+  );
+}

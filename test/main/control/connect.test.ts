@@ -1,0 +1,134 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { servingController } from '../../helpers/client-computer.js';
+import { runBash } from '../../helpers/controller.js';
+import { treeDigest } from '../../helpers/restic.js';
+import { makeCertificates } from '../../helpers/certs.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { hasTool } from '../../helpers/tools.js';
+
+interface Ran {
+  code: number | null;
+  output: string;
+}
+
+/**
+ * Runs a line as a person pastes it into a terminal: in bash, on a real
+ * pseudo-terminal (util-linux's `script`), with `HOME` in a temp folder and
+ * the answers typed in order.
+ */
+function runInTerminal(line: string, home: string, answers: string[] = []): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', line, '/dev/null'], {
+      env: { PATH: `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}`, HOME: home, TERM: 'dumb', RESTIC_CACHE_DIR: join(home, '.cache', 'restic') },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+    child.stdin.end(answers.map((answer) => `${answer}\n`).join(''));
+  });
+}
+
+/** A family computer's home folder with some documents to back up. */
+function familyHome(): string {
+  const home = tempDir('rts-home-');
+  mkdirSync(join(home, 'Documents', 'school'), { recursive: true });
+  writeFileSync(join(home, 'Documents', 'school', 'essay.txt'), 'Why backups matter.\n'.repeat(500));
+  writeFileSync(join(home, 'Documents', 'photo.jpg'), Buffer.alloc(300_000, 7));
+  return home;
+}
+
+const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('connecting a computer with one line', () => {
+  it('the Linux line: restic 0.14 set up in a folder only the user reads, the first backup, a schedule, a status; run again after a password reset it updates the login and does not re-create the repository', { timeout: 180_000 }, async () => {
+    const { controller } = await servingController();
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const { line, expiresAt } = await controller.connectComputer({ username: anna.username, os: 'linux' });
+    expect(line).toMatch(/^curl -sS --insecure --pinnedpubkey 'sha256\/\/[A-Za-z0-9+/]{43}=' 'https:\/\/[\d.]+:\d+\/\.connect\/[a-z2-9]{20}\/sh' \| sh$/);
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(14 * 60_000);
+
+    const home = familyHome();
+    const first = await runInTerminal(line, home, ['family-secret-1', 'family-secret-1']);
+    expect(first.code, first.output).toBe(0);
+    expect(first.output).toContain("The backup repository of Anna's laptop was created on the server.");
+    expect(first.output).toMatch(/Done: Anna's laptop backs up to the server\./);
+
+    const dir = join(home, '.config', 'restic-tray-server');
+    expect(modeOf(dir)).toBe(0o700);
+    expect(readdirSync(dir).sort()).toEqual(['ca.pem', 'last-good', 'last-run', 'login', 'password', 'paths', 'repository', 'restic-tray-backup', 'settings']);
+    for (const file of ['ca.pem', 'login', 'password', 'paths', 'repository', 'settings']) expect([file, modeOf(join(dir, file))]).toEqual([file, 0o600]);
+    expect(readFileSync(join(dir, 'password'), 'utf8')).toBe('family-secret-1');
+    // restic 0.14 takes the login inside the address, read from the file, never from a command line.
+    expect(readFileSync(join(dir, 'repository'), 'utf8')).toMatch(new RegExp(`^rest:https://${anna.username}:[\\w-]+@[^/]+/${anna.username}/\\n$`));
+    expect(readFileSync(join(dir, 'repository'), 'utf8')).not.toContain(anna.password);
+
+    const status = await runBash('restic-tray-backup status', { HOME: home, PATH: `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}` });
+    expect(status.stdout).toMatch(/^Last backup: .+: ok$/m);
+    const units = join(home, '.config', 'systemd', 'user');
+    if (spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0) {
+      expect(readFileSync(join(units, 'restic-tray-backup.timer'), 'utf8')).toContain('Persistent=true');
+      const verified = await runBash(`systemd-analyze verify ${join(units, 'restic-tray-backup.timer')} ${join(units, 'restic-tray-backup.service')}`, { HOME: home });
+      expect(verified.code, verified.stderr).toBe(0);
+    }
+
+    // A password reset stops the old login; a new line brings the new one and keeps everything else.
+    await controller.resetPassword({ username: anna.username });
+    const again = await controller.connectComputer({ username: anna.username, os: 'linux' });
+    const second = await runInTerminal(again.line, home);
+    expect(second.code, second.output).toBe(0);
+    expect(second.output).toContain("The backups of Anna's laptop are already on the server: they go on from there.");
+    expect(readFileSync(join(dir, 'password'), 'utf8')).toBe('family-secret-1');
+    const snapshots = await runInTerminal(`restic-tray-backup snapshots`, home);
+    expect(snapshots.output).toMatch(/2 snapshots/);
+    const restored = tempDir('rts-restore-');
+    const restore = await runBash(`. "${dir}/settings"; export RESTIC_REPOSITORY_FILE RESTIC_PASSWORD_FILE; restic --cacert "${dir}/ca.pem" restore latest --target "${restored}"`, { HOME: home, RESTIC_CACHE_DIR: join(home, '.cache', 'restic') });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(treeDigest(join(restored, home, 'Documents'))).toEqual(treeDigest(join(home, 'Documents')));
+
+    // Each line works once.
+    const reused = await runInTerminal(line, tempDir('rts-home-'));
+    expect(reused.output).toContain('This set-up line was used already');
+    expect(reused.code).not.toBe(0);
+    expect((await controller.getState()).computers[0]?.connectedAt).not.toBeNull();
+  });
+
+  it('a line expires after 15 minutes; wrong codes get slower answers; another server (another key) is refused by the pin before anything runs', { timeout: 120_000 }, async () => {
+    let clock = Date.now();
+    const { controller } = await servingController({ now: () => clock });
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    const { line } = await controller.connectComputer({ username: anna.username, os: 'linux' });
+    clock += 16 * 60_000;
+    const expired = await runInTerminal(line, tempDir('rts-home-'));
+    expect(expired.output).toContain('This set-up line expired');
+
+    const wrong = line.replace(/\/\.connect\/[a-z2-9]+\//, '/.connect/aaaaaaaaaaaaaaaaaaaa/').replace(/ \| sh$/, ' -o /dev/null -w "%{http_code} %{time_total}"');
+    const answers: [number, number][] = [];
+    for (let i = 0; i < 4; i++) {
+      const ran = await runBash(wrong, {});
+      const [status, seconds] = ran.stdout.split(' ');
+      answers.push([Number(status), Number(seconds)]);
+    }
+    expect(answers.map(([status]) => status)).toEqual([404, 404, 404, 404]);
+    // The expired try counted too: at least 500 ms, 1 s, 2 s, 4 s.
+    answers.forEach(([, seconds], i) => expect(seconds).toBeGreaterThanOrEqual(0.5 * 2 ** i));
+
+    // A server on the network with a certificate of its own, answering the same path with a script.
+    const certificates = makeCertificates('Impostor');
+    const impostor = createServer({ cert: readFileSync(certificates.certFile), key: readFileSync(certificates.keyFile) }, (_req, res) => res.end('echo pwned > "$HOME/pwned"\n'));
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+    const fresh = await controller.connectComputer({ username: anna.username, os: 'linux' });
+    const home = tempDir('rts-home-');
+    const redirected = fresh.line.replace(/https:\/\/[^/]+\//, `https://127.0.0.1:${(impostor.address() as AddressInfo).port}/`);
+    const refused = await runInTerminal(redirected, home);
+    impostor.close();
+    expect(refused.output).toMatch(/public key does not match pinned public key/);
+    expect(readdirSync(home)).toEqual([]);
+  });
+});
