@@ -128,7 +128,7 @@ describe.runIf(hasChromium())('the first run, as a new household user meets it',
     const free = await freePort();
     await page.getByLabel('Port').fill(String(free));
     await page.getByRole('button', { name: 'Start again' }).click();
-    await page.getByRole('heading', { name: "Commands for Anna's laptop" }).waitFor();
+    await page.getByRole('heading', { name: "Connect Anna's laptop" }).waitFor();
     const state = await controller.getState();
     expect(state).toMatchObject({ setupComplete: true, status: 'serving', settings: { port: free, autostart: true } });
     expect(state.clientUrl).toContain(`:${free}/`);
@@ -170,6 +170,7 @@ describe.runIf(hasChromium())('the first run, as a new household user meets it',
     expect((await send(base, get('/annas-laptop/keys/', auth))).status).toBe(200);
     await page.getByRole('button', { name: 'Reset password…' }).click();
     await reset.getByRole('button', { name: 'Yes, new password' }).click();
+    await page.getByText(/Or set it up by hand/).click();
     await page.getByRole('heading', { name: 'Server login for annas-laptop' }).waitFor();
     await expect.poll(async () => (await send(base, get('/annas-laptop/keys/', auth))).status).toBe(401);
 

@@ -66,7 +66,8 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     await screenshot(page, '04-setup-start');
     await page.getByRole('button', { name: 'Start the server' }).click();
 
-    // The computer's commands, with the password still at hand.
+    // The computer's commands by hand, with the password still at hand.
+    await page.getByText(/Or set it up by hand/).click();
     await page.getByRole('heading', { name: "Commands for Anna's laptop" }).waitFor();
     await screenshot(page, '05-computer-commands');
     const home = tempDir('rts-anna-home-');

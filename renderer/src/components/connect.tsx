@@ -52,7 +52,7 @@ export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
           </button>
         </div>
       )}
-      <p class="hint">Windows: use the commands below for now.</p>
+      <p class="hint">Windows: set it up by hand (below) for now.</p>
       <ErrorText error={action.error} />
     </section>
   );

@@ -74,7 +74,6 @@ function ComputerDetail({
         Login <code>{computer.username}</code> · repository <code>{computer.repoPath}</code> · last backup {timeAgo(computer.lastBackupAt)} · {formatBytes(computer.sizeBytes ?? 0)} in {plural(computer.snapshots, 'snapshot')}
       </p>
       <ConnectComputer computer={computer} />
-      {password && <PasswordOnce login={{ username: computer.username, password }} />}
       <div class="settings-grid">
         <form
           class="row-form"
@@ -157,8 +156,19 @@ function ComputerDetail({
       )}
       <ErrorText error={action.error} />
       {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} />}
-      <h3>Commands for {computer.displayName}</h3>
-      <CommandLines username={computer.username} password={password} />
+      {password ? (
+        <details class="more">
+          <summary>Or set it up by hand: its server login, shown once, and the commands to paste</summary>
+          <PasswordOnce login={{ username: computer.username, password }} />
+          <h3>Commands for {computer.displayName}</h3>
+          <CommandLines username={computer.username} password={password} />
+        </details>
+      ) : (
+        <>
+          <h3>Commands for {computer.displayName}</h3>
+          <CommandLines username={computer.username} />
+        </>
+      )}
     </Card>
   );
 }

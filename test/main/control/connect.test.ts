@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,31 +9,8 @@ import { runBash } from '../../helpers/controller.js';
 import { treeDigest } from '../../helpers/restic.js';
 import { makeCertificates } from '../../helpers/certs.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { runInTerminal } from '../../helpers/terminal.js';
 import { hasTool } from '../../helpers/tools.js';
-
-interface Ran {
-  code: number | null;
-  output: string;
-}
-
-/**
- * Runs a line as a person pastes it into a terminal: in bash, on a real
- * pseudo-terminal (util-linux's `script`), with `HOME` in a temp folder and
- * the answers typed in order.
- */
-function runInTerminal(line: string, home: string, answers: string[] = []): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', line, '/dev/null'], {
-      env: { PATH: `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}`, HOME: home, TERM: 'dumb', RESTIC_CACHE_DIR: join(home, '.cache', 'restic') },
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-    child.stdin.end(answers.map((answer) => `${answer}\n`).join(''));
-  });
-}
 
 /** A family computer's home folder with some documents to back up. */
 function familyHome(): string {

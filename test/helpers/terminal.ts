@@ -1,0 +1,26 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface Ran {
+  code: number | null;
+  output: string;
+}
+
+/**
+ * Runs a line as a person pastes it into a terminal: in /bin/sh, on a real
+ * pseudo-terminal (util-linux's `script`), with `HOME` in a temp folder and
+ * the answers typed in order.
+ */
+export function runInTerminal(line: string, home: string, answers: string[] = []): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', line, '/dev/null'], {
+      env: { PATH: `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}`, HOME: home, TERM: 'dumb', RESTIC_CACHE_DIR: join(home, '.cache', 'restic') },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+    child.stdin.end(answers.map((answer) => `${answer}\n`).join(''));
+  });
+}
