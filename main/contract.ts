@@ -37,6 +37,9 @@ export interface ComputerOverview {
   createdAt: string;
   /** When it last fetched its set-up through a "Connect this computer" line; null if never. */
   connectedAt: string | null;
+  /** What that set-up reported: its system and restic version (null: not connected that way). */
+  system: OperatingSystem | null;
+  resticVersion: string | null;
   /** Null until the repository was created (`restic init`). */
   sizeBytes: number | null;
   snapshots: number;
@@ -191,8 +194,8 @@ export interface OffsiteSftpInput {
 
 export interface ConnectInput {
   username: string;
-  /** Linux and macOS for now: the line is for a POSIX shell with curl. */
-  os: 'linux' | 'macos';
+  /** Linux and macOS get a line for a POSIX shell with curl; Windows one for PowerShell (5.1 or 7). */
+  os: OperatingSystem;
 }
 
 /** A "Connect this computer" line: run once on that computer within 15 minutes. */

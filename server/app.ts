@@ -137,7 +137,7 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
       ctx.set('Allow', 'GET');
       return;
     }
-    const answer = await deps.setup({ path: ctx.path.slice(SETUP_PREFIX.length), address: ctx.req.socket.remoteAddress ?? '', userAgent: ctx.get('User-Agent') });
+    const answer = await deps.setup({ path: ctx.path.slice(SETUP_PREFIX.length), address: ctx.req.socket.remoteAddress ?? '', host: ctx.get('Host'), userAgent: ctx.get('User-Agent') });
     ctx.status = answer.status;
     ctx.type = answer.type;
     ctx.body = answer.body;

@@ -28,6 +28,8 @@ export const SETUP_PREFIX = '/.connect/';
 export interface SetupRequest {
   path: string;
   address: string;
+  /** The Host header: the name or address the computer reached the server at. */
+  host: string;
   userAgent: string;
 }
 

@@ -59,6 +59,8 @@ export class Activity {
           quotaBytes: computer.quotaBytes,
           createdAt: computer.createdAt,
           connectedAt: computer.connectedAt ?? null,
+          system: computer.system ?? null,
+          resticVersion: computer.resticVersion ?? null,
           sizeBytes: stats?.exists ? stats.sizeBytes : null,
           snapshots: stats?.snapshots ?? 0,
           lastBackupAt: lastBackupAt?.toISOString() ?? null,

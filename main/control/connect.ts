@@ -5,7 +5,8 @@ import { SETUP_PREFIX } from '../../server/context.js';
 import type { ConnectInput, ConnectLine } from '../contract.js';
 import { UserError } from './errors.js';
 import { generatePassword } from './logins.js';
-import { setupScript, refusalScript, type SetupFacts } from './connect-script.js';
+import { powershellRefusal, powershellSetupScript, windowsLine } from './connect-powershell.js';
+import { refusalScript, setupScript, type SetupFacts } from './connect-script.js';
 import type { Shared } from './shared.js';
 
 /** A set-up line works this long, and once. */
@@ -17,12 +18,25 @@ const MAX_DELAY_MS = 8_000;
 /** Codes are long enough not to be guessed in a window of 20 tries: 20 characters of 32, 100 bits. */
 const CODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const CODE_LENGTH = 20;
+const SHELL = 'text/x-shellscript; charset=utf-8';
+const POWERSHELL = 'text/plain; charset=utf-8';
 
 interface Pending {
   username: string;
+  /** `sh` (Linux, macOS) or `ps1` (Windows): the script the code fetches. */
+  flavour: 'sh' | 'ps1';
   expiresAt: number;
   usedAt: number | null;
+  /** The script reports once, at its end, what it found on the computer. */
+  reported: boolean;
 }
+
+const SYSTEMS: Record<string, 'linux' | 'macos' | 'windows'> = { Linux: 'linux', Darwin: 'macos', Windows: 'windows' };
+/** The address in a Host header (`192.168.1.20:8000`, `[fd00::5]:8000`), when it is one and not a name. */
+const addressIn = (host: string): string | null => {
+  const address = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return isIP(address) !== 0 ? address : null;
+};
 
 export interface ConnectParts {
   /** Where computers reach the server now, `https://192.168.1.20:8000/`; null while it does not serve. */
@@ -60,7 +74,22 @@ export class Connect {
   constructor(
     private readonly shared: Shared,
     private readonly parts: ConnectParts,
-  ) {}
+  ) {
+    shared.on('tick', () => this.noticeMovedAddress());
+  }
+
+  /** A computer set up with an address this computer no longer has cannot reach it: say so, and what to do. */
+  private noticeMovedAddress(): void {
+    if (this.shared.supervisor.phase === 'stopped') return;
+    const lan = this.shared.lan();
+    for (const computer of this.shared.settings.computers) {
+      const address = computer.reachedAt && addressIn(computer.reachedAt);
+      if (!address || lan.includes(address) || address === '127.0.0.1' || address === '::1') continue;
+      this.shared.addNotice(
+        `${computer.displayName} was set up to reach this server at ${address}, which this computer no longer has (now ${lan.join(', ') || 'no network'}): its backups stop. Run a new line there (its page, Connect this computer), or reserve this computer's address in the router.`,
+      );
+    }
+  }
 
   private now(): number {
     return this.shared.options.now?.() ?? Date.now();
@@ -77,26 +106,35 @@ export class Connect {
     const now = this.now();
     for (const [code, pending] of this.codes) if (pending.expiresAt < now) this.codes.delete(code);
     const code = newCode();
-    this.codes.set(code, { username: input.username, expiresAt: now + CODE_MS, usedAt: null });
-    const url = `${clientUrl.replace(/\/$/, '')}${SETUP_PREFIX}${code}/sh`;
+    const flavour = input.os === 'windows' ? 'ps1' : 'sh';
+    this.codes.set(code, { username: input.username, flavour, expiresAt: now + CODE_MS, usedAt: null, reported: false });
+    const url = `${clientUrl.replace(/\/$/, '')}${SETUP_PREFIX}${code}/${flavour}`;
     return {
-      line: `curl -sS --insecure --pinnedpubkey '${publicKeyPin(certificate)}' '${url}' | sh`,
+      line:
+        flavour === 'ps1'
+          ? windowsLine(url, new X509Certificate(certificate).fingerprint256.replaceAll(':', ''))
+          : `curl -sS --insecure --pinnedpubkey '${publicKeyPin(certificate)}' '${url}' | sh`,
       expiresAt: new Date(now + CODE_MS).toISOString(),
     };
   }
 
-  /** The server's answer to `GET /.connect/<code>/sh`: the script, once, or a refusal the shell prints. */
+  /** The server's answer to `GET /.connect/<code>/sh` (or `ps1`): the script, once, or a refusal the shell prints. */
   readonly answer = async (request: SetupRequest): Promise<SetupAnswer> => {
-    const [code = '', flavour] = request.path.split('/');
+    const [code = '', asked = '', ...rest] = request.path.split('/');
+    const refusal = (status: number, message: string): SetupAnswer =>
+      asked === 'ps1' ? { status, type: POWERSHELL, body: powershellRefusal(message) } : { status, type: SHELL, body: refusalScript(message) };
     const pending = this.codes.get(code);
     const now = this.now();
-    if (!pending || pending.usedAt !== null || pending.expiresAt < now || flavour !== 'sh') {
+    if (pending && asked === 'report' && rest.length === 2 && pending.usedAt !== null && !pending.reported && now - pending.usedAt < CODE_MS) {
+      return this.report(pending, rest, request.host);
+    }
+    if (!pending || pending.flavour !== asked || pending.usedAt !== null || pending.expiresAt < now) {
       const failures = this.failures.get(request.address);
       const counted = failures && now - failures.since < FAILURE_WINDOW_MS ? { count: failures.count + 1, since: failures.since } : { count: 1, since: now };
       this.failures.set(request.address, counted);
       if (counted.count > REFUSE_AFTER_FAILURES) return refusal(429, 'Too many wrong set-up lines came from this computer: wait a quarter of an hour, then make a new line in the app.');
       await sleep(Math.min(MAX_DELAY_MS, 250 * 2 ** (counted.count - 1)));
-      if (!pending || flavour !== 'sh') return refusal(404, 'This set-up line is not known to the backup server: make a new one in the app (the computer’s page, Connect this computer).');
+      if (!pending || pending.flavour !== asked) return refusal(404, 'This set-up line is not known to the backup server: make a new one in the app (the computer’s page, Connect this computer).');
       if (pending.usedAt !== null) return refusal(410, 'This set-up line was used already: each line works once. Make a new one in the app (the computer’s page, Connect this computer).');
       return refusal(410, 'This set-up line expired (each works for 15 minutes): make a new one in the app (the computer’s page, Connect this computer).');
     }
@@ -120,11 +158,24 @@ export class Connect {
       port: Number(clientUrl.port || 443),
       hosts: [...((await this.parts.served())?.names ?? []).filter((name) => isIP(name) === 0 && name !== 'localhost'), clientUrl.hostname.replace(/^\[|\]$/g, '')],
       authorityPem: await this.parts.authority(),
+      code,
     };
-    return { status: 200, type: 'text/x-shellscript; charset=utf-8', body: setupScript(facts) };
+    if (asked === 'ps1') return { status: 200, type: POWERSHELL, body: powershellSetupScript(facts, new X509Certificate(facts.authorityPem).raw.toString('base64')) };
+    return { status: 200, type: SHELL, body: setupScript(facts) };
   };
-}
 
-function refusal(status: number, message: string): SetupAnswer {
-  return { status, type: 'text/x-shellscript; charset=utf-8', body: refusalScript(message) };
+  /** The script's last request, `<code>/report/<uname>/<restic version>`, through the name or address it chose (`host`). */
+  private async report(pending: Pending, [system = '', version = '']: string[], host: string): Promise<SetupAnswer> {
+    pending.reported = true;
+    const computer = this.shared.settings.computers.find((one) => one.username === pending.username);
+    if (computer) {
+      await this.shared.mutate(async () => {
+        computer.system = SYSTEMS[system];
+        computer.resticVersion = /^\d+\.\d+\.\d+$/.test(version) ? version : undefined;
+        computer.reachedAt = host.slice(0, 300);
+        await this.shared.save();
+      });
+    }
+    return { status: 200, type: 'text/plain; charset=utf-8', body: '' };
+  }
 }

@@ -32,6 +32,10 @@ const computerSchema = z.strictObject({
   createdAt: timestamp,
   /** When it last fetched its set-up through a "Connect this computer" line. */
   connectedAt: timestamp.optional(),
+  /** What its set-up reported: its system, its restic and where it reaches the server (`host:port`). */
+  system: z.enum(['linux', 'macos', 'windows']).optional(),
+  resticVersion: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
+  reachedAt: z.string().max(300).optional(),
 });
 
 export const settingsSchema = z.strictObject({

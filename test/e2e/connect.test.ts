@@ -47,7 +47,7 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     expect(ran.code, ran.output).toBe(0);
     const backedUp = await waitForState(controller, (state) => state.computers[0]?.snapshots === 1, 30_000);
     expect(backedUp.computers[0]?.connectedAt).not.toBeNull();
-    await page.getByText('Last connected just now').waitFor();
+    await page.getByText('Last connected just now (Linux, restic 0.14.0).').waitFor();
     await look();
     await screenshot(page, '37-connected');
 

@@ -5,8 +5,9 @@ import { timeAgo } from '../format.js';
 import { CodeBlock, ErrorText, useAction } from './ui.js';
 
 const SYSTEMS = [
-  { os: 'linux', label: 'Linux' },
-  { os: 'macos', label: 'macOS' },
+  { os: 'linux', label: 'Linux', where: 'a terminal' },
+  { os: 'macos', label: 'macOS', where: 'Terminal (in Applications, Utilities)' },
+  { os: 'windows', label: 'Windows', where: 'PowerShell (Start menu, type PowerShell)' },
 ] as const;
 
 const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -14,36 +15,43 @@ const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-d
 /** "Connect this computer": one line to run there, made on request, valid once for 15 minutes; no password is shown. */
 export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
   const [os, setOs] = useState<(typeof SYSTEMS)[number]['os']>('linux');
+  const system = SYSTEMS.find((one) => one.os === os) ?? SYSTEMS[0];
   const [made, setMade] = useState<ConnectLine | null>(null);
   const action = useAction();
   return (
     <section class="connect" aria-labelledby="connect-title">
       <h3 id="connect-title">Connect {computer.displayName}</h3>
       <p>
-        One line to run in a terminal on {computer.displayName}: it installs restic if needed, asks for the backup encryption password, makes the first backup and a daily one. Its server login goes
+        One line to run on {computer.displayName}: it installs restic if needed, asks for the backup encryption password, makes the first backup and a daily one. Its server login goes
         straight to that computer: it is never shown.
-        {computer.connectedAt && <span class="muted"> Last connected {timeAgo(computer.connectedAt)}.</span>}
+        {computer.connectedAt && (
+          <span class="muted">
+            {' '}
+            Last connected {timeAgo(computer.connectedAt)}
+            {computer.system && ` (${SYSTEMS.find((one) => one.os === computer.system)?.label}${computer.resticVersion ? `, restic ${computer.resticVersion}` : ''})`}.
+          </span>
+        )}
       </p>
       <div class="tabs" role="tablist" aria-label="Its system">
-        {SYSTEMS.map((system) => (
+        {SYSTEMS.map((one) => (
           <button
             type="button"
             role="tab"
-            aria-selected={system.os === os}
-            class={`tab ${system.os === os ? 'active' : ''}`}
+            aria-selected={one.os === os}
+            class={`tab ${one.os === os ? 'active' : ''}`}
             onClick={() => {
-              setOs(system.os);
+              setOs(one.os);
               setMade(null);
             }}
           >
-            {system.label}
+            {one.label}
           </button>
         ))}
       </div>
       {made ? (
         <>
           <CodeBlock label={`Run this on ${computer.displayName}; it works once, until ${clock(made.expiresAt)}`} code={made.line} name="the line" />
-          <p class="hint">Too long to type: copy it and send it to yourself (an e-mail or a chat message), then open it on {computer.displayName} and paste it into a terminal.</p>
+          <p class="hint">Too long to type: copy it and send it to yourself (an e-mail or a chat message), then open it on {computer.displayName} and paste it into {system.where}.</p>
         </>
       ) : (
         <div class="button-row">
@@ -52,7 +60,6 @@ export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
           </button>
         </div>
       )}
-      <p class="hint">Windows: set it up by hand (below) for now.</p>
       <ErrorText error={action.error} />
     </section>
   );
