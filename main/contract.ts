@@ -204,6 +204,12 @@ export interface ConnectLine {
   expiresAt: string;
 }
 
+/** The set-up script as a file, for a USB stick (it carries the computer's login: keep it safe, delete it after). */
+export interface SetupFile {
+  fileName: string;
+  content: string;
+}
+
 /** Cloud storage that speaks S3 (Backblaze B2, Wasabi, Amazon S3, MinIO and others), asked in a form. */
 export interface OffsiteS3Input {
   service: 'b2' | 'wasabi' | 'aws' | 'other';
@@ -392,6 +398,8 @@ export interface Api {
   setOffsiteS3(input: OffsiteS3Input): Promise<AppState>;
   /** A one-time line (15 minutes) that sets the computer up: it fetches a script from the server with the server's key pinned; the script gets a fresh server password that is never shown. */
   connectComputer(input: ConnectInput): Promise<ConnectLine>;
+  /** The same set-up as a file to carry over (a fresh server password inside; the old one stops working). */
+  setupFile(input: ConnectInput): Promise<SetupFile>;
   /** No more copies; what is on the copy stays there. */
   removeOffsite(): Promise<AppState>;
   /** Copies now (copies also start by themselves once backups settle, and daily). */
@@ -452,6 +460,7 @@ const methodNames = {
   setOffsiteSftp: true,
   setOffsiteS3: true,
   connectComputer: true,
+  setupFile: true,
   removeOffsite: true,
   copyOffsiteNow: true,
   rebuildFromCopy: true,

@@ -2,11 +2,12 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { SetupAnswer, SetupRequest } from '../../server/context.js';
 import { SETUP_PREFIX } from '../../server/context.js';
-import type { ConnectInput, ConnectLine } from '../contract.js';
+import type { ConnectInput, ConnectLine, SetupFile } from '../contract.js';
 import { UserError } from './errors.js';
 import { generatePassword } from './logins.js';
 import { powershellRefusal, powershellSetupScript, windowsLine } from './connect-powershell.js';
 import { refusalScript, setupScript, type SetupFacts } from './connect-script.js';
+import type { ComputerRecord } from './settings.js';
 import type { Shared } from './shared.js';
 
 /** A set-up line works this long, and once. */
@@ -18,6 +19,8 @@ const MAX_DELAY_MS = 8_000;
 /** Codes are long enough not to be guessed in a window of 20 tries: 20 characters of 32, 100 bits. */
 const CODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const CODE_LENGTH = 20;
+/** A set-up file may be run days later: it reports until then. */
+const FILE_REPORT_MS = 7 * 24 * 3_600_000;
 const SHELL = 'text/x-shellscript; charset=utf-8';
 const POWERSHELL = 'text/plain; charset=utf-8';
 
@@ -27,7 +30,8 @@ interface Pending {
   flavour: 'sh' | 'ps1';
   expiresAt: number;
   usedAt: number | null;
-  /** The script reports once, at its end, what it found on the computer. */
+  /** The script reports once, at its end and before this time, what it found on the computer. */
+  reportUntil: number;
   reported: boolean;
 }
 
@@ -95,19 +99,24 @@ export class Connect {
     return this.shared.options.now?.() ?? Date.now();
   }
 
-  async connectComputer(input: ConnectInput): Promise<ConnectLine> {
-    if (!this.shared.settings.computers.some((computer) => computer.username === input.username)) {
-      throw new UserError('unknown-computer', 'There is no such computer.');
-    }
+  /** What a line or a file needs: the computer, TLS on and the server serving; expired codes are forgotten. */
+  private async prepare(username: string): Promise<{ computer: ComputerRecord; certificate: string; clientUrl: string; now: number }> {
+    const computer = this.shared.settings.computers.find((one) => one.username === username);
+    if (!computer) throw new UserError('unknown-computer', 'There is no such computer.');
     const certificate = (await this.parts.served())?.pem;
     if (!certificate) throw new UserError('tls-off', 'Connecting with one line needs encrypted connections: turn TLS on in Security.');
     const clientUrl = this.parts.clientUrl();
     if (!clientUrl) throw new UserError('not-serving', 'Start the server first: the computer fetches its set-up from it.');
     const now = this.now();
-    for (const [code, pending] of this.codes) if (pending.expiresAt < now) this.codes.delete(code);
+    for (const [code, pending] of this.codes) if (pending.expiresAt < now && pending.reportUntil < now) this.codes.delete(code);
+    return { computer, certificate, clientUrl, now };
+  }
+
+  async connectComputer(input: ConnectInput): Promise<ConnectLine> {
+    const { certificate, clientUrl, now } = await this.prepare(input.username);
     const code = newCode();
     const flavour = input.os === 'windows' ? 'ps1' : 'sh';
-    this.codes.set(code, { username: input.username, flavour, expiresAt: now + CODE_MS, usedAt: null, reported: false });
+    this.codes.set(code, { username: input.username, flavour, expiresAt: now + CODE_MS, usedAt: null, reportUntil: now + 2 * CODE_MS, reported: false });
     const url = `${clientUrl.replace(/\/$/, '')}${SETUP_PREFIX}${code}/${flavour}`;
     return {
       line:
@@ -125,7 +134,7 @@ export class Connect {
       asked === 'ps1' ? { status, type: POWERSHELL, body: powershellRefusal(message) } : { status, type: SHELL, body: refusalScript(message) };
     const pending = this.codes.get(code);
     const now = this.now();
-    if (pending && asked === 'report' && rest.length === 2 && pending.usedAt !== null && !pending.reported && now - pending.usedAt < CODE_MS) {
+    if (pending && asked === 'report' && rest.length === 2 && pending.usedAt !== null && !pending.reported && now < pending.reportUntil) {
       return this.report(pending, rest, request.host);
     }
     if (!pending || pending.flavour !== asked || pending.usedAt !== null || pending.expiresAt < now) {
@@ -141,6 +150,27 @@ export class Connect {
     pending.usedAt = now;
     const computer = this.shared.settings.computers.find((one) => one.username === pending.username);
     if (!computer) return refusal(410, 'This computer was removed from the backup server.');
+    const body = await this.script(computer, pending.flavour, code, now);
+    this.shared.emit('note', `${computer.displayName} fetched its set-up (from ${request.address}): it now has a new server password.`, 'info');
+    return { status: 200, type: pending.flavour === 'ps1' ? POWERSHELL : SHELL, body };
+  };
+
+  /**
+   * The set-up script as a file, for a USB stick: made now (with a fresh
+   * server password, the old one stops working), the authority inside; it
+   * may report for a week.
+   */
+  async setupFile(input: ConnectInput): Promise<SetupFile> {
+    const { computer, now } = await this.prepare(input.username);
+    const code = newCode();
+    const flavour = input.os === 'windows' ? 'ps1' : 'sh';
+    this.codes.set(code, { username: input.username, flavour, expiresAt: now, usedAt: now, reportUntil: now + FILE_REPORT_MS, reported: false });
+    const content = await this.script(computer, flavour, code, now);
+    return { fileName: `restic-tray-setup-${computer.username}.${flavour}`, content };
+  }
+
+  /** A fresh server password for the computer, and its set-up script that carries it; `code` is where the script reports at its end. */
+  private async script(computer: ComputerRecord, flavour: 'sh' | 'ps1', code: string, now: number): Promise<string> {
     const password = generatePassword();
     await this.shared.mutate(async () => {
       await this.shared.logins.set(computer.username, password);
@@ -148,7 +178,6 @@ export class Connect {
       computer.connectedAt = new Date(now).toISOString();
       await this.shared.save();
     });
-    this.shared.emit('note', `${computer.displayName} fetched its set-up (from ${request.address}): it now has a new server password.`, 'info');
     const clientUrl = new URL(this.parts.clientUrl() ?? '');
     const facts: SetupFacts = {
       displayName: computer.displayName,
@@ -160,9 +189,8 @@ export class Connect {
       authorityPem: await this.parts.authority(),
       code,
     };
-    if (asked === 'ps1') return { status: 200, type: POWERSHELL, body: powershellSetupScript(facts, new X509Certificate(facts.authorityPem).raw.toString('base64')) };
-    return { status: 200, type: SHELL, body: setupScript(facts) };
-  };
+    return flavour === 'ps1' ? powershellSetupScript(facts, new X509Certificate(facts.authorityPem).raw.toString('base64')) : setupScript(facts);
+  }
 
   /** The script's last request, `<code>/report/<uname>/<restic version>`, through the name or address it chose (`host`). */
   private async report(pending: Pending, [system = '', version = '']: string[], host: string): Promise<SetupAnswer> {

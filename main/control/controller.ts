@@ -20,6 +20,7 @@ import type {
   OffsiteS3Input,
   OffsiteSftpInput,
   SettingsPatch,
+  SetupFile,
   Summary,
 } from '../contract.js';
 import { Activity } from './activity.js';
@@ -232,6 +233,9 @@ export class Controller extends EventEmitter<Events> implements Api {
 
   connectComputer(input: ConnectInput): Promise<ConnectLine> {
     return this.connect.connectComputer(input);
+  }
+  setupFile(input: ConnectInput): Promise<SetupFile> {
+    return this.connect.setupFile(input);
   }
   removeOffsite(): Promise<AppState> {
     return this.offsite.removeOffsite();

@@ -56,6 +56,15 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     const password = /^rest:https:\/\/annas-laptop:([\w-]+)@/.exec(repository)?.[1] ?? '';
     expect(password.length).toBeGreaterThan(10);
     expect(shown.filter((text) => text.includes(password))).toEqual([]);
+
+    // Windows gets a PowerShell line; the set-up file downloads the same set-up for a USB stick.
+    await page.getByRole('tab', { name: 'Windows' }).click();
+    await page.getByRole('button', { name: 'Make the line' }).click();
+    expect(await page.locator('.code-block', { hasText: "Run this on Anna's laptop" }).locator('code').textContent()).toMatch(/^& \{ \$ErrorActionPreference = 'Stop'; .*\[RtsSetupFetch\]::Get\('https:\/\/[\d.]+:\d+\/\.connect\/[a-z2-9]{20}\/ps1', '[0-9A-F]{64}'\)\) \}$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save the set-up file' }).click()]);
+    expect(download.suggestedFilename()).toBe('restic-tray-setup-annas-laptop.ps1');
+    await page.getByText('Saved restic-tray-setup-annas-laptop.ps1. On Anna\'s laptop, right-click it and choose Run with PowerShell').waitFor();
+    await screenshot(page, '38-connect-windows');
     expect(pageErrors).toEqual([]);
     expect(bugs).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { ComputerOverview, ConnectLine } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { timeAgo } from '../format.js';
-import { CodeBlock, ErrorText, useAction } from './ui.js';
+import { CodeBlock, download, ErrorText, useAction } from './ui.js';
 
 const SYSTEMS = [
   { os: 'linux', label: 'Linux', where: 'a terminal' },
@@ -17,6 +17,7 @@ export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
   const [os, setOs] = useState<(typeof SYSTEMS)[number]['os']>('linux');
   const system = SYSTEMS.find((one) => one.os === os) ?? SYSTEMS[0];
   const [made, setMade] = useState<ConnectLine | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
   const action = useAction();
   return (
     <section class="connect" aria-labelledby="connect-title">
@@ -42,24 +43,49 @@ export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
             onClick={() => {
               setOs(one.os);
               setMade(null);
+              setSaved(null);
             }}
           >
             {one.label}
           </button>
         ))}
       </div>
-      {made ? (
+      {saved && (
+        <p class="ok-text" role="status">
+          Saved {saved}. On {computer.displayName}, {os === 'windows' ? `right-click it and choose Run with PowerShell` : `run sh ${saved} in a terminal`}; then delete the file: it carries the computer’s server login.
+        </p>
+      )}
+      {made && (
         <>
           <CodeBlock label={`Run this on ${computer.displayName}; it works once, until ${clock(made.expiresAt)}`} code={made.line} name="the line" />
           <p class="hint">Too long to type: copy it and send it to yourself (an e-mail or a chat message), then open it on {computer.displayName} and paste it into {system.where}.</p>
         </>
-      ) : (
-        <div class="button-row">
+      )}
+      <div class="button-row">
+        {!made && (
           <button type="button" class="button primary" disabled={action.busy} onClick={() => void action.run(async () => setMade(await api.connectComputer({ username: computer.username, os })))}>
             Make the line
           </button>
-        </div>
-      )}
+        )}
+        <button
+          type="button"
+          class="button"
+          disabled={action.busy}
+          aria-describedby="setup-file-hint"
+          onClick={() =>
+            void action.run(async () => {
+              const file = await api.setupFile({ username: computer.username, os });
+              download(file.fileName, file.content, 'text/plain');
+              setSaved(file.fileName);
+            })
+          }
+        >
+          Save the set-up file
+        </button>
+      </div>
+      <p class="hint" id="setup-file-hint">
+        The set-up file is the same set-up for a USB stick, with the server’s certificate inside; saving it gives {computer.displayName} a new server password at once.
+      </p>
       <ErrorText error={action.error} />
     </section>
   );

@@ -114,4 +114,25 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     expect(refused.output).toMatch(/public key does not match pinned public key/);
     expect(readdirSync(home)).toEqual([]);
   });
+
+  it('the set-up file for a USB stick: run with sh it sets the computer up the same way; making it replaced the server password at once', { timeout: 120_000 }, async () => {
+    const { controller } = await servingController();
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    const file = await controller.setupFile({ username: anna.username, os: 'linux' });
+    expect(file.fileName).toBe('restic-tray-setup-anna.sh');
+    expect(file.content).toContain((await controller.caCertificate()).pem.trim());
+    const ca = join(tempDir('rts-ca-'), 'ca.pem');
+    writeFileSync(ca, (await controller.caCertificate()).pem);
+    const url = (await controller.getState()).clientUrl ?? '';
+    const oldLogin = await runBash(`curl -s -o /dev/null -w '%{http_code}' --cacert ${ca} -u ${anna.username}:${anna.password} ${url}${anna.username}/config`, {});
+    expect(oldLogin.stdout).toBe('401');
+
+    const stick = tempDir('rts-usb-');
+    writeFileSync(join(stick, file.fileName), file.content);
+    const home = familyHome();
+    const ran = await runInTerminal(`sh ${join(stick, file.fileName)}`, home, ['family-secret-2', 'family-secret-2']);
+    expect(ran.code, ran.output).toBe(0);
+    const state = await waitForState(controller, (one) => one.computers[0]?.snapshots === 1 && one.computers[0].system === 'linux', 30_000);
+    expect(state.computers[0]?.resticVersion).toBe('0.14.0');
+  });
 });
