@@ -108,7 +108,8 @@ ${values}
 COMMAND_TEXT=${q(COMMAND)}
 
 say() { printf '%s\n' "$*"; }
-fail() { printf 'Restic Tray Server: %s\n' "$*" >&2; exit 1; }
+fail() { printf 'Restic Tray Server: %s\n' "$*" >&2; trap - EXIT; exit 1; }
+trap 'code=$?; [ "$code" -eq 0 ] || printf "Restic Tray Server: the set-up stopped unexpectedly (exit code %s); see the message above, then make a new line in the app.\n" "$code" >&2' EXIT
 # This script arrives on standard input: answers come from the terminal.
 exec 3</dev/tty 2>/dev/null || fail "run the line in a terminal: it asks questions."
 ask() { printf '%s' "$1" >/dev/tty; IFS= read -r answer <&3 || answer=''; }

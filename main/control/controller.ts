@@ -71,11 +71,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       composeState: () => this.state.compose(),
     });
     this.tls = new Tls(this.shared);
-    this.computers = new Computers(
-      this.shared,
-      () => this.serving.addressForComputers(),
-      () => this.offsite.copyLocation(),
-    );
+    this.computers = new Computers(this.shared, () => this.serving.addressForComputers(), () => this.offsite.copyLocation());
     this.serving = new Serving(this.shared, {
       setup: (request) => this.connect.answer(request),
       users: () => this.computers.userPolicies(),
@@ -226,16 +222,8 @@ export class Controller extends EventEmitter<Events> implements Api {
   setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {
     return this.offsite.setOffsiteSftp(input);
   }
-
   setOffsiteS3(input: OffsiteS3Input): Promise<AppState> {
     return this.offsite.setOffsiteS3(input);
-  }
-
-  connectComputer(input: ConnectInput): Promise<ConnectLine> {
-    return this.connect.connectComputer(input);
-  }
-  setupFile(input: ConnectInput): Promise<SetupFile> {
-    return this.connect.setupFile(input);
   }
   removeOffsite(): Promise<AppState> {
     return this.offsite.removeOffsite();
@@ -245,5 +233,13 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   rebuildFromCopy(): Promise<AppState> {
     return this.offsite.rebuildFromCopy();
+  }
+
+  // Connecting a computer with one line, or a file.
+  connectComputer(input: ConnectInput): Promise<ConnectLine> {
+    return this.connect.connectComputer(input);
+  }
+  setupFile(input: ConnectInput): Promise<SetupFile> {
+    return this.connect.setupFile(input);
   }
 }

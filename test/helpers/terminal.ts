@@ -20,7 +20,11 @@ export function runInTerminal(line: string, home: string, answers: string[] = []
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-    child.stdin.end(answers.map((answer) => `${answer}\n`).join(''));
+    // Typed ahead, and the keyboard stays there until the end (an ended input would reach the terminal as ^D).
+    child.on('close', (code) => {
+      child.stdin.end();
+      resolve({ code, output });
+    });
+    child.stdin.write(answers.map((answer) => `${answer}\n`).join(''));
   });
 }
