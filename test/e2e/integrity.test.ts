@@ -22,6 +22,15 @@ async function servingGui() {
   return { ...opened, data };
 }
 
+/** A fresh page on the Storage screen, with the card of this title and the page's errors (console errors too unless refused answers are expected). */
+async function storageCard(url: string, title: string, options = { consoleErrors: true }) {
+  const page = await openPage();
+  const pageErrors = pageErrorsOf(page, options);
+  await page.goto(url);
+  await page.getByRole('link', { name: 'Storage' }).click();
+  return { page, pageErrors, card: page.locator('section.card', { has: page.getByRole('heading', { name: title }) }) };
+}
+
 describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI', () => {
   it('Check now finds a damaged file; the dashboard, the computer list and its page say so with the repair steps; “Repaired” clears it', { timeout: 90_000 }, async () => {
     const { bridge, controller, bugs, data } = await servingGui();
@@ -30,11 +39,7 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
     const [damaged] = writeRepository(data, anna.username, 4, 50_000) as [{ id: string; data: Buffer; path: string }];
     writeFileSync(damaged.path, Buffer.concat([damaged.data.subarray(0, 1000), Buffer.alloc(49_000)]));
 
-    const page = await openPage();
-    const pageErrors = pageErrorsOf(page);
-    await page.goto(bridge.url);
-    await page.getByRole('link', { name: 'Storage' }).click();
-    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Integrity' }) });
+    const { page, pageErrors, card } = await storageCard(bridge.url, 'Integrity');
     await card.getByText(/has not been checked yet/).waitFor();
     await card.getByRole('button', { name: 'Check now' }).click();
     await card.getByText("Anna's laptop: repair needed").waitFor({ timeout: 30_000 });
@@ -70,12 +75,8 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
     mkdirSync(join(data, 'anna', 'keys'), { recursive: true });
     writeFileSync(join(data, 'anna', 'config'), 'a repository');
 
-    const page = await openPage();
     // The refused target is an answer the page shows on purpose.
-    const pageErrors = pageErrorsOf(page, { consoleErrors: false });
-    await page.goto(bridge.url);
-    await page.getByRole('link', { name: 'Storage' }).click();
-    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Offsite copy' }) });
+    const { page, pageErrors, card } = await storageCard(bridge.url, 'Offsite copy', { consoleErrors: false });
     await card.getByRole('radio', { name: 'A folder, or a remote of rclone' }).click();
     await card.getByLabel('Where the copy goes', { exact: true }).fill('nowhere:backups');
     await card.getByRole('button', { name: 'Test and use' }).click();
@@ -110,11 +111,7 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
     writeFileSync(join(data, 'anna', 'config'), 'a repository');
     const ssh = await SshServer.start();
 
-    const page = await openPage();
-    const pageErrors = pageErrorsOf(page);
-    await page.goto(bridge.url);
-    await page.getByRole('link', { name: 'Storage' }).click();
-    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Offsite copy' }) });
+    const { page, pageErrors, card } = await storageCard(bridge.url, 'Offsite copy');
     await card.getByLabel('Computer (host name or address)').fill('127.0.0.1');
     await card.getByLabel('Port').fill(String(ssh.port));
     await card.getByLabel('User there').fill('root');
@@ -136,11 +133,8 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
     writeFileSync(join(data, 'anna', 'config'), 'a repository');
     const s3 = await S3Server.start();
 
-    const page = await openPage();
-    const pageErrors = pageErrorsOf(page, { consoleErrors: false });
-    await page.goto(bridge.url);
-    await page.getByRole('link', { name: 'Storage' }).click();
-    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Offsite copy' }) });
+    // The refused key is an answer the page shows on purpose.
+    const { page, pageErrors, card } = await storageCard(bridge.url, 'Offsite copy', { consoleErrors: false });
     await card.getByRole('radio', { name: 'Cloud storage (S3)' }).click();
     await card.getByLabel('Service').selectOption({ label: 'Another S3-compatible service (MinIO and others)' });
     await card.getByLabel('The service’s address').fill(s3.endpoint);

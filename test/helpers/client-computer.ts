@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CommandSet } from '../../main/contract.js';
 import type { Controller, ControllerOptions } from '../../main/control/controller.js';
 import { freePort, openController, runBash, waitForState } from './controller.js';
-import { RESTIC_PASSWORD } from './restic.js';
+import { makeSourceTree, RESTIC_PASSWORD } from './restic.js';
 import { tempDir } from './temp-dir.js';
 
 /** A client computer: its own home folder, holding the authority file where the commands expect it. */
@@ -35,4 +35,15 @@ export async function servingController(options: Partial<ControllerOptions> = {}
   await controller.startServer();
   await waitForState(controller, (state) => state.status === 'serving' || state.status === 'attention');
   return opened;
+}
+
+/** Anna's laptop, added and backed up once (restic 0.14, its commands pasted as given) from a source tree of 4 MiB. */
+export async function backedUpLaptop(controller: Controller) {
+  const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+  const source = makeSourceTree(4, 1 << 20);
+  const home = await clientHome(controller);
+  const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
+  await paste(lines, 'init', home);
+  await paste(lines, 'backup', home);
+  return { anna, source, home };
 }

@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_KEY_PLACEHOLDER } from '../../../main/control/command-lines.js';
 import { dispatch } from '../../../main/control/dispatch.js';
 import { copyLocationOf, RCLONE_CONFIG_FILE, writeS3Remote } from '../../../main/control/offsite-targets.js';
-import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
+import { backedUpLaptop, servingController } from '../../helpers/client-computer.js';
 import { runBash, waitForState } from '../../helpers/controller.js';
-import { makeSourceTree, RESTIC_PASSWORD, treeDigest } from '../../helpers/restic.js';
+import { RESTIC_PASSWORD, treeDigest } from '../../helpers/restic.js';
 import { S3Server } from '../../helpers/s3.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { hasTool } from '../../helpers/tools.js';
@@ -64,12 +64,7 @@ describe.runIf(hasTool('rclone') && hasTool('restic') && hasTool('openssl'))('th
 
   it('a wrong key is refused and the copy in use stays; the right one copies a computer’s backups, which restic restores from the bucket with the commands on its page', { timeout: 180_000 }, async () => {
     const { controller, configDir } = await servingController();
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
-    const source = makeSourceTree(4, 1 << 20);
-    const home = await clientHome(controller);
-    const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
-    await paste(lines, 'init', home);
-    await paste(lines, 'backup', home);
+    const { anna, source, home } = await backedUpLaptop(controller);
 
     const folder = tempDir('rts-copy-');
     await controller.setOffsite({ remote: folder });

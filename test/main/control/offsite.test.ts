@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RCLONE_CONFIG_FILE, writeSftpRemote } from '../../../main/control/offsite-targets.js';
 import { QUARANTINE_NAME } from '../../../server/scrub.js';
-import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
+import { backedUpLaptop, clientHome, paste, servingController } from '../../helpers/client-computer.js';
 import { openServing, runBash, waitForState } from '../../helpers/controller.js';
 import { makeSourceTree, RESTIC_PASSWORD, resticOk, treeDigest } from '../../helpers/restic.js';
 import { SshServer } from '../../helpers/sshd.js';
@@ -45,12 +45,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
   it.runIf(hasTool('sshd') && hasTool('restic'))('copies a computer’s backups to an SFTP server; restic restores from the copy; the server switched off turns the status yellow until it is back', { timeout: 180_000 }, async () => {
     const { controller, configDir } = await servingController();
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
-    const source = makeSourceTree(4, 1 << 20);
-    const home = await clientHome(controller);
-    const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
-    await paste(lines, 'init', home);
-    await paste(lines, 'backup', home);
+    const { anna, source, home } = await backedUpLaptop(controller);
 
     const ssh = await SshServer.start();
     writeFileSync(join(configDir, RCLONE_CONFIG_FILE), ssh.rcloneConfig('relative'), { mode: 0o600 });
