@@ -49,6 +49,8 @@ export class BcryptWorker {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // Held while it has work, so that a process waiting for a hash lives until it comes.
+      worker.ref();
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ id, ...message });
     });
@@ -57,10 +59,10 @@ export class BcryptWorker {
   private start(): Worker {
     const bcryptjs = createRequire(import.meta.url).resolve('bcryptjs');
     const worker = new Worker(SOURCE, { eval: true, workerData: { bcryptjs } });
-    worker.unref();
     worker.on('message', (reply: Reply) => {
       this.waiting.get(reply.id)?.resolve(reply);
       this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) worker.unref();
     });
     // A worker that died fails the checks it had; the next check starts a new one.
     const fail = (error: Error) => {

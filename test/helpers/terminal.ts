@@ -7,14 +7,14 @@ export interface Ran {
 }
 
 /**
- * Runs a line as a person pastes it into a terminal: in /bin/sh, on a real
+ * Runs a line as a person pastes it into a terminal: in bash, on a real
  * pseudo-terminal (util-linux's `script`), with `HOME` in a temp folder and
  * the answers typed in order.
  */
 export function runInTerminal(line: string, home: string, answers: string[] = []): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', line, '/dev/null'], {
-      env: { PATH: `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}`, HOME: home, TERM: 'dumb', RESTIC_CACHE_DIR: join(home, '.cache', 'restic') },
+      env: { SHELL: '/bin/bash', PATH: `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}`, HOME: home, TERM: 'dumb', RESTIC_CACHE_DIR: join(home, '.cache', 'restic') },
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
