@@ -109,7 +109,7 @@ export async function copyInOrder(
       await writeFile(list, `${options.files.filter((file) => inStep(file, options.repos, step.folders)).join('\n')}\n`);
       const args = ['copy', options.from, options.to, '--immutable', '--files-from-raw', list];
       if (options.bandwidth) args.push('--bwlimit', options.bandwidth);
-      const copyStep = () => runRclone(args, { ...options, onStats: (stats) => options.onProgress?.({ step: step.name, stats }) });
+      const copyStep = () => runRclone(args, { ...options, background: true, onStats: (stats) => options.onProgress?.({ step: step.name, stats }) });
       let run = await copyStep();
       if (run.code !== 0 && !options.signal?.aborted && (await options.mend(run.failedFiles))) run = await copyStep();
       if (options.signal?.aborted) return { ok: false, stopped: true, problem: 'Stopped before the end.' };

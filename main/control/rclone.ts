@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /** rclone's accounting, from its JSON log: what the progress bar shows. */
@@ -33,7 +34,12 @@ export interface RcloneOptions {
   onStats?: (stats: RcloneStats) => void;
   /** Written to rclone's standard input (a secret never goes on the command line, where other users see it). */
   input?: string;
+  /** Background work (a copy): rclone runs at a lower priority, so that backups arriving meanwhile keep the processor. */
+  background?: boolean;
 }
+
+/** A nice value of 10 (Windows: below normal). */
+const BACKGROUND_PRIORITY = 10;
 
 /** Where rclone is: a configured path, or the first `rclone` on PATH; null when there is none. */
 export async function findRclone(configured: string | null, path = process.env.PATH ?? ''): Promise<string | null> {
@@ -88,6 +94,13 @@ export function runRclone(args: string[], options: RcloneOptions): Promise<Rclon
       signal: options.signal,
       windowsHide: true,
     });
+    if (options.background && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, BACKGROUND_PRIORITY);
+      } catch {
+        // Not allowed here: it runs at the normal priority.
+      }
+    }
     child.stdin.end(options.input);
     const errors: string[] = [];
     const failedFiles: string[] = [];

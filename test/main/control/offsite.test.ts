@@ -31,6 +31,21 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     expect((await controller.removeOffsite()).offsite.target).toBeNull();
   });
 
+  it('the copy’s rclone runs at a lower priority (nice 10), so that backups arriving meanwhile keep the processor', { timeout: 60_000 }, async () => {
+    const { controller, data } = await openServing();
+    writeRepository(data, 'family', 4, 1_000_000);
+    const copy = tempDir('rts-copy-');
+    await controller.setOffsite({ remote: copy, bandwidth: '500K' });
+    await controller.copyOffsiteNow();
+    let seen = '';
+    while (seen === '') {
+      seen = (await runBash(`ps -C rclone -o ni=,args= | grep -F -- ${JSON.stringify(copy)} || true`, {})).stdout.trim();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seen).toMatch(/^10 \S*rclone copy /);
+    await controller.removeOffsite();
+  });
+
   it('only at night when asked: no copy starts by itself at noon, Copy now still works, and one starts by itself at 23:00', { timeout: 60_000 }, async () => {
     let clock = new Date(2026, 11, 1, 12, 0).getTime();
     const { controller } = await openServing({ tickMs: 100, now: () => clock });
