@@ -37,13 +37,13 @@ export async function servingController(options: Partial<ControllerOptions> = {}
   return opened;
 }
 
-/** Anna's laptop, added and backed up once (restic 0.14, its commands pasted as given) from a source tree of 4 MiB. */
-export async function backedUpLaptop(controller: Controller) {
+/** Anna's laptop, added and backed up once (restic 0.14, its commands pasted as given) from a source tree of `files` random files of `size` bytes. */
+export async function backedUpLaptop(controller: Controller, files = 4, size = 1 << 20) {
   const anna = await controller.addComputer({ displayName: "Anna's laptop" });
-  const source = makeSourceTree(4, 1 << 20);
+  const source = makeSourceTree(files, size);
   const home = await clientHome(controller);
   const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
   await paste(lines, 'init', home);
   await paste(lines, 'backup', home);
-  return { anna, source, home };
+  return { anna, source, home, lines };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Notification } from '../../../main/contract.js';
 import { QUARANTINE_NAME, readScrubState } from '../../../server/scrub.js';
-import { clientHome, paste, servingController } from '../../helpers/client-computer.js';
+import { backedUpLaptop, clientHome, paste, servingController } from '../../helpers/client-computer.js';
 import { openController, openServing, runBash, waitForState } from '../../helpers/controller.js';
 import { get, send } from '../../helpers/http.js';
 import { makeSourceTree, RESTIC_PASSWORD } from '../../helpers/restic.js';
@@ -16,12 +16,7 @@ describe.runIf(hasTool('restic'))('integrity checks in the app, with real restic
     const { controller } = await servingController();
     const notifications: Notification[] = [];
     controller.on('notification', (note) => notifications.push(note));
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
-    const source = makeSourceTree(6, 3 << 20);
-    const home = await clientHome(controller);
-    const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
-    await paste(lines, 'init', home);
-    await paste(lines, 'backup', home);
+    const { anna, source, home, lines } = await backedUpLaptop(controller, 6, 3 << 20);
 
     const state = await controller.getState();
     const folder = state.storage?.folder as string;

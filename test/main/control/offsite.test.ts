@@ -184,12 +184,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
   it.runIf(hasTool('restic'))('a new disk after the old one died is rebuilt from the copy: restic restores through the server, and the integrity check that follows is clean', { timeout: 180_000 }, async () => {
     const { controller } = await servingController();
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
-    const source = makeSourceTree(3, 1 << 20);
-    const home = await clientHome(controller);
-    const lines = await controller.commandLines({ username: anna.username, os: 'linux', resticVersion: 'before-0.17', password: anna.password, backupPaths: [source] });
-    await paste(lines, 'init', home);
-    await paste(lines, 'backup', home);
+    const { source, home, lines } = await backedUpLaptop(controller, 3);
     await controller.setOffsite({ remote: tempDir('rts-copy-') });
     await controller.copyOffsiteNow();
     await waitForState(controller, (state) => state.offsite.lastCopyAt !== null && state.offsite.running === null, 60_000);
