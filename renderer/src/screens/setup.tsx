@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppState, LoginCreated } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { FolderPicker } from '../components/folder-picker.js';
-import { Card, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
+import { Card, ErrorText, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parsePort } from '../format.js';
 
 const STEPS = ['Backup disk', 'Computers', 'Security', 'Start'];
@@ -10,7 +10,6 @@ const STEPS = ['Backup disk', 'Computers', 'Security', 'Start'];
 /** First-run set-up, four steps, each saying why it matters. It can be run again from Settings. */
 export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (login: LoginCreated) => void; onDone: () => void }) {
   const [step, setStep] = useState(state.storage ? 1 : 0);
-  const [added, setAdded] = useState<LoginCreated[]>([]);
   const [name, setName] = useState('');
   const [tls, setTls] = useState(state.certificate.mode !== 'off');
   const [appendOnly, setAppendOnly] = useState(true);
@@ -28,7 +27,6 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
   const add = () =>
     action.run(async () => {
       const login = await api.addComputer({ displayName: name, appendOnly });
-      setAdded([...added, login]);
       onLogin(login);
       setName('');
     });
@@ -92,9 +90,6 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
           </form>
           <WhyDisabled id="setup-name-why" reason={nameMissing} />
           <ErrorText error={action.error} />
-          {added.map((login) => (
-            <PasswordOnce login={login} key={login.username} />
-          ))}
           {state.computers.length > 0 && (
             <ul class="plain-list">
               {state.computers.map((computer) => (
@@ -104,7 +99,7 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
               ))}
             </ul>
           )}
-          <p class="hint">After the start, Computers shows the commands to paste on each computer. You can add computers later too.</p>
+          <p class="hint">After the start, each computer’s page gives one line to run there: it sets restic up and makes the first backup, and no password needs copying. You can add computers later too.</p>
           <div class="wizard-nav">
             <button type="button" class="button" onClick={() => setStep(0)}>
               Back
