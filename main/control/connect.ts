@@ -1,8 +1,8 @@
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, randomInt, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { SetupAnswer, SetupRequest } from '../../server/context.js';
 import { SETUP_PREFIX } from '../../server/context.js';
-import type { ConnectInput, ConnectLine, SetupFile } from '../contract.js';
+import type { ConnectInput, ConnectLine, OperatingSystem, SetupFile } from '../contract.js';
 import { UserError } from './errors.js';
 import { generatePassword } from './logins.js';
 import { powershellRefusal, powershellSetupScript, windowsLine } from './connect-powershell.js';
@@ -11,12 +11,12 @@ import type { ComputerRecord } from './settings.js';
 import type { Shared } from './shared.js';
 
 /** A set-up line works this long, and once. */
-export const CODE_MS = 15 * 60_000;
+const CODE_MS = 15 * 60_000;
 /** Wrong codes from one address within this window make its answers slower, then refused. */
 const FAILURE_WINDOW_MS = 15 * 60_000;
 const REFUSE_AFTER_FAILURES = 20;
 const MAX_DELAY_MS = 8_000;
-/** Codes are long enough not to be guessed in a window of 20 tries: 20 characters of 32, 100 bits. */
+/** Codes are long enough not to be guessed in a window of 20 tries: 20 characters of 31, about 99 bits. */
 const CODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const CODE_LENGTH = 20;
 /** A set-up file may be run days later: it reports until then. */
@@ -35,7 +35,8 @@ interface Pending {
   reported: boolean;
 }
 
-const SYSTEMS: Record<string, 'linux' | 'macos' | 'windows'> = { Linux: 'linux', Darwin: 'macos', Windows: 'windows' };
+/** What `uname -s` (or the Windows script) reports, as the app names systems. */
+const SYSTEMS: Record<string, OperatingSystem> = { Linux: 'linux', Darwin: 'macos', Windows: 'windows' };
 /** The address in a Host header (`192.168.1.20:8000`, `[fd00::5]:8000`), when it is one and not a name. */
 const addressIn = (host: string): string | null => {
   const address = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
@@ -53,10 +54,7 @@ export interface ConnectParts {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function newCode(): string {
-  const bytes = randomBytes(CODE_LENGTH);
-  return Array.from(bytes, (byte) => CODE_ALPHABET[byte % CODE_ALPHABET.length]).join('');
-}
+const newCode = (): string => Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
 
 /** curl's --pinnedpubkey form of a certificate's key: the SHA-256 of its SubjectPublicKeyInfo, in base64. */
 export function publicKeyPin(certificatePem: string): string {
@@ -198,7 +196,7 @@ export class Connect {
     const computer = this.shared.settings.computers.find((one) => one.username === pending.username);
     if (computer) {
       await this.shared.mutate(async () => {
-        computer.system = SYSTEMS[system];
+        computer.system = Object.hasOwn(SYSTEMS, system) ? SYSTEMS[system] : undefined;
         computer.resticVersion = /^\d+\.\d+\.\d+$/.test(version) ? version : undefined;
         computer.reachedAt = host.slice(0, 300);
         await this.shared.save();

@@ -102,6 +102,14 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     // The expired try counted too: at least 500 ms, 1 s, 2 s, 4 s.
     answers.forEach(([, seconds], i) => expect(seconds).toBeGreaterThanOrEqual(0.5 * 2 ** i));
 
+    // What the script reports is taken only when it is a system the app knows and a version.
+    const reporting = await controller.connectComputer({ username: anna.username, os: 'linux' });
+    const fetchLine = reporting.line.replace(/ \| sh$/, ' -o /dev/null');
+    expect((await runBash(fetchLine, {})).code).toBe(0);
+    const report = fetchLine.replace(/\/sh'/, "/report/constructor/1.2.3'");
+    expect((await runBash(report, {})).code).toBe(0);
+    expect((await controller.getState()).computers[0]).toMatchObject({ system: null, resticVersion: '1.2.3' });
+
     // A server on the network with a certificate of its own, answering the same path with a script.
     const certificates = makeCertificates('Impostor');
     const impostor = createServer({ cert: readFileSync(certificates.certFile), key: readFileSync(certificates.keyFile) }, (_req, res) => res.end('echo pwned > "$HOME/pwned"\n'));
