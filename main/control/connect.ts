@@ -15,6 +15,7 @@ const CODE_MS = 15 * 60_000;
 /** Wrong codes from one address within this window make its answers slower, then refused. */
 const FAILURE_WINDOW_MS = 15 * 60_000;
 const REFUSE_AFTER_FAILURES = 20;
+const FAILURES_KEPT = 1000;
 const MAX_DELAY_MS = 8_000;
 /** Codes are long enough not to be guessed in a window of 20 tries: 20 characters of 31, about 99 bits. */
 const CODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
@@ -136,6 +137,8 @@ export class Connect {
       return this.report(pending, rest, request.host);
     }
     if (!pending || pending.flavour !== asked || pending.usedAt !== null || pending.expiresAt < now) {
+      // Addresses whose window is over are forgotten, so that many addresses cannot make the list grow for ever.
+      if (this.failures.size > FAILURES_KEPT) for (const [address, old] of this.failures) if (now - old.since >= FAILURE_WINDOW_MS) this.failures.delete(address);
       const failures = this.failures.get(request.address);
       const counted = failures && now - failures.since < FAILURE_WINDOW_MS ? { count: failures.count + 1, since: failures.since } : { count: 1, since: now };
       this.failures.set(request.address, counted);

@@ -264,11 +264,11 @@ export class Offsite {
   private async copyIfDue(): Promise<void> {
     const target = this.shared.settings.offsite;
     if (!target || this.run || this.shared.supervisor.phase !== 'serving') return;
-    if (!(await this.binary())) return;
     if (target.nightOnly && !atNight(this.now())) return;
     const last = target.lastCopyAt ? Date.parse(target.lastCopyAt) : 0;
     const settled = Date.now() - this.lastUploadAt >= SETTLED_MS;
     const newBackups = this.lastUploadAt > last;
+    // rclone is looked for when a copy is due (it may have been installed meanwhile), not every tick; without it the copy says so.
     if (settled && (newBackups || this.now() - last >= AT_LEAST_EVERY_MS)) await this.copy();
   }
 

@@ -48,6 +48,8 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     const backedUp = await waitForState(controller, (state) => state.computers[0]?.snapshots === 1, 30_000);
     expect(backedUp.computers[0]?.connectedAt).not.toBeNull();
     await page.getByText('Last connected just now (Linux, restic 0.14.0).').waitFor();
+    await page.getByText("The line was used: Anna's laptop fetched its set-up just now.").waitFor();
+    expect(await block.count()).toBe(0);
     await look();
     await screenshot(page, '37-connected');
 

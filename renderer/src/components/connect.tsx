@@ -16,9 +16,12 @@ const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-d
 export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
   const [os, setOs] = useState<(typeof SYSTEMS)[number]['os']>('linux');
   const system = SYSTEMS.find((one) => one.os === os) ?? SYSTEMS[0];
-  const [made, setMade] = useState<ConnectLine | null>(null);
+  const [made, setMade] = useState<(ConnectLine & { madeAt: number }) | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const action = useAction();
+  // A line shown is live until the computer uses it or it expires; the state's refresh every few seconds brings either.
+  const used = made !== null && computer.connectedAt !== null && Date.parse(computer.connectedAt) >= made.madeAt;
+  const expired = made !== null && !used && Date.now() > Date.parse(made.expiresAt);
   return (
     <section class="connect" aria-labelledby="connect-title">
       <h3 id="connect-title">Connect {computer.displayName}</h3>
@@ -55,18 +58,27 @@ export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
           Saved {saved}. On {computer.displayName}, {os === 'windows' ? `right-click it and choose Run with PowerShell` : `run sh ${saved} in a terminal`}; then delete the file: it carries the computer’s server login.
         </p>
       )}
-      {made && (
+      {made && used && (
+        <p class="ok-text" role="status">
+          The line was used: {computer.displayName} fetched its set-up {timeAgo(computer.connectedAt)}.
+        </p>
+      )}
+      {made && expired && <p class="hint">The line expired at {clock(made.expiresAt)} unused: make a new one.</p>}
+      {made && !used && !expired && (
         <>
           <CodeBlock label={`Run this on ${computer.displayName}; it works once, until ${clock(made.expiresAt)}`} code={made.line} name="the line" />
           <p class="hint">Too long to type: copy it and send it to yourself (an e-mail or a chat message), then open it on {computer.displayName} and paste it into {system.where}.</p>
         </>
       )}
       <div class="button-row">
-        {!made && (
-          <button type="button" class="button primary" disabled={action.busy} onClick={() => void action.run(async () => setMade(await api.connectComputer({ username: computer.username, os })))}>
-            Make the line
-          </button>
-        )}
+        <button
+          type="button"
+          class={`button ${made ? '' : 'primary'}`}
+          disabled={action.busy}
+          onClick={() => void action.run(async () => setMade({ ...(await api.connectComputer({ username: computer.username, os })), madeAt: Date.now() }))}
+        >
+          {made ? 'Make a new line' : 'Make the line'}
+        </button>
         <button
           type="button"
           class="button"
