@@ -36,6 +36,8 @@ export const SECRET_KEY_PLACEHOLDER = 'PASTE-THE-SECRET-KEY-HERE';
 const ENV_FILE = { bash: 'restic-tray-server.env', powershell: 'restic-tray-server.ps1', cmd: 'restic-tray-server.cmd' } as const;
 const BACKUP_SCRIPT = { bash: 'restic-tray-server-backup.sh', powershell: 'restic-tray-server-backup.ps1', cmd: 'restic-tray-server-backup.cmd' } as const;
 const PASSWORD_FILE = 'restic-password.txt';
+/** Where a restore goes: a new folder in the home folder. */
+const RESTORE_TARGET = { bash: `"$HOME/restic-restore"`, powershell: `"$env:USERPROFILE\\restic-restore"`, cmd: `"%USERPROFILE%\\restic-restore"` } as const;
 
 export const defaultShell = (os: OperatingSystem): Shell => (os === 'windows' ? 'powershell' : 'bash');
 
@@ -77,7 +79,7 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
   const caFileName = facts.caFileName;
   const cacert = caFileName ? ` --cacert ${syntax.inFolder(caFileName)}` : '';
   const paths = facts.backupPaths.length > 0 ? facts.backupPaths.map((path) => syntax.quote(path)).join(' ') : syntax.home;
-  const restoreTarget = shell === 'bash' ? `"$HOME/restic-restore"` : shell === 'powershell' ? `"$env:USERPROFILE\\restic-restore"` : `"%USERPROFILE%\\restic-restore"`;
+  const restoreTarget = RESTORE_TARGET[shell];
   const command = (label: string, args: string): CommandLine => ({ label, command: `restic ${args}${cacert}` });
   const commands = {
     init: command('Create the repository (once; restic asks you to choose the backup encryption password)', 'init'),
@@ -188,7 +190,7 @@ function fromCopy(facts: CommandFacts, syntax: ShellSyntax, copy: CopyLocation):
     notes.push('This computer needs rclone, with the same remote in its rclone configuration (copy the configuration file from the desktop).');
   }
   const set = syntax.setVariable('RESTIC_REPOSITORY', repository) as string;
-  const restoreTarget = syntax.shell === 'bash' ? `"$HOME/restic-restore"` : syntax.shell === 'powershell' ? `"$env:USERPROFILE\\restic-restore"` : `"%USERPROFILE%\\restic-restore"`;
+  const restoreTarget = RESTORE_TARGET[syntax.shell];
   return {
     steps: [
       { label: 'Point restic at the copy (in a new terminal)', command: set },
