@@ -1,7 +1,9 @@
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyInOrder, describeFailure, type CopyOutcome, type CopyProgress } from './offsite-copy.js';
 import { hashFile } from '../../server/atomic-write.js';
+import { createSyncer } from '../../server/fsync.js';
+import { Storage } from '../../server/storage.js';
 import { runRclone, type RcloneOptions } from './rclone.js';
 
 /** The repositories a copy holds: every folder (or the copy's root) with a `config` file. */
@@ -16,7 +18,9 @@ const reposIn = (files: string[]): string[] =>
  * overwritten, except a file of a stopped rebuild that does not hash to its
  * name. The caller checks the disk afterwards (the integrity check).
  */
-export async function rebuildFromCopy(options: RcloneOptions & { remote: string; root: string; onProgress?: (progress: CopyProgress) => void }): Promise<CopyOutcome & { repos?: string[] }> {
+export async function rebuildFromCopy(
+  options: RcloneOptions & { remote: string; root: string; onProgress?: (progress: CopyProgress) => void; onWarning: (message: string) => void },
+): Promise<CopyOutcome & { repos?: string[] }> {
   const listing = await runRclone(['lsf', '-R', '--files-only', options.remote, '--filter', '- .*', '--filter', '- locks/**', '--filter', '- */locks/**'], options);
   if (listing.code !== 0) return { ok: false, stopped: false, problem: describeFailure(listing.errors, listing.code) };
   const files = listing.output.split('\n').filter(Boolean);
@@ -24,12 +28,9 @@ export async function rebuildFromCopy(options: RcloneOptions & { remote: string;
   if (repos.length === 0) return { ok: false, stopped: false, problem: 'The offsite copy holds no repository: check that the card names the right place (Change…).' };
   const outcome = await copyInOrder({ ...options, from: options.remote, to: options.root, files, repos, mend: (failed) => removeCutOff(options.root, failed) });
   if (!outcome.ok) return outcome;
-  // The folders restic's layout has even when empty (locks are never copied; most data/XX hold nothing).
-  for (const repo of repos) {
-    const folder = join(options.root, ...repo.split('/').filter(Boolean));
-    for (const type of ['keys', 'locks', 'snapshots', 'index']) await mkdir(join(folder, type), { recursive: true, mode: 0o700 });
-    for (let i = 0; i < 256; i++) await mkdir(join(folder, 'data', i.toString(16).padStart(2, '0')), { recursive: true, mode: 0o700 });
-  }
+  // The folders restic's layout has even when empty (locks are never copied; most data/XX hold nothing), made as the server makes them.
+  const storage = new Storage(options.root, createSyncer(options.onWarning), { dirMode: 0o700, fileMode: 0o600 });
+  for (const repo of repos) await storage.createRepo(repo.split('/').filter(Boolean));
   return { ...outcome, repos };
 }
 

@@ -205,6 +205,7 @@ export class Offsite {
         run.progress = progress;
         this.shared.changed();
       },
+      onWarning: (message) => this.shared.emit('note', message, 'warning'),
     })
       .then(async (outcome) => {
         if (outcome.ok) {
