@@ -8,11 +8,11 @@
  * check: the next one goes on from there).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppState } from '../main/contract.js';
 import { uploadPacks, waitUntilServing, type BenchApp } from './gui-load.js';
-import { packMaker, sha256, timed } from './tools.js';
+import { dropCaches, packMaker, sha256, timed } from './tools.js';
 
 const ROUNDS = 3;
 const PACKS_PER_ROUND = 16;
@@ -26,16 +26,6 @@ export interface IntegrityFigures {
   scrubMBps: number[];
   uploadAloneMBps: number[];
   uploadDuringCheckMBps: number[];
-}
-
-function dropCaches(): boolean {
-  spawnSync('sync');
-  try {
-    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Reads every file under `folder` once, sequentially, 1 MiB at a time; the bytes read. */

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { AppState } from '../main/contract.js';
 import { uploadPacks, type BenchApp } from './gui-load.js';
 import { SshServer, stopSshServers } from './sshd.js';
-import { packMaker, sha256, timed } from './tools.js';
+import { dropCaches, packMaker, sha256, timed } from './tools.js';
 
 const ROUNDS = 2;
 const MB = 1e6;
@@ -35,15 +35,6 @@ export interface OffsiteFigures {
   sftp: CopyFigures | null;
   uploadAloneMBps: number[];
   uploadDuringCopyMBps: number[];
-}
-
-function dropCaches(): void {
-  spawnSync('sync');
-  try {
-    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
-  } catch {
-    // Not root: both copies read from memory alike.
-  }
 }
 
 function folderBytes(folder: string): number {
