@@ -3,8 +3,8 @@
  * folder, and to a real OpenSSH server on this machine (SFTP), each against
  * `rclone copy` of the same folder to the same kind of place run by hand,
  * alternating, page cache dropped before each (where Linux lets us). The
- * app adds its ordered steps (four rclone runs) and the listing that keeps
- * deletions waiting; the bytes go through the same rclone. Then what a copy
+ * app adds its ordered steps (four jobs of one `rclone rcd`) and the listing
+ * that keeps deletions waiting; the bytes go through the same rclone. Then what a copy
  * to the SFTP server costs four connections uploading as a computer: rounds
  * with and without a copy running, alternating. The integrity check is
  * let finish first, so that it does not read the disk during the copies.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashFile, isTempName } from '../../server/atomic-write.js';
 import { runRclone, type RcloneOptions, type RcloneStats } from './rclone.js';
+import { RcloneSession, type RcloneJob } from './rclone-session.js';
 
 /**
  * What goes first: a repository's `config` and `keys`, then its packs, then
@@ -91,14 +92,30 @@ async function removeUnfinished(options: RcloneOptions & { root: string; remote:
 }
 
 /**
+ * The rclone a copy (or a rebuild) runs in, at a lower priority: never
+ * overwriting (`--immutable`), at most `bandwidth` (rclone's `--bwlimit`).
+ */
+export function openCopySession(options: RcloneOptions & { bandwidth?: string }): Promise<RcloneSession> {
+  return RcloneSession.open({ ...options, background: true, flags: ['--immutable', ...(options.bandwidth ? ['--bwlimit', options.bandwidth] : [])] });
+}
+
+/** The files under `remote` that these filter rules let through (relative paths). */
+export async function listFiles(rclone: RcloneSession, remote: string, rules: string[]): Promise<RcloneJob & { files: string[] }> {
+  const listed = await rclone.job('operations/list', { fs: remote, remote: '', opt: { recurse: true, filesOnly: true }, _filter: { FilterRule: rules } });
+  const entries = Array.isArray(listed.result?.list) ? (listed.result.list as { Path: string }[]) : [];
+  return { ...listed, files: entries.map((entry) => entry.Path) };
+}
+
+/**
  * Copies `files` (relative paths, listed before the first step) from `from`
- * to `to`, step by step in the order above (`--immutable`: never
- * overwriting). When a step fails on files that `mend` can remove, it is
- * run once more. Both ways go through here: the disk to the copy, and the
- * copy onto a new disk.
+ * to `to`, step by step in the order above, in `rclone` (a session opened
+ * by `openCopySession`). When a step fails on files that `mend` can
+ * remove, it is run once more. Both ways go through here: the disk to the
+ * copy, and the copy onto a new disk.
  */
 export async function copyInOrder(
-  options: RcloneOptions & { from: string; to: string; files: string[]; repos: string[]; bandwidth?: string; onProgress?: (progress: CopyProgress) => void; mend: (failed: string[]) => Promise<boolean> },
+  rclone: RcloneSession,
+  options: { from: string; to: string; files: string[]; repos: string[]; onProgress?: (progress: CopyProgress) => void; mend: (failed: string[]) => Promise<boolean> },
 ): Promise<CopyOutcome> {
   const lists = await mkdtemp(join(tmpdir(), 'rts-copy-'));
   let bytes = 0;
@@ -107,13 +124,12 @@ export async function copyInOrder(
     for (const [index, step] of COPY_STEPS.entries()) {
       const list = join(lists, `step-${index}`);
       await writeFile(list, `${options.files.filter((file) => inStep(file, options.repos, step.folders)).join('\n')}\n`);
-      const args = ['copy', options.from, options.to, '--immutable', '--files-from-raw', list];
-      if (options.bandwidth) args.push('--bwlimit', options.bandwidth);
-      const copyStep = () => runRclone(args, { ...options, background: true, onStats: (stats) => options.onProgress?.({ step: step.name, stats }) });
+      const copyStep = () =>
+        rclone.job('sync/copy', { srcFs: options.from, dstFs: options.to, _filter: { FilesFromRaw: [list] } }, (stats) => options.onProgress?.({ step: step.name, stats }));
       let run = await copyStep();
-      if (run.code !== 0 && !options.signal?.aborted && (await options.mend(run.failedFiles))) run = await copyStep();
-      if (options.signal?.aborted) return { ok: false, stopped: true, problem: 'Stopped before the end.' };
-      if (run.code !== 0) return { ok: false, stopped: false, problem: describeFailure(run.errors, run.code) };
+      if (!run.ok && !run.stopped && (await options.mend(run.failedFiles))) run = await copyStep();
+      if (run.stopped) return { ok: false, stopped: true, problem: 'Stopped before the end.' };
+      if (!run.ok) return { ok: false, stopped: false, problem: describeFailure(run.errors, null) };
       bytes += run.stats?.bytes ?? 0;
       files += run.stats?.transfers ?? 0;
     }
@@ -132,12 +148,13 @@ export async function copyInOrder(
  * Returns with the files it listed on the disk at the start.
  */
 export async function copyRepositories(
-  options: RcloneOptions & { root: string; repos: string[]; remote: string; bandwidth?: string; onProgress?: (progress: CopyProgress) => void },
+  rclone: RcloneSession,
+  options: RcloneOptions & { root: string; repos: string[]; remote: string; onProgress?: (progress: CopyProgress) => void },
 ): Promise<CopyOutcome & { listed: Set<string> }> {
   // The files as they are now: a snapshot written during the copy is left for the next one, because
   // its packs may have come after the data step; every snapshot already there has its packs there too.
   const listed = await filesOnDisk(options.root, options.repos);
-  const outcome = await copyInOrder({ ...options, from: options.root, to: options.remote, files: [...listed], mend: (failed) => removeUnfinished(options, failed) });
+  const outcome = await copyInOrder(rclone, { ...options, from: options.root, to: options.remote, files: [...listed], mend: (failed) => removeUnfinished(options, failed) });
   return { ...outcome, listed };
 }
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestEvent } from '../../server/events.js';
 import { writeFileAtomically } from './files.js';
-import { COPY_STEPS, filterRules } from './offsite-copy.js';
-import { runRclone, type RcloneOptions } from './rclone.js';
+import { COPY_STEPS, describeFailure, filterRules, listFiles } from './offsite-copy.js';
+import type { RcloneSession } from './rclone-session.js';
 
 /** Per disk, each file deleted on it (relative to the backup folder) and when. */
 interface JournalFile {
@@ -61,14 +61,15 @@ export class DeletionJournal {
    * how many were deleted and how many still wait.
    */
   async reconcile(
-    options: RcloneOptions & { diskId: string; repos: string[]; remote: string; now: number; graceMs: number; onDisk: Set<string> },
+    rclone: RcloneSession,
+    options: { diskId: string; repos: string[]; remote: string; now: number; graceMs: number; onDisk: Set<string> },
   ): Promise<{ deleted: number; waiting: number; problem: string | null }> {
     const journal = await this.load();
     const disk = (journal.disks[options.diskId] ??= {});
     const folders = COPY_STEPS.flatMap((step) => [...step.folders]);
-    const listing = await runRclone(['lsf', '-R', '--files-only', options.remote, ...filterRules(options.repos, folders).flatMap((rule) => ['--filter', rule])], options);
-    if (listing.code !== 0) return { deleted: 0, waiting: Object.keys(disk).length, problem: listing.errors.at(-1) ?? `rclone lsf exited ${listing.code}` };
-    const onCopy = new Set(listing.output.split('\n').filter(Boolean));
+    const listing = await listFiles(rclone, options.remote, filterRules(options.repos, folders));
+    if (!listing.ok) return { deleted: 0, waiting: Object.keys(disk).length, problem: describeFailure(listing.errors, null) };
+    const onCopy = new Set(listing.files);
     const { onDisk } = options;
     const seen = new Date(options.now).toISOString();
     for (const file of onCopy) if (!onDisk.has(file)) disk[file] ??= seen;
@@ -81,9 +82,9 @@ export class DeletionJournal {
       const folder = await mkdtemp(join(tmpdir(), 'rts-delete-'));
       try {
         await writeFile(join(folder, 'files'), `${due.join('\n')}\n`);
-        const run = await runRclone(['delete', options.remote, '--files-from-raw', join(folder, 'files')], options);
-        if (run.code === 0) for (const file of due) delete disk[file];
-        else problem = run.errors.at(-1) ?? `rclone delete exited ${run.code}`;
+        const run = await rclone.job('operations/delete', { fs: options.remote, _filter: { FilesFromRaw: [join(folder, 'files')] } });
+        if (run.ok) for (const file of due) delete disk[file];
+        else problem = describeFailure(run.errors, null);
       } finally {
         await rm(folder, { recursive: true, force: true });
       }

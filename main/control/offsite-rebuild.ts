@@ -1,10 +1,10 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { copyInOrder, describeFailure, type CopyOutcome, type CopyProgress } from './offsite-copy.js';
+import { copyInOrder, describeFailure, listFiles, openCopySession, type CopyOutcome, type CopyProgress } from './offsite-copy.js';
 import { hashFile } from '../../server/atomic-write.js';
 import { createSyncer } from '../../server/fsync.js';
 import { Storage } from '../../server/storage.js';
-import { runRclone, type RcloneOptions } from './rclone.js';
+import type { RcloneOptions } from './rclone.js';
 
 /** The repositories a copy holds: every folder (or the copy's root) with a `config` file. */
 const reposIn = (files: string[]): string[] =>
@@ -21,12 +21,19 @@ const reposIn = (files: string[]): string[] =>
 export async function rebuildFromCopy(
   options: RcloneOptions & { remote: string; root: string; onProgress?: (progress: CopyProgress) => void; onWarning: (message: string) => void },
 ): Promise<CopyOutcome & { repos?: string[] }> {
-  const listing = await runRclone(['lsf', '-R', '--files-only', options.remote, '--filter', '- .*', '--filter', '- locks/**', '--filter', '- */locks/**'], options);
-  if (listing.code !== 0) return { ok: false, stopped: false, problem: describeFailure(listing.errors, listing.code) };
-  const files = listing.output.split('\n').filter(Boolean);
-  const repos = reposIn(files);
-  if (repos.length === 0) return { ok: false, stopped: false, problem: 'The offsite copy holds no repository: check that the card names the right place (Change…).' };
-  const outcome = await copyInOrder({ ...options, from: options.remote, to: options.root, files, repos, mend: (failed) => removeCutOff(options.root, failed) });
+  const rclone = await openCopySession(options);
+  let outcome: CopyOutcome;
+  let repos: string[];
+  try {
+    const listing = await listFiles(rclone, options.remote, ['- .*', '- locks/**', '- */locks/**']);
+    if (listing.stopped) return { ok: false, stopped: true, problem: 'Stopped before the end.' };
+    if (!listing.ok) return { ok: false, stopped: false, problem: describeFailure(listing.errors, null) };
+    repos = reposIn(listing.files);
+    if (repos.length === 0) return { ok: false, stopped: false, problem: 'The offsite copy holds no repository: check that the card names the right place (Change…).' };
+    outcome = await copyInOrder(rclone, { ...options, from: options.remote, to: options.root, files: listing.files, repos, mend: (failed) => removeCutOff(options.root, failed) });
+  } finally {
+    rclone.close();
+  }
   if (!outcome.ok) return outcome;
   // The folders restic's layout has even when empty (locks are never copied; most data/XX hold nothing), made as the server makes them.
   const storage = new Storage(options.root, createSyncer(options.onWarning), { dirMode: 0o700, fileMode: 0o600 });

@@ -7,7 +7,7 @@ import { findRepositories } from '../../server/scrub.js';
 import { formatBytes } from '../common/format-bytes.js';
 import { UserError } from './errors.js';
 import type { CopyLocation } from './command-lines.js';
-import { copyRepositories, describeFailure, joinRemote, type CopyProgress } from './offsite-copy.js';
+import { copyRepositories, describeFailure, joinRemote, openCopySession, type CopyProgress } from './offsite-copy.js';
 import { DeletionJournal } from './offsite-journal.js';
 import { rebuildFromCopy } from './offsite-rebuild.js';
 import { copyLocationOf, keepFormFiles, RCLONE_CONFIG_FILE, writeS3Remote, writeSftpRemote } from './offsite-targets.js';
@@ -289,41 +289,42 @@ export class Offsite {
     this.shared.changed();
     try {
       const repos = await findRepositories(disk.folder);
-      const outcome = await copyRepositories({
-        binary,
-        configFile: this.configFile,
-        root: disk.folder,
-        repos,
-        remote: target.remote,
-        bandwidth: target.bandwidth ?? undefined,
-        signal: run.stop.signal,
-        onProgress: (progress) => {
-          run.progress = progress;
-          this.shared.changed();
-        },
-      });
-      if (outcome.ok) {
-        this.problem = null;
-        if (this.shared.settings.offsite === target) {
-          target.lastCopyAt = startedAt;
-          this.shared.saveInBackground();
-        }
-        this.shared.emit('note', `Offsite copy finished: ${formatBytes(outcome.bytes)} sent.`, 'info');
-        const removed = await this.journal.reconcile({
+      const rclone = await openCopySession({ binary, configFile: this.configFile, bandwidth: target.bandwidth ?? undefined, signal: run.stop.signal });
+      try {
+        const outcome = await copyRepositories(rclone, {
           binary,
           configFile: this.configFile,
-          diskId: disk.id,
-          onDisk: outcome.listed,
+          root: disk.folder,
           repos,
           remote: target.remote,
-          now: this.now(),
-          graceMs: target.graceDays * DAY_MS,
+          onProgress: (progress) => {
+            run.progress = progress;
+            this.shared.changed();
+          },
         });
-        if (removed.problem) this.shared.emit('note', `Offsite copy: files deleted on the backup disk could not be deleted on the copy yet (${removed.problem}).`, 'warning');
-        else if (removed.deleted > 0) this.shared.emit('note', `Offsite copy: ${removed.deleted} files deleted on the backup disk over ${target.graceDays} days ago were deleted on the copy too.`, 'info');
-      } else if (!outcome.stopped) {
-        this.problem = outcome.problem;
-        this.shared.emit('note', `Offsite copy failed: ${outcome.problem}`, 'warning');
+        if (outcome.ok) {
+          this.problem = null;
+          if (this.shared.settings.offsite === target) {
+            target.lastCopyAt = startedAt;
+            this.shared.saveInBackground();
+          }
+          this.shared.emit('note', `Offsite copy finished: ${formatBytes(outcome.bytes)} sent.`, 'info');
+          const removed = await this.journal.reconcile(rclone, {
+            diskId: disk.id,
+            onDisk: outcome.listed,
+            repos,
+            remote: target.remote,
+            now: this.now(),
+            graceMs: target.graceDays * DAY_MS,
+          });
+          if (removed.problem) this.shared.emit('note', `Offsite copy: files deleted on the backup disk could not be deleted on the copy yet. ${removed.problem}`, 'warning');
+          else if (removed.deleted > 0) this.shared.emit('note', `Offsite copy: ${removed.deleted} files deleted on the backup disk over ${target.graceDays} days ago were deleted on the copy too.`, 'info');
+        } else if (!outcome.stopped) {
+          this.problem = outcome.problem;
+          this.shared.emit('note', `Offsite copy failed: ${outcome.problem}`, 'warning');
+        }
+      } finally {
+        rclone.close();
       }
     } catch (error) {
       this.problem = `The copy could not run: ${(error as Error).message}`;

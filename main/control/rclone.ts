@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -34,8 +34,6 @@ export interface RcloneOptions {
   onStats?: (stats: RcloneStats) => void;
   /** Written to rclone's standard input (a secret never goes on the command line, where other users see it). */
   input?: string;
-  /** Background work (a copy): rclone runs at a lower priority, so that backups arriving meanwhile keep the processor. */
-  background?: boolean;
 }
 
 /** A nice value of 10 (Windows: below normal). */
@@ -70,7 +68,7 @@ export function installHint(platform = process.platform): string {
   }
 }
 
-function toStats(raw: Record<string, unknown>): RcloneStats {
+export function toStats(raw: Record<string, unknown>): RcloneStats {
   const number = (key: string) => (typeof raw[key] === 'number' ? (raw[key] as number) : 0);
   return {
     bytes: number('bytes'),
@@ -80,6 +78,53 @@ function toStats(raw: Record<string, unknown>): RcloneStats {
     transfers: number('transfers'),
     errors: number('errors'),
   };
+}
+
+/** Background work (a copy): rclone at a lower priority, so that backups arriving meanwhile keep the processor. */
+export function lowerPriority(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    setPriority(child.pid, BACKGROUND_PRIORITY);
+  } catch {
+    // Not allowed here: it runs at the normal priority.
+  }
+}
+
+/**
+ * A reader of rclone's JSON log (`--use-json-log`) as it arrives on
+ * standard error, line by line: error lines with the file they name, the
+ * statistics, notices. Returns the function for the stream's `data`
+ * events; `end` reads what is left after the last line break.
+ */
+export function logLineReader(handlers: {
+  onError: (message: string, object: string | undefined) => void;
+  onStats?: (stats: RcloneStats) => void;
+  onNotice?: (message: string) => void;
+}): ((chunk: Buffer) => void) & { end: () => void } {
+  let pending = '';
+  const readLine = (line: string) => {
+    if (line.trim() === '') return;
+    let entry: { level?: string; msg?: string; object?: string; stats?: Record<string, unknown> };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      // Before its JSON log starts (a bad configuration, an unknown remote) rclone writes plain lines with a time in front.
+      handlers.onError(line.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?/, '').trim(), undefined);
+      return;
+    }
+    if (entry.stats) handlers.onStats?.(toStats(entry.stats));
+    else if (entry.level === 'error' || entry.level === 'critical') handlers.onError((entry.msg ?? '').trim(), entry.object);
+    else handlers.onNotice?.((entry.msg ?? '').trim());
+  };
+  return Object.assign(
+    (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      lines.forEach(readLine);
+    },
+    { end: () => readLine(pending) },
+  );
 }
 
 /**
@@ -94,42 +139,21 @@ export function runRclone(args: string[], options: RcloneOptions): Promise<Rclon
       signal: options.signal,
       windowsHide: true,
     });
-    if (options.background && child.pid !== undefined) {
-      try {
-        setPriority(child.pid, BACKGROUND_PRIORITY);
-      } catch {
-        // Not allowed here: it runs at the normal priority.
-      }
-    }
     child.stdin.end(options.input);
     const errors: string[] = [];
     const failedFiles: string[] = [];
     let stats: RcloneStats | null = null;
-    let pending = '';
-    const readLine = (line: string) => {
-      if (line.trim() === '') return;
-      let entry: { level?: string; msg?: string; object?: string; stats?: Record<string, unknown> };
-      try {
-        entry = JSON.parse(line) as typeof entry;
-      } catch {
-        // Before its JSON log starts (a bad configuration, an unknown remote) rclone writes plain lines with a time in front.
-        errors.push(line.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?/, '').trim());
-        return;
-      }
-      if (entry.stats) {
-        stats = toStats(entry.stats);
-        options.onStats?.(stats);
-      } else if (entry.level === 'error' || entry.level === 'critical') {
-        errors.push((entry.msg ?? '').trim());
-        if (entry.object) failedFiles.push(entry.object);
-      }
-    };
-    child.stderr.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      lines.forEach(readLine);
+    const log = logLineReader({
+      onError: (message, object) => {
+        errors.push(message);
+        if (object) failedFiles.push(object);
+      },
+      onStats: (latest) => {
+        stats = latest;
+        options.onStats?.(latest);
+      },
     });
+    child.stderr.on('data', log);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', (error) => {
@@ -137,7 +161,7 @@ export function runRclone(args: string[], options: RcloneOptions): Promise<Rclon
       reject(error);
     });
     child.on('close', (code) => {
-      readLine(pending);
+      log.end();
       resolve({ code, output, errors, failedFiles, stats });
     });
   });

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyRepositories, type CopyProgress } from '../../../main/control/offsite-copy.js';
-import { findRclone } from '../../../main/control/rclone.js';
+import { copyRepositories, openCopySession, type CopyProgress } from '../../../main/control/offsite-copy.js';
+import { findRclone, type RcloneOptions } from '../../../main/control/rclone.js';
 import { makeObject } from '../../helpers/http.js';
 import { makeSourceTree, restic, resticOk, treeDigest } from '../../helpers/restic.js';
 import { SshServer } from '../../helpers/sshd.js';
@@ -24,6 +24,16 @@ async function backedUp(): Promise<{ root: string; sources: Record<string, strin
   return { root, sources };
 }
 
+/** One copy in an rclone session of its own, as the app runs it. */
+async function copyOnce(options: RcloneOptions & Parameters<typeof copyRepositories>[1] & { bandwidth?: string }): ReturnType<typeof copyRepositories> {
+  const rclone = await openCopySession(options);
+  try {
+    return await copyRepositories(rclone, options);
+  } finally {
+    rclone.close();
+  }
+}
+
 async function restoresIdentically(repository: string, source: string, extra: string[] = []): Promise<void> {
   await resticOk(repository, [...extra, 'check', '--read-data']);
   const target = tempDir('rts-restore-');
@@ -39,7 +49,7 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
     const configFile = join(tempDir('rts-config-'), 'rclone.conf');
     writeFileSync(configFile, '', { mode: 0o600 });
     const steps: string[] = [];
-    const outcome = await copyRepositories({
+    const outcome = await copyOnce({
       binary,
       configFile,
       root,
@@ -60,13 +70,13 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
     const onCopy = join(pack!.parentPath, pack!.name);
     const sound = readFileSync(onCopy);
     writeFileSync(onCopy, sound.subarray(0, 1000));
-    expect(await copyRepositories({ binary, configFile, root, repos: ['anna'], remote: copy })).toMatchObject({ ok: true });
+    expect(await copyOnce({ binary, configFile, root, repos: ['anna'], remote: copy })).toMatchObject({ ok: true });
     expect(readFileSync(onCopy).equals(sound)).toBe(true);
 
     // A pack that changed on the disk (damage, ransomware) never replaces the copy's: an error to show.
     const onDisk = join(root, 'anna', 'data', pack!.name.slice(0, 2), pack!.name);
     writeFileSync(onDisk, 'not what it was');
-    const refused = await copyRepositories({ binary, configFile, root, repos: ['anna'], remote: copy });
+    const refused = await copyOnce({ binary, configFile, root, repos: ['anna'], remote: copy });
     expect(refused).toMatchObject({ ok: false, stopped: false, problem: expect.stringMatching(/differs from the same file on the backup disk.*Nothing was overwritten/) });
     expect(readFileSync(onCopy).equals(sound)).toBe(true);
   });
@@ -81,7 +91,7 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
     const configFile = join(tempDir('rts-config-'), 'rclone.conf');
     writeFileSync(configFile, '', { mode: 0o600 });
     const stop = new AbortController();
-    const stopped = await copyRepositories({
+    const stopped = await copyOnce({
       binary,
       configFile,
       root,
@@ -98,7 +108,7 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
       .filter((entry) => entry.isFile())
       .filter((entry) => statSync(join(entry.parentPath, entry.name)).size !== statSync(join(root, 'anna', 'data', entry.name.slice(0, 2), entry.name)).size);
     expect(cut.length).toBeGreaterThan(0);
-    expect(await copyRepositories({ binary, configFile, root, repos: ['anna'], remote: copy })).toMatchObject({ ok: true });
+    expect(await copyOnce({ binary, configFile, root, repos: ['anna'], remote: copy })).toMatchObject({ ok: true });
     await restoresIdentically(join(copy, 'anna'), source);
   });
 
@@ -113,7 +123,7 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
     const configFile = join(tempDir('rts-config-'), 'rclone.conf');
     writeFileSync(configFile, '', { mode: 0o600 });
     let backup: Promise<string> | undefined;
-    const outcome = await copyRepositories({
+    const outcome = await copyOnce({
       binary,
       configFile,
       root,
@@ -129,7 +139,7 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
     const count = async () => (JSON.parse(await resticOk(join(copy, 'anna'), ['snapshots', '--json'])) as unknown[]).length;
     await resticOk(join(copy, 'anna'), ['check', '--read-data']);
     expect(await count()).toBe(1);
-    expect(await copyRepositories({ binary, configFile, root, repos: ['anna'], remote: copy })).toMatchObject({ ok: true });
+    expect(await copyOnce({ binary, configFile, root, repos: ['anna'], remote: copy })).toMatchObject({ ok: true });
     await restoresIdentically(join(copy, 'anna'), second);
     expect(await count()).toBe(2);
   });
@@ -141,20 +151,20 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
     const configFile = join(tempDir('rts-config-'), 'rclone.conf');
     writeFileSync(configFile, ssh.rcloneConfig('relative'), { mode: 0o600 });
     const remote = `relative:${ssh.folder}`;
-    const outcome = await copyRepositories({ binary, configFile, root, repos: ['anna', 'family/old-pc'], remote });
+    const outcome = await copyOnce({ binary, configFile, root, repos: ['anna', 'family/old-pc'], remote });
     expect(outcome).toMatchObject({ ok: true });
     await restoresIdentically(`sftp:root@127.0.0.1:${ssh.folder}/anna`, sources.anna as string, ['-o', `sftp.command=${ssh.sftpCommand()}`]);
     await restoresIdentically(`rclone:${remote}/family/old-pc`, sources['family/old-pc'] as string, ['-o', `rclone.program=${binary}`, '-o', `rclone.args=serve restic --stdio --config ${configFile}`]);
 
     // A second copy sends nothing new.
-    const again = await copyRepositories({ binary, configFile, root, repos: ['anna', 'family/old-pc'], remote });
+    const again = await copyOnce({ binary, configFile, root, repos: ['anna', 'family/old-pc'], remote });
     expect(again).toMatchObject({ ok: true, files: 0 });
 
     ssh.stop();
-    const off = await copyRepositories({ binary, configFile, root, repos: ['anna'], remote });
+    const off = await copyOnce({ binary, configFile, root, repos: ['anna'], remote });
     expect(off).toMatchObject({ ok: false, stopped: false, problem: expect.stringMatching(/cannot be reached/) });
     await ssh.resume();
-    expect(await copyRepositories({ binary, configFile, root, repos: ['anna'], remote })).toMatchObject({ ok: true });
+    expect(await copyOnce({ binary, configFile, root, repos: ['anna'], remote })).toMatchObject({ ok: true });
     expect((await restic(`sftp:root@127.0.0.1:${ssh.folder}/anna`, ['-o', `sftp.command=${ssh.sftpCommand()}`, 'snapshots'])).code).toBe(0);
   });
 });

@@ -32,17 +32,17 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
   });
 
   it('the copy’s rclone runs at a lower priority (nice 10), so that backups arriving meanwhile keep the processor', { timeout: 60_000 }, async () => {
-    const { controller, data } = await openServing();
+    const { controller, data, configDir } = await openServing();
     writeRepository(data, 'family', 4, 1_000_000);
-    const copy = tempDir('rts-copy-');
-    await controller.setOffsite({ remote: copy, bandwidth: '500K' });
+    await controller.setOffsite({ remote: tempDir('rts-copy-'), bandwidth: '500K' });
     await controller.copyOffsiteNow();
     let seen = '';
     while (seen === '') {
-      seen = (await runBash(`ps -C rclone -o ni=,args= | grep -F -- ${JSON.stringify(copy)} || true`, {})).stdout.trim();
+      seen = (await runBash(`ps -C rclone -o ni=,args= | grep -F -- ${JSON.stringify(join(configDir, RCLONE_CONFIG_FILE))} || true`, {})).stdout.trim();
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(seen).toMatch(/^10 \S*rclone copy /);
+    expect(seen).toMatch(/^10 \S*rclone rcd .*--bwlimit 500K/);
+    expect((await controller.getState()).offsite.running).not.toBeNull();
     await controller.removeOffsite();
   });
 
