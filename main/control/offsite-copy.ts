@@ -95,7 +95,7 @@ async function removeUnfinished(options: RcloneOptions & { root: string; remote:
  * The rclone a copy (or a rebuild) runs in, at a lower priority: never
  * overwriting (`--immutable`), at most `bandwidth` (rclone's `--bwlimit`).
  */
-export function openCopySession(options: RcloneOptions & { bandwidth?: string }): Promise<RcloneSession> {
+export function openCopySession(options: RcloneOptions & { bandwidth?: string; leftoverFile?: string }): Promise<RcloneSession> {
   return RcloneSession.open({ ...options, background: true, flags: ['--immutable', ...(options.bandwidth ? ['--bwlimit', options.bandwidth] : [])] });
 }
 

@@ -19,7 +19,7 @@ const reposIn = (files: string[]): string[] =>
  * name. The caller checks the disk afterwards (the integrity check).
  */
 export async function rebuildFromCopy(
-  options: RcloneOptions & { remote: string; root: string; onProgress?: (progress: CopyProgress) => void; onWarning: (message: string) => void },
+  options: RcloneOptions & { leftoverFile?: string; remote: string; root: string; onProgress?: (progress: CopyProgress) => void; onWarning: (message: string) => void },
 ): Promise<CopyOutcome & { repos?: string[] }> {
   const rclone = await openCopySession(options);
   let outcome: CopyOutcome;
@@ -32,7 +32,7 @@ export async function rebuildFromCopy(
     if (repos.length === 0) return { ok: false, stopped: false, problem: 'The offsite copy holds no repository: check that the card names the right place (Change…).' };
     outcome = await copyInOrder(rclone, { ...options, from: options.remote, to: options.root, files: listing.files, repos, mend: (failed) => removeCutOff(options.root, failed) });
   } finally {
-    rclone.close();
+    await rclone.close();
   }
   if (!outcome.ok) return outcome;
   // The folders restic's layout has even when empty (locks are never copied; most data/XX hold nothing), made as the server makes them.

@@ -22,6 +22,8 @@ const AT_LEAST_EVERY_MS = 24 * HOUR_MS;
 const JOURNAL_FILE = 'offsite-journal.json';
 const DAY_MS = 24 * HOUR_MS;
 const PROBE_NAME = '.restic-tray-server-probe';
+/** Where the rclone of a copy under way listens (see rclone-session.ts). */
+const SESSION_FILE = 'rclone-session.json';
 
 /** The night, when copies may start by themselves if the user wants them only then: 22:00 to 06:00, this computer's time. */
 const atNight = (now: number): boolean => {
@@ -63,6 +65,10 @@ export class Offsite {
 
   private now(): number {
     return this.shared.options.now?.() ?? Date.now();
+  }
+
+  private get sessionFile(): string {
+    return join(this.shared.options.configDir, SESSION_FILE);
   }
 
   private get configFile(): string {
@@ -198,6 +204,7 @@ export class Offsite {
     void rebuildFromCopy({
       binary,
       configFile: this.configFile,
+      leftoverFile: this.sessionFile,
       remote: target.remote,
       root: disk.folder,
       signal: run.stop.signal,
@@ -289,7 +296,7 @@ export class Offsite {
     this.shared.changed();
     try {
       const repos = await findRepositories(disk.folder);
-      const rclone = await openCopySession({ binary, configFile: this.configFile, bandwidth: target.bandwidth ?? undefined, signal: run.stop.signal });
+      const rclone = await openCopySession({ binary, configFile: this.configFile, leftoverFile: this.sessionFile, bandwidth: target.bandwidth ?? undefined, signal: run.stop.signal });
       try {
         const outcome = await copyRepositories(rclone, {
           binary,
@@ -324,7 +331,7 @@ export class Offsite {
           this.shared.emit('note', `Offsite copy failed: ${outcome.problem}`, 'warning');
         }
       } finally {
-        rclone.close();
+        await rclone.close();
       }
     } catch (error) {
       this.problem = `The copy could not run: ${(error as Error).message}`;

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
+import { writeFileAtomically } from './files.js';
 import { logLineReader, lowerPriority, toStats, type RcloneOptions, type RcloneStats } from './rclone.js';
 
 /** What one job of the session gave: as a run of rclone would, with rc's answer instead of standard output. */
@@ -10,7 +12,7 @@ export interface RcloneJob {
   stopped: boolean;
   /** rc's answer (a listing), when it succeeded. */
   result: Record<string, unknown> | null;
-  /** rclone's error lines while the job ran, and the job's own error last. */
+  /** rclone's error lines while the job ran, and the job's own error (once). */
   errors: string[];
   /** The files rclone named in its errors. */
   failedFiles: string[];
@@ -20,9 +22,67 @@ export interface RcloneJob {
 const STATS_MS = 1000;
 /** How long rclone may take to start listening. */
 const START_TIMEOUT_MS = 30_000;
+/** How long a session left behind by a crash may take to answer that it quits. */
+const LEFTOVER_TIMEOUT_MS = 2000;
 
 /** What rclone answered a call with: its error, in its words. */
 class RcloneError extends Error {}
+
+/** Where a session's rclone listens, and its login. */
+interface Reachable {
+  address: string;
+  authorization: string;
+}
+
+/**
+ * One call of rclone's remote control; rejects with rclone's error (an
+ * `RcloneError`), or how the connection failed. node:http, not fetch: a
+ * step may take hours, past fetch's five-minute wait for an answer.
+ */
+function call(to: Reachable, path: string, params: Record<string, unknown>, agent?: Agent, timeoutMs?: number): Promise<Record<string, unknown>> {
+  const body = JSON.stringify(params);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${to.address}/${path}`, {
+      method: 'POST',
+      agent,
+      headers: { authorization: to.authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    if (timeoutMs !== undefined) request.setTimeout(timeoutMs, () => request.destroy(new Error(`rclone did not answer ${path} in time.`)));
+    request.on('error', reject);
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        let answer: Record<string, unknown>;
+        try {
+          answer = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
+        } catch {
+          reject(new Error(`rclone answered ${path} with something other than JSON.`));
+          return;
+        }
+        if (response.statusCode === 200) resolve(answer);
+        else reject(new RcloneError(typeof answer.error === 'string' ? answer.error : `rclone answered ${response.statusCode} to ${path}`));
+      });
+    });
+    request.end(body);
+  });
+}
+
+/**
+ * Ends the rclone of a session the app could not close (it crashed or was
+ * killed during a copy), from what it left in `file`: asked to quit with
+ * its own login, so that nothing is ever killed by a process number that
+ * may since belong to another program.
+ */
+async function endLeftover(file: string): Promise<void> {
+  const left = await readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as Reachable,
+    () => null,
+  );
+  if (left) await call(left, 'core/quit', {}, undefined, LEFTOVER_TIMEOUT_MS).catch(() => undefined);
+  await rm(file, { force: true });
+}
 
 /**
  * One rclone for a whole copy (`rclone rcd`), whose jobs run one after the
@@ -41,12 +101,29 @@ export class RcloneSession {
 
   private constructor(
     private readonly child: ChildProcess,
-    private readonly address: string,
-    private readonly authorization: string,
+    private readonly reachable: Reachable,
+    private readonly leftoverFile: string | undefined,
   ) {}
 
-  /** Starts rclone with these global flags (`--immutable`, `--bwlimit`): they hold for every job. */
-  static open(options: RcloneOptions & { flags?: string[]; background?: boolean }): Promise<RcloneSession> {
+  /**
+   * Starts rclone with these global flags (`--immutable`, `--bwlimit`): they
+   * hold for every job. `leftoverFile` (in the config folder) holds where it
+   * is and its login while it runs: a session the app could not close is
+   * ended by the next one.
+   */
+  static async open(options: RcloneOptions & { flags?: string[]; background?: boolean; leftoverFile?: string }): Promise<RcloneSession> {
+    if (options.leftoverFile) await endLeftover(options.leftoverFile);
+    const session = await RcloneSession.start(options);
+    if (options.leftoverFile) {
+      await writeFileAtomically(options.leftoverFile, JSON.stringify(session.reachable)).catch(async (error: Error) => {
+        await session.close();
+        throw error;
+      });
+    }
+    return session;
+  }
+
+  private static start(options: RcloneOptions & { flags?: string[]; background?: boolean; leftoverFile?: string }): Promise<RcloneSession> {
     const user = 'restic-tray-server';
     const password = randomBytes(24).toString('base64url');
     const child = spawn(options.binary, ['rcd', '--rc-addr', '127.0.0.1:0', '--config', options.configFile, '--use-json-log', ...(options.flags ?? [])], {
@@ -84,7 +161,7 @@ export class RcloneSession {
             const listening = /Serving remote control on (http:\/\/127\.0\.0\.1:\d+)\//.exec(message);
             if (!listening || session) return;
             clearTimeout(timer);
-            session = new RcloneSession(child, listening[1] as string, authorization);
+            session = new RcloneSession(child, { address: listening[1] as string, authorization }, options.leftoverFile);
             resolve(session);
           },
         }),
@@ -97,35 +174,8 @@ export class RcloneSession {
     if (object) this.failedFiles.push(object);
   }
 
-  /** One call of rclone's remote control; rejects with rclone's error (an `RcloneError`), or how the connection failed. */
   private call(path: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const body = JSON.stringify(params);
-    return new Promise((resolve, reject) => {
-      // node:http, not fetch: a step may take hours, past fetch's five-minute wait for an answer.
-      const request = httpRequest(`${this.address}/${path}`, {
-        method: 'POST',
-        agent: this.agent,
-        headers: { authorization: this.authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      });
-      request.on('error', reject);
-      request.on('response', (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          let answer: Record<string, unknown>;
-          try {
-            answer = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
-          } catch {
-            reject(new Error(`rclone answered ${path} with something other than JSON.`));
-            return;
-          }
-          if (response.statusCode === 200) resolve(answer);
-          else reject(new RcloneError(typeof answer.error === 'string' ? answer.error : `rclone answered ${response.statusCode} to ${path}`));
-        });
-      });
-      request.end(body);
-    });
+    return call(this.reachable, path, params, this.agent);
   }
 
   /**
@@ -160,13 +210,14 @@ export class RcloneSession {
     } catch (error) {
       if (this.child.killed || this.child.exitCode !== null) return end({ ok: false, stopped: true, result: null, errors: this.errors });
       if (!(error instanceof RcloneError)) throw error;
-      return end({ ok: false, stopped: false, result: null, errors: [...this.errors, error.message] });
+      return end({ ok: false, stopped: false, result: null, errors: [...new Set([...this.errors, error.message])] });
     }
   }
 
   /** Ends rclone: a transfer under way is cut off where it is, as when rclone is killed. */
-  close(): void {
+  async close(): Promise<void> {
     this.child.kill();
     this.agent.destroy();
+    if (this.leftoverFile) await rm(this.leftoverFile, { force: true });
   }
 }

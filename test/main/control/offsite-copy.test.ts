@@ -30,7 +30,7 @@ async function copyOnce(options: RcloneOptions & Parameters<typeof copyRepositor
   try {
     return await copyRepositories(rclone, options);
   } finally {
-    rclone.close();
+    await rclone.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findRclone } from '../../../main/control/rclone.js';
@@ -34,10 +34,34 @@ describe.runIf(hasTool('rclone'))('one rclone for a whole copy (rclone rcd)', ()
     const listed = await rclone.job('operations/list', { fs: folder, remote: '', opt: { recurse: true } });
     expect(listed).toMatchObject({ ok: true, stopped: false, result: { list: [expect.objectContaining({ Path: 'a', Size: 3 })] } });
     const missing = await rclone.job('operations/list', { fs: 'nowhere:', remote: '' });
-    expect(missing).toMatchObject({ ok: false, stopped: false, errors: [expect.stringMatching(/didn't find section in config file/)] });
+    expect(missing).toMatchObject({ ok: false, stopped: false, errors: expect.arrayContaining([expect.stringMatching(/didn't find section in config file/)]) });
 
     stop.abort();
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await rclone.job('operations/list', { fs: folder, remote: '' })).toMatchObject({ ok: false, stopped: true });
+  });
+
+  it('a session the app could not close (it crashed during a copy) is ended by the next one, through its own login; a closed one leaves nothing behind', { timeout: 60_000 }, async () => {
+    const configDir = tempDir('rts-config-');
+    const configFile = join(configDir, 'rclone.conf');
+    writeFileSync(configFile, '', { mode: 0o600 });
+    const leftoverFile = join(configDir, 'rclone-session.json');
+    const binary = (await findRclone(null)) as string;
+    const folder = tempDir('rts-remote-');
+
+    await RcloneSession.open({ binary, configFile, leftoverFile });
+    expect(statSync(leftoverFile).mode & 0o777).toBe(0o600);
+    const { address } = JSON.parse(readFileSync(leftoverFile, 'utf8')) as { address: string };
+    expect(address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const answers = async () => (await runBash(`curl -s -o /dev/null -w '%{http_code}' -X POST ${address}/rc/noop || true`, {})).stdout;
+    expect(await answers()).toBe('401');
+    const next = await RcloneSession.open({ binary, configFile, leftoverFile });
+    // rclone quits 1.5 s after it was asked to.
+    const deadline = Date.now() + 10_000;
+    while ((await answers()) !== '000' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await answers()).toBe('000');
+    expect(await next.job('operations/list', { fs: folder, remote: '' })).toMatchObject({ ok: true });
+    await next.close();
+    expect(existsSync(leftoverFile)).toBe(false);
   });
 });
