@@ -81,14 +81,25 @@ export class Activity {
     return stats;
   }
 
-  /** Writes make a repository's figures old sooner. */
+  /**
+   * Writes make a repository's figures old sooner. A snapshot written or
+   * deleted is a backup that finished or was forgotten: its figures are read
+   * again at once and the state published, so the computer's page does not
+   * say "never" for up to one tick after its first backup.
+   */
   private onRequests(events: RequestEvent[]): void {
     this.log.add(events);
     const diskId = this.shared.supervisor.disk?.id;
+    let backupEnded = false;
     for (const event of events) {
       if (event.user === null || event.repo === null || (event.method !== 'POST' && event.method !== 'DELETE')) continue;
       const stats = this.stats.get(`${diskId}/${event.repo.split('/')[0] ?? ''}`);
-      if (stats) stats.dirty = true;
+      const snapshot = event.type === 'snapshots' && event.status === 200;
+      backupEnded ||= snapshot;
+      if (!stats) continue;
+      stats.dirty = true;
+      if (snapshot) stats.at = 0;
     }
+    if (backupEnded) this.shared.changed();
   }
 }

@@ -34,4 +34,24 @@ describe('what the computers do', () => {
     const moved = await waitForState(controller, (s) => s.storage?.folder === other);
     expect(moved.computers[0]).toMatchObject({ username, snapshots: 0, sizeBytes: null, lastBackupAt: null });
   });
+
+  it('a finished backup (its snapshot written) is published at once, not after the figures’ five-second wait or the next tick', async () => {
+    const { controller, url } = await openServing();
+    const { username, password } = await controller.addComputer({ displayName: 'Anna' });
+    const auth = basic(username, password);
+    const pack = makeObject(50_000);
+    const snapshot = makeObject(300);
+    await run(url, [
+      { req: post(`/${username}/?create=true`, '', auth), want: [code(200)] },
+      { req: post(`/${username}/config`, 'encrypted config', auth), want: [code(200)] },
+      { req: post(`/${username}/data/${pack.id}`, pack.data, auth), want: [code(200)] },
+    ]);
+    // The figures were just read: without the snapshot, they would be trusted for five seconds more.
+    expect((await waitForState(controller, (s) => s.computers[0]?.sizeBytes !== null)).computers[0]?.lastBackupAt).toBeNull();
+    const published: { snapshots: number; lastBackupAt: string | null }[] = [];
+    controller.on('state', (state) => published.push({ snapshots: state.computers[0]?.snapshots ?? 0, lastBackupAt: state.computers[0]?.lastBackupAt ?? null }));
+    await run(url, [{ req: post(`/${username}/snapshots/${snapshot.id}`, snapshot.data, auth), want: [code(200)] }]);
+    // Within four seconds: before the five-second wait could have ended (and the default tick is ten).
+    await expect.poll(() => published.at(-1), { timeout: 4000 }).toMatchObject({ snapshots: 1, lastBackupAt: expect.any(String) });
+  });
 });
