@@ -34,10 +34,10 @@ export interface AtomicWriteOptions {
 }
 
 /**
- * Bytes gathered before they are handed to a worker, and batches allowed in
- * flight per body. Several batches in flight keep a fast disk busy while the
- * next is received, and the bound keeps a body's memory to about five
- * batches. A body smaller than one batch never leaves the main thread.
+ * Bytes gathered before they are handed to a worker, and batches in flight
+ * per body before it is paused. Several batches in flight keep a fast disk
+ * busy while the next is received, and the bound keeps a body's memory to
+ * about five batches. A body smaller than one batch never leaves the main thread.
  */
 const WRITE_BATCH = 1 << 20;
 const BATCHES_IN_FLIGHT = 4;
@@ -55,8 +55,9 @@ async function writeFully(handle: FileHandle, buffers: Buffer[]): Promise<void> 
 /**
  * Hashes and counts a body on its way to `handle` (or nowhere). Large bodies
  * go to a worker in batches (see upload-worker.ts), a few in flight while the
- * next is received; the body is paused while they are all busy, so a slow
- * disk slows the client down (TCP backpressure) instead of filling memory.
+ * next is received; the body is paused once more are in flight than
+ * `BATCHES_IN_FLIGHT`, so a slow disk slows the client down (TCP
+ * backpressure) instead of filling memory.
  * A small body is hashed and written at once.
  *
  * The body is read with `data` events, not an async iterator: one promise
@@ -70,22 +71,28 @@ async function drain(body: Readable, handle: FileHandle | undefined, take?: (byt
   let batch: Buffer[] = [];
   let batched = 0;
   let job: BodyJob | undefined;
+  /** Every batch sent, kept until the end: a batch that fails after the body ended still fails the upload. */
   const sending: Promise<void>[] = [];
+  let inFlight = 0;
+  let reading = true;
+  let stopReading: (error: unknown) => void = () => undefined;
   const send = () => {
     job ??= startBodyJob(handle?.fd);
     const sent = job.send(batch, bytes - batched);
-    // Awaited in turn or at the end; marked handled meanwhile.
-    sent.catch(() => undefined);
+    inFlight++;
     sending.push(sent);
+    sent.then(() => {
+      inFlight--;
+      if (reading && inFlight <= BATCHES_IN_FLIGHT && body.isPaused()) body.resume();
+    }, stopReading);
     batch = [];
     batched = 0;
   };
   try {
     await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      const fail = (error: unknown) => {
-        if (failed) return;
-        failed = true;
+      stopReading = (error: unknown) => {
+        if (!reading) return;
+        reading = false;
         body.off('data', onData);
         body.pause();
         stopWatching();
@@ -95,23 +102,19 @@ async function drain(body: Readable, handle: FileHandle | undefined, take?: (byt
         try {
           take?.(chunk.length);
         } catch (error) {
-          fail(error);
+          stopReading(error);
           return;
         }
         bytes += chunk.length;
         batch.push(chunk);
         batched += chunk.length;
         if (batched < WRITE_BATCH) return;
-        if (sending.length < BATCHES_IN_FLIGHT) return send();
-        body.pause();
-        (sending.shift() as Promise<void>).then(() => {
-          if (failed) return;
-          send();
-          body.resume();
-        }, fail);
+        send();
+        if (inFlight > BATCHES_IN_FLIGHT) body.pause();
       };
       const stopWatching = finished(body, (error) => {
-        if (error) return fail(error);
+        if (error) return stopReading(error);
+        reading = false;
         body.off('data', onData);
         stopWatching();
         resolve();
@@ -124,10 +127,7 @@ async function drain(body: Readable, handle: FileHandle | undefined, take?: (byt
       if (handle) await writeFully(handle, batch);
       return { bytes, sha256: hash.digest('hex'), replacedBytes: 0 };
     }
-    if (batched > 0) {
-      if (sending.length >= BATCHES_IN_FLIGHT) await sending.shift();
-      send();
-    }
+    if (batched > 0) send();
     await Promise.all(sending);
     return { bytes, sha256: await job.finish(), replacedBytes: 0 };
   } catch (error) {
