@@ -53,6 +53,9 @@ export interface ConnectParts {
   authority: () => Promise<string>;
 }
 
+/** The script a system's set-up fetches: PowerShell for Windows, POSIX sh for the rest. */
+const scriptFor = (os: OperatingSystem): Pending['flavour'] => (os === 'windows' ? 'ps1' : 'sh');
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const newCode = (): string => Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
@@ -114,7 +117,7 @@ export class Connect {
   async connectComputer(input: ConnectInput): Promise<ConnectLine> {
     const { certificate, clientUrl, now } = await this.prepare(input.username);
     const code = newCode();
-    const flavour = input.os === 'windows' ? 'ps1' : 'sh';
+    const flavour = scriptFor(input.os);
     this.codes.set(code, { username: input.username, flavour, expiresAt: now + CODE_MS, usedAt: null, reportUntil: now + 2 * CODE_MS, reported: false });
     const url = `${clientUrl.replace(/\/$/, '')}${SETUP_PREFIX}${code}/${flavour}`;
     return {
@@ -164,7 +167,7 @@ export class Connect {
   async setupFile(input: ConnectInput): Promise<SetupFile> {
     const { computer, now } = await this.prepare(input.username);
     const code = newCode();
-    const flavour = input.os === 'windows' ? 'ps1' : 'sh';
+    const flavour = scriptFor(input.os);
     this.codes.set(code, { username: input.username, flavour, expiresAt: now, usedAt: now, reportUntil: now + FILE_REPORT_MS, reported: false });
     const content = await this.script(computer, flavour, code, now);
     return { fileName: `restic-tray-setup-${computer.username}.${flavour}`, content };
