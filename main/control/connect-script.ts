@@ -111,7 +111,8 @@ say() { printf '%s\n' "$*"; }
 fail() { printf 'Restic Tray Server: %s\n' "$*" >&2; trap - EXIT; exit 1; }
 trap 'code=$?; [ "$code" -eq 0 ] || printf "Restic Tray Server: the set-up stopped unexpectedly (exit code %s); see the message above, then make a new line in the app.\n" "$code" >&2' EXIT
 # This script arrives on standard input: answers come from the terminal.
-exec 3</dev/tty 2>/dev/null || fail "run the line in a terminal: it asks questions."
+( : </dev/tty ) 2>/dev/null || fail "run the line in a terminal: it asks questions."
+exec 3</dev/tty
 ask() { printf '%s' "$1" >/dev/tty; IFS= read -r answer <&3 || answer=''; }
 ask_hidden() {
   printf '%s' "$1" >/dev/tty
@@ -202,7 +203,13 @@ export RESTIC_REPOSITORY_FILE RESTIC_PASSWORD_FILE
 if restic --cacert "$DIR/ca.pem" cat config >/dev/null 2>&1; then
   say "The backups of $COMPUTER are already on the server: they go on from there."
 else
-  restic --cacert "$DIR/ca.pem" init >/dev/null || fail "the backup repository could not be created on the server."
+  if ! refused=$(restic --cacert "$DIR/ca.pem" init 2>&1 >/dev/null); then
+    printf '%s\n' "$refused" >&2
+    case "$refused" in
+      *'already exists'*) fail "the backups of $COMPUTER are on the server, but the encryption password in $DIR/password does not open them: put the right one there, then run the line again." ;;
+      *) fail "the backup repository could not be created on the server." ;;
+    esac
+  fi
   say "The backup repository of $COMPUTER was created on the server."
 fi
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -75,6 +75,15 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     const reused = await runInTerminal(line, tempDir('rts-home-'));
     expect(reused.output).toContain('This set-up line was used already');
     expect(reused.code).not.toBe(0);
+
+    // The encryption password's file lost and a new one chosen: the line says why it cannot go on, and changes nothing on the server.
+    rmSync(join(dir, 'password'));
+    const lost = await controller.connectComputer({ username: anna.username, os: 'linux' });
+    const refused = await runInTerminal(lost.line, home, ['another-secret', 'another-secret']);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain(`Restic Tray Server: the backups of Anna's laptop are on the server, but the encryption password in ${dir}/password does not open them`);
+    writeFileSync(join(dir, 'password'), 'family-secret-1');
+    expect((await runInTerminal(`restic-tray-backup snapshots`, home)).output).toMatch(/2 snapshots/);
 
     // The router hands the desktop a new address: Anna's laptop, set up with the old one, is named.
     lan.splice(0, lan.length, '127.0.0.3');
