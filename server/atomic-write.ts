@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { finished, type Readable } from 'node:stream';
 import { httpErrors } from './errors.js';
 import type { Syncer } from './fsync.js';
-import { startBodyJob, type BodyJob } from './upload-worker.js';
+import { saveOnWorker, startBodyJob, type BodyJob } from './upload-worker.js';
 
 const TEMP_NAME = /^\.rts-tmp-[0-9a-f]{16}$/;
 
@@ -37,28 +37,23 @@ export interface AtomicWriteOptions {
  * Bytes gathered before they are handed to a worker, and batches in flight
  * per body before it is paused. Several batches in flight keep a fast disk
  * busy while the next is received, and the bound keeps a body's memory to
- * about five batches. A body smaller than one batch never leaves the main thread.
+ * about five batches. A body smaller than one batch is saved whole, once it
+ * has all arrived.
  */
 const WRITE_BATCH = 1 << 20;
 const BATCHES_IN_FLIGHT = 4;
 
-/** One gathered write on the main thread, without copying the chunks together; short writes are continued. */
-async function writeFully(handle: FileHandle, buffers: Buffer[]): Promise<void> {
-  for (let pending = buffers, at = 0; pending.length > 0; ) {
-    let written = (await handle.writev(pending, at)).bytesWritten;
-    at += written;
-    while (pending.length > 0 && written >= (pending[0] as Buffer).length) written -= (pending.shift() as Buffer).length;
-    if (written > 0) pending[0] = (pending[0] as Buffer).subarray(written);
-  }
-}
+type Drained = { bytes: number; chunks: Buffer[] } | { bytes: number; sha256: string; chunks?: undefined };
 
 /**
- * Hashes and counts a body on its way to `handle` (or nowhere). Large bodies
- * go to a worker in batches (see upload-worker.ts), a few in flight while the
- * next is received; the body is paused once more are in flight than
+ * Reads a body, counting it. A body smaller than one batch is returned
+ * whole, as its chunks, untouched. A larger one is hashed and, when `open`
+ * gives a file, written into it, on a worker in batches (see
+ * upload-worker.ts), a few in flight while the next is received: the file
+ * is opened only once a body turns out to be large, the body paused
+ * meanwhile; the body is paused again once more batches are in flight than
  * `BATCHES_IN_FLIGHT`, so a slow disk slows the client down (TCP
  * backpressure) instead of filling memory.
- * A small body is hashed and written at once.
  *
  * The body is read with `data` events, not an async iterator: one promise
  * per 64 KiB chunk was a measurable part of the main thread's work during
@@ -66,7 +61,7 @@ async function writeFully(handle: FileHandle, buffers: Buffer[]): Promise<void> 
  * the request must stay open so that the 507 can still be sent, whereas a
  * pipeline would destroy it and the client would see a reset connection.
  */
-async function drain(body: Readable, handle: FileHandle | undefined, take?: (bytes: number) => void): Promise<WriteResult> {
+async function drain(body: Readable, open: () => Promise<FileHandle | undefined>, take?: (bytes: number) => void): Promise<Drained> {
   let bytes = 0;
   let batch: Buffer[] = [];
   let batched = 0;
@@ -77,8 +72,7 @@ async function drain(body: Readable, handle: FileHandle | undefined, take?: (byt
   let reading = true;
   let stopReading: (error: unknown) => void = () => undefined;
   const send = () => {
-    job ??= startBodyJob(handle?.fd);
-    const sent = job.send(batch, bytes - batched);
+    const sent = (job as BodyJob).send(batch, bytes - batched);
     inFlight++;
     sending.push(sent);
     sent.then(() => {
@@ -87,6 +81,18 @@ async function drain(body: Readable, handle: FileHandle | undefined, take?: (byt
     }, stopReading);
     batch = [];
     batched = 0;
+  };
+  let opening: Promise<void> | undefined;
+  /** At the first full batch the file opens (the body waits), then the batch goes. */
+  const begin = () => {
+    body.pause();
+    opening = open().then((handle) => {
+      job = startBodyJob(handle?.fd);
+      send();
+      if (reading) body.resume();
+    });
+    sending.push(opening);
+    opening.catch(stopReading);
   };
   try {
     await new Promise<void>((resolve, reject) => {
@@ -109,6 +115,10 @@ async function drain(body: Readable, handle: FileHandle | undefined, take?: (byt
         batch.push(chunk);
         batched += chunk.length;
         if (batched < WRITE_BATCH) return;
+        if (!job) {
+          if (!opening) begin();
+          return;
+        }
         send();
         if (inFlight > BATCHES_IN_FLIGHT) body.pause();
       };
@@ -121,15 +131,11 @@ async function drain(body: Readable, handle: FileHandle | undefined, take?: (byt
       });
       body.on('data', onData);
     });
-    if (!job) {
-      const hash = createHash('sha256');
-      for (const chunk of batch) hash.update(chunk);
-      if (handle) await writeFully(handle, batch);
-      return { bytes, sha256: hash.digest('hex'), replacedBytes: 0 };
-    }
+    if (!opening) return { bytes, chunks: batch };
+    await opening;
     if (batched > 0) send();
     await Promise.all(sending);
-    return { bytes, sha256: await job.finish(), replacedBytes: 0 };
+    return { bytes, sha256: await (job as BodyJob).finish() };
   } catch (error) {
     // Never leave a write running on a handle the caller is about to close.
     await Promise.allSettled(sending);
@@ -138,29 +144,66 @@ async function drain(body: Readable, handle: FileHandle | undefined, take?: (byt
   }
 }
 
+const sha256Of = (chunks: Buffer[]): string => {
+  const hash = createHash('sha256');
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
+};
+
+const mismatch = (finalPath: string) => httpErrors.badRequest(`body does not match its name ${basename(finalPath)} (SHA-256 differs)`);
+
+/** A small body's save, in one message to a worker. */
+async function saveSmall(finalPath: string, temp: string, bytes: number, chunks: Buffer[], options: AtomicWriteOptions): Promise<WriteResult> {
+  const { syncer } = options;
+  const save = () =>
+    saveOnWorker(chunks, {
+      temp,
+      final: finalPath,
+      mode: options.mode,
+      expectSha256: options.expectSha256,
+      measureReplaced: options.take !== undefined,
+      folder: syncer.syncsFolders ? dirname(finalPath) : undefined,
+      unsupported: syncer.unsupported,
+    });
+  // Only a quota needs to know what the rename replaces: no lock against a delete otherwise.
+  const saved = await (options.take && options.exclusive ? options.exclusive(save) : save());
+  for (const { code, what } of saved.notSynced) syncer.notSynced(code, what);
+  if (!saved.kept) throw mismatch(finalPath);
+  return { bytes, sha256: saved.sha256, replacedBytes: saved.replacedBytes };
+}
+
 /**
  * Nothing acknowledged is ever lost, nothing half-written is ever visible:
- * the body streams into a temp file beside the target, which is fsynced,
+ * the body goes into a temp file beside the target, which is fsynced,
  * checked, renamed over the final name, and the folder fsynced. On any
- * failure the temp file is removed and the final name is untouched.
+ * failure the temp file is removed and the final name is untouched. A body
+ * under one batch is saved in one go on a worker once it has all arrived;
+ * a larger one streams into the temp file as it arrives.
  */
 export async function writeAtomically(finalPath: string, body: Readable, options: AtomicWriteOptions): Promise<WriteResult> {
   const folder = dirname(finalPath);
   const temp = tempPathIn(folder);
-  const handle = await open(temp, 'wx', options.mode);
+  let handle: FileHandle | undefined;
   let closed = false;
   let result: WriteResult;
   try {
-    // The umask would clear the group's bits (--group-accessible-repos).
-    if (options.mode & 0o070) await handle.chmod(options.mode);
-    result = await drain(body, handle, options.take);
-    if (options.expectSha256 !== undefined && result.sha256 !== options.expectSha256) {
-      throw httpErrors.badRequest(`body does not match its name ${basename(finalPath)} (SHA-256 differs)`);
-    }
-    await options.syncer.syncFile(handle);
+    const drained = await drain(
+      body,
+      async () => {
+        handle = await open(temp, 'wx', options.mode);
+        // The umask would clear the group's bits (--group-accessible-repos).
+        if (options.mode & 0o070) await handle.chmod(options.mode);
+        return handle;
+      },
+      options.take,
+    );
+    if (drained.chunks) return await saveSmall(finalPath, temp, drained.bytes, drained.chunks, options);
+    const file = handle as FileHandle;
+    result = { bytes: drained.bytes, sha256: drained.sha256, replacedBytes: 0 };
+    if (options.expectSha256 !== undefined && result.sha256 !== options.expectSha256) throw mismatch(finalPath);
+    await options.syncer.syncFile(file);
     closed = true;
-    await handle.close();
-    // Only a quota needs to know what the rename replaces: no stat, and no lock against a delete, otherwise.
+    await file.close();
     if (options.take) {
       const replace = async () => {
         result.replacedBytes = await stat(finalPath).then(
@@ -174,8 +217,10 @@ export async function writeAtomically(finalPath: string, body: Readable, options
       await rename(temp, finalPath);
     }
   } catch (error) {
-    if (!closed) await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
+    if (handle) {
+      if (!closed) await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    }
     throw error;
   }
   await options.syncer.syncFolder(folder);
@@ -183,8 +228,9 @@ export async function writeAtomically(finalPath: string, body: Readable, options
 }
 
 /** Reads a body to its end, only hashing it (an object that is kept as it is). */
-export function hashBody(body: Readable): Promise<WriteResult> {
-  return drain(body, undefined);
+export async function hashBody(body: Readable): Promise<WriteResult> {
+  const drained = await drain(body, async () => undefined);
+  return { bytes: drained.bytes, sha256: drained.chunks ? sha256Of(drained.chunks) : drained.sha256, replacedBytes: 0 };
 }
 
 /** The SHA-256 of a file's contents, hashed off the main thread when it is large. */

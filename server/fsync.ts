@@ -10,6 +10,11 @@ const UNSUPPORTED = new Set(['ENOTTY', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSY
 export interface Syncer {
   syncFile(handle: FileHandle): Promise<void>;
   syncFolder(folder: string): Promise<void>;
+  /** For fsyncs made elsewhere (a worker thread): the codes that mean the disk cannot fsync, and whether folders can be fsynced here. */
+  readonly unsupported: readonly string[];
+  readonly syncsFolders: boolean;
+  /** An fsync elsewhere failed with one of `unsupported`: warns once, as a failure here would. */
+  notSynced(code: string, what: string): void;
 }
 
 /** fsync for files and folders that warns once when the disk cannot do it. */
@@ -23,8 +28,13 @@ export function createSyncer(warn: (message: string) => void): Syncer {
       warn(`the backup disk does not support fsync (${code} on ${what}); writes are not guaranteed to survive a power cut`);
     }
   };
-  const syncFolder = process.platform === 'win32' ? win32.syncFolder : posix.syncFolder;
+  const platform = process.platform === 'win32' ? win32 : posix;
   return {
+    unsupported: [...UNSUPPORTED],
+    syncsFolders: platform.syncsFolders,
+    notSynced(code, what) {
+      tolerate(Object.assign(new Error(code), { code }), what);
+    },
     async syncFile(handle) {
       try {
         await handle.sync();
@@ -34,7 +44,7 @@ export function createSyncer(warn: (message: string) => void): Syncer {
     },
     async syncFolder(folder) {
       try {
-        await syncFolder(folder);
+        await platform.syncFolder(folder);
       } catch (error) {
         tolerate(error, 'a folder');
       }

@@ -10,8 +10,9 @@ import { Worker } from 'node:worker_threads';
  * cloned), and the worker hashes it and writes it at its position with one
  * synchronous gathered write. Messages to one worker arrive in order, so one
  * body's batches are hashed in order; a body stays on the worker it started
- * on. Workers start with the first large body and do not keep the process
- * alive.
+ * on. A small body is saved whole in one message (`saveOnWorker`). Workers
+ * start with the first body that needs one and keep the process alive only
+ * while a reply is awaited.
  *
  * The chunks end their lives in the worker, whose heap is tiny: V8 would
  * collect them only once about 64 MB of them had piled up in each worker
@@ -27,13 +28,20 @@ import { Worker } from 'node:worker_threads';
 const SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { writevSync } = require('node:fs');
+const { closeSync, fchmodSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writevSync } = require('node:fs');
 const collect = (() => {
   require('node:v8').setFlagsFromString('--expose-gc');
   return require('node:vm').runInNewContext('gc');
 })();
 const COLLECT_EVERY = 4 << 20;
 let sinceCollected = 0;
+const handled = (buffers) => {
+  for (const buffer of buffers) sinceCollected += buffer.byteLength;
+  if (sinceCollected >= COLLECT_EVERY && typeof collect === 'function') {
+    sinceCollected = 0;
+    collect({ type: 'minor' });
+  }
+};
 const hashes = new Map();
 const writeFully = (fd, views, position) => {
   for (let at = position; views.length > 0; ) {
@@ -43,22 +51,81 @@ const writeFully = (fd, views, position) => {
     if (written > 0) views[0] = views[0].subarray(written);
   }
 };
-parentPort.on('message', ({ id, kind, fd, position, buffers }) => {
+const sha256Of = (views) => {
+  const hash = createHash('sha256');
+  for (const view of views) hash.update(view);
+  return hash.digest('hex');
+};
+const save = ({ temp, final, mode, buffers, expectSha256, measureReplaced, folder, unsupported }) => {
+  const notSynced = [];
+  const sync = (fd, what) => {
+    try {
+      fsyncSync(fd);
+    } catch (error) {
+      if (!unsupported.includes(error.code)) throw error;
+      notSynced.push({ code: error.code, what });
+    }
+  };
+  let fd = openSync(temp, 'wx', mode);
+  let renamed = false;
   try {
-    if (kind === 'batch') {
+    if (mode & 0o070) fchmodSync(fd, mode);
+    const views = buffers.map((buffer) => new Uint8Array(buffer));
+    const sha256 = sha256Of(views);
+    if (expectSha256 !== undefined && sha256 !== expectSha256) {
+      closeSync(fd);
+      fd = undefined;
+      unlinkSync(temp);
+      return { sha256, kept: false, replacedBytes: 0, notSynced };
+    }
+    writeFully(fd, views, 0);
+    sync(fd, 'a file');
+    closeSync(fd);
+    fd = undefined;
+    let replacedBytes = 0;
+    if (measureReplaced) {
+      try {
+        replacedBytes = statSync(final).size;
+      } catch {}
+    }
+    renameSync(temp, final);
+    renamed = true;
+    if (folder !== undefined) {
+      const handle = openSync(folder, 'r');
+      try {
+        sync(handle, 'a folder');
+      } finally {
+        closeSync(handle);
+      }
+    }
+    return { sha256, kept: true, replacedBytes, notSynced };
+  } catch (error) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+    if (!renamed) {
+      try {
+        unlinkSync(temp);
+      } catch {}
+    }
+    throw error;
+  }
+};
+parentPort.on('message', ({ id, kind, fd, position, buffers, ...rest }) => {
+  try {
+    if (kind === 'save') {
+      parentPort.postMessage({ id, saved: save({ buffers, ...rest }) });
+      handled(buffers);
+    } else if (kind === 'batch') {
       let hash = hashes.get(id);
       if (!hash) hashes.set(id, (hash = createHash('sha256')));
       const views = buffers.map((buffer) => new Uint8Array(buffer));
-      for (const view of views) {
-        hash.update(view);
-        sinceCollected += view.length;
-      }
+      for (const view of views) hash.update(view);
       if (fd !== undefined) writeFully(fd, views, position);
       parentPort.postMessage({ id });
-      if (sinceCollected >= COLLECT_EVERY && typeof collect === 'function') {
-        sinceCollected = 0;
-        collect({ type: 'minor' });
-      }
+      handled(buffers);
     } else if (kind === 'end') {
       const hash = hashes.get(id) ?? createHash('sha256');
       hashes.delete(id);
@@ -72,14 +139,37 @@ parentPort.on('message', ({ id, kind, fd, position, buffers }) => {
 });
 `;
 
+/** A small body's whole save, in one message (see `saveOnWorker`). */
+export interface SaveRequest {
+  temp: string;
+  final: string;
+  mode: number;
+  /** When set and the body hashes to something else, nothing is kept (`kept: false`). */
+  expectSha256?: string;
+  /** Whether to measure the file the rename replaces (for a quota). */
+  measureReplaced: boolean;
+  /** The folder to fsync after the rename; none where folders cannot be fsynced. */
+  folder?: string;
+  /** fsync error codes that mean "cannot fsync here": the save goes on, and they are reported. */
+  unsupported: readonly string[];
+}
+
+export interface Saved {
+  sha256: string;
+  kept: boolean;
+  replacedBytes: number;
+  notSynced: { code: string; what: string }[];
+}
+
 interface Reply {
   id: number;
   sha256?: string;
+  saved?: Saved;
   error?: { message: string; code?: string };
 }
 
 interface Waiting {
-  resolve: (sha256: string | undefined) => void;
+  resolve: (reply: Reply) => void;
   reject: (error: Error) => void;
 }
 
@@ -108,19 +198,30 @@ class BodyWorker {
   private readonly waiting = new Map<number, Waiting[]>();
   active = 0;
 
-  post(id: number, message: { kind: 'batch' | 'end'; fd?: number; position?: number; buffers?: ArrayBuffer[] }): Promise<string | undefined> {
+  post(id: number, message: { kind: 'batch' | 'end' | 'save'; fd?: number; position?: number; buffers?: ArrayBuffer[] } & Partial<SaveRequest>): Promise<Reply> {
     const worker = this.worker ?? this.start();
     return new Promise((resolve, reject) => {
+      // A worker keeps the process alive only while a reply is awaited.
+      if (this.waiting.size === 0) worker.ref();
       const queue = this.waiting.get(id) ?? [];
       queue.push({ resolve, reject });
       this.waiting.set(id, queue);
       try {
         worker.postMessage({ id, ...message }, message.buffers ? [...new Set(message.buffers)] : []);
       } catch (error) {
-        queue.pop();
+        this.take(worker, id);
         reject(error as Error);
       }
     });
+  }
+
+  /** The oldest waiting reply of `id`, taken out. */
+  private take(worker: Worker, id: number): Waiting | undefined {
+    const queue = this.waiting.get(id);
+    const next = queue?.shift();
+    if (queue?.length === 0) this.waiting.delete(id);
+    if (this.waiting.size === 0) worker.unref();
+    return next;
   }
 
   forget(id: number): void {
@@ -129,14 +230,11 @@ class BodyWorker {
 
   private start(): Worker {
     const worker = new Worker(SOURCE, { eval: true });
-    worker.unref();
-    worker.on('message', ({ id, sha256, error }: Reply) => {
-      const queue = this.waiting.get(id);
-      const next = queue?.shift();
-      if (queue?.length === 0) this.waiting.delete(id);
+    worker.on('message', (reply: Reply) => {
+      const next = this.take(worker, reply.id);
       if (!next) return;
-      if (error) next.reject(Object.assign(new Error(error.message), { code: error.code }));
-      else next.resolve(sha256);
+      if (reply.error) next.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+      else next.resolve(reply);
     });
     // A worker that died fails the bodies it had; the next body starts a new one.
     const fail = (error: Error) => {
@@ -146,6 +244,8 @@ class BodyWorker {
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the upload worker stopped (exit code ${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    worker.unref();
     this.worker = worker;
     return worker;
   }
@@ -155,9 +255,29 @@ const WORKERS = Math.min(2, availableParallelism());
 const workers = Array.from({ length: WORKERS }, () => new BodyWorker());
 let nextId = 0;
 
+const leastBusy = (): BodyWorker => workers.reduce((best, candidate) => (candidate.active < best.active ? candidate : best));
+
+/**
+ * Saves a small body whole on a worker: create the temp file, write,
+ * fsync, close, rename, fsync the folder, all in one message. Through
+ * libuv's pool that was eight round trips between threads, each waking a
+ * thread; they cost more than the syscalls themselves (see the README's
+ * benchmark, "4 KiB uploads").
+ */
+export async function saveOnWorker(chunks: Buffer[], request: SaveRequest): Promise<Saved> {
+  const worker = leastBusy();
+  worker.active++;
+  try {
+    const reply = await worker.post(nextId++, { kind: 'save', buffers: transferable(chunks), ...request });
+    return reply.saved as Saved;
+  } finally {
+    worker.active--;
+  }
+}
+
 /** Starts a body on the least busy worker; `fd` is the open file to write into (none: only hash). */
 export function startBodyJob(fd: number | undefined): BodyJob {
-  const worker = workers.reduce((best, candidate) => (candidate.active < best.active ? candidate : best));
+  const worker = leastBusy();
   const id = nextId++;
   worker.active++;
   let done = false;
@@ -172,7 +292,7 @@ export function startBodyJob(fd: number | undefined): BodyJob {
     },
     finish: async () => {
       try {
-        return (await worker.post(id, { kind: 'end' })) as string;
+        return (await worker.post(id, { kind: 'end' })).sha256 as string;
       } finally {
         release();
       }
