@@ -44,14 +44,16 @@ describe('POST /{repo}/?create=true', () => {
 });
 
 describe('--group-accessible-repos', () => {
-  it('makes folders 0770 and files 0660 whatever the umask', async () => {
+  it('makes folders 0770 and files 0660 whatever the umask, small files (saved whole) and large ones (streamed)', async () => {
     const { url, dataDir } = await startServer({ groupAccessibleRepos: true });
-    const { id, data } = makeObject();
+    const small = makeObject();
+    const large = makeObject(3 << 20);
     const previous = process.umask(0o077);
     try {
       await run(url, [
         { req: post('/alice/laptop/?create=true'), want: [code(200)] },
-        { req: post(`/alice/laptop/data/${id}`, data), want: [code(200)] },
+        { req: post(`/alice/laptop/data/${small.id}`, small.data), want: [code(200)] },
+        { req: post(`/alice/laptop/data/${large.id}`, large.data), want: [code(200)] },
       ]);
     } finally {
       process.umask(previous);
@@ -59,6 +61,6 @@ describe('--group-accessible-repos', () => {
     for (const folder of ['alice', 'alice/laptop', 'alice/laptop/keys', 'alice/laptop/data/00']) {
       expect(statSync(join(dataDir, folder)).mode & 0o777, folder).toBe(0o770);
     }
-    expect(statSync(join(dataDir, 'alice/laptop/data', id.slice(0, 2), id)).mode & 0o777).toBe(0o660);
+    for (const { id } of [small, large]) expect(statSync(join(dataDir, 'alice/laptop/data', id.slice(0, 2), id)).mode & 0o777).toBe(0o660);
   });
 });
