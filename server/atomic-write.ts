@@ -70,6 +70,7 @@ async function drain(body: Readable, open: () => Promise<FileHandle | undefined>
   const sending: Promise<void>[] = [];
   let inFlight = 0;
   let reading = true;
+  let failed = false;
   let stopReading: (error: unknown) => void = () => undefined;
   const send = () => {
     const sent = (job as BodyJob).send(batch, bytes - batched);
@@ -87,9 +88,11 @@ async function drain(body: Readable, open: () => Promise<FileHandle | undefined>
   const begin = () => {
     body.pause();
     opening = open().then((handle) => {
+      // The body failed meanwhile: nothing may be written into a file the caller is about to close.
+      if (failed) return;
       job = startBodyJob(handle?.fd);
       send();
-      if (reading) body.resume();
+      body.resume();
     });
     sending.push(opening);
     opening.catch(stopReading);
@@ -99,6 +102,7 @@ async function drain(body: Readable, open: () => Promise<FileHandle | undefined>
       stopReading = (error: unknown) => {
         if (!reading) return;
         reading = false;
+        failed = true;
         body.off('data', onData);
         body.pause();
         stopWatching();

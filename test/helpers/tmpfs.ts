@@ -24,13 +24,14 @@ export class FakeUsbDisk {
   readonly mountPoint: string;
   private readonly device: string;
 
-  constructor(sizeMb = 64) {
+  /** `files`: how many files and folders it can hold at most (none: the tmpfs default). */
+  constructor(sizeMb = 64, files?: number) {
     const base = tempDir('rts-usb-');
     this.device = join(base, 'device');
     this.mountPoint = join(base, 'media', 'usb');
     mkdirSync(this.device);
     mkdirSync(this.mountPoint, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0755`, 'tmpfs', this.device]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0755${files ? `,nr_inodes=${files}` : ''}`, 'tmpfs', this.device]);
     mounted.push(this.device);
     this.plug();
   }
