@@ -169,7 +169,7 @@ async function saveSmall(finalPath: string, temp: string, bytes: number, chunks:
       folder: syncer.syncsFolders ? dirname(finalPath) : undefined,
       unsupported: syncer.unsupported,
     });
-  // Only a quota needs to know what the rename replaces: no lock against a delete otherwise.
+  // As for a large body (see writeAtomically): the lock only with a quota.
   const saved = await (options.take && options.exclusive ? options.exclusive(save) : save());
   for (const { code, what } of saved.notSynced) syncer.notSynced(code, what);
   if (!saved.kept) throw mismatch(finalPath);
@@ -208,6 +208,7 @@ export async function writeAtomically(finalPath: string, body: Readable, options
     await options.syncer.syncFile(file);
     closed = true;
     await file.close();
+    // Only a quota needs to know what the rename replaces: no stat, and no lock against a delete, otherwise.
     if (options.take) {
       const replace = async () => {
         result.replacedBytes = await stat(finalPath).then(
