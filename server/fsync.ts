@@ -1,4 +1,5 @@
-import type { FileHandle } from 'node:fs/promises';
+import { fsync } from 'node:fs';
+import { promisify } from 'node:util';
 import * as posix from './fsync.posix.js';
 import * as win32 from './fsync.win32.js';
 
@@ -7,8 +8,12 @@ import * as win32 from './fsync.win32.js';
 // once instead of failing every upload.
 const UNSUPPORTED = new Set(['ENOTTY', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EISDIR', 'EBADF', 'EPERM']);
 
+/** The callback API: through `fs/promises` each call cost more CPU (see atomic-write.ts). */
+const fsyncAsync = promisify(fsync);
+
 export interface Syncer {
-  syncFile(handle: FileHandle): Promise<void>;
+  /** fsync of an open file's descriptor. */
+  syncFile(fd: number): Promise<void>;
   syncFolder(folder: string): Promise<void>;
   /** For fsyncs made elsewhere (a worker thread): the codes that mean the disk cannot fsync, and whether folders can be fsynced here. */
   readonly unsupported: readonly string[];
@@ -35,9 +40,9 @@ export function createSyncer(warn: (message: string) => void): Syncer {
     notSynced(code, what) {
       tolerate(Object.assign(new Error(code), { code }), what);
     },
-    async syncFile(handle) {
+    async syncFile(fd) {
       try {
-        await handle.sync();
+        await fsyncAsync(fd);
       } catch (error) {
         tolerate(error, 'a file');
       }
