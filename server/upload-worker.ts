@@ -94,11 +94,11 @@ const save = ({ temp, final, mode, buffers, expectSha256, measureReplaced, folde
     renameSync(temp, final);
     renamed = true;
     if (folder !== undefined) {
-      const handle = openSync(folder, 'r');
+      const folderFd = openSync(folder, 'r');
       try {
-        sync(handle, 'a folder');
+        sync(folderFd, 'a folder');
       } finally {
-        closeSync(handle);
+        closeSync(folderFd);
       }
     }
     return { sha256, kept: true, replacedBytes, notSynced };
@@ -212,16 +212,16 @@ class BodyWorker {
       try {
         worker.postMessage({ id, ...message }, message.buffers ? [...new Set(message.buffers)] : []);
       } catch (error) {
-        this.take(worker, id);
+        this.take(worker, id, 'newest');
         reject(error as Error);
       }
     });
   }
 
-  /** The oldest waiting reply of `id`, taken out. */
-  private take(worker: Worker, id: number): Waiting | undefined {
+  /** A waiting reply of `id` taken out: the oldest (replies come in order), or the one just added (its message was never sent). */
+  private take(worker: Worker, id: number, which: 'oldest' | 'newest' = 'oldest'): Waiting | undefined {
     const queue = this.waiting.get(id);
-    const next = queue?.shift();
+    const next = which === 'oldest' ? queue?.shift() : queue?.pop();
     if (queue?.length === 0) this.waiting.delete(id);
     if (this.waiting.size === 0) worker.unref();
     return next;
