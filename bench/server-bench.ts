@@ -26,7 +26,7 @@ const PACKS = 32;
 const PACK_SIZE = 16 << 20;
 const CONNECTIONS = 4;
 /** The disk of a shared machine is noisy: the servers alternate, and medians are shown. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SMALL_OBJECTS = 2000;
 const MB = 1e6;
 const GB = 1e9;
