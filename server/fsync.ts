@@ -1,5 +1,4 @@
-import { fsync } from 'node:fs';
-import { promisify } from 'node:util';
+import { fsyncFd } from './descriptors.js';
 import * as posix from './fsync.posix.js';
 import * as win32 from './fsync.win32.js';
 
@@ -7,9 +6,6 @@ import * as win32 from './fsync.win32.js';
 // and SMB mounts return EINVAL or ENOTSUP. The data is still written; say so
 // once instead of failing every upload.
 const UNSUPPORTED = new Set(['ENOTTY', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EISDIR', 'EBADF', 'EPERM']);
-
-/** The callback API: through `fs/promises` each call cost more CPU (see atomic-write.ts). */
-const fsyncAsync = promisify(fsync);
 
 export interface Syncer {
   /** fsync of an open file's descriptor. */
@@ -25,24 +21,24 @@ export interface Syncer {
 /** fsync for files and folders that warns once when the disk cannot do it. */
 export function createSyncer(warn: (message: string) => void): Syncer {
   let warned = false;
+  const notSynced = (code: string, what: string): void => {
+    if (warned) return;
+    warned = true;
+    warn(`the backup disk does not support fsync (${code} on ${what}); writes are not guaranteed to survive a power cut`);
+  };
   const tolerate = (error: unknown, what: string): void => {
     const code = (error as NodeJS.ErrnoException).code;
     if (!code || !UNSUPPORTED.has(code)) throw error;
-    if (!warned) {
-      warned = true;
-      warn(`the backup disk does not support fsync (${code} on ${what}); writes are not guaranteed to survive a power cut`);
-    }
+    notSynced(code, what);
   };
   const platform = process.platform === 'win32' ? win32 : posix;
   return {
     unsupported: [...UNSUPPORTED],
     syncsFolders: platform.syncsFolders,
-    notSynced(code, what) {
-      tolerate(Object.assign(new Error(code), { code }), what);
-    },
+    notSynced,
     async syncFile(fd) {
       try {
-        await fsyncAsync(fd);
+        await fsyncFd(fd);
       } catch (error) {
         tolerate(error, 'a file');
       }
