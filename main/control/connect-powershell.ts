@@ -129,9 +129,9 @@ Write-Host "Connecting $Computer to the backup server."
 if (-not (Get-Command restic -ErrorAction SilentlyContinue)) {
   if (Get-Command winget -ErrorAction SilentlyContinue) { $how = 'winget install --exact --id restic.restic' }
   elseif (Get-Command scoop -ErrorAction SilentlyContinue) { $how = 'scoop install restic' }
-  else { Fail 'restic is not installed, and neither winget nor scoop was found: install restic (restic.net), then run the line again.' }
+  else { Fail 'restic is not installed, and neither winget nor scoop was found: install restic (restic.net), then run a new line from the app (the computer''s page, Connect this computer): each line works once.' }
   $answer = Read-Host "restic, the backup program, is not installed. Install it now with: $how ? [Y/n]"
-  if ($answer -match '^[nN]') { Fail 'restic is needed: install it, then run the line again.' }
+  if ($answer -match '^[nN]') { Fail 'restic is needed: install it, then run a new line from the app (the computer''s page, Connect this computer): each line works once.' }
   if ($how -like 'winget*') { winget install --exact --id restic.restic --accept-source-agreements --accept-package-agreements } else { scoop install restic }
   $env:Path = [Environment]::GetEnvironmentVariable('Path', 'Machine') + ';' + [Environment]::GetEnvironmentVariable('Path', 'User')
   if (-not (Get-Command restic -ErrorAction SilentlyContinue)) { Fail 'restic was installed but is not found yet: open a new PowerShell window and run a new line.' }

@@ -132,10 +132,10 @@ if ! command -v restic >/dev/null 2>&1; then
   elif command -v zypper >/dev/null 2>&1; then install='sudo zypper install -y restic'
   elif command -v brew >/dev/null 2>&1; then install='brew install restic'
   fi
-  [ -n "$install" ] || fail "restic is not installed, and no package manager was found: install restic (restic.net), then run the line again."
+  [ -n "$install" ] || fail "restic is not installed, and no package manager was found: install restic (restic.net), then run a new line from the app (the computer's page, Connect this computer): each line works once."
   ask "restic, the backup program, is not installed. Install it now with: $install ? [Y/n] "
-  case "$answer" in [nN]*) fail "restic is needed: install it, then run the line again." ;; esac
-  $install <&3 || fail "restic could not be installed: install it by hand, then run the line again."
+  case "$answer" in [nN]*) fail "restic is needed: install it, then run a new line from the app (the computer's page, Connect this computer): each line works once." ;; esac
+  $install <&3 || fail "restic could not be installed: install it by hand, then run a new line from the app (the computer's page, Connect this computer): each line works once."
 fi
 version=$(restic version | sed -n 's/^restic \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
 set -- $version 0 0
@@ -206,8 +206,8 @@ else
   if ! refused=$(restic --cacert "$DIR/ca.pem" init 2>&1 >/dev/null); then
     printf '%s\n' "$refused" >&2
     case "$refused" in
-      *'already exists'*) fail "the backups of $COMPUTER are on the server, but the encryption password in $DIR/password does not open them: put the right one there, then run the line again." ;;
-      *) fail "the backup repository could not be created on the server." ;;
+      *'already exists'*) fail "the backups of $COMPUTER are on the server, but the encryption password in $DIR/password does not open them: put the right one there, then run a new line from the app (the computer's page, Connect this computer): each line works once." ;;
+      *) fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then run a new line from the app (the computer's page, Connect this computer): each line works once." ;;
     esac
   fi
   say "The backup repository of $COMPUTER was created on the server."
