@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { code, makeObject, post, run } from '../helpers/http.js';
@@ -7,8 +7,20 @@ import { seeded } from '../helpers/random.js';
 import { startServer } from '../helpers/running-server.js';
 import { tempFilesUnder } from '../helpers/temp-files.js';
 
-/** Open file descriptors of this process (the server under test runs in it). */
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+/**
+ * Open files and sockets of this process (the server under test runs in
+ * it). Pipes and event descriptors are left out: each thread a worker pool
+ * starts when it is first needed brings four.
+ */
+const openFds = (): number =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith('/') || target.startsWith('socket:');
+    } catch {
+      return false;
+    }
+  }).length;
 
 /** Sends `head` and then `bytes` of a body, or reads `bytes` of an answer, then resets the connection. */
 function abortAfter(port: number, head: string, send: Buffer, readBytes: number): Promise<void> {
