@@ -1,26 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { code, makeObject, post, run } from '../helpers/http.js';
+import { openDescriptors } from '../helpers/open-files.js';
 import { seeded } from '../helpers/random.js';
 import { startServer } from '../helpers/running-server.js';
 import { tempFilesUnder } from '../helpers/temp-files.js';
 
-/**
- * Open files and sockets of this process (the server under test runs in
- * it). Pipes and event descriptors are left out: each thread a worker pool
- * starts when it is first needed brings four.
- */
-const openFds = (): number =>
-  readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      return target.startsWith('/') || target.startsWith('socket:');
-    } catch {
-      return false;
-    }
-  }).length;
+/** Open files and sockets (not the pipes and event descriptors of a worker that starts during the test). */
+const openFds = (): number => openDescriptors().filter((target) => target.startsWith('/') || target.startsWith('socket:')).length;
 
 /** Sends `head` and then `bytes` of a body, or reads `bytes` of an answer, then resets the connection. */
 function abortAfter(port: number, head: string, send: Buffer, readBytes: number): Promise<void> {

@@ -1,8 +1,9 @@
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { code, del, get, makeObject, post, run, send } from '../helpers/http.js';
+import { openDescriptors } from '../helpers/open-files.js';
 import { openRaw, sleep } from '../helpers/raw-socket.js';
 import { makeSourceTree, restic, resticOk, snapshotCount } from '../helpers/restic.js';
 import { startServer } from '../helpers/running-server.js';
@@ -11,16 +12,7 @@ import { canMount, hasTool } from '../helpers/tools.js';
 import { tempFilesUnder } from '../helpers/temp-files.js';
 
 /** Files of the data folder that this process (client and server) holds open. */
-const openFilesUnder = (dir: string) =>
-  readdirSync('/proc/self/fd')
-    .map((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`);
-      } catch {
-        return '';
-      }
-    })
-    .filter((target) => target.startsWith(dir));
+const openFilesUnder = (dir: string) => openDescriptors().filter((target) => target.startsWith(dir));
 
 /** The bytes of all files under a folder, as the quota counts them. */
 const bytesUnder = (dir: string): number =>
