@@ -4,12 +4,20 @@ import { Worker } from 'node:worker_threads';
 /**
  * Reads and hashes whole files for the scrub on worker threads, with
  * synchronous reads: neither the event loop nor libuv's thread pool (which
- * the uploads' file calls go through) waits for the disk. Two workers read
- * two files at once, so that one hashes while the other waits for the disk
- * (one alone reached half the disk's rate here). The reading pace is shared
- * memory the main thread changes at any time: a limit in KiB per second for
- * all workers together (0: none), and a stop flag that ends the files being
- * read.
+ * the uploads' file calls go through) waits for the disk. Each worker reads
+ * and hashes one file at a time and takes the next file asked for as soon as
+ * it is free; with two workers per core (four at most), one always has a
+ * read waiting at the disk while others hash. Measured here against one
+ * plain sequential reader of the same files (2 GB in 282 files of 4 KiB to
+ * 17 MiB, page cache dropped before each, four alternating rounds): two
+ * workers each given the next file in turn, as before, 0.68x to 0.78x
+ * (three rounds of its own); two taking the next file when free 0.87x to
+ * 1.02x; four 0.97x to 1.25x. A
+ * spinning disk reads files best one at a time; not measured here.
+ *
+ * The reading pace is shared memory the main thread changes at any time: a
+ * limit in KiB per second for all workers together (0: none), and a stop
+ * flag that ends the files being read.
  */
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -63,36 +71,41 @@ export interface FileRead {
 
 export class StopReading extends Error {}
 
-interface Waiting {
+interface Asked {
+  id: number;
+  path: string;
   resolve: (read: FileRead) => void;
   reject: (error: Error) => void;
 }
 
+type Reply = Partial<FileRead> & { id: number; stopped?: boolean; error?: { code?: string; message: string } };
+
 export class ScrubReader {
   private readonly pace = new Int32Array(new SharedArrayBuffer(12));
-  private readonly workers: { worker: Worker; waiting: Map<number, Waiting> }[];
+  private readonly workers: { worker: Worker; reading: Asked | undefined }[];
+  /** Files asked for that no worker has taken yet, in order. */
+  private readonly queue: Asked[] = [];
+  private failed: Error | undefined;
   private nextId = 0;
 
-  constructor(count = Math.min(2, availableParallelism())) {
+  constructor(count = Math.min(4, 2 * availableParallelism())) {
     this.workers = Array.from({ length: count }, () => {
-      const worker = new Worker(SOURCE, { eval: true, workerData: { pace: this.pace.buffer, share: count } });
-      const waiting = new Map<number, Waiting>();
-      worker.unref();
-      worker.on('message', (reply: Partial<FileRead> & { id: number; stopped?: boolean; error?: { code?: string; message: string } }) => {
-        const asked = waiting.get(reply.id);
-        waiting.delete(reply.id);
-        if (!asked) return;
+      const slot: { worker: Worker; reading: Asked | undefined } = {
+        worker: new Worker(SOURCE, { eval: true, workerData: { pace: this.pace.buffer, share: count } }),
+        reading: undefined,
+      };
+      slot.worker.on('message', (reply: Reply) => {
+        const asked = slot.reading;
+        slot.reading = undefined;
+        this.next();
+        if (asked?.id !== reply.id) return;
         if (reply.stopped) asked.reject(new StopReading('stopped'));
         else if (reply.error) asked.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
         else asked.resolve(reply as FileRead);
       });
-      const fail = (error: Error) => {
-        for (const { reject } of waiting.values()) reject(error);
-        waiting.clear();
-      };
-      worker.on('error', fail);
-      worker.on('exit', (code) => fail(new Error(`the scrub's reader stopped (exit code ${code})`)));
-      return { worker, waiting };
+      slot.worker.on('error', (error) => this.fail(error));
+      slot.worker.on('exit', (code) => this.fail(new Error(`the scrub's reader stopped (exit code ${code})`)));
+      return slot;
     });
   }
 
@@ -109,21 +122,44 @@ export class ScrubReader {
   /** Ends the files being read (they reject with `StopReading`) and every later one. */
   stop(): void {
     Atomics.store(this.pace, 1, 1);
+    for (const asked of this.queue.splice(0)) asked.reject(new StopReading('stopped'));
   }
 
-  /** Reads and hashes one file on the least busy worker. */
+  /** Reads and hashes one file on the first worker free. */
   read(path: string): Promise<FileRead> {
+    if (this.failed) return Promise.reject(this.failed);
     if (Atomics.load(this.pace, 1) === 1) return Promise.reject(new StopReading('stopped'));
-    const id = this.nextId++;
-    const least = this.workers.reduce((best, candidate) => (candidate.waiting.size < best.waiting.size ? candidate : best));
     return new Promise((resolve, reject) => {
-      least.waiting.set(id, { resolve, reject });
-      least.worker.postMessage({ id, path });
+      this.queue.push({ id: this.nextId++, path, resolve, reject });
+      this.next();
     });
   }
 
   async close(): Promise<void> {
     this.stop();
+    // The files being read end as stopped, not as failed, when their workers end.
+    this.failed ??= new StopReading('closed');
     await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+  }
+
+  /** Hands the files waiting to the workers that are free. */
+  private next(): void {
+    for (const slot of this.workers) {
+      if (slot.reading) continue;
+      const asked = this.queue.shift();
+      if (!asked) return;
+      slot.reading = asked;
+      slot.worker.postMessage({ id: asked.id, path: asked.path });
+    }
+  }
+
+  /** A worker that died fails every file asked for; the reader is no use after that. */
+  private fail(error: Error): void {
+    const failed = (this.failed ??= error);
+    for (const slot of this.workers) {
+      slot.reading?.reject(failed);
+      slot.reading = undefined;
+    }
+    for (const asked of this.queue.splice(0)) asked.reject(failed);
   }
 }

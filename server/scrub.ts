@@ -253,7 +253,7 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
       const resumeAfter = current.after?.repo === repo ? current.after.file : undefined;
       const files = objects.filter((file) => resumeAfter === undefined || file > resumeAfter);
       const pathOf = (file: string) => join(repoFolder, ...file.split('/'));
-      // Reads run ahead of the judging, as many as the reader has workers; results are taken in order.
+      // Reads are asked for ahead of the judging, two per worker, so that a worker done with a small file takes the next at once; results are taken in order.
       const ahead = new Map<number, Promise<FileRead>>();
       const readAhead = (index: number) => {
         const file = files[index];
@@ -263,7 +263,7 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
         ahead.set(index, read);
       };
       for (let index = 0; index < files.length; index++) {
-        for (let next = index; next < index + reader.parallel; next++) readAhead(next);
+        for (let next = index; next < index + 2 * reader.parallel; next++) readAhead(next);
         const file = files[index] as string;
         const pending = ahead.get(index) as Promise<FileRead>;
         ahead.delete(index);
