@@ -238,11 +238,13 @@ async function compareAuth(): Promise<void> {
   const openFigures = emptyFigures();
   const authFigures = emptyFigures();
   for (let index = 0; index < ROUNDS; index++) {
-    await round(open, openFigures, index);
-    await round(authed, authFigures, index);
+    const order = index % 2 === 0 ? [open, authed] : [authed, open];
+    for (const server of order) await round(server, server === open ? openFigures : authFigures, index);
   }
   line('upload, bcrypt user', authFigures.upload, openFigures.upload, 'MB/s', 0, 'no-auth');
+  line('  CPU per GB', authFigures.uploadCpu, openFigures.uploadCpu, 's', 2, 'no-auth');
   line('download, bcrypt user', authFigures.download, openFigures.download, 'MB/s', 0, 'no-auth');
+  line('  CPU per GB', authFigures.downloadCpu, openFigures.downloadCpu, 's', 2, 'no-auth');
   line('4 KiB uploads, bcrypt user', authFigures.small, openFigures.small, '/s', 0, 'no-auth');
   for (const server of [open, authed]) {
     server.agent.destroy();
