@@ -2,7 +2,7 @@
  * `npm run bench`: this server beside restic's Go rest-server on the same
  * machine, in the same run, alternating: upload and download throughput with
  * the CPU each server process spends per GB, small uploads, authentication
- * against none, full garbage collections, memory, the GUI's answers while
+ * against none, both again over TLS, full garbage collections, memory, the GUI's answers while
  * the app receives uploads (see gui-load.ts), the integrity check's reading
  * rate and what it costs uploads (integrity-load.ts), the offsite copy
  * to a folder and over SFTP against rclone by hand, and what a copy costs
@@ -14,8 +14,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { Agent as TlsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createAuthority, issueServerCertificate } from '../main/control/certificates.js';
 import { hashPassword } from '../server/htpasswd.js';
 import { guiUnderLoad, openApp, type Answers } from './gui-load.js';
 import { integrityUnderLoad } from './integrity-load.js';
@@ -170,6 +172,7 @@ async function main(): Promise<void> {
   console.log(`${pad('peak RSS')} ours ${(peakRss(ours.started.child.pid as number) / MB).toFixed(0)} MB${peer ? `  rest-server ${(peakRss(peer.started.child.pid as number) / MB).toFixed(0)} MB` : ''}`);
 
   await compareAuth();
+  await compareTls();
 
   const app = await openApp(work);
   try {
@@ -249,6 +252,41 @@ async function compareAuth(): Promise<void> {
   for (const server of [open, authed]) {
     server.agent.destroy();
     server.started.child.kill('SIGTERM');
+  }
+}
+
+/** Both servers over TLS, as the app serves restic, with the same certificate: upload and download rounds, alternating. */
+async function compareTls(): Promise<void> {
+  const authority = await createAuthority('bench');
+  const pair = await issueServerCertificate(authority, { hostNames: ['localhost'], addresses: ['127.0.0.1'] });
+  const certFile = join(work, 'tls-cert.pem');
+  const keyFile = join(work, 'tls-key.pem');
+  writeFileSync(certFile, pair.certificatePem);
+  writeFileSync(keyFile, pair.keyPem, { mode: 0o600 });
+  const flags = ['--no-auth', '--tls', '--tls-cert', certFile, '--tls-key', keyFile];
+  const agent = () => new TlsAgent({ keepAlive: true, maxSockets: CONNECTIONS, ca: authority.certificatePem });
+  mkdirSync(join(work, 'ours-tls'));
+  const ours: Server = { name: 'ours over TLS', started: await startServer(join(work, 'ours-tls'), flags), agent: agent() };
+  let peer: Server | undefined;
+  if (peerBinary) {
+    mkdirSync(join(work, 'peer-tls'));
+    peer = { name: 'rest-server over TLS', started: await startProcess(peerBinary, ['--path', join(work, 'peer-tls'), ...flags, '--listen', '127.0.0.1:0']), agent: agent() };
+  }
+  const ourFigures = emptyFigures();
+  const peerFigures = emptyFigures();
+  for (let index = 0; index < ROUNDS; index++) {
+    const order = index % 2 === 0 ? [ours, peer] : [peer, ours];
+    for (const server of order) if (server) await round(server, server === ours ? ourFigures : peerFigures, index);
+  }
+  const compare = peer ? peerFigures : undefined;
+  line('upload over TLS', ourFigures.upload, compare?.upload, 'MB/s');
+  line('  CPU per GB', ourFigures.uploadCpu, compare?.uploadCpu, 's', 2);
+  line('download over TLS', ourFigures.download, compare?.download, 'MB/s');
+  line('  CPU per GB', ourFigures.downloadCpu, compare?.downloadCpu, 's', 2);
+  line('4 KiB uploads over TLS', ourFigures.small, compare?.small, '/s');
+  for (const server of [ours, peer]) {
+    server?.agent.destroy();
+    server?.started.child.kill('SIGTERM');
   }
 }
 
