@@ -200,18 +200,40 @@ ln -sf "$DIR/restic-tray-backup" "$HOME/.local/bin/restic-tray-backup"
 . "$DIR/settings"
 export RESTIC_REPOSITORY_FILE RESTIC_PASSWORD_FILE
 [ "$new_login" = yes ] && export RESTIC_REST_USERNAME RESTIC_REST_PASSWORD
-if restic --cacert "$DIR/ca.pem" cat config >/dev/null 2>&1; then
-  say "The backups of $COMPUTER are already on the server: they go on from there."
-else
-  if ! refused=$(restic --cacert "$DIR/ca.pem" init 2>&1 >/dev/null); then
-    printf '%s\n' "$refused" >&2
-    case "$refused" in
-      *'already exists'*) fail "the backups of $COMPUTER are on the server, but the encryption password in $DIR/password does not open them: put the right one there, then run a new line from the app (the computer's page, Connect this computer): each line works once." ;;
-      *) fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then run a new line from the app (the computer's page, Connect this computer): each line works once." ;;
+# Is the repository there, and does this password open it? Anything but a clear answer is asked again
+# twice (a server restarting for a new address refuses for a moment), then shown as restic said it.
+state=''
+tries=0
+while [ -z "$state" ]; do
+  if found=$(restic --cacert "$DIR/ca.pem" cat config 2>&1 >/dev/null); then
+    state=there
+  else
+    case "$found" in
+      *'does not exist'*) state=missing ;;
+      *'wrong password'*) state=other-password ;;
+      *'(401)'*) state=refused ;;
+      *)
+        tries=$((tries + 1))
+        if [ "$tries" -ge 3 ]; then
+          printf '%s\n' "$found" >&2
+          fail "the backup server did not answer restic as expected (restic's message is above): check that the app shows the server running, then run a new line from the app (the computer's page, Connect this computer): each line works once."
+        fi
+        say "The backup server did not answer as expected; asking again in 3 seconds. restic said: $(printf '%s\n' "$found" | head -n 1)"
+        sleep 3 ;;
     esac
   fi
-  say "The backup repository of $COMPUTER was created on the server."
-fi
+done
+case "$state" in
+  there) say "The backups of $COMPUTER are already on the server: they go on from there." ;;
+  refused) fail "the backup server refused the login this set-up carries: the computer's server password was changed after it was made. Run a new line from the app (the computer's page, Connect this computer)." ;;
+  other-password) fail "the backups of $COMPUTER are on the server, but the encryption password in $DIR/password does not open them: put the right one there, then run a new line from the app (the computer's page, Connect this computer): each line works once." ;;
+  missing)
+    if ! refused=$(restic --cacert "$DIR/ca.pem" init 2>&1 >/dev/null); then
+      printf '%s\n' "$refused" >&2
+      fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then run a new line from the app (the computer's page, Connect this computer): each line works once."
+    fi
+    say "The backup repository of $COMPUTER was created on the server." ;;
+esac
 
 say "The first backup starts now; it may take a while."
 "$DIR/restic-tray-backup" backup || fail "the backup did not finish: see restic's message above, then run: restic-tray-backup backup"

@@ -132,7 +132,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     expect(readdirSync(home)).toEqual([]);
   });
 
-  it('the set-up file for a USB stick: run with sh it sets the computer up the same way; making it replaced the server password at once', { timeout: 120_000 }, async () => {
+  it('the set-up file for a USB stick: run with sh it sets the computer up the same way; making it replaced the server password at once; one made before a password reset says its login is refused', { timeout: 120_000 }, async () => {
     const { controller } = await servingController();
     const anna = await controller.addComputer({ displayName: 'Anna' });
     const file = await controller.setupFile({ username: anna.username, os: 'linux' });
@@ -151,5 +151,13 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     expect(ran.code, ran.output).toBe(0);
     const state = await waitForState(controller, (one) => one.computers[0]?.snapshots === 1 && one.computers[0].system === 'linux', 30_000);
     expect(state.computers[0]?.resticVersion).toBe('0.14.0');
+
+    // A file made, then the server password reset before it ran (the file carries the password it was made with): it says so.
+    const stale = await controller.setupFile({ username: anna.username, os: 'linux' });
+    await controller.resetPassword({ username: anna.username });
+    writeFileSync(join(stick, stale.fileName), stale.content);
+    const denied = await runInTerminal(`sh ${join(stick, stale.fileName)}`, home);
+    expect(denied.code, denied.output).toBe(1);
+    expect(denied.output).toContain('Restic Tray Server: the backup server refused the login this set-up carries');
   });
 });
