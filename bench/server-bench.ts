@@ -100,6 +100,16 @@ async function round(server: Server, figures: Figures, index: number): Promise<v
   figures.gcs.small.push(small.gcs);
 }
 
+/** ROUNDS rounds against each server, alternating which goes first so that neither always follows the other's disk writeback. */
+async function alternating(first: Server, second: Server | undefined): Promise<[Figures, Figures]> {
+  const figures: [Figures, Figures] = [emptyFigures(), emptyFigures()];
+  for (let index = 0; index < ROUNDS; index++) {
+    const order = index % 2 === 0 ? [first, second] : [second, first];
+    for (const server of order) if (server) await round(server, figures[server === first ? 0 : 1], index);
+  }
+  return figures;
+}
+
 function restic(args: string[]): Promise<number> {
   return timed(
     () =>
@@ -132,6 +142,15 @@ function line(label: string, ours: number[], other: number[] | undefined, unit: 
   console.log(`${pad(label)} ours ${median(ours).toFixed(digits)} ${unit} (runs: ${list(ours, digits)})${otherText}`);
 }
 
+/** Our rounds' figures beside rest-server's, when it ran; `how` names the rounds (e.g. ' over TLS'). */
+function printRounds(ours: Figures, peer: Figures | undefined, how = ''): void {
+  line(`upload${how} (SHA-256 verified)`, ours.upload, peer?.upload, 'MB/s');
+  line(`upload CPU per GB${how}`, ours.uploadCpu, peer?.uploadCpu, 's', 2);
+  line(`download${how} (verified)`, ours.download, peer?.download, 'MB/s');
+  line(`download CPU per GB${how}`, ours.downloadCpu, peer?.downloadCpu, 's', 2);
+  line(`4 KiB uploads${how}`, ours.small, peer?.small, '/s');
+}
+
 async function main(): Promise<void> {
   console.log(`Benchmark: ${PACKS} packs x ${PACK_SIZE >> 20} MiB over ${CONNECTIONS} keep-alive connections, ${SMALL_OBJECTS} x 4 KiB uploads; data in ${work}`);
   if (!peerBinary) console.log('REST_SERVER is not set: the comparison with rest-server is skipped (give the path of its binary to compare).');
@@ -151,22 +170,8 @@ async function main(): Promise<void> {
     peer = { name: 'rest-server', started: await startProcess(peerBinary, ['--path', join(work, 'peer'), '--no-auth', '--listen', '127.0.0.1:0']), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
   }
 
-  const ourFigures = emptyFigures();
-  const peerFigures = emptyFigures();
-  for (let index = 0; index < ROUNDS; index++) {
-    // Alternating who goes first, so neither always follows the other's disk writeback.
-    const order = index % 2 === 0 ? [ours, peer] : [peer, ours];
-    for (const server of order) {
-      if (!server) continue;
-      await round(server, server === ours ? ourFigures : peerFigures, index);
-    }
-  }
-  const compare = peer ? peerFigures : undefined;
-  line('upload (SHA-256 verified)', ourFigures.upload, compare?.upload, 'MB/s');
-  line('upload CPU per GB', ourFigures.uploadCpu, compare?.uploadCpu, 's', 2);
-  line('download (verified)', ourFigures.download, compare?.download, 'MB/s');
-  line('download CPU per GB', ourFigures.downloadCpu, compare?.downloadCpu, 's', 2);
-  line('4 KiB uploads', ourFigures.small, compare?.small, '/s');
+  const [ourFigures, peerFigures] = await alternating(ours, peer);
+  printRounds(ourFigures, peer ? peerFigures : undefined);
   const { gcs } = ourFigures;
   console.log(`${pad('full GCs (ours), per round')} upload ${list(gcs.upload)}; download ${list(gcs.download)}; 4 KiB uploads ${list(gcs.small)}`);
   console.log(`${pad('peak RSS')} ours ${(peakRss(ours.started.child.pid as number) / MB).toFixed(0)} MB${peer ? `  rest-server ${(peakRss(peer.started.child.pid as number) / MB).toFixed(0)} MB` : ''}`);
@@ -238,12 +243,7 @@ async function compareAuth(): Promise<void> {
     agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }),
     headers: { Authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` },
   };
-  const openFigures = emptyFigures();
-  const authFigures = emptyFigures();
-  for (let index = 0; index < ROUNDS; index++) {
-    const order = index % 2 === 0 ? [open, authed] : [authed, open];
-    for (const server of order) await round(server, server === open ? openFigures : authFigures, index);
-  }
+  const [openFigures, authFigures] = await alternating(open, authed);
   line('upload, bcrypt user', authFigures.upload, openFigures.upload, 'MB/s', 0, 'no-auth');
   line('  CPU per GB', authFigures.uploadCpu, openFigures.uploadCpu, 's', 2, 'no-auth');
   line('download, bcrypt user', authFigures.download, openFigures.download, 'MB/s', 0, 'no-auth');
@@ -272,18 +272,8 @@ async function compareTls(): Promise<void> {
     mkdirSync(join(work, 'peer-tls'));
     peer = { name: 'rest-server over TLS', started: await startProcess(peerBinary, ['--path', join(work, 'peer-tls'), ...flags, '--listen', '127.0.0.1:0']), agent: agent() };
   }
-  const ourFigures = emptyFigures();
-  const peerFigures = emptyFigures();
-  for (let index = 0; index < ROUNDS; index++) {
-    const order = index % 2 === 0 ? [ours, peer] : [peer, ours];
-    for (const server of order) if (server) await round(server, server === ours ? ourFigures : peerFigures, index);
-  }
-  const compare = peer ? peerFigures : undefined;
-  line('upload over TLS', ourFigures.upload, compare?.upload, 'MB/s');
-  line('  CPU per GB', ourFigures.uploadCpu, compare?.uploadCpu, 's', 2);
-  line('download over TLS', ourFigures.download, compare?.download, 'MB/s');
-  line('  CPU per GB', ourFigures.downloadCpu, compare?.downloadCpu, 's', 2);
-  line('4 KiB uploads over TLS', ourFigures.small, compare?.small, '/s');
+  const [ourFigures, peerFigures] = await alternating(ours, peer);
+  printRounds(ourFigures, peer ? peerFigures : undefined, ' over TLS');
   for (const server of [ours, peer]) {
     server?.agent.destroy();
     server?.started.child.kill('SIGTERM');
