@@ -12,8 +12,8 @@ import { Worker } from 'node:worker_threads';
  * 17 MiB, page cache dropped before each, four alternating rounds): two
  * workers each given the next file in turn, as before, 0.68x to 0.78x
  * (three rounds of its own); two taking the next file when free 0.87x to
- * 1.02x; four 0.97x to 1.25x. A
- * spinning disk reads files best one at a time; not measured here.
+ * 1.02x; four 0.97x to 1.25x. A spinning disk reads files best one at a
+ * time; not measured here.
  *
  * The reading pace is shared memory the main thread changes at any time: a
  * limit in KiB per second for all workers together (0: none), and a stop
@@ -103,7 +103,7 @@ export class ScrubReader {
         else if (reply.error) asked.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
         else asked.resolve(reply as FileRead);
       });
-      slot.worker.on('error', (error) => this.fail(error));
+      slot.worker.on('error', (error) => this.fail(new Error(`the scrub's reader failed: ${error.message}`)));
       slot.worker.on('exit', (code) => this.fail(new Error(`the scrub's reader stopped (exit code ${code})`)));
       return slot;
     });
@@ -153,7 +153,7 @@ export class ScrubReader {
     }
   }
 
-  /** A worker that died fails every file asked for; the reader is no use after that. */
+  /** A worker that died fails every file asked for (with no error code: no file is to blame); the reader is no use after that. */
   private fail(error: Error): void {
     const failed = (this.failed ??= error);
     for (const slot of this.workers) {

@@ -285,6 +285,8 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
             return stopped();
           }
           if (isGone(error)) continue;
+          // What the disk refuses comes with a system error code (EIO, EACCES...); anything else is the reader failing: no file is blamed, the pass stops.
+          if (!/^E[A-Z0-9]+$/.test((error as NodeJS.ErrnoException).code ?? '')) throw error;
           finding = unreadable(error);
         }
         current.objects++;
