@@ -203,17 +203,39 @@ $env:RESTIC_REPOSITORY_FILE = Join-Path $Dir 'repository'
 $env:RESTIC_PASSWORD_FILE = $passwordFile
 if ($newLogin) { . (Join-Path $Dir 'login.ps1') }
 $ca = Join-Path $Dir 'ca.pem'
-# Windows PowerShell 5.1 turns a native program's redirected error output into errors, which 'Stop' would throw.
-$ErrorActionPreference = 'Continue'
-& restic --cacert $ca cat config *> $null
-$exists = $LASTEXITCODE -eq 0
-$ErrorActionPreference = 'Stop'
-if ($exists) {
-  Write-Host "The backups of $Computer are already on the server: they go on from there."
-} else {
-  & restic --cacert $ca init | Out-Null
-  if ($LASTEXITCODE -ne 0) { Fail 'the backup repository could not be created on the server.' }
-  Write-Host "The backup repository of $Computer was created on the server."
+# Is the repository there, and does this password open it? Anything but a clear answer is asked again
+# twice (a server restarting for a new address refuses for a moment), then shown as restic said it.
+$state = ''
+$tries = 0
+while ($state -eq '') {
+  # Windows PowerShell 5.1 turns a native program's redirected error output into errors, which 'Stop' would throw.
+  $ErrorActionPreference = 'Continue'
+  $found = (& restic --cacert $ca cat config 2>&1 | Out-String)
+  $asked = $LASTEXITCODE
+  $ErrorActionPreference = 'Stop'
+  if ($asked -eq 0) { $state = 'there' }
+  elseif ($found -like '*does not exist*') { $state = 'missing' }
+  elseif ($found -like '*wrong password*') { $state = 'other-password' }
+  elseif ($found -like '*(401)*') { $state = 'refused' }
+  else {
+    $tries++
+    if ($tries -ge 3) {
+      Write-Host $found
+      Fail 'the backup server did not answer restic as expected (restic''s message is above): check that the app shows the server running, then run a new line from the app (the computer''s page, Connect this computer): each line works once.'
+    }
+    Write-Host ('The backup server did not answer as expected; asking again in 3 seconds. restic said: ' + ($found.Trim() -split '\r?\n')[0])
+    Start-Sleep -Seconds 3
+  }
+}
+switch ($state) {
+  'there' { Write-Host "The backups of $Computer are already on the server: they go on from there." }
+  'refused' { Fail 'the backup server refused the login this set-up carries: the computer''s server password was changed after it was made. Run a new line from the app (the computer''s page, Connect this computer).' }
+  'other-password' { Fail "the backups of $Computer are on the server, but the encryption password in $passwordFile does not open them: put the right one there, then run a new line from the app (the computer's page, Connect this computer): each line works once." }
+  'missing' {
+    & restic --cacert $ca init | Out-Null
+    if ($LASTEXITCODE -ne 0) { Fail 'the backup repository could not be created on the server.' }
+    Write-Host "The backup repository of $Computer was created on the server."
+  }
 }
 
 Write-Host 'The first backup starts now; it may take a while.'

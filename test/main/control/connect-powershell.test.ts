@@ -57,7 +57,7 @@ describe('connecting a Windows computer (PowerShell cannot run here: its scripts
     for (const source of csharp) expect(parseErrors(await parse('c-sharp', source))).toEqual([]);
   });
 
-  it('what the script writes: values literal, the login only in its files, a folder for this user alone, a password file without BOM, a schedule that catches up, and never an exit', async () => {
+  it('what the script writes: values literal, the login only in its files, a folder for this user alone, a password file without BOM, restic’s answers to the repository check told apart, a schedule that catches up, and never an exit', async () => {
     const { url, anna } = await windowsSetUp();
     const script = (await fetchScript(url)).body;
     expect(assigned(script, '$Computer')).toEqual([`Anna's "new" laptop`]);
@@ -79,6 +79,10 @@ describe('connecting a Windows computer (PowerShell cannot run here: its scripts
     expect(script).toContain("Read-Host -AsSecureString 'The same again'");
     expect(script).toMatch(/New-ScheduledTaskSettingsSet -StartWhenAvailable/);
     expect(script).toMatch(/winget install --exact --id restic\.restic/);
+    // restic's answers to the repository check told apart as in the POSIX script (whose test runs them).
+    expect(script).toContain("elseif ($found -like '*does not exist*') { $state = 'missing' }");
+    expect(script).toContain("elseif ($found -like '*wrong password*') { $state = 'other-password' }");
+    expect(script).toContain("elseif ($found -like '*(401)*') { $state = 'refused' }");
     expect(script).not.toMatch(/(^|[;{]\s*)exit\b/m);
     expect(script).not.toMatch(/[^\r]\n/);
   });
