@@ -204,7 +204,7 @@ $env:RESTIC_PASSWORD_FILE = $passwordFile
 if ($newLogin) { . (Join-Path $Dir 'login.ps1') }
 $ca = Join-Path $Dir 'ca.pem'
 # Is the repository there, and does this password open it? Anything but a clear answer is asked again
-# twice (a server restarting for a new address refuses for a moment), then shown as restic said it.
+# twice (a server the app is restarting refuses for a moment), then shown as restic said it.
 $state = ''
 $tries = 0
 while ($state -eq '') {

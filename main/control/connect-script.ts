@@ -201,7 +201,7 @@ ln -sf "$DIR/restic-tray-backup" "$HOME/.local/bin/restic-tray-backup"
 export RESTIC_REPOSITORY_FILE RESTIC_PASSWORD_FILE
 [ "$new_login" = yes ] && export RESTIC_REST_USERNAME RESTIC_REST_PASSWORD
 # Is the repository there, and does this password open it? Anything but a clear answer is asked again
-# twice (a server restarting for a new address refuses for a moment), then shown as restic said it.
+# twice (a server the app is restarting refuses for a moment), then shown as restic said it.
 state=''
 tries=0
 while [ -z "$state" ]; do

@@ -226,7 +226,7 @@ export class Integrity {
         await this.load(disk);
       })
       .catch((error: Error) => {
-        this.shared.emit('note', `The integrity check of “${disk.label}” stopped: ${error.message}`, 'warning');
+        this.shared.emit('note', `The integrity check of “${disk.label}” stopped: ${error.message}. What it had checked is kept: “Check now” on the Storage screen goes on from there; if it stops again, restart the app.`, 'warning');
       })
       .finally(() => {
         if (this.run === run) this.run = undefined;
