@@ -122,6 +122,7 @@ export function powershellSetupScript(facts: SetupFacts, authorityDerBase64: str
 $ErrorActionPreference = 'Stop'
 ${values}
 function Fail([string]$Why) { throw "Restic Tray Server: $Why" }
+$Again = 'run a new line from the app (the computer''s page, Connect this computer): each line works once.'
 function Plain([Security.SecureString]$Secret) { [Runtime.InteropServices.Marshal]::PtrToStringBSTR([Runtime.InteropServices.Marshal]::SecureStringToBSTR($Secret)) }
 function WriteText([string]$Path, [string]$Text) { [IO.File]::WriteAllText($Path, $Text, (New-Object Text.UTF8Encoding($false))) }
 
@@ -129,9 +130,9 @@ Write-Host "Connecting $Computer to the backup server."
 if (-not (Get-Command restic -ErrorAction SilentlyContinue)) {
   if (Get-Command winget -ErrorAction SilentlyContinue) { $how = 'winget install --exact --id restic.restic' }
   elseif (Get-Command scoop -ErrorAction SilentlyContinue) { $how = 'scoop install restic' }
-  else { Fail 'restic is not installed, and neither winget nor scoop was found: install restic (restic.net), then run a new line from the app (the computer''s page, Connect this computer): each line works once.' }
+  else { Fail "restic is not installed, and neither winget nor scoop was found: install restic (restic.net), then $Again" }
   $answer = Read-Host "restic, the backup program, is not installed. Install it now with: $how ? [Y/n]"
-  if ($answer -match '^[nN]') { Fail 'restic is needed: install it, then run a new line from the app (the computer''s page, Connect this computer): each line works once.' }
+  if ($answer -match '^[nN]') { Fail "restic is needed: install it, then $Again" }
   if ($how -like 'winget*') { winget install --exact --id restic.restic --accept-source-agreements --accept-package-agreements } else { scoop install restic }
   $env:Path = [Environment]::GetEnvironmentVariable('Path', 'Machine') + ';' + [Environment]::GetEnvironmentVariable('Path', 'User')
   if (-not (Get-Command restic -ErrorAction SilentlyContinue)) { Fail 'restic was installed but is not found yet: open a new PowerShell window and run a new line.' }
@@ -221,7 +222,7 @@ while ($state -eq '') {
     $tries++
     if ($tries -ge 3) {
       Write-Host $found
-      Fail 'the backup server did not answer restic as expected (restic''s message is above): check that the app shows the server running, then run a new line from the app (the computer''s page, Connect this computer): each line works once.'
+      Fail "the backup server did not answer restic as expected (restic's message is above): check that the app shows the server running, then $Again"
     }
     Write-Host ('The backup server did not answer as expected; asking again in 3 seconds. restic said: ' + ($found.Trim() -split '\r?\n')[0])
     Start-Sleep -Seconds 3
@@ -229,11 +230,11 @@ while ($state -eq '') {
 }
 switch ($state) {
   'there' { Write-Host "The backups of $Computer are already on the server: they go on from there." }
-  'refused' { Fail 'the backup server refused the login this set-up carries: the computer''s server password was changed after it was made. Run a new line from the app (the computer''s page, Connect this computer).' }
-  'other-password' { Fail "the backups of $Computer are on the server, but the encryption password in $passwordFile does not open them: put the right one there, then run a new line from the app (the computer's page, Connect this computer): each line works once." }
+  'refused' { Fail "the backup server refused the login this set-up carries: the computer's server password was changed after it was made: $Again" }
+  'other-password' { Fail "the backups of $Computer are on the server, but the encryption password in $passwordFile does not open them: put the right one there, then $Again" }
   'missing' {
     & restic --cacert $ca init | Out-Null
-    if ($LASTEXITCODE -ne 0) { Fail 'the backup repository could not be created on the server.' }
+    if ($LASTEXITCODE -ne 0) { Fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then $Again" }
     Write-Host "The backup repository of $Computer was created on the server."
   }
 }

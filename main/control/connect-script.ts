@@ -109,6 +109,7 @@ COMMAND_TEXT=${q(COMMAND)}
 
 say() { printf '%s\n' "$*"; }
 fail() { printf 'Restic Tray Server: %s\n' "$*" >&2; trap - EXIT; exit 1; }
+AGAIN="run a new line from the app (the computer's page, Connect this computer): each line works once."
 trap 'code=$?; [ "$code" -eq 0 ] || printf "Restic Tray Server: the set-up stopped unexpectedly (exit code %s); see the message above, then make a new line in the app.\n" "$code" >&2' EXIT
 # This script arrives on standard input: answers come from the terminal.
 ( : </dev/tty ) 2>/dev/null || fail "run the line in a terminal: it asks questions."
@@ -132,10 +133,10 @@ if ! command -v restic >/dev/null 2>&1; then
   elif command -v zypper >/dev/null 2>&1; then install='sudo zypper install -y restic'
   elif command -v brew >/dev/null 2>&1; then install='brew install restic'
   fi
-  [ -n "$install" ] || fail "restic is not installed, and no package manager was found: install restic (restic.net), then run a new line from the app (the computer's page, Connect this computer): each line works once."
+  [ -n "$install" ] || fail "restic is not installed, and no package manager was found: install restic (restic.net), then $AGAIN"
   ask "restic, the backup program, is not installed. Install it now with: $install ? [Y/n] "
-  case "$answer" in [nN]*) fail "restic is needed: install it, then run a new line from the app (the computer's page, Connect this computer): each line works once." ;; esac
-  $install <&3 || fail "restic could not be installed: install it by hand, then run a new line from the app (the computer's page, Connect this computer): each line works once."
+  case "$answer" in [nN]*) fail "restic is needed: install it, then $AGAIN" ;; esac
+  $install <&3 || fail "restic could not be installed: install it by hand, then $AGAIN"
 fi
 version=$(restic version | sed -n 's/^restic \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
 set -- $version 0 0
@@ -216,7 +217,7 @@ while [ -z "$state" ]; do
         tries=$((tries + 1))
         if [ "$tries" -ge 3 ]; then
           printf '%s\n' "$found" >&2
-          fail "the backup server did not answer restic as expected (restic's message is above): check that the app shows the server running, then run a new line from the app (the computer's page, Connect this computer): each line works once."
+          fail "the backup server did not answer restic as expected (restic's message is above): check that the app shows the server running, then $AGAIN"
         fi
         say "The backup server did not answer as expected; asking again in 3 seconds. restic said: $(printf '%s\n' "$found" | head -n 1)"
         sleep 3 ;;
@@ -225,12 +226,12 @@ while [ -z "$state" ]; do
 done
 case "$state" in
   there) say "The backups of $COMPUTER are already on the server: they go on from there." ;;
-  refused) fail "the backup server refused the login this set-up carries: the computer's server password was changed after it was made. Run a new line from the app (the computer's page, Connect this computer)." ;;
-  other-password) fail "the backups of $COMPUTER are on the server, but the encryption password in $DIR/password does not open them: put the right one there, then run a new line from the app (the computer's page, Connect this computer): each line works once." ;;
+  refused) fail "the backup server refused the login this set-up carries: the computer's server password was changed after it was made: $AGAIN" ;;
+  other-password) fail "the backups of $COMPUTER are on the server, but the encryption password in $DIR/password does not open them: put the right one there, then $AGAIN" ;;
   missing)
     if ! refused=$(restic --cacert "$DIR/ca.pem" init 2>&1 >/dev/null); then
       printf '%s\n' "$refused" >&2
-      fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then run a new line from the app (the computer's page, Connect this computer): each line works once."
+      fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then $AGAIN"
     fi
     say "The backup repository of $COMPUTER was created on the server." ;;
 esac
