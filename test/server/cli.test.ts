@@ -142,7 +142,8 @@ describe('command line', () => {
     expect(server.output().stdout).toContain('Authentication enabled');
     addUser(file, 'ben', 'two');
     server.child.kill('SIGHUP');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The server says so, then reloads in the same turn: once the line is out, the new user is in (a fixed wait lost the race under load).
+    await expect.poll(() => server.output().stderr, { timeout: 10_000 }).toContain('SIGHUP: reloading the password file');
     await run(server.url, [
       { req: post('/ben/?create=true', '', basic('ben', 'two')), want: [code(200)] },
       { req: post('/anna/?create=true', '', basic('anna', 'one')), want: [code(200)] },
