@@ -17,7 +17,7 @@ import { Agent } from 'node:http';
 import { Agent as TlsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAuthority, issueServerCertificate } from '../main/control/certificates.js';
+import { createAuthority, issueServerCertificate } from '../main/control/tls/certificates.js';
 import { hashPassword } from '../server/htpasswd.js';
 import { guiUnderLoad, openApp, type Answers } from './gui-load.js';
 import { integrityUnderLoad } from './integrity-load.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { parseListen } from './listen-address.js';
-import { runScrubCli } from './scrub-cli.js';
+import { runScrubCli } from './scrub/scrub-cli.js';
 import type { ResticServer, ServerOptions } from './server.js';
 import type { TlsMinVersion } from './tls-files.js';
 import { parseUserPolicies } from './user-policy.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RequestEvent } from './events.js';
 import { isObjectId, isObjectType } from './repo-path.js';
-import { findRepositories, readScrubState, type ScrubState } from './scrub.js';
+import { findRepositories, readScrubState, type ScrubState } from './scrub/scrub.js';
 
 const LABELS = ['user', 'repo', 'type'] as const;
 

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /** What each layer may not import at run time (see shared STYLE: folders named by where code runs). */
@@ -17,6 +17,12 @@ function sourceFiles(folder: string): string[] {
   return readdirSync(folder, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && /\.tsx?$/.test(entry.name))
     .map((entry) => join(entry.parentPath, entry.name));
+}
+
+/** Every module a file names in an import or re-export, types included. */
+function specifiersOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((match) => match[1] as string);
 }
 
 function importsOf(file: string): string[] {
@@ -45,13 +51,33 @@ describe('layers', () => {
     expect(sourceFiles(join('main', 'electron')).filter((file) => importsOf(file).includes('electron')).length).toBeGreaterThan(5);
   });
 
-  it('the rooms of the app’s brain never import each other, not even types: they meet in the shared object, the controller and the state room', () => {
-    const rooms = ['computers', 'disks', 'tls', 'serving', 'activity', 'integrity', 'offsite', 'connect'];
-    const offences = rooms.flatMap((room) => {
-      const text = readFileSync(join('main', 'control', `${room}.ts`), 'utf8');
-      const specifiers = [...text.matchAll(/^\s*import\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((match) => match[1] as string);
-      return specifiers.filter((specifier) => rooms.some((other) => other !== room && specifier === `./${other}.js`)).map((specifier) => `${room}: ${specifier}`);
-    });
+  it('the rooms of the app’s brain are folders that never import each other, not even types: they meet in core, the controller and the state room', () => {
+    const control = join('main', 'control');
+    const rooms = readdirSync(control, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && entry.name !== 'core')
+      .map((entry) => entry.name);
+    expect(rooms.sort()).toEqual(['activity', 'computers', 'connect', 'disks', 'integrity', 'offsite', 'serving', 'tls']);
+    const offences = rooms.flatMap((room) =>
+      sourceFiles(join(control, room)).flatMap((file) =>
+        specifiersOf(file)
+          .map((specifier) => resolve(dirname(file), specifier))
+          .filter((target) => target.startsWith(resolve(control) + sep))
+          .map((target) => relative(resolve(control), target).split(sep)[0] as string)
+          .filter((first) => first !== room && first !== 'core')
+          .map((first) => `${file}: ${first}`),
+      ),
+    );
+    expect(offences).toEqual([]);
+  });
+
+  it('core imports no room: every room may use it', () => {
+    const control = resolve('main', 'control');
+    const offences = sourceFiles(join('main', 'control', 'core')).flatMap((file) =>
+      specifiersOf(file)
+        .map((specifier) => resolve(dirname(file), specifier))
+        .filter((target) => target.startsWith(control + sep) && !target.startsWith(join(control, 'core') + sep))
+        .map((target) => `${file}: ${relative(control, target)}`),
+    );
     expect(offences).toEqual([]);
   });
 

@@ -1,12 +1,12 @@
 import type { AppState } from '../contract.js';
-import type { Activity } from './activity.js';
-import type { Disks } from './disks.js';
-import type { Integrity } from './integrity.js';
-import type { Offsite } from './offsite.js';
-import type { Serving } from './serving.js';
-import type { Shared } from './shared.js';
-import { describeStatus } from './status.js';
-import type { Tls } from './tls.js';
+import type { Activity } from './activity/activity.js';
+import type { Disks } from './disks/disks.js';
+import type { Integrity } from './integrity/integrity.js';
+import type { Offsite } from './offsite/offsite.js';
+import type { Serving } from './serving/serving.js';
+import type { Shared } from './core/shared.js';
+import { describeStatus } from './core/status.js';
+import type { Tls } from './tls/tls.js';
 import { notificationsFor } from './tray-model.js';
 
 /** Bursts of changes (a backup's many uploads) become one state event. */

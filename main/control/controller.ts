@@ -23,21 +23,21 @@ import type {
   SetupFile,
   Summary,
 } from '../contract.js';
-import { Activity } from './activity.js';
+import { Activity } from './activity/activity.js';
 import { StateRoom } from './app-state.js';
-import { Computers } from './computers.js';
-import { Connect } from './connect.js';
-import { Disks } from './disks.js';
-import { Integrity } from './integrity.js';
-import { Logins } from './logins.js';
-import { Offsite } from './offsite.js';
-import { Serving } from './serving.js';
-import { SettingsStore, type Settings } from './settings.js';
-import { Shared, type ControllerOptions } from './shared.js';
-import { Tls } from './tls.js';
+import { Computers } from './computers/computers.js';
+import { Connect } from './connect/connect.js';
+import { Disks } from './disks/disks.js';
+import { Integrity } from './integrity/integrity.js';
+import { Logins } from './core/logins.js';
+import { Offsite } from './offsite/offsite.js';
+import { Serving } from './serving/serving.js';
+import { SettingsStore, type Settings } from './core/settings.js';
+import { Shared, type ControllerOptions } from './core/shared.js';
+import { Tls } from './tls/tls.js';
 
-export { CA_FILE_NAME, type ControllerOptions } from './shared.js';
-export { MAINTENANCE_USER } from './computers.js';
+export { CA_FILE_NAME, type ControllerOptions } from './core/shared.js';
+export { MAINTENANCE_USER } from './computers/computers.js';
 
 const HTPASSWD_FILE = 'htpasswd';
 

@@ -1,6 +1,6 @@
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { EVENTS, METHODS, type ApiEvents, type EventName } from '../contract.js';
-import { dispatch, type Outcome } from '../control/dispatch.js';
+import { dispatch, type Outcome } from '../control/core/dispatch.js';
 import type { BridgedApi } from '../headless/bridge.js';
 import { methodChannel } from './channels.js';
 import { isAppPage } from './window.js';

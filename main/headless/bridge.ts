@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { EVENTS, type Api, type ApiEvents, type EventName } from '../contract.js';
-import { dispatch } from '../control/dispatch.js';
+import { dispatch } from '../control/core/dispatch.js';
 import { CONTENT_SECURITY_POLICY } from '../csp.js';
 
 export type BridgedApi = Api & EventEmitter<{ [E in EventName]: [ApiEvents[E]] }>;

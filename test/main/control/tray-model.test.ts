@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AppState, Notification } from '../../../main/contract.js';
-import { describeStatus, type StatusFacts } from '../../../main/control/status.js';
+import { describeStatus, type StatusFacts } from '../../../main/control/core/status.js';
 import { notificationsFor, trayModel } from '../../../main/control/tray-model.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');

@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import type { ComputerOverview, DiskView, LogEntry, Summary } from '../../contract.js';
+import type { RequestEvent } from '../../../server/events.js';
+import { readRepoStats, type RepoStats } from './repo-stats.js';
+import { RequestLog } from './request-log.js';
+import type { Shared } from '../core/shared.js';
+import { isStale } from '../core/status.js';
+
+/** Repository figures are trusted this long, or until a client writes to that repository. */
+const STATS_MAX_AGE_MS = 60_000;
+const STATS_DIRTY_AGE_MS = 5_000;
+
+const now = (): string => new Date().toISOString();
+
+/**
+ * What the computers do: the request log and its summaries for the live log,
+ * and each repository's figures (size, snapshots, last backup) for the
+ * dashboard, read from the disk and re-read after writes.
+ */
+export class Activity {
+  private readonly log: RequestLog;
+  /** Per disk and repository: figures read from one disk never stand for another. */
+  private readonly stats = new Map<string, { stats: RepoStats; at: number; dirty: boolean }>();
+
+  constructor(private readonly shared: Shared) {
+    this.log = new RequestLog((user) => shared.computer(user)?.displayName ?? null);
+    this.log.subscribe({
+      requests: (entries) => shared.emitEvent('requests', entries),
+      summary: (summary) => shared.emitEvent('summary', summary),
+    });
+    shared.supervisor.on('requests', (events) => this.onRequests(events));
+    shared.supervisor.on('warning', (message) => this.log.note({ time: now(), user: null, message, severity: 'warning' }));
+    shared.on('note', (message, severity) => this.log.note({ time: now(), user: null, message, severity }));
+    shared.on('tick', () => this.log.expire());
+  }
+
+  async recentRequests(input: { limit?: number }): Promise<LogEntry[]> {
+    return this.log.recent(input.limit);
+  }
+
+  async recentSummaries(): Promise<Summary[]> {
+    return this.log.recentSummaries();
+  }
+
+  /** Each computer with its figures, read from `readable` (the disk in use, when it is really there). */
+  computerOverviews(readable: DiskView | undefined, staleAt: Date): Promise<ComputerOverview[]> {
+    const settings = this.shared.settings;
+    const diskId = readable?.id ?? settings.currentDiskId;
+    return Promise.all(
+      settings.computers.map(async (computer) => {
+        // While the disk is away, the figures last read from it stand.
+        const stats = readable ? await this.repoStats(readable, computer.username) : this.stats.get(`${diskId}/${computer.username}`)?.stats;
+        const lastBackupAt = stats?.lastBackupAt ?? null;
+        return {
+          username: computer.username,
+          displayName: computer.displayName,
+          repoPath: `/${computer.username}/`,
+          appendOnly: settings.appendOnly || computer.appendOnly,
+          quotaBytes: computer.quotaBytes,
+          createdAt: computer.createdAt,
+          connectedAt: computer.connectedAt ?? null,
+          system: computer.system ?? null,
+          resticVersion: computer.resticVersion ?? null,
+          sizeBytes: stats?.exists ? stats.sizeBytes : null,
+          snapshots: stats?.snapshots ?? 0,
+          lastBackupAt: lastBackupAt?.toISOString() ?? null,
+          locks: stats?.locks ?? 0,
+          stale: isStale({ createdAt: new Date(computer.createdAt), lastBackupAt }, settings.staleDays, staleAt),
+        };
+      }),
+    );
+  }
+
+  private async repoStats(disk: DiskView, username: string): Promise<RepoStats | undefined> {
+    const key = `${disk.id}/${username}`;
+    const cached = this.stats.get(key);
+    const age = cached ? Date.now() - cached.at : Infinity;
+    if (cached && age < (cached.dirty ? STATS_DIRTY_AGE_MS : STATS_MAX_AGE_MS)) return cached.stats;
+    const stats = await readRepoStats(join(disk.folder, username)).catch(() => undefined);
+    if (stats) this.stats.set(key, { stats, at: Date.now(), dirty: false });
+    return stats;
+  }
+
+  /**
+   * Writes make a repository's figures old sooner. A snapshot written or
+   * deleted is a backup that finished or was forgotten: its figures are read
+   * again at once and the state published, so the computer's page does not
+   * say "never" for up to one tick after its first backup.
+   */
+  private onRequests(events: RequestEvent[]): void {
+    this.log.add(events);
+    const diskId = this.shared.supervisor.disk?.id;
+    let backupEnded = false;
+    for (const event of events) {
+      if (event.user === null || event.repo === null || (event.method !== 'POST' && event.method !== 'DELETE')) continue;
+      const stats = this.stats.get(`${diskId}/${event.repo.split('/')[0] ?? ''}`);
+      const snapshot = event.type === 'snapshots' && event.status === 200;
+      backupEnded ||= snapshot;
+      if (!stats) continue;
+      stats.dirty = true;
+      if (snapshot) stats.at = 0;
+    }
+    if (backupEnded) this.shared.changed();
+  }
+}

@@ -1,0 +1,203 @@
+import type { AddComputerInput, AppState, CommandLinesInput, CommandSet, LoginCreated } from '../../contract.js';
+import type { UserPolicy } from '../../../server/user-policy.js';
+import { buildCommandLines, type CopyLocation } from '../core/command-lines.js';
+import { UserError } from '../core/errors.js';
+import { generatePassword, usernameFor } from '../core/logins.js';
+import type { ComputerRecord } from '../core/settings.js';
+import { CA_FILE_NAME, type Shared } from '../core/shared.js';
+
+export const MAINTENANCE_USER = 'maintenance';
+
+/** The same name for people: case and spaces do not count. */
+const sameNameKey = (name: string): string => name.normalize('NFKC').replace(/\s+/g, '').toLocaleLowerCase();
+
+/**
+ * The family's computers and their logins: add, remove, rename, reset a
+ * password, rights and quota, the maintenance login, and each computer's
+ * restic command lines.
+ */
+export class Computers {
+  constructor(
+    private readonly shared: Shared,
+    /** The address computers use once the server serves (the serving room knows it). */
+    private readonly serverUrl: () => string,
+    /** Where the offsite copy is (the offsite room knows it). */
+    private readonly copyLocation: () => Promise<CopyLocation | null>,
+  ) {}
+
+  private get settings() {
+    return this.shared.settings;
+  }
+
+  /** At start: damage to the password file is reported, and logins that lost their settings are taken back as computers. */
+  async checkLogins(): Promise<void> {
+    const logins = this.shared.logins;
+    const parsed = await logins.read();
+    if (parsed.broken > 0) {
+      this.shared.addNotice(
+        `The login file ${logins.file} is damaged (${parsed.problems.join('; ')}). Computers whose line is damaged cannot log in: reset their passwords. A copy of the damaged file is kept when it is next changed.`,
+      );
+    }
+    const known = new Set([...this.settings.computers.map((computer) => computer.username), this.settings.maintenanceUser]);
+    const found = [...parsed.users.keys()].filter((user) => !known.has(user));
+    if (found.length > 0) {
+      const now = new Date().toISOString();
+      for (const username of found) {
+        if (username === MAINTENANCE_USER) this.settings.maintenanceUser = username;
+        else this.settings.computers.push({ username, displayName: username, appendOnly: true, quotaBytes: null, createdAt: now });
+      }
+      await this.shared.save();
+      this.shared.addNotice(`Logins without settings were found and kept: ${found.join(', ')}. Rename them in Computers.`);
+    }
+    await logins.ensure();
+  }
+
+  /** What each login may do on the server. */
+  userPolicies(): Map<string, UserPolicy> {
+    const users = new Map<string, UserPolicy>();
+    for (const computer of this.settings.computers) {
+      users.set(computer.username, {
+        appendOnly: this.settings.appendOnly || computer.appendOnly,
+        ...(computer.quotaBytes !== null ? { quotaBytes: computer.quotaBytes } : {}),
+      });
+    }
+    if (this.settings.maintenanceUser !== null) users.set(this.settings.maintenanceUser, { maintenance: true });
+    return users;
+  }
+
+  add(input: AddComputerInput): Promise<LoginCreated> {
+    return this.shared.mutate(async () => {
+      this.requireFreeName(input.displayName);
+      const username = usernameFor(input.displayName, await this.takenNames());
+      const password = input.password ?? generatePassword();
+      await this.setLogin(username, password);
+      this.settings.computers.push({
+        username,
+        displayName: input.displayName,
+        appendOnly: input.appendOnly ?? true,
+        quotaBytes: input.quotaBytes ?? null,
+        createdAt: new Date().toISOString(),
+      });
+      await this.shared.save();
+      await this.shared.reconfigure();
+      return { username, password };
+    });
+  }
+
+  remove(input: { username: string }): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      this.require(input.username);
+      await this.removeLogin(input.username);
+      this.settings.computers = this.settings.computers.filter((computer) => computer.username !== input.username);
+      await this.shared.save();
+      await this.shared.reconfigure();
+      return this.shared.state();
+    });
+  }
+
+  resetPassword(input: { username: string }): Promise<LoginCreated> {
+    return this.shared.mutate(async () => {
+      if (input.username !== this.settings.maintenanceUser) this.require(input.username);
+      const password = generatePassword();
+      await this.setLogin(input.username, password);
+      return { username: input.username, password };
+    });
+  }
+
+  rename(input: { username: string; displayName: string }): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      const computer = this.require(input.username);
+      this.requireFreeName(input.displayName, computer.username);
+      computer.displayName = input.displayName;
+      await this.shared.save();
+      return this.shared.state();
+    });
+  }
+
+  update(input: { username: string; appendOnly?: boolean; quotaBytes?: number | null }): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      const computer = this.require(input.username);
+      if (input.appendOnly !== undefined) computer.appendOnly = input.appendOnly;
+      if (input.quotaBytes !== undefined) computer.quotaBytes = input.quotaBytes;
+      await this.shared.save();
+      await this.shared.reconfigure();
+      return this.shared.state();
+    });
+  }
+
+  createMaintenanceLogin(): Promise<LoginCreated> {
+    return this.shared.mutate(async () => {
+      const username = this.settings.maintenanceUser ?? usernameFor(MAINTENANCE_USER, await this.takenNames());
+      const password = generatePassword();
+      await this.setLogin(username, password);
+      this.settings.maintenanceUser = username;
+      await this.shared.save();
+      await this.shared.reconfigure();
+      return { username, password };
+    });
+  }
+
+  removeMaintenanceLogin(): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      const username = this.settings.maintenanceUser;
+      if (username !== null) await this.removeLogin(username);
+      this.settings.maintenanceUser = null;
+      await this.shared.save();
+      await this.shared.reconfigure();
+      return this.shared.state();
+    });
+  }
+
+  async commandLines(input: CommandLinesInput): Promise<CommandSet> {
+    const maintenance = input.username === this.settings.maintenanceUser;
+    const { repository, ...facts } = input;
+    if (maintenance && repository === undefined) {
+      throw new UserError('repository-needed', 'Choose the computer whose backups the maintenance login should look after.');
+    }
+    if (!maintenance && repository !== undefined && repository !== input.username) {
+      throw new UserError('not-own-repository', 'A computer’s login reaches only its own backups; use the maintenance login for the others.');
+    }
+    const computer = this.require(repository ?? input.username);
+    return buildCommandLines({
+      ...facts,
+      serverUrl: this.serverUrl(),
+      displayName: maintenance ? `${computer.displayName} (maintenance login)` : computer.displayName,
+      repoPath: `/${computer.username}/`,
+      caFileName: this.settings.tls === 'off' ? null : CA_FILE_NAME,
+      backupPaths: input.backupPaths ?? [],
+      appendOnly: !maintenance && (this.settings.appendOnly || computer.appendOnly),
+      copy: await this.copyLocation(),
+    });
+  }
+
+  /** Two computers of the same name (ignoring case and spacing) would be told apart by nobody. */
+  private requireFreeName(displayName: string, except?: string): void {
+    const key = sameNameKey(displayName);
+    const other = this.settings.computers.find((computer) => computer.username !== except && sameNameKey(computer.displayName) === key);
+    if (other) {
+      throw new UserError('name-taken', `There is already a computer called “${other.displayName}”. Give this one another name, e.g. “${displayName.trim()} 2” or the room it is in.`);
+    }
+  }
+
+  private require(username: string): ComputerRecord {
+    const computer = this.shared.computer(username);
+    if (!computer) throw new UserError('unknown-computer', `There is no computer with the login ${username}.`);
+    return computer;
+  }
+
+  /** The running server reads the password file again at once (it would also notice within a second). */
+  private async setLogin(user: string, password: string): Promise<void> {
+    await this.shared.logins.set(user, password);
+    this.shared.supervisor.current?.reloadUsers();
+  }
+
+  private async removeLogin(user: string): Promise<void> {
+    await this.shared.logins.remove(user);
+    this.shared.supervisor.current?.reloadUsers();
+  }
+
+  private async takenNames(): Promise<Set<string>> {
+    const users = (await this.shared.logins.read()).users.keys();
+    return new Set([...users, ...this.settings.computers.map((computer) => computer.username), ...(this.settings.maintenanceUser ? [this.settings.maintenanceUser] : [])]);
+  }
+}

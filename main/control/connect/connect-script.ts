@@ -1,0 +1,281 @@
+import { SHELLS } from '../core/shell-quote.js';
+
+/** What one computer's set-up script is made of. */
+export interface SetupFacts {
+  displayName: string;
+  username: string;
+  /** The fresh server password: only the script ever sees it. */
+  password: string;
+  /** `/annas-laptop/` */
+  repoPath: string;
+  port: number;
+  /** Host names the certificate covers, then the address the line used: the first that answers with a valid certificate is kept. */
+  hosts: string[];
+  authorityPem: string;
+  /** The line's code: the script's last request reports through it what it found (the system, restic's version). */
+  code: string;
+}
+
+const q = SHELLS.bash.quote;
+
+/** A script that only prints why the server refused, for a line piped to sh. */
+export function refusalScript(message: string): string {
+  return `#!/bin/sh\nprintf '%s\\n' ${q(`Restic Tray Server: ${message}`)} >&2\nexit 1\n`;
+}
+
+/**
+ * The small command installed on the computer: `backup` (with `--if-due`
+ * for the schedule: only when the last good backup is 20 hours old),
+ * `status`, `snapshots`, `uninstall` (the schedule and the command go, the
+ * backups and this folder's files stay).
+ */
+const COMMAND = String.raw`#!/bin/sh
+# restic-tray-backup: this computer's backups to Restic Tray Server.
+set -eu
+self=$0
+[ -L "$self" ] && self=$(readlink "$self")
+DIR=$(CDPATH= cd -- "$(dirname -- "$self")" && pwd)
+. "$DIR/settings"
+export RESTIC_REPOSITORY_FILE RESTIC_PASSWORD_FILE
+[ -n "${'$'}{RESTIC_REST_USERNAME:-}" ] && export RESTIC_REST_USERNAME RESTIC_REST_PASSWORD
+r() { restic --cacert "$DIR/ca.pem" "$@"; }
+now() { date +%s; }
+last_good() { [ -s "$DIR/last-good" ] && cat "$DIR/last-good" || echo 0; }
+say_time() { date -d "@$1" 2>/dev/null || date -r "$1"; }
+case "${'$'}{1:-}" in
+backup)
+  if [ "${'$'}{2:-}" = --if-due ] && [ $(( $(now) - $(last_good) )) -lt 72000 ]; then exit 0; fi
+  started=$(now)
+  if r backup --files-from "$DIR/paths" --exclude-caches --exclude "$HOME/.cache" --exclude "$DIR"; then
+    echo "$started ok" > "$DIR/last-run"; echo "$started" > "$DIR/last-good"
+  else
+    code=$?; echo "$started failed $code" > "$DIR/last-run"; exit "$code"
+  fi ;;
+status)
+  if [ -s "$DIR/last-run" ]; then
+    set -- $(cat "$DIR/last-run")
+    echo "Last backup: $(say_time "$1"): ${'$'}{2}${'$'}{3:+ (exit code $3)}"
+  else
+    echo "Last backup: none yet"
+  fi
+  if [ -f "$HOME/.config/systemd/user/restic-tray-backup.timer" ] && systemctl --user is-enabled restic-tray-backup.timer >/dev/null 2>&1; then
+    echo "Next backup: $(systemctl --user show restic-tray-backup.timer -p NextElapseUSecRealtime --value) (a systemd timer; missed runs catch up)"
+  elif crontab -l 2>/dev/null | grep -q restic-tray-backup || [ -f "$HOME/Library/LaunchAgents/org.restic-tray-server.backup.plist" ]; then
+    echo "Next backup: within the hour after $(say_time $(( $(last_good) + 72000 ))) while the computer is on (checked hourly)"
+  else
+    echo "Next backup: not scheduled (run: restic-tray-backup backup)"
+  fi ;;
+snapshots) r snapshots ;;
+uninstall)
+  if [ -f "$HOME/.config/systemd/user/restic-tray-backup.timer" ]; then
+    systemctl --user disable --now restic-tray-backup.timer >/dev/null 2>&1 || true
+    rm -f "$HOME/.config/systemd/user/restic-tray-backup.timer" "$HOME/.config/systemd/user/restic-tray-backup.service"
+  fi
+  if crontab -l 2>/dev/null | grep -q restic-tray-backup; then crontab -l | grep -v restic-tray-backup | crontab -; fi
+  plist="$HOME/Library/LaunchAgents/org.restic-tray-server.backup.plist"
+  if [ -f "$plist" ]; then launchctl unload "$plist" 2>/dev/null || true; rm -f "$plist"; fi
+  rm -f "$HOME/.local/bin/restic-tray-backup"
+  echo "The daily backup is no longer scheduled. The backups stay on the server; the settings and the encryption password stay in $DIR." ;;
+*) echo "usage: restic-tray-backup backup | status | snapshots | uninstall" >&2; exit 2 ;;
+esac
+`;
+
+/**
+ * The set-up script a "Connect this computer" line fetches, for Linux and
+ * macOS (POSIX sh: it runs under dash, bash and macOS's sh). Its answers
+ * come from the terminal, since the script itself arrives on standard
+ * input; everything it writes goes into one folder only this user can
+ * read. Running it again updates the login and the address, keeps the
+ * encryption password and never re-creates the repository.
+ */
+export function setupScript(facts: SetupFacts): string {
+  const values = [
+    `COMPUTER=${q(facts.displayName)}`,
+    `LOGIN_USER=${q(facts.username)}`,
+    `LOGIN_PASSWORD=${q(facts.password)}`,
+    `REPO_PATH=${q(facts.repoPath)}`,
+    `PORT=${facts.port}`,
+    `HOSTS=${q(facts.hosts.join(' '))}`,
+    `AUTHORITY=${q(facts.authorityPem.trim())}`,
+    `CODE=${q(facts.code)}`,
+  ].join('\n');
+  return String.raw`#!/bin/sh
+# Restic Tray Server: connects this computer to the family's backup server.
+# Made for one computer; it carries its server login. Running it again is safe.
+set -eu
+umask 077
+${values}
+COMMAND_TEXT=${q(COMMAND)}
+
+say() { printf '%s\n' "$*"; }
+fail() { printf 'Restic Tray Server: %s\n' "$*" >&2; trap - EXIT; exit 1; }
+AGAIN="run a new line from the app (the computer's page, Connect this computer): each line works once."
+trap 'code=$?; [ "$code" -eq 0 ] || printf "Restic Tray Server: the set-up stopped unexpectedly (exit code %s); see the message above, then make a new line in the app.\n" "$code" >&2' EXIT
+# This script arrives on standard input: answers come from the terminal.
+( : </dev/tty ) 2>/dev/null || fail "run the line in a terminal: it asks questions."
+exec 3</dev/tty
+ask() { printf '%s' "$1" >/dev/tty; IFS= read -r answer <&3 || answer=''; }
+ask_hidden() {
+  printf '%s' "$1" >/dev/tty
+  stty -echo <&3 2>/dev/null || true
+  IFS= read -r answer <&3 || answer=''
+  stty echo <&3 2>/dev/null || true
+  printf '\n' >/dev/tty
+}
+
+say "Connecting $COMPUTER to the backup server."
+
+if ! command -v restic >/dev/null 2>&1; then
+  install=''
+  if command -v apt-get >/dev/null 2>&1; then install='sudo apt-get install -y restic'
+  elif command -v dnf >/dev/null 2>&1; then install='sudo dnf install -y restic'
+  elif command -v pacman >/dev/null 2>&1; then install='sudo pacman -S --noconfirm restic'
+  elif command -v zypper >/dev/null 2>&1; then install='sudo zypper install -y restic'
+  elif command -v brew >/dev/null 2>&1; then install='brew install restic'
+  fi
+  [ -n "$install" ] || fail "restic is not installed, and no package manager was found: install restic (restic.net), then $AGAIN"
+  ask "restic, the backup program, is not installed. Install it now with: $install ? [Y/n] "
+  case "$answer" in [nN]*) fail "restic is needed: install it, then $AGAIN" ;; esac
+  $install <&3 || fail "restic could not be installed: install it by hand, then $AGAIN"
+fi
+version=$(restic version | sed -n 's/^restic \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
+set -- $version 0 0
+if [ "$1" -gt 0 ] || [ "$2" -ge 17 ]; then new_login=yes; else new_login=no; fi
+
+DIR="${'$'}{XDG_CONFIG_HOME:-$HOME/.config}/restic-tray-server"
+mkdir -p "$DIR"
+chmod 700 "$DIR"
+printf '%s\n' "$AUTHORITY" > "$DIR/ca.pem"
+
+host=''
+for candidate in $HOSTS; do
+  case "$candidate" in *:*) address="[$candidate]" ;; *) address="$candidate" ;; esac
+  if curl -s -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" "https://$address:$PORT/"; then host="$address"; break; fi
+done
+[ -n "$host" ] || fail "the backup server does not answer with its certificate at any of: $HOSTS."
+
+if [ "$new_login" = yes ]; then
+  printf '%s\n' "rest:https://$host:$PORT$REPO_PATH" > "$DIR/repository.new"
+  { printf "RESTIC_REST_USERNAME='%s'\n" "$LOGIN_USER"; printf "RESTIC_REST_PASSWORD='%s'\n" "$LOGIN_PASSWORD"; } > "$DIR/login.new"
+else
+  printf '%s\n' "rest:https://$LOGIN_USER:$LOGIN_PASSWORD@$host:$PORT$REPO_PATH" > "$DIR/repository.new"
+  : > "$DIR/login.new"
+fi
+mv "$DIR/repository.new" "$DIR/repository"
+mv "$DIR/login.new" "$DIR/login"
+{
+  printf '%s\n' "RESTIC_REPOSITORY_FILE='$DIR/repository'" "RESTIC_PASSWORD_FILE='$DIR/password'"
+  printf '%s\n' ". '$DIR/login'"
+} > "$DIR/settings"
+[ -s "$DIR/paths" ] || printf '%s\n' "$HOME" > "$DIR/paths"
+
+if [ ! -s "$DIR/password" ]; then
+  say ""
+  say "Choose the encryption password for this computer's backups."
+  say "Without it nobody, not you and not the backup server, can restore them: write it down and keep it safe."
+  while :; do
+    ask_hidden "Encryption password (press Enter to have one made for you): "
+    first=$answer
+    if [ -z "$first" ]; then
+      first=$(LC_ALL=C tr -dc 'abcdefghjkmnpqrstuvwxyz23456789' < /dev/urandom | head -c 24 | sed 's/\(....\)/\1-/g; s/-$//')
+      say ""
+      say "Your encryption password is:  $first"
+      say "Write this down now: without it nobody can restore these backups. It is not shown again."
+      ask "Press Enter once it is written down. "
+      break
+    fi
+    if [ ${'$'}{#first} -lt 8 ]; then say "At least 8 characters, please."; continue; fi
+    ask_hidden "The same again: "
+    [ "$answer" = "$first" ] && break
+    say "The two were not the same; once more."
+  done
+  printf '%s' "$first" > "$DIR/password.new"
+  mv "$DIR/password.new" "$DIR/password"
+fi
+
+printf '%s' "$COMMAND_TEXT" > "$DIR/restic-tray-backup"
+chmod 700 "$DIR/restic-tray-backup"
+mkdir -p "$HOME/.local/bin"
+ln -sf "$DIR/restic-tray-backup" "$HOME/.local/bin/restic-tray-backup"
+
+. "$DIR/settings"
+export RESTIC_REPOSITORY_FILE RESTIC_PASSWORD_FILE
+[ "$new_login" = yes ] && export RESTIC_REST_USERNAME RESTIC_REST_PASSWORD
+# Is the repository there, and does this password open it? Anything but a clear answer is asked again
+# twice (a server the app is restarting refuses for a moment), then shown as restic said it.
+state=''
+tries=0
+while [ -z "$state" ]; do
+  if found=$(restic --cacert "$DIR/ca.pem" cat config 2>&1 >/dev/null); then
+    state=there
+  else
+    case "$found" in
+      *'does not exist'*) state=missing ;;
+      *'wrong password'*) state=other-password ;;
+      *'(401)'*) state=refused ;;
+      *)
+        tries=$((tries + 1))
+        if [ "$tries" -ge 3 ]; then
+          printf '%s\n' "$found" >&2
+          fail "the backup server did not answer restic as expected (restic's message is above): check that the app shows the server running, then $AGAIN"
+        fi
+        say "The backup server did not answer as expected; asking again in 3 seconds. restic said: $(printf '%s\n' "$found" | head -n 1)"
+        sleep 3 ;;
+    esac
+  fi
+done
+case "$state" in
+  there) say "The backups of $COMPUTER are already on the server: they go on from there." ;;
+  refused) fail "the backup server refused the login this set-up carries: the computer's server password was changed after it was made: $AGAIN" ;;
+  other-password) fail "the backups of $COMPUTER are on the server, but the encryption password in $DIR/password does not open them: put the right one there, then $AGAIN" ;;
+  missing)
+    if ! refused=$(restic --cacert "$DIR/ca.pem" init 2>&1 >/dev/null); then
+      printf '%s\n' "$refused" >&2
+      fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then $AGAIN"
+    fi
+    say "The backup repository of $COMPUTER was created on the server." ;;
+esac
+
+say "The first backup starts now; it may take a while."
+"$DIR/restic-tray-backup" backup || fail "the backup did not finish: see restic's message above, then run: restic-tray-backup backup"
+
+schedule='none'
+if [ "$(uname -s)" = Darwin ]; then
+  plist="$HOME/Library/LaunchAgents/org.restic-tray-server.backup.plist"
+  mkdir -p "$HOME/Library/LaunchAgents"
+  cat > "$plist" <<PLIST
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict>
+<key>Label</key><string>org.restic-tray-server.backup</string>
+<key>ProgramArguments</key><array><string>$DIR/restic-tray-backup</string><string>backup</string><string>--if-due</string></array>
+<key>StartInterval</key><integer>3600</integer>
+<key>RunAtLoad</key><true/>
+</dict></plist>
+PLIST
+  launchctl unload "$plist" 2>/dev/null || true
+  launchctl load -w "$plist" && schedule='launchd'
+elif command -v systemctl >/dev/null 2>&1; then
+  units="$HOME/.config/systemd/user"
+  mkdir -p "$units"
+  printf '%s\n' '[Unit]' 'Description=Backup to Restic Tray Server' '' '[Service]' 'Type=oneshot' "ExecStart=$DIR/restic-tray-backup backup --if-due" > "$units/restic-tray-backup.service"
+  printf '%s\n' '[Unit]' 'Description=Daily backup to Restic Tray Server' '' '[Timer]' 'OnCalendar=hourly' 'Persistent=true' 'RandomizedDelaySec=10min' '' '[Install]' 'WantedBy=timers.target' > "$units/restic-tray-backup.timer"
+  if systemctl --user daemon-reload >/dev/null 2>&1 && systemctl --user enable --now restic-tray-backup.timer >/dev/null 2>&1; then schedule='systemd'; fi
+fi
+if [ "$schedule" = none ] && command -v crontab >/dev/null 2>&1; then
+  { crontab -l 2>/dev/null | grep -v restic-tray-backup || true; printf '%s\n' "17 * * * * '$DIR/restic-tray-backup' backup --if-due >/dev/null 2>&1"; } | crontab - && schedule='cron'
+fi
+
+found=$(restic version | sed -n 's/^restic \([0-9][0-9.]*\) .*/\1/p')
+curl -s -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" "https://$host:$PORT/.connect/$CODE/report/$(uname -s)/$found" || true
+
+say ""
+say "Done: $COMPUTER backs up to the server."
+case "$schedule" in
+  none) say "No scheduler was found on this computer: run restic-tray-backup backup once a day." ;;
+  *) say "A backup runs every day (checked hourly, so a day the computer was off is caught up; by $schedule)." ;;
+esac
+say "restic-tray-backup status shows the last backup; restic-tray-backup uninstall stops the schedule (the backups stay)."
+say "Settings and the encryption password are in $DIR (readable only by you)."
+`;
+}

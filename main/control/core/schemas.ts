@@ -1,0 +1,172 @@
+import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import type { MethodInput, MethodName } from '../../contract.js';
+import { USERNAME } from '../../../server/htpasswd.js';
+
+const noInput = z.undefined();
+const NO_CONTROL = /^[^\p{Cc}]*$/u;
+
+const username = z.string().max(64).regex(USERNAME, 'a user name of letters, digits, @ . _ -');
+const displayName = z
+  .string()
+  .trim()
+  .min(1, 'a name is needed')
+  .max(64, 'at most 64 characters')
+  .regex(NO_CONTROL, 'no control characters');
+const password = z.string().min(12, 'at least 12 characters').max(128).regex(NO_CONTROL, 'no control characters');
+const quotaBytes = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable();
+const folderPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((value) => !value.includes('\0') && isAbsolute(value), 'a full folder path');
+const folderName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .refine((value) => !/[\\/\0]/.test(value) && value !== '.' && value !== '..', 'a folder name without / or \\');
+const pem = z.string().min(1).max(65_536);
+
+export const listenAddresses = z.union([
+  z.literal('auto'),
+  z.array(z.string().refine((value) => isIP(value) !== 0, 'an IP address such as 192.168.1.20')).min(1).max(32),
+]);
+export const port = z.number().int().min(1).max(65535);
+export const staleDays = z.number().int().min(1).max(365);
+export const integrityDays = z.number().int().min(1).max(365);
+/** An absolute folder, or an rclone remote and path (`name:path`); never something rclone could read as a flag. */
+export const offsiteRemote = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((value) => !/[\0\r\n]/.test(value) && !value.startsWith('-'), 'one line, not starting with -')
+  .refine((value) => isAbsolute(value) || /^[\w.][\w. -]*:/.test(value), 'a full folder path, or an rclone remote and path such as backup-box:restic');
+export const graceDays = z.number().int().min(0).max(3650);
+/** An S3 service's address: http(s), a host and maybe a port, nothing else. */
+const s3Endpoint = z
+  .string()
+  .max(512)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return /^https?:$/.test(url.protocol) && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
+    } catch {
+      return false;
+    }
+  }, 'an address such as https://minio.example.net:9000');
+/** rclone's --bwlimit in bytes per second, with an optional K, M or G. */
+export const bandwidth = z.string().regex(/^\d+(\.\d+)?[KMG]?$/i, 'a rate such as 2M (2 MB per second) or 500K');
+
+/** One schema per method: the compiler refuses a method without one, or a schema of the wrong shape. */
+export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
+  getState: noInput,
+  startServer: noInput,
+  stopServer: noInput,
+  updateSettings: z.strictObject({
+    listenAddresses: listenAddresses.optional(),
+    port: port.optional(),
+    appendOnly: z.boolean().optional(),
+    staleDays: staleDays.optional(),
+    integrityDays: integrityDays.optional(),
+    autostart: z.boolean().optional(),
+    notifications: z.boolean().optional(),
+    keepAwake: z.boolean().optional(),
+    setupComplete: z.boolean().optional(),
+  }),
+  dismissNotice: z.strictObject({ id: z.string().max(100) }),
+  listDrives: noInput,
+  browseFolder: z.strictObject({ path: folderPath.optional() }),
+  createFolder: z.strictObject({ parent: folderPath, name: folderName }),
+  pickFolder: noInput,
+  chooseFolder: z.strictObject({ path: folderPath, label: displayName.optional() }),
+  forgetDisk: z.strictObject({ diskId: z.string().max(100) }),
+  ejectDisk: noInput,
+  addComputer: z.strictObject({
+    displayName,
+    appendOnly: z.boolean().optional(),
+    quotaBytes: quotaBytes.optional(),
+    password: password.optional(),
+  }),
+  removeComputer: z.strictObject({ username }),
+  resetPassword: z.strictObject({ username }),
+  renameComputer: z.strictObject({ username, displayName }),
+  updateComputer: z.strictObject({ username, appendOnly: z.boolean().optional(), quotaBytes: quotaBytes.optional() }),
+  createMaintenanceLogin: noInput,
+  removeMaintenanceLogin: noInput,
+  commandLines: z.strictObject({
+    username,
+    os: z.enum(['linux', 'macos', 'windows']),
+    shell: z.enum(['bash', 'powershell', 'cmd']).optional(),
+    resticVersion: z.enum(['before-0.17', '0.17-or-newer']),
+    password: password.optional(),
+    backupPaths: z.array(z.string().min(1).max(4096).regex(NO_CONTROL)).max(32).optional(),
+    repository: username.optional(),
+  }),
+  setTls: z.strictObject({ enabled: z.boolean() }),
+  caCertificate: noInput,
+  regenerateCertificates: z.strictObject({ authority: z.boolean() }),
+  importCertificate: z.strictObject({ certificatePem: pem, keyPem: pem }),
+  useHouseholdCertificate: noInput,
+  recentRequests: z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }),
+  recentSummaries: noInput,
+  checkIntegrity: noInput,
+  // A repository is one or two folder names, as the server allows; the room checks it is one with findings.
+  markRepaired: z.strictObject({ repo: z.string().max(512).regex(/^([^/.][^/]*(\/[^/.][^/]*)?)?$/) }),
+  setOffsite: z.strictObject({
+    remote: offsiteRemote,
+    rcloneConfig: z.union([folderPath, z.null()]).optional(),
+    bandwidth: z.union([bandwidth, z.null()]).optional(),
+    graceDays: graceDays.optional(),
+    nightOnly: z.boolean().optional(),
+    warnAfterDays: staleDays.optional(),
+  }),
+  setOffsiteSftp: z
+    .strictObject({
+      host: z.string().min(1).max(253).regex(/^[A-Za-z0-9:][A-Za-z0-9.:-]*$/, 'a host name or IP address'),
+      port: port.optional(),
+      user: z.string().min(1).max(64).regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a user name of letters, digits, dots, dashes and underscores'),
+      password: z.string().min(1).max(1024).optional(),
+      // Written into rclone's configuration: one line only.
+      keyFile: folderPath.refine((value) => !/[\r\n]/.test(value), 'one line').optional(),
+      folder: z.string().min(1).max(1024).refine((value) => !/[\0\r\n]/.test(value), 'one line'),
+      bandwidth: z.union([bandwidth, z.null()]).optional(),
+      graceDays: graceDays.optional(),
+      nightOnly: z.boolean().optional(),
+      warnAfterDays: staleDays.optional(),
+    })
+    .refine((input) => (input.password === undefined) !== (input.keyFile === undefined), 'either a password or a key file'),
+  setOffsiteS3: z
+    .strictObject({
+      service: z.enum(['b2', 'wasabi', 'aws', 'other']),
+      region: z.string().regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'a region such as us-west-004 or eu-central-1').optional(),
+      endpoint: s3Endpoint.optional(),
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name of 3 to 63 small letters, digits, dots and dashes'),
+      folder: z
+        .string()
+        .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'a folder such as restic or family/restic: letters, digits, dots, dashes, underscores and /')
+        .refine((value) => !value.split('/').includes('..'), 'a folder without ..')
+        .optional(),
+      // Written into rclone's configuration: printable characters on one line.
+      accessKeyId: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'the key ID, without spaces'),
+      secretAccessKey: z.string().regex(/^[\x21-\x7e]{1,256}$/, 'the secret key, without spaces'),
+      bandwidth: z.union([bandwidth, z.null()]).optional(),
+      graceDays: graceDays.optional(),
+      nightOnly: z.boolean().optional(),
+      warnAfterDays: staleDays.optional(),
+    })
+    .refine((input) => (input.service === 'other' ? input.endpoint !== undefined : input.region !== undefined && input.endpoint === undefined), 'a region for B2, Wasabi and Amazon; an address for another service'),
+  connectComputer: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
+  setupFile: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
+  removeOffsite: noInput,
+  copyOffsiteNow: noInput,
+  rebuildFromCopy: noInput,
+};
+
+/** A short, readable account of what is wrong with an input. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}

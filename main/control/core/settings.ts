@@ -1,0 +1,166 @@
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { USERNAME } from '../../../server/htpasswd.js';
+import { writeFileAtomically } from './files.js';
+import { bandwidth, describeIssues, graceDays, integrityDays, listenAddresses, offsiteRemote, port, staleDays } from './schemas.js';
+
+const timestamp = z.iso.datetime();
+/** Daily disk measurements kept for the growth trend. */
+export const USAGE_DAYS = 90;
+
+const diskSchema = z.strictObject({
+  id: z.string().min(1).max(100),
+  label: z.string().max(64),
+  folder: z.string().min(1).max(4096),
+  adoptedAt: timestamp,
+  lastBackupAt: timestamp.nullable(),
+  /** Used bytes, one measurement per day (the newest last), for the growth trend. */
+  usage: z.array(z.strictObject({ day: z.iso.date(), usedBytes: z.number().int().nonnegative() })).max(USAGE_DAYS).default([]),
+  /** The last complete integrity check of this disk, remembered for while it is away. */
+  integrity: z
+    .strictObject({ checkedAt: timestamp, objects: z.number().int().nonnegative(), bytes: z.number().nonnegative(), damaged: z.number().int().nonnegative() })
+    .nullable()
+    .default(null),
+});
+
+const computerSchema = z.strictObject({
+  username: z.string().regex(USERNAME),
+  displayName: z.string().min(1).max(64),
+  appendOnly: z.boolean(),
+  quotaBytes: z.number().int().positive().nullable(),
+  createdAt: timestamp,
+  /** When it last fetched its set-up through a "Connect this computer" line. */
+  connectedAt: timestamp.optional(),
+  /** What its set-up reported: its system, its restic and where it reaches the server (`host:port`). */
+  system: z.enum(['linux', 'macos', 'windows']).optional(),
+  resticVersion: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
+  reachedAt: z.string().max(300).optional(),
+});
+
+export const settingsSchema = z.strictObject({
+  version: z.literal(1),
+  setupComplete: z.boolean(),
+  /** The disk being served, one of `disks`; null before a folder was chosen. */
+  currentDiskId: z.string().nullable(),
+  /** Every adopted disk, so that rotating disks are recognised by their marker. */
+  disks: z.array(diskSchema),
+  computers: z.array(computerSchema),
+  maintenanceUser: z.string().regex(USERNAME).nullable(),
+  /** Every computer is append-only while this is on. */
+  appendOnly: z.boolean(),
+  listenAddresses,
+  port,
+  tls: z.enum(['household', 'own', 'off']),
+  staleDays,
+  /** Settings written before integrity checks existed get the default. */
+  integrityDays: integrityDays.default(30),
+  /** The offsite copy's target (null: none), and the rclone program when it is not on PATH. */
+  offsite: z
+    .strictObject({
+      remote: offsiteRemote,
+      rcloneConfig: z.string().max(4096).nullable(),
+      bandwidth: bandwidth.nullable(),
+      /** Files deleted on the disk stay on the copy this long. */
+      graceDays: graceDays.default(30),
+      /** Copies that start by themselves: only from 22:00 to 06:00. */
+      nightOnly: z.boolean().default(false),
+      /** A copy older than this turns the tray yellow. */
+      warnAfterDays: staleDays.default(7),
+      lastCopyAt: timestamp.nullable(),
+    })
+    .nullable()
+    .default(null),
+  rclonePath: z.string().max(4096).nullable().default(null),
+  autostart: z.boolean(),
+  notifications: z.boolean(),
+  keepAwake: z.boolean(),
+  /** Whether the server was serving when the app last stopped, so it resumes. */
+  serving: z.boolean(),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type DiskRecord = Settings['disks'][number];
+export type ComputerRecord = Settings['computers'][number];
+
+export const DEFAULT_SETTINGS: Settings = {
+  version: 1,
+  setupComplete: false,
+  currentDiskId: null,
+  disks: [],
+  computers: [],
+  maintenanceUser: null,
+  appendOnly: false,
+  listenAddresses: 'auto',
+  port: 8000,
+  tls: 'household',
+  staleDays: 3,
+  integrityDays: 30,
+  offsite: null,
+  rclonePath: null,
+  autostart: false,
+  notifications: true,
+  keepAwake: true,
+  serving: false,
+};
+
+export const SETTINGS_FILE = 'settings.json';
+
+export interface LoadedSettings {
+  settings: Settings;
+  /** Set when the file was damaged: what was wrong and where the damaged file was kept. */
+  problem?: string;
+}
+
+/**
+ * The app's settings: one JSON file in the config folder, checked against the
+ * schema on load and replaced atomically on save. It holds no password: the
+ * logins are bcrypt hashes in the password file.
+ */
+export class SettingsStore {
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(readonly configDir: string) {}
+
+  get file(): string {
+    return join(this.configDir, SETTINGS_FILE);
+  }
+
+  /** Reads the file; a damaged one is moved aside (never deleted) and the defaults are used. */
+  async load(now = new Date()): Promise<LoadedSettings> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { settings: structuredClone(DEFAULT_SETTINGS) };
+      throw error;
+    }
+    let what: string;
+    try {
+      const parsed = settingsSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return { settings: parsed.data };
+      what = describeIssues(parsed.error);
+    } catch (error) {
+      what = `not valid JSON (${(error as Error).message})`;
+    }
+    const aside = `${this.file}.damaged-${now.toISOString().replace(/[:.]/g, '-')}`;
+    await rename(this.file, aside);
+    return {
+      settings: structuredClone(DEFAULT_SETTINGS),
+      problem: `The settings file was damaged (${what}). It was kept as ${aside} and the defaults are used: choose the backup folder again; your backups and computer logins are untouched.`,
+    };
+  }
+
+  /** Saves one settings object at a time, in the order asked; the content is taken at the call, so later changes wait for their own save. */
+  save(settings: Settings): Promise<void> {
+    let content: string;
+    try {
+      content = `${JSON.stringify(settingsSchema.parse(settings), null, 2)}\n`;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const next = this.writing.then(() => writeFileAtomically(this.file, content));
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+}

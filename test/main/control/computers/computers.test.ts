@@ -1,0 +1,133 @@
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { UserError } from '../../../../main/control/core/errors.js';
+import { openController, openServing, waitForState } from '../../../helpers/controller.js';
+import { basic } from '../../../helpers/htpasswd.js';
+import { code, del, makeObject, post, run } from '../../../helpers/http.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
+
+const get = (path: string, headers: Record<string, string>) => ({ method: 'GET', path, headers });
+
+describe('computers and their logins, as the running server sees them', () => {
+  it('a new computer can log in at once, only to its own repository, and its password is nowhere in the settings', async () => {
+    const { controller, configDir, url } = await openServing();
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    const bob = await controller.addComputer({ displayName: 'Bob' });
+    await run(url, [
+      { req: post('/anna/?create=true', '', basic('anna', anna.password)), want: [code(200)] },
+      { req: post('/bob/?create=true', '', basic('bob', bob.password)), want: [code(200)] },
+      { req: get('/bob/config', basic('anna', anna.password)), want: [code(403)] },
+      { req: get('/anna/config', basic('anna', 'wrong password')), want: [code(401)] },
+    ]);
+    const settings = readFileSync(join(configDir, 'settings.json'), 'utf8');
+    expect(settings).not.toContain(anna.password);
+    expect(readFileSync(join(configDir, 'htpasswd'), 'utf8')).not.toContain(anna.password);
+  });
+
+  it('removing a computer locks it out at once and keeps its backups; a reset password replaces the old one', async () => {
+    const { controller, url, data } = await openServing();
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    // Logged in, the repository has no config yet: 404, not 401.
+    await run(url, [{ req: post('/anna/?create=true', '', basic('anna', anna.password)), want: [code(200)] }]);
+    const reset = await controller.resetPassword({ username: 'anna' });
+    expect(reset.password).not.toBe(anna.password);
+    await run(url, [
+      { req: get('/anna/config', basic('anna', anna.password)), want: [code(401)] },
+      { req: get('/anna/config', basic('anna', reset.password)), want: [code(404)] },
+    ]);
+    const state = await controller.removeComputer({ username: 'anna' });
+    expect(state.computers).toEqual([]);
+    await run(url, [{ req: get('/anna/config', basic('anna', reset.password)), want: [code(401)] }]);
+    expect(existsSync(join(data, 'anna', 'data'))).toBe(true);
+  });
+
+  it('append-only per computer and for all, changed while serving; the maintenance login may prune', async () => {
+    const { controller, url } = await openServing();
+    const anna = await controller.addComputer({ displayName: 'Anna', appendOnly: true });
+    const auth = basic('anna', anna.password);
+    const objects = Array.from({ length: 3 }, () => makeObject());
+    await run(url, [
+      { req: post('/anna/?create=true', '', auth), want: [code(200)] },
+      ...objects.map(({ id, data }) => ({ req: post(`/anna/data/${id}`, data, auth), want: [code(200)] })),
+      { req: { ...del(`/anna/data/${objects[0]?.id}`), headers: auth }, want: [code(403)] },
+    ]);
+    await controller.updateComputer({ username: 'anna', appendOnly: false });
+    await run(url, [{ req: { ...del(`/anna/data/${objects[0]?.id}`), headers: auth }, want: [code(200)] }]);
+
+    const all = await controller.updateSettings({ appendOnly: true });
+    expect(all.computers[0]?.appendOnly).toBe(true);
+    await run(url, [{ req: { ...del(`/anna/data/${objects[1]?.id}`), headers: auth }, want: [code(403)] }]);
+    const maintenance = await controller.createMaintenanceLogin();
+    expect(maintenance.username).toBe('maintenance');
+    expect((await controller.getState()).maintenanceUser).toBe('maintenance');
+    await run(url, [{ req: { ...del(`/anna/data/${objects[1]?.id}`), headers: basic('maintenance', maintenance.password) }, want: [code(200)] }]);
+    await controller.removeMaintenanceLogin();
+    await run(url, [{ req: { ...del(`/anna/data/${objects[2]?.id}`), headers: basic('maintenance', maintenance.password) }, want: [code(401)] }]);
+  });
+
+  it('a quota set while serving applies to the next upload', async () => {
+    const { controller, url } = await openServing();
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    const auth = basic('anna', anna.password);
+    await run(url, [{ req: post('/anna/?create=true', '', auth), want: [code(200)] }]);
+    await controller.updateComputer({ username: 'anna', quotaBytes: 100_000 });
+    await waitForState(controller, (s) => s.status === 'serving' && s.computers[0]?.quotaBytes === 100_000);
+    const small = makeObject(50_000);
+    const big = makeObject(80_000);
+    await run(url, [
+      { req: post(`/anna/data/${small.id}`, small.data, auth), want: [code(200)] },
+      { req: post(`/anna/data/${big.id}`, big.data, auth), want: [code(507)] },
+    ]);
+  });
+
+  it('renames, and refuses what makes no sense with a message that says what to do', async () => {
+    const { controller } = await openServing();
+    await controller.addComputer({ displayName: 'Anna' });
+    expect((await controller.renameComputer({ username: 'anna', displayName: "Anna's new laptop" })).computers[0]?.displayName).toBe("Anna's new laptop");
+    const failure = async (promise: Promise<unknown>) => promise.then(() => 'accepted', (error: UserError) => `${error.code}: ${error.message}`);
+    expect(await failure(controller.renameComputer({ username: 'nobody', displayName: 'x' }))).toBe('unknown-computer: There is no computer with the login nobody.');
+    const state = await controller.getState();
+    expect(await failure(controller.forgetDisk({ diskId: state.disks[0]?.id as string }))).toMatch(/^disk-in-use: /);
+    expect(await failure(controller.chooseFolder({ path: '/' }))).toMatch(/^folder-is-root: /);
+    expect(await failure(controller.updateSettings({ listenAddresses: ['203.0.113.9'] }))).toMatch(/^unknown-address: 203\.0\.113\.9 is not an address of this computer/);
+  });
+
+  it('refuses a second computer of the same name (case and spaces do not count), also by renaming', async () => {
+    const { controller } = await openServing();
+    await controller.addComputer({ displayName: "Anna's laptop" });
+    const failure = async (promise: Promise<unknown>) => promise.then(() => 'accepted', (error: UserError) => `${error.code}: ${error.message}`);
+    for (const displayName of ["Anna's laptop", "anna's  LAPTOP", " Anna's laptop "]) {
+      expect(await failure(controller.addComputer({ displayName }))).toMatch(/^name-taken: There is already a computer called “Anna's laptop”\. Give this one another name/);
+    }
+    await controller.addComputer({ displayName: 'Kitchen' });
+    expect(await failure(controller.renameComputer({ username: 'kitchen', displayName: "ANNA'S LAPTOP" }))).toMatch(/^name-taken: /);
+    expect(await failure(controller.renameComputer({ username: 'annas-laptop', displayName: "Anna's Laptop" }))).toBe('accepted');
+    const names = (await controller.getState()).computers.map((computer) => `${computer.username} ${computer.displayName}`);
+    expect(names).toEqual(["annas-laptop Anna's Laptop", 'kitchen Kitchen']);
+    // A name that would be a restic folder gets a login restic can use.
+    const data = await controller.addComputer({ displayName: 'Data' });
+    expect(data.username).toBe('data-2');
+  });
+
+  it('a damaged login file is reported, the intact logins keep working, and a copy is kept before it is rewritten', async () => {
+    const data = tempDir('rts-data-');
+    const { controller, configDir } = await openServing({ path: data });
+    const { username, password } = await controller.addComputer({ displayName: 'Emil' });
+    await controller.close();
+    appendFileSync(join(configDir, 'htpasswd'), 'this line is not a login\n');
+
+    const { controller: reopened } = await openController({ configDir });
+    const notices = (await reopened.getState()).notices.map((notice) => notice.message).join('\n');
+    expect(notices).toMatch(/login file .*htpasswd is damaged/);
+    await reopened.startServer();
+    const state = await waitForState(reopened, (s) => s.status === 'serving');
+    const url = (state.clientUrl as string).replace(/\/$/, '');
+    await run(url, [{ req: post(`/${username}/?create=true`, '', basic(username, password)), want: [code(200)] }]);
+
+    await reopened.addComputer({ displayName: 'Frida' });
+    const copy = readdirSync(configDir).find((name) => name.startsWith('htpasswd.damaged-')) as string;
+    expect(readFileSync(join(configDir, copy), 'utf8')).toContain('this line is not a login');
+    await run(url, [{ req: { method: 'GET', path: `/${username}/config`, headers: basic(username, password) }, want: [code(404)] }]);
+  });
+});

@@ -1,0 +1,112 @@
+import { spawnSync } from 'node:child_process';
+import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { servingController } from '../../../helpers/client-computer.js';
+import { parse, parseErrors } from '../../../helpers/parsers.js';
+
+interface Fetched {
+  status: number;
+  body: string;
+  /** The SHA-256 fingerprint of the certificate the server showed, as the Windows line compares it. */
+  fingerprint: string;
+}
+
+/** What the Windows line's C# does: GET the URL, keeping the server certificate's fingerprint. */
+function fetchScript(url: string): Promise<Fetched> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { rejectUnauthorized: false }, (res) => {
+      const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256.replaceAll(':', '');
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, fingerprint }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The single-quoted PowerShell strings assigned with `name = '...'` (in the order they appear), unquoted. */
+function assigned(source: string, name: string): string[] {
+  const found = [...source.matchAll(new RegExp(`${name.replace('$', '\\$')} = '((?:[^']|'')*)'`, 'g'))];
+  return found.map((match) => (match[1] as string).replaceAll("''", "'"));
+}
+
+async function windowsSetUp() {
+  const { controller } = await servingController();
+  const anna = await controller.addComputer({ displayName: `Anna's "new" laptop` });
+  const { line } = await controller.connectComputer({ username: anna.username, os: 'windows' });
+  const [, url = '', pin = ''] = /\[RtsSetupFetch\]::Get\('([^']+)', '([0-9A-F]{64})'\)/.exec(line) ?? [];
+  return { controller, anna, line, url, pin };
+}
+
+describe('connecting a Windows computer (PowerShell cannot run here: its scripts are parsed and their contents checked)', () => {
+  it('the line and the script it fetches parse as PowerShell, and the C# they compile as C#; the line pins the certificate the server shows', async () => {
+    const { line, url, pin } = await windowsSetUp();
+    expect(parseErrors(await parse('powershell', line))).toEqual([]);
+    expect(url).toMatch(/^https:\/\/[\d.]+:\d+\/\.connect\/[a-z2-9]{20}\/ps1$/);
+    const fetched = await fetchScript(url);
+    expect(fetched.fingerprint).toBe(pin);
+    expect(fetched.status).toBe(200);
+    const script = fetched.body;
+    expect(parseErrors(await parse('powershell', script))).toEqual([]);
+    const [command] = assigned(script, '$CommandText');
+    expect(parseErrors(await parse('powershell', command ?? ''))).toEqual([]);
+    const csharp = [...assigned(line, 'TypeDefinition'), ...assigned(script, 'TypeDefinition')];
+    expect(csharp.map((source) => /public static class (\w+)/.exec(source)?.[1])).toEqual(['RtsSetupFetch', 'RtsSetupCheck']);
+    for (const source of csharp) expect(parseErrors(await parse('c-sharp', source))).toEqual([]);
+  });
+
+  it('what the script writes: values literal, the login only in its files, a folder for this user alone, a password file without BOM, restic’s answers to the repository check told apart, a schedule that catches up, and never an exit', async () => {
+    const { url, anna } = await windowsSetUp();
+    const script = (await fetchScript(url)).body;
+    expect(assigned(script, '$Computer')).toEqual([`Anna's "new" laptop`]);
+    expect(assigned(script, '$LoginUser')).toEqual([anna.username]);
+    const [password = ''] = assigned(script, '$LoginPassword');
+    expect(password).toMatch(/^[\w-]{20,}$/);
+    expect(password).not.toBe(anna.password);
+    expect(script.split(password)).toHaveLength(2);
+    // The login is only written into the folder's files, never given to restic on its command line.
+    expect(script.split('\r\n').filter((text) => text.includes('$LoginPassword') && !text.startsWith('$LoginPassword = '))).toEqual([
+      expect.stringMatching(/^ {2}WriteText \(Join-Path \$Dir 'login\.ps1'\)/),
+      expect.stringMatching(/^ {2}WriteText \(Join-Path \$Dir 'repository'\) \("rest:https:\/\/\$\(\$LoginUser\):\$\(\$LoginPassword\)@/),
+    ]);
+    for (const text of script.split('\r\n').filter((one) => /& restic\b/.test(one))) expect(text).not.toMatch(/LoginPassword|--repo|-r /);
+    expect(script).toContain('$acl.SetAccessRuleProtection($true, $false)');
+    expect(script).toContain("New-Object Security.AccessControl.FileSystemAccessRule($me, 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow')");
+    expect(script).toContain('WriteText $passwordFile $first');
+    expect(script).toContain('New-Object Text.UTF8Encoding($false)');
+    expect(script).toContain("Read-Host -AsSecureString 'The same again'");
+    expect(script).toMatch(/New-ScheduledTaskSettingsSet -StartWhenAvailable/);
+    expect(script).toMatch(/winget install --exact --id restic\.restic/);
+    // restic's answers to the repository check told apart as in the POSIX script (whose test runs them).
+    expect(script).toContain("elseif ($found -like '*does not exist*') { $state = 'missing' }");
+    expect(script).toContain("elseif ($found -like '*wrong password*') { $state = 'other-password' }");
+    expect(script).toContain("elseif ($found -like '*(401)*') { $state = 'refused' }");
+    expect(script).not.toMatch(/(^|[;{]\s*)exit\b/m);
+    expect(script).not.toMatch(/[^\r]\n/);
+  });
+
+  it('a used line is refused in PowerShell’s words, without closing the window', async () => {
+    const { url } = await windowsSetUp();
+    expect((await fetchScript(url)).status).toBe(200);
+    const again = await fetchScript(url);
+    expect(again.status).toBe(410);
+    expect(again.body).toMatch(/^Write-Host 'Restic Tray Server: This set-up line was used already: .*' -ForegroundColor Red\r\n$/);
+    expect(parseErrors(await parse('powershell', again.body))).toEqual([]);
+  });
+});
+
+describe('the Linux and macOS set-up script', () => {
+  it('parses as POSIX sh (dash) and as bash, with a display name full of shell characters', async () => {
+    const { controller } = await servingController();
+    const anna = await controller.addComputer({ displayName: `Anna's $(rm -rf ~) "laptop"` });
+    const { line } = await controller.connectComputer({ username: anna.username, os: 'linux' });
+    const url = /'(https:[^']+)'/.exec(line)?.[1] ?? '';
+    const script = (await fetchScript(url)).body;
+    expect(script).toContain(`COMPUTER='Anna'\\''s $(rm -rf ~) "laptop"'`);
+    const checked = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });
+    expect(checked.status, checked.stderr).toBe(0);
+    expect(parseErrors(await parse('bash', script))).toEqual([]);
+  });
+});
