@@ -28,7 +28,7 @@ Flags:
       --group-accessible-repos
                            folders 0770 and files 0660, so the file system group can read them
       --append-only        enable append-only mode: nothing can be deleted but locks
-      --policy FILE        per-user rights, JSON (see README): append-only, maintenance, quota
+      --policy FILE        per-user rights, JSON (see docs/operations.md): append-only, maintenance, quota
       --tls                serve HTTPS
       --tls-cert FILE      TLS certificate (default: <path>/public_key)
       --tls-key FILE       TLS private key (default: <path>/private_key)

@@ -4,8 +4,8 @@ import { Worker } from 'node:worker_threads';
 /**
  * Hashing and writing of large bodies on worker threads. SHA-256 was about a
  * third of the main thread's cycles during large uploads, and every write a
- * round trip through libuv's pool and a promise (see the README's
- * benchmark). The main thread now only receives the body: each batch of
+ * round trip through libuv's pool and a promise (see docs/benchmarks.md,
+ * "Uploads"). The main thread now only receives the body: each batch of
  * chunks is handed over without a copy (their memory is transferred, not
  * cloned), and the worker hashes it and writes it at its position with one
  * synchronous gathered write. Messages to one worker arrive in order, so one
@@ -264,8 +264,8 @@ const leastBusy = (): BodyWorker => workers.reduce((best, candidate) => (candida
  * Saves a small body whole on a worker: create the temp file, write,
  * fsync, close, rename, fsync the folder, all in one message. Through
  * libuv's pool that was eight round trips between threads, each waking a
- * thread; they cost more than the syscalls themselves (see the README's
- * benchmark, "4 KiB uploads").
+ * thread; they cost more than the syscalls themselves (see docs/benchmarks.md,
+ * "4 KiB uploads").
  */
 export async function saveOnWorker(chunks: Buffer[], request: SaveRequest): Promise<Saved> {
   const worker = leastBusy();

@@ -85,7 +85,7 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
             <Toggle checked={settings.keepAwake} onChange={(keepAwake) => save({ keepAwake })} label="Keep this computer awake while backups run" />
           </>
         ) : (
-          <p class="hint">Headless mode has no tray, notifications or start with the computer: run it under a service manager to keep it running (see the README).</p>
+          <p class="hint">Headless mode has no tray, notifications or start with the computer: run it under a service manager to keep it running (see docs/operations.md, "Running it as a service").</p>
         )}
       </Card>
       <ErrorText error={action.error} />

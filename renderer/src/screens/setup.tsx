@@ -137,7 +137,7 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
           <p class="why">
             {state.desktop
               ? 'The server runs in the background; the tray icon shows at a glance whether backups work.'
-              : 'In headless mode the server runs as long as this program runs (the README shows how to run it as a service).'}
+              : 'In headless mode the server runs as long as this program runs (docs/operations.md shows how to run it as a service).'}
           </p>
           <ul class="summary-list">
             <li>
