@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { code, header, makeObject, post, run, send, type Req, type Res } from '../helpers/http.js';
@@ -106,6 +106,23 @@ describe.skipIf(!hasTool('htpasswd'))('authentication with .htpasswd', () => {
     expect(correct.every((result) => result.status === 200)).toBe(true);
     expect(Math.max(...flooded.map((result) => result.ms))).toBeGreaterThanOrEqual(250);
     await run(url, [{ req: withAuth('/kid/?create=true', 'kid', 'right'), want: [code(200)] }]);
+  });
+
+  it('a change to one login never refuses another: users whose line is unchanged stay valid through a reload, even mid-check', async () => {
+    const names = Array.from({ length: 6 }, (_, i) => `computer-${i}`);
+    const file = htpasswdFile([...names.map((name): [string, string] => [name, `pw-${name}`]), ['reset-me', 'old']]);
+    const { url, server } = await startServer({ noAuth: false, htpasswdFile: file });
+    for (const [round, name] of names.entries()) {
+      // Each computer's first request needs a bcrypt check; the app rewrites the file (atomically, as it does) and reloads meanwhile.
+      const answer = send(url, withAuth(`/${name}/?create=true`, name, `pw-${name}`));
+      await sleep(5);
+      const next = `${file}.next`;
+      writeFileSync(next, readFileSync(file, 'utf8'));
+      addUser(next, 'reset-me', `new-${round}`);
+      renameSync(next, file);
+      server.reloadUsers();
+      expect((await answer).status, name).toBe(200);
+    }
   });
 
   it('takes the user from the proxy header when asked, and refuses requests without it', async () => {
