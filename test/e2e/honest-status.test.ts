@@ -1,7 +1,14 @@
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
+import { waitForState } from '../helpers/controller.js';
 import { headless } from '../helpers/headless.js';
+import { writeRepository } from '../helpers/repository.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { FakeUsbDisk } from '../helpers/tmpfs.js';
+import { canMount } from '../helpers/tools.js';
+
+const MEMORY_WARNING = 'This folder is in the computer’s memory (tmpfs): everything in it is lost when the computer restarts. Choose a folder on a disk.';
 
 /** Headless mode set up and serving (plain HTTP) on a fresh folder, with these computers added and none backed up. */
 async function servingWith(names: string[], folder = tempDir('rts-data-')) {
@@ -29,6 +36,57 @@ describe.runIf(hasChromium())('every screen says what is true', () => {
     await screenshot(page, '40-dashboard-not-connected-yet');
     await waiting.getByRole('link', { name: 'Bob’s desktop' }).click();
     await page.getByRole('heading', { name: 'Bob’s desktop', level: 2 }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it.runIf(canMount())('a folder in memory (tmpfs) is named and warned about in the set-up’s disk step, yet still usable', { timeout: 60_000 }, async () => {
+    const disk = new FakeUsbDisk(16);
+    const { bridge, controller } = await headless();
+    const page = await openPage();
+    await page.goto(bridge.url);
+    await page.getByLabel('Folder', { exact: true }).fill(disk.mountPoint);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('note').getByText(MEMORY_WARNING).waitFor();
+    expect(await page.locator('.picker-choose').textContent()).toContain('(tmpfs)');
+    await screenshot(page, '41-setup-disk-tmpfs');
+    await page.getByRole('button', { name: 'Use this folder' }).click();
+    await page.getByRole('heading', { name: '2. Which computers will back up here?' }).waitFor();
+    expect((await controller.getState()).storage).toMatchObject({ folder: disk.mountPoint, fileSystem: 'tmpfs', warnings: [MEMORY_WARNING], inMemory: true });
+  });
+
+  it.runIf(canMount())('Storage names the file system, warns of a tmpfs, keeps the disk identity under Details; unplugged, it offers no eject and no old damage figures', { timeout: 90_000 }, async () => {
+    const disk = new FakeUsbDisk(32);
+    const { bridge, controller } = await servingWith(["Anna's laptop"], disk.mountPoint);
+    // A check that finds a damaged file, which is then repaired.
+    const [damaged] = writeRepository(disk.mountPoint, 'annas-laptop', 3, 20_000) as [{ id: string; data: Buffer; path: string }];
+    writeFileSync(damaged.path, Buffer.alloc(damaged.data.length));
+    await controller.checkIntegrity();
+    await waitForState(controller, (state) => state.integrity.running === null && state.integrity.awaitingRepair.length === 1, 30_000);
+    // The finding reaches the disk's own record a moment after the state shows it; only then can it be marked repaired.
+    await expect.poll(() => controller.markRepaired({ repo: 'annas-laptop' }).then(() => true, () => false)).toBe(true);
+
+    const page = await openPage();
+    const errors = pageErrorsOf(page);
+    await page.goto(bridge.url);
+    await page.getByRole('link', { name: 'Storage' }).click();
+    const diskCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'Disk in use' }) });
+    const integrity = page.locator('section.card', { has: page.getByRole('heading', { name: 'Integrity' }) });
+    await diskCard.getByText(MEMORY_WARNING).waitFor();
+    expect(await diskCard.locator('dl.facts').first().textContent()).toContain('File systemtmpfs');
+    const diskId = (await controller.getState()).storage?.diskId as string;
+    expect(await diskCard.getByText(diskId).isVisible()).toBe(false);
+    await integrity.getByText(/1 damaged file/).waitFor();
+    await screenshot(page, '42-storage-tmpfs');
+    await diskCard.getByText('Details', { exact: true }).click();
+    expect(await diskCard.getByText(diskId).isVisible()).toBe(true);
+
+    disk.unplug();
+    await integrity.getByTestId('integrity-away').waitFor({ timeout: 15_000 });
+    expect(await integrity.getByTestId('integrity-away').textContent()).toMatch(/^“usb” is not plugged in; its last full check was (just now|1 minute ago)\. Plug it in/);
+    expect(await integrity.textContent()).not.toMatch(/damaged file|nothing damaged|repair needed/);
+    expect(await page.getByRole('button', { name: 'Safe eject' }).count()).toBe(0);
+    await diskCard.getByText(`“usb” is not plugged in (${disk.mountPoint}).`, { exact: false }).waitFor();
+    await screenshot(page, '43-storage-disk-away');
     expect(errors).toEqual([]);
   });
 });

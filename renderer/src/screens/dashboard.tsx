@@ -101,8 +101,8 @@ function DiskCard({ state }: { state: AppState }) {
         </p>
       )}
       {storage.warnings.map((warning) => (
-        <p class="warning" key={warning}>
-          {warning}
+        <p class={storage.inMemory ? 'error' : 'warning'} key={warning}>
+          {storage.inMemory ? <strong>{warning}</strong> : warning}
         </p>
       ))}
     </Card>
