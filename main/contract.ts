@@ -303,6 +303,8 @@ export interface CommandSet {
   schedule: { label: string; files: { fileName: string; content: string }[]; usage: string };
   /** After the integrity check moved damaged files aside: the steps that repair the repository, in order. */
   repair: { steps: CommandLine[]; notes: string[] };
+  /** For the maintenance login only (null otherwise): forget and prune, check, a new index; it never creates a repository or backs up. */
+  maintenance: CommandLine[] | null;
   /** Reading the backups straight from the offsite copy (when there is one), with restic's own ways there. */
   fromCopy: { steps: CommandLine[]; notes: string[] } | null;
   /** Set when TLS is on: the authority file to save next to the commands. */

@@ -89,4 +89,39 @@ describe.runIf(hasChromium())('every screen says what is true', () => {
     await screenshot(page, '43-storage-disk-away');
     expect(errors).toEqual([]);
   });
+
+  it('Security says how many computers are append-only, with a switch for each; the maintenance login gets only its own commands', { timeout: 60_000 }, async () => {
+    const { bridge, controller } = await servingWith(["Anna's laptop", 'Bob’s desktop']);
+    const page = await openPage();
+    const errors = pageErrorsOf(page);
+    await page.goto(bridge.url);
+    await page.getByRole('link', { name: 'Security' }).click();
+    const summary = page.getByTestId('append-only-summary');
+    await expect.poll(() => summary.textContent()).toBe('All 2 computers are append-only.');
+    expect(await page.getByRole('switch', { name: "Anna's laptop" }).isChecked()).toBe(true);
+    const bob = page.getByRole('switch', { name: 'Bob’s desktop' });
+    expect(await bob.isChecked()).toBe(true);
+    await screenshot(page, '44-security-append-only-all');
+    await bob.uncheck();
+    await expect.poll(() => summary.textContent()).toBe('1 of 2 computers is append-only.');
+    expect((await controller.getState()).computers.map((computer) => computer.appendOnly)).toEqual([true, false]);
+    await page.getByRole('button', { name: 'Make every computer append-only' }).click();
+    await expect.poll(() => summary.textContent()).toBe('All 2 computers are append-only.');
+    expect((await controller.getState()).computers.map((computer) => computer.appendOnly)).toEqual([true, true]);
+
+    await page.getByRole('button', { name: 'Create the maintenance login' }).click();
+    await page.getByRole('heading', { name: 'Server login for maintenance' }).waitFor();
+    await page.getByLabel('Clean up the backups of').selectOption({ label: 'Bob’s desktop' });
+    const labels = page.locator('.commands .code-head span');
+    await expect.poll(() => labels.allTextContents()).toEqual([
+      'Set-up: paste this first in a terminal on the computer',
+      'Keep 7 daily, 5 weekly and 12 monthly backups and remove the rest (forget and prune)',
+      'Check the backups (add --read-data to read every file too, which takes much longer)',
+      'Make a new index, after the integrity check moved damaged files aside (restic 0.14 to 0.16)',
+    ]);
+    expect(await page.locator('.commands').textContent()).not.toMatch(/Create the repository|Back up|schedule/);
+    expect(await page.locator('.code-block pre').first().textContent()).toContain('/bobs-desktop/');
+    await screenshot(page, '45-security-maintenance-commands');
+    expect(errors).toEqual([]);
+  });
 });
