@@ -85,6 +85,7 @@ describe.runIf(hasChromium())('every screen says what is true', () => {
     expect(await integrity.getByTestId('integrity-away').textContent()).toMatch(/^“usb” is not plugged in; its last full check was (just now|1 minute ago)\. Plug it in/);
     expect(await integrity.textContent()).not.toMatch(/damaged file|nothing damaged|repair needed/);
     expect(await page.getByRole('button', { name: 'Safe eject' }).count()).toBe(0);
+    await page.locator('.disk-list li', { hasText: 'usb' }).getByText('in use, not plugged in').waitFor();
     await diskCard.getByText(`“usb” is not plugged in (${disk.mountPoint}).`, { exact: false }).waitFor();
     await screenshot(page, '43-storage-disk-away');
     expect(errors).toEqual([]);

@@ -108,7 +108,17 @@ export function Storage({ state }: { state: AppState }) {
           {state.disks.map((disk) => (
             <li key={disk.id}>
               <strong>{disk.label}</strong> <code class="muted">{disk.folder}</code>{' '}
-              {disk.current ? <Badge tone="ok">in use</Badge> : disk.present ? <Badge tone="muted">plugged in</Badge> : <Badge tone="muted">away</Badge>}
+              {disk.current ? (
+                disk.present ? (
+                  <Badge tone="ok">in use</Badge>
+                ) : (
+                  <Badge tone="warn">in use, not plugged in</Badge>
+                )
+              ) : disk.present ? (
+                <Badge tone="muted">plugged in</Badge>
+              ) : (
+                <Badge tone="muted">away</Badge>
+              )}
               <span class="muted"> · last backup {timeAgo(disk.lastBackupAt)}</span>
               {!disk.current && (
                 <button type="button" class="button small" onClick={() => void action.run(() => api.forgetDisk({ diskId: disk.id }))}>
