@@ -14,7 +14,10 @@ function appendOnlySentence(computers: AppState['computers']): string {
   const total = computers.length;
   const kept = computers.filter((computer) => computer.appendOnly).length;
   if (total === 0) return 'No computer yet: each one added is append-only unless its switch is turned off.';
-  if (total === 1) return kept === 1 ? 'The computer is append-only.' : 'The computer is not append-only: it may delete its own backups.';
+  if (total === 1) {
+    const [only] = computers as [AppState['computers'][number]];
+    return kept === 1 ? `${only.displayName} is append-only.` : `${only.displayName} is not append-only: it may delete its own backups.`;
+  }
   if (kept === total) return `All ${total} computers are append-only.`;
   if (kept === 0) return `None of the ${total} computers is append-only: each may delete its own backups.`;
   return `${kept} of ${total} computers ${kept === 1 ? 'is' : 'are'} append-only.`;
