@@ -65,6 +65,8 @@ export interface StorageView {
   freeBytes: number;
   fileSystem: string | null;
   warnings: string[];
+  /** The folder is on a file system in memory (tmpfs, ramfs): the backups vanish at the next restart. */
+  inMemory: boolean;
   /** How fast the backups grow and when the disk will be full, from daily measurements; null until there are some. */
   trend: string | null;
 }
@@ -249,6 +251,12 @@ export interface FolderListing {
   home: boolean;
   /** The drive the folder is on, when it is one of `listDrives` (not a tmpfs or a bind mount). */
   drive: Drive | null;
+  /** The folder's file system (also for a tmpfs or a bind mount); null when it cannot be told. */
+  fileSystem: string | null;
+  /** What to know before keeping backups in this folder (the drive's warnings, or that it lives in memory). */
+  warnings: string[];
+  /** The folder is on a file system in memory (tmpfs, ramfs): whatever it holds is gone after a restart. */
+  inMemory: boolean;
   folders: { name: string; path: string }[];
 }
 
@@ -295,6 +303,8 @@ export interface CommandSet {
   schedule: { label: string; files: { fileName: string; content: string }[]; usage: string };
   /** After the integrity check moved damaged files aside: the steps that repair the repository, in order. */
   repair: { steps: CommandLine[]; notes: string[] };
+  /** For the maintenance login only (null otherwise): forget and prune, check, a new index; it never creates a repository or backs up. */
+  maintenance: CommandLine[] | null;
   /** Reading the backups straight from the offsite copy (when there is one), with restic's own ways there. */
   fromCopy: { steps: CommandLine[]; notes: string[] } | null;
   /** Set when TLS is on: the authority file to save next to the commands. */

@@ -106,8 +106,10 @@ describe.runIf(hasChromium())('the first run, as a new household user meets it',
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Next' }).click();
 
-    // Step 4: the port another program holds.
+    // Step 4: the name refused on step 2 is not shown here any more.
     await page.getByRole('heading', { name: '4. Start serving' }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    // The port another program holds.
     const taken = (await controller.getState()).settings.port;
     await occupy(taken);
     const autostart = page.getByRole('switch', { name: 'Start with this computer' });

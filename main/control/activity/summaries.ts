@@ -28,15 +28,26 @@ interface Session {
   uploaded: number;
   read: number;
   snapshots: number;
-  removed: number;
+  /** Files written and deleted in the run, per type (`index`, `data`, `snapshots`, `keys`). */
+  written: Map<string, number>;
+  deleted: Map<string, number>;
   said: Set<string>;
 }
+
+const count = (map: Map<string, number>, type: string): number => map.get(type) ?? 0;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
  * Folds request events into what a person wants to read: "Anna's laptop:
  * backup started", "... backup finished, 1.2 GB uploaded". A restic run is
  * the requests of one user on one repository: it starts with a lock and ends
  * when the lock is removed (or when it falls silent).
+ *
+ * What a run is comes from the files it touches, not from the command's
+ * name, which the server never sees: a snapshot written is a backup;
+ * snapshots deleted are forgotten; packs (`data`) deleted are pruned; index
+ * files written and old ones deleted, with no pack or snapshot deleted, are
+ * an index rebuilt (`rebuild-index`, `repair index`), which writes no backup.
  */
 export class SummaryFolder {
   private readonly sessions = new Map<string, Session>();
@@ -64,7 +75,7 @@ export class SummaryFolder {
     const key = `${entry.user ?? ''}\n${entry.repo}`;
     let session = this.sessions.get(key);
     if (!session) {
-      session = { name, user: entry.user, lastAt: at, started: false, uploaded: 0, read: 0, snapshots: 0, removed: 0, said: new Set() };
+      session = { name, user: entry.user, lastAt: at, started: false, uploaded: 0, read: 0, snapshots: 0, written: new Map(), deleted: new Map(), said: new Set() };
       remember(this.sessions, key, session);
     }
     session.lastAt = at;
@@ -80,15 +91,20 @@ export class SummaryFolder {
     if (!ok) return out;
 
     if (entry.method === 'POST' && entry.type !== null && entry.type !== 'locks') {
-      if (!session.started) {
+      session.written.set(entry.type, count(session.written, entry.type) + 1);
+      session.uploaded += entry.bytes;
+      if (entry.type === 'snapshots') session.snapshots++;
+      // Backups upload packs and end with a snapshot; a run that already deleted is cleaning up (prune repacks), not backing up.
+      if ((entry.type === 'data' || entry.type === 'snapshots') && !session.started && session.deleted.size === 0) {
         session.started = true;
         say(`${name}: backup started.`);
       }
-      session.uploaded += entry.bytes;
-      if (entry.type === 'snapshots') session.snapshots++;
-    } else if (entry.method === 'DELETE' && entry.type !== 'locks') {
-      session.removed++;
-      once('removing', `${name}: removing old backups (forget/prune).`, 'info');
+      // restic init writes the config, once in a repository's life, and takes no lock.
+      if (entry.type === 'config') once('created', `${name}: its backup repository was created (restic init).`, 'info');
+    } else if (entry.method === 'DELETE' && entry.type !== null && entry.type !== 'locks') {
+      session.deleted.set(entry.type, count(session.deleted, entry.type) + 1);
+      if (entry.type === 'snapshots') once('forgetting', `${name}: forgetting old backups (restic forget).`, 'info');
+      else if (entry.type === 'data') once('pruning', `${name}: pruning: deleting data that no backup needs any more.`, 'info');
     } else if (entry.method === 'GET') {
       session.read += entry.bytes;
     } else if (entry.method === 'DELETE' && entry.type === 'locks') {
@@ -119,10 +135,21 @@ export class SummaryFolder {
   }
 
   private finish(session: Session): string | undefined {
-    if (session.snapshots > 0) return `${session.name}: backup finished, ${formatBytes(session.uploaded)} uploaded.`;
-    if (session.started) return `${session.name}: finished, ${formatBytes(session.uploaded)} uploaded.`;
-    if (session.removed > 0) return `${session.name}: removed ${session.removed} old file${session.removed === 1 ? '' : 's'}.`;
-    if (session.read >= READ_WORTH_SAYING) return `${session.name}: read ${formatBytes(session.read)} (check or restore).`;
+    const { name, written, deleted } = session;
+    if (session.snapshots > 0) return `${name}: backup finished, ${formatBytes(session.uploaded)} uploaded.`;
+    const forgot = count(deleted, 'snapshots');
+    const pruned = count(deleted, 'data');
+    if (forgot > 0 || pruned > 0) {
+      const done = [...(forgot > 0 ? [`forgot ${plural(forgot, 'old backup')}`] : []), ...(pruned > 0 ? [`pruned ${plural(pruned, 'file')} that no backup needed`] : [])];
+      return `${name}: ${done.join(' and ')}.`;
+    }
+    if (session.started) return `${name}: finished, ${formatBytes(session.uploaded)} uploaded.`;
+    if (count(written, 'index') > 0 && count(deleted, 'index') > 0) {
+      return `${name}: rebuilt the index: ${plural(count(written, 'index'), 'index file')} written, ${count(deleted, 'index')} old one${count(deleted, 'index') === 1 ? '' : 's'} deleted; no backup was removed.`;
+    }
+    const removed = [...deleted.values()].reduce((sum, n) => sum + n, 0);
+    if (removed > 0) return `${name}: deleted ${plural(removed, 'file')} (${[...deleted.keys()].join(', ')}).`;
+    if (session.read >= READ_WORTH_SAYING) return `${name}: read ${formatBytes(session.read)} (check or restore).`;
     return undefined;
   }
 }

@@ -117,6 +117,12 @@ export class Computers {
   update(input: { username: string; appendOnly?: boolean; quotaBytes?: number | null }): Promise<AppState> {
     return this.shared.mutate(async () => {
       const computer = this.require(input.username);
+      if (input.appendOnly === false && this.settings.appendOnly) {
+        // The old "append-only for every computer" setting would keep this switch from doing anything:
+        // it becomes every computer's own switch, so only this one changes.
+        for (const other of this.settings.computers) other.appendOnly = true;
+        this.settings.appendOnly = false;
+      }
       if (input.appendOnly !== undefined) computer.appendOnly = input.appendOnly;
       if (input.quotaBytes !== undefined) computer.quotaBytes = input.quotaBytes;
       await this.shared.save();
@@ -166,6 +172,7 @@ export class Computers {
       caFileName: this.settings.tls === 'off' ? null : CA_FILE_NAME,
       backupPaths: input.backupPaths ?? [],
       appendOnly: !maintenance && (this.settings.appendOnly || computer.appendOnly),
+      maintenance,
       copy: await this.copyLocation(),
     });
   }

@@ -19,6 +19,8 @@ export interface CommandFacts {
   backupPaths: string[];
   /** The login may not delete (append-only): repairs need the maintenance login. */
   appendOnly: boolean;
+  /** The maintenance login, looking after this computer's backups: it never creates or backs up. */
+  maintenance?: boolean;
   /** Where the offsite copy is, when there is one. */
   copy?: CopyLocation | null;
 }
@@ -104,11 +106,16 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
   ].join(shell === 'cmd' ? '\r\n' : '\n');
   return {
     shell,
-    secrets: {
-      serverLogin: `Server login: the user name ${facts.username} and the password made by Restic Tray Server for this computer. It lets this computer reach its own backups on the server. It is shown once; if it is lost, reset it in the app.`,
-      encryptionPassword:
-        'Backup encryption password: you choose it when you run restic init on this computer. It encrypts the backups before they leave the computer; the server never sees it. Only your family knows it: without it nobody can restore, not even you. Write it down somewhere safe.',
-    },
+    secrets: facts.maintenance
+      ? {
+          serverLogin: `Server login: the user name ${facts.username} and its password, made in Security. It reaches every computer’s backups and may delete them: keep it off the family computers. It is shown once; if it is lost, reset it in Security.`,
+          encryptionPassword: 'Backup encryption password: the one chosen for these backups when their computer was set up; restic asks for it.',
+        }
+      : {
+          serverLogin: `Server login: the user name ${facts.username} and the password made by Restic Tray Server for this computer. It lets this computer reach its own backups on the server. It is shown once; if it is lost, reset it in the app.`,
+          encryptionPassword:
+            'Backup encryption password: you choose it when you run restic init on this computer. It encrypts the backups before they leave the computer; the server never sees it. Only your family knows it: without it nobody can restore, not even you. Write it down somewhere safe.',
+        },
     // cmd reads `%%` only inside a .cmd file, so there the settings file is the set-up.
     setup: shell === 'cmd' ? [header, syntax.load(envFileName)].join('\n') : [header, ...lines].join('\n'),
     commands,
@@ -119,6 +126,7 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
     },
     schedule: schedule(facts.os, syntax, envFileName, commands.backup.command),
     repair: repair(facts, command, commands.backup),
+    maintenance: facts.maintenance ? maintenance(facts, command) : null,
     fromCopy: facts.copy ? fromCopy(facts, syntax, facts.copy) : null,
     caFileName,
     notes: [
@@ -154,6 +162,17 @@ function repair(facts: CommandFacts, command: (label: string, args: string) => C
       : []),
   ];
   return { steps, notes };
+}
+
+/** What the maintenance login is for: removing old backups, checking them, and a new index after a repair. */
+function maintenance(facts: CommandFacts, command: (label: string, args: string) => CommandLine): CommandLine[] {
+  return [
+    command('Keep 7 daily, 5 weekly and 12 monthly backups and remove the rest (forget and prune)', 'forget --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --prune'),
+    command('Check the backups (add --read-data to read every file too, which takes much longer)', 'check'),
+    facts.resticVersion === '0.17-or-newer'
+      ? command('Make a new index, after the integrity check moved damaged files aside', 'repair index')
+      : command('Make a new index, after the integrity check moved damaged files aside (restic 0.14 to 0.16)', 'rebuild-index'),
+  ];
 }
 
 /**

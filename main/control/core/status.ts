@@ -116,6 +116,21 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
   return reasons.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
 }
 
+/**
+ * The green sentence. A computer that never backed up is not up to date:
+ * right after set-up none is connected yet, and saying "up to date" then
+ * would tell the family their backups run when none has happened.
+ */
+function servingSentence(facts: StatusFacts): string {
+  const at = `Serving backups at ${facts.clientUrl ?? 'this computer'}`;
+  const total = facts.computers.length;
+  if (total === 0) return `${at}. Add a computer to start backing up.`;
+  const waiting = facts.computers.filter((computer) => computer.lastBackupAt === null).length;
+  if (waiting === 0) return `${at}; every computer is up to date.`;
+  if (waiting === total) return `${at}; ${plural(waiting, 'computer')} not connected yet.`;
+  return `${at}; ${plural(total - waiting, 'computer')} up to date, ${waiting} not connected yet.`;
+}
+
 /** The status, its colour and its sentence: one pure function, shared by the dashboard, the tray and the notifications. */
 export function describeStatus(facts: StatusFacts): StatusView {
   switch (facts.phase) {
@@ -135,13 +150,7 @@ export function describeStatus(facts: StatusFacts): StatusView {
     case 'serving': {
       const reasons = reasonsFor(facts);
       const [first] = reasons;
-      if (!first) {
-        const sentence =
-          facts.computers.length === 0
-            ? `Serving backups at ${facts.clientUrl ?? 'this computer'}. Add a computer to start backing up.`
-            : `Serving backups at ${facts.clientUrl ?? 'this computer'}; every computer is up to date.`;
-        return { status: 'serving', colour: 'green', sentence, reasons };
-      }
+      if (!first) return { status: 'serving', colour: 'green', sentence: servingSentence(facts), reasons };
       const more = reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : '';
       return {
         status: 'attention',

@@ -4,9 +4,9 @@ import type { AppState, DiskView, Drive, FolderListing, StorageView } from '../.
 import { DiskGuard, readDiskId } from '../../../server/disk-guard.js';
 import type { RequestEvent } from '../../../server/events.js';
 import { createSyncer } from '../../../server/fsync.js';
-import { listDrives } from './drives.js';
+import { fileSystemOf, listDrives } from './drives.js';
 import { UserError } from '../core/errors.js';
-import { driveWarnings } from './file-systems.js';
+import { driveWarnings, isMemoryFileSystem, isNetworkFileSystem } from './file-systems.js';
 import { browseFolder, createFolder, type FolderContents } from './folders.js';
 import { USAGE_DAYS } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
@@ -132,7 +132,7 @@ export class Disks {
   async storageView(disk: DiskView): Promise<StorageView | null> {
     const space = await statfs(disk.folder).catch(() => undefined);
     if (!space) return null;
-    const drive = await this.driveOf(disk.folder);
+    const place = await this.placeOf(disk.folder);
     const freeBytes = space.bavail * space.bsize;
     const totalBytes = space.blocks * space.bsize;
     if (this.refused) {
@@ -157,13 +157,23 @@ export class Disks {
       trend: record ? describeTrend(record.usage, freeBytes, now) : null,
       totalBytes,
       freeBytes,
-      fileSystem: drive?.fileSystem ?? null,
-      warnings: drive ? driveWarnings(drive) : [],
+      fileSystem: place.fileSystem,
+      warnings: place.warnings,
+      inMemory: place.inMemory,
     };
   }
 
   private async withDrive(contents: FolderContents): Promise<FolderListing> {
-    return { ...contents, drive: (await this.driveOf(contents.path)) ?? null };
+    return { ...contents, ...(await this.placeOf(contents.path)) };
+  }
+
+  /** The drive a folder is on, or else at least its file system, and what to know before keeping backups there. */
+  private async placeOf(folder: string): Promise<{ drive: Drive | null; fileSystem: string | null; warnings: string[]; inMemory: boolean }> {
+    const drive = await this.driveOf(folder);
+    if (drive) return { drive, fileSystem: drive.fileSystem, warnings: drive.warnings, inMemory: isMemoryFileSystem(drive.fileSystem) };
+    const fileSystem = await fileSystemOf(folder);
+    if (!fileSystem) return { drive: null, fileSystem, warnings: [], inMemory: false };
+    return { drive: null, fileSystem, warnings: driveWarnings({ fileSystem, network: isNetworkFileSystem(fileSystem), system: false }), inMemory: isMemoryFileSystem(fileSystem) };
   }
 
   private checkDataFolder(folder: string): void {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, statfs } from 'node:fs/promises';
+import { readFile, realpath, statfs } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { FoundDrive } from './drives.js';
 import { isNetworkFileSystem } from './file-systems.js';
@@ -76,6 +76,20 @@ async function blockDevices(): Promise<Map<string, BlockInfo>> {
     // Without lsblk (a minimal system) the drives are still listed, without labels.
     return new Map();
   }
+}
+
+/**
+ * The file system a folder is on, whatever it is (a tmpfs or a bind mount
+ * too, which the drive list leaves out): the mount with the longest mount
+ * point that holds the folder's real path.
+ */
+export async function linuxFileSystemOf(folder: string): Promise<string | null> {
+  const path = await realpath(folder).catch(() => folder);
+  const holds = (mountPoint: string): boolean => mountPoint === '/' || path === mountPoint || path.startsWith(`${mountPoint}/`);
+  const mounts = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')).filter((mount) => holds(mount.mountPoint));
+  // The last of equally long mount points is the one mounted over the others, the one in effect.
+  const best = mounts.reduce<Mount | undefined>((found, mount) => (!found || mount.mountPoint.length >= found.mountPoint.length ? mount : found), undefined);
+  return best?.fileSystem ?? null;
 }
 
 const baseName = (path: string): string => path.split('/').filter(Boolean).pop() ?? path;

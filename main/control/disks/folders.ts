@@ -14,7 +14,7 @@ function folderError(path: string, error: unknown): UserError {
 }
 
 /** A folder's listing before the drive it is on is looked up. */
-export type FolderContents = Omit<FolderListing, 'drive'>;
+export type FolderContents = Omit<FolderListing, 'drive' | 'fileSystem' | 'warnings' | 'inMemory'>;
 
 /** The sub-folders of a folder (hidden ones left out), for choosing a folder where there is no native dialog. */
 export async function browseFolder(path = homedir()): Promise<FolderContents> {

@@ -88,10 +88,12 @@ export function CommandLines({ username, password, repository, repair }: { usern
                 </p>
               ))}
             </>
+          ) : set.maintenance ? (
+            set.maintenance.map((line, index) => <CodeBlock label={line.label} code={line.command} name={`maintenance step ${index + 1}`} key={line.label} />)
           ) : (
             Object.entries(set.commands).map(([key, line]) => <CodeBlock label={line.label} code={line.command} name={key} key={key} />)
           )}
-          {!repair && (
+          {!repair && !set.maintenance && (
           <details class="more">
             <summary>Without typing: a settings file, and a daily schedule</summary>
             <p class="hint">{set.envFile.usage}</p>
@@ -103,7 +105,7 @@ export function CommandLines({ username, password, repository, repair }: { usern
             ))}
           </details>
           )}
-          {!repair && set.fromCopy && (
+          {!repair && !set.maintenance && set.fromCopy && (
           <details class="more">
             <summary>From the offsite copy, when this server or its disk is gone</summary>
             {set.fromCopy.notes.map((note) => (

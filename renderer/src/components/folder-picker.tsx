@@ -74,10 +74,11 @@ export function FolderPicker({
           </li>
         ))}
       </ul>
-      {selectedDrive && selectedDrive.warnings.length > 0 && (
-        <div class="warning" role="note">
-          {selectedDrive.warnings.map((warning) => (
-            <p key={warning}>{warning}</p>
+      {listing && listing.warnings.length > 0 && (
+        // A folder in memory loses everything at a restart: said in red, not as one more caution.
+        <div class={listing.inMemory ? 'error' : 'warning'} role="note">
+          {listing.warnings.map((warning) => (
+            <p key={warning}>{listing.inMemory ? <strong>{warning}</strong> : warning}</p>
           ))}
         </div>
       )}
@@ -165,6 +166,7 @@ export function FolderPicker({
       ) : (
         <div class="picker-choose">
           <span class="muted">Backups will go into</span> <code>{listing?.path ?? '…'}</code>
+          {listing?.fileSystem && <span class="muted"> ({listing.fileSystem})</span>}
           <button type="button" class="button primary" disabled={cannotChoose !== null || busy} aria-describedby="picker-why" onClick={choose}>
             {chooseLabel}
           </button>

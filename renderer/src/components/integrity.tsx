@@ -43,13 +43,20 @@ export function IntegrityCard({ state }: { state: AppState }) {
   const current = state.disks.find((disk) => disk.current);
   const last = integrity.disks.find((disk) => disk.diskId === current?.id);
   const serving = state.status === 'serving' || state.status === 'attention';
+  // A disk that is not plugged in cannot be read: its old figures would speak of a disk nobody can see now.
+  const away = current !== undefined && state.storage === null;
   const why = !serving ? 'The check reads the disk the server uses: start the server with the disk plugged in.' : integrity.running ? 'A check is running.' : null;
   return (
     <Card title="Integrity">
       <p class="why">
         Every backup file is named by a fingerprint of its contents, so this app can find a damaged one without any password: it reads them all every {plural(integrity.everyDays, 'day')}, when no computer is backing up (Settings).
       </p>
-      {integrity.running ? (
+      {away ? (
+        <p data-testid="integrity-away">
+          “{current.label}” is not plugged in;{' '}
+          {last?.lastCheckedAt ? `its last full check was ${timeAgo(last.lastCheckedAt)}.` : 'it has not been checked yet.'} Plug it in to see what the checks found and to check it again.
+        </p>
+      ) : integrity.running ? (
         <p role="status">
           Checking now: {plural(integrity.running.objects, 'file')} ({formatBytes(integrity.running.bytes)}) read since {formatTime(integrity.running.startedAt)}
           {integrity.running.paced ? ', slowly while backups arrive.' : '.'}
@@ -63,7 +70,7 @@ export function IntegrityCard({ state }: { state: AppState }) {
       ) : (
         <p class="muted">{current ? `“${current.label}” has not been checked yet: the first check starts when no computer is backing up.` : 'No disk in use.'}</p>
       )}
-      {integrity.awaitingRepair.map((repair) => (
+      {!away && integrity.awaitingRepair.map((repair) => (
         <div class="warning" key={repair.repo}>
           <p>
             <strong>{repair.displayName ? `${repair.displayName}: repair needed` : `Repository /${repair.repo}/: repair needed`}</strong>{' '}

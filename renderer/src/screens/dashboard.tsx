@@ -32,6 +32,7 @@ export function StatusCard({ state }: { state: AppState }) {
           ))}
         </ul>
       )}
+      <NotConnectedYet state={state} />
       {state.clientUrl && (
         <p class="status-address">
           Computers connect to <code>{state.clientUrl}</code> <CopyButton text={state.clientUrl} label="Copy address" />
@@ -39,6 +40,24 @@ export function StatusCard({ state }: { state: AppState }) {
       )}
       <ErrorText error={action.error} />
     </section>
+  );
+}
+
+/** The computers that never backed up, each a link to its page, where the line that connects it is made. */
+function NotConnectedYet({ state }: { state: AppState }) {
+  const waiting = state.computers.filter((computer) => computer.lastBackupAt === null);
+  if (waiting.length === 0 || (state.status !== 'serving' && state.status !== 'attention')) return null;
+  return (
+    <p class="not-connected" data-testid="not-connected">
+      Not connected yet:{' '}
+      {waiting.map((computer, index) => (
+        <span key={computer.username}>
+          {index > 0 && ', '}
+          <a href={hashOf('computers', computer.username)}>{computer.displayName}</a>
+        </span>
+      ))}
+      . Open a computer’s page to connect it.
+    </p>
   );
 }
 
@@ -82,8 +101,8 @@ function DiskCard({ state }: { state: AppState }) {
         </p>
       )}
       {storage.warnings.map((warning) => (
-        <p class="warning" key={warning}>
-          {warning}
+        <p class={storage.inMemory ? 'error' : 'warning'} key={warning}>
+          {storage.inMemory ? <strong>{warning}</strong> : warning}
         </p>
       ))}
     </Card>

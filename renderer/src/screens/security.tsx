@@ -9,6 +9,60 @@ const readFile = (input: HTMLInputElement | null): Promise<string> => {
   return file ? file.text() : Promise.reject(new Error('Choose both files first.'));
 };
 
+/** How many computers are append-only, in words, as it really is: each computer's own switch is the truth. */
+function appendOnlySentence(computers: AppState['computers']): string {
+  const total = computers.length;
+  const kept = computers.filter((computer) => computer.appendOnly).length;
+  if (total === 0) return 'No computer yet: each one added is append-only unless its switch is turned off.';
+  if (total === 1) {
+    const [only] = computers as [AppState['computers'][number]];
+    return kept === 1 ? `${only.displayName} is append-only.` : `${only.displayName} is not append-only: it may delete its own backups.`;
+  }
+  if (kept === total) return `All ${total} computers are append-only.`;
+  if (kept === 0) return `None of the ${total} computers is append-only: each may delete its own backups.`;
+  return `${kept} of ${total} computers ${kept === 1 ? 'is' : 'are'} append-only.`;
+}
+
+/** Append-only: the sentence, one switch per computer, and one button for all of them. */
+function AppendOnly({ state }: { state: AppState }) {
+  const action = useAction();
+  const open = state.computers.filter((computer) => !computer.appendOnly);
+  return (
+    <div class="append-only">
+      <p class="append-only-summary" data-testid="append-only-summary">
+        {appendOnlySentence(state.computers)}
+      </p>
+      <p class="hint">An append-only computer can add backups but never delete them, so a virus on it cannot wipe them. The maintenance login below still may.</p>
+      {state.computers.map((computer) => (
+        <Toggle
+          key={computer.username}
+          checked={computer.appendOnly}
+          onChange={(appendOnly) => action.run(() => api.updateComputer({ username: computer.username, appendOnly }))}
+          label={computer.displayName}
+          hint={computer.appendOnly ? 'Append-only: cannot delete its backups.' : 'May delete its own backups.'}
+        />
+      ))}
+      {open.length > 0 && state.computers.length > 1 && (
+        <div class="button-row">
+          <button
+            type="button"
+            class="button"
+            disabled={action.busy}
+            onClick={() =>
+              void action.run(async () => {
+                for (const computer of open) await api.updateComputer({ username: computer.username, appendOnly: true });
+              })
+            }
+          >
+            Make every computer append-only
+          </button>
+        </div>
+      )}
+      <ErrorText error={action.error} />
+    </div>
+  );
+}
+
 /** TLS and its certificate, append-only for everyone, and the maintenance login. */
 export function Security({ state }: { state: AppState }) {
   const action = useAction();
@@ -108,12 +162,7 @@ export function Security({ state }: { state: AppState }) {
         <ErrorText error={action.error} />
       </Card>
       <Card title="Deleting backups">
-        <Toggle
-          checked={state.settings.appendOnly}
-          onChange={(appendOnly) => action.run(() => api.updateSettings({ appendOnly }))}
-          label="Append-only for every computer"
-          hint="No computer may delete backups, whatever its own setting. The maintenance login still may."
-        />
+        <AppendOnly state={state} />
         <h3>Maintenance login</h3>
         <p class="why">Append-only computers cannot remove old backups. The maintenance login can, for every computer: keep it off the family computers.</p>
         {maintenance && <PasswordOnce login={maintenance} />}

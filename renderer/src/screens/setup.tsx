@@ -18,6 +18,12 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
   /** Why the server did not start, in the dashboard's sentence; set-up is not complete until it serves. */
   const [notServing, setNotServing] = useState<string | null>(null);
   const action = useAction();
+  /** What went wrong belongs to the step it happened on: another step starts without it. */
+  const goTo = (next: number) => {
+    action.clear();
+    setNotServing(null);
+    setStep(next);
+  };
 
   const choose = (path: string) =>
     action.run(async () => {
@@ -101,10 +107,10 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
           )}
           <p class="hint">After the start, each computer’s page gives one line to run there: it sets restic up and makes the first backup, and no password needs copying. You can add computers later too.</p>
           <div class="wizard-nav">
-            <button type="button" class="button" onClick={() => setStep(0)}>
+            <button type="button" class="button" onClick={() => goTo(0)}>
               Back
             </button>
-            <button type="button" class="button primary" onClick={() => setStep(2)}>
+            <button type="button" class="button primary" onClick={() => goTo(2)}>
               Next
             </button>
           </div>
@@ -122,10 +128,10 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
             hint="Computers can add backups but never delete them. Old backups are cleaned up with a separate maintenance login."
           />
           <div class="wizard-nav">
-            <button type="button" class="button" onClick={() => setStep(1)}>
+            <button type="button" class="button" onClick={() => goTo(1)}>
               Back
             </button>
-            <button type="button" class="button primary" onClick={() => setStep(3)}>
+            <button type="button" class="button primary" onClick={() => goTo(3)}>
               Next
             </button>
           </div>
@@ -163,7 +169,7 @@ export function Setup({ state, onLogin, onDone }: { state: AppState; onLogin: (l
           )}
           <ErrorText error={action.error} />
           <div class="wizard-nav">
-            <button type="button" class="button" onClick={() => setStep(2)}>
+            <button type="button" class="button" onClick={() => goTo(2)}>
               Back
             </button>
             <button type="button" class="button primary" disabled={action.busy} onClick={() => void finish()}>

@@ -14,6 +14,7 @@ export function Storage({ state }: { state: AppState }) {
   const action = useAction();
   const storage = state.storage;
   const running = state.status !== 'stopped' && state.status !== 'error';
+  const current = state.disks.find((disk) => disk.current);
   return (
     <div class="screen">
       <h1>Storage</h1>
@@ -33,34 +34,46 @@ export function Storage({ state }: { state: AppState }) {
               </dd>
               <dt>File system</dt>
               <dd>{storage.fileSystem ?? 'unknown'}</dd>
-              <dt>Disk identity</dt>
-              <dd>
-                <code>{storage.diskId}</code>
-              </dd>
             </dl>
             {storage.warnings.map((warning) => (
-              <p class="warning" key={warning}>
-                {warning}
+              <p class={storage.inMemory ? 'error' : 'warning'} key={warning}>
+                {storage.inMemory ? <strong>{warning}</strong> : warning}
               </p>
             ))}
+            <details class="more">
+              <summary>Details</summary>
+              <dl class="facts">
+                <dt>Disk identity</dt>
+                <dd>
+                  <code>{storage.diskId}</code>
+                </dd>
+              </dl>
+            </details>
           </>
         ) : (
-          <p class="muted">{state.disks.length === 0 ? 'No backup folder is chosen yet.' : 'The backup disk is not connected.'}</p>
+          <p class="muted">
+            {current
+              ? `“${current.label}” is not plugged in (${current.folder}). Plug it in: backups resume by themselves.`
+              : 'No backup folder is chosen yet.'}
+          </p>
         )}
         <div class="button-row">
-          <button
-            type="button"
-            class="button"
-            disabled={!running || action.busy}
-            onClick={() =>
-              void action.run(async () => {
-                const result = await api.ejectDisk();
-                setEjected(result.message);
-              })
-            }
-          >
-            Safe eject
-          </button>
+          {/* Only a disk that is there can be ejected. */}
+          {storage && (
+            <button
+              type="button"
+              class="button"
+              disabled={!running || action.busy}
+              onClick={() =>
+                void action.run(async () => {
+                  const result = await api.ejectDisk();
+                  setEjected(result.message);
+                })
+              }
+            >
+              Safe eject
+            </button>
+          )}
           <button type="button" class="button" onClick={() => setSwitching(!switching)}>
             {switching ? 'Cancel' : 'Use another disk or folder…'}
           </button>
@@ -95,7 +108,17 @@ export function Storage({ state }: { state: AppState }) {
           {state.disks.map((disk) => (
             <li key={disk.id}>
               <strong>{disk.label}</strong> <code class="muted">{disk.folder}</code>{' '}
-              {disk.current ? <Badge tone="ok">in use</Badge> : disk.present ? <Badge tone="muted">plugged in</Badge> : <Badge tone="muted">away</Badge>}
+              {disk.current ? (
+                disk.present ? (
+                  <Badge tone="ok">in use</Badge>
+                ) : (
+                  <Badge tone="warn">in use, not plugged in</Badge>
+                )
+              ) : disk.present ? (
+                <Badge tone="muted">plugged in</Badge>
+              ) : (
+                <Badge tone="muted">away</Badge>
+              )}
               <span class="muted"> · last backup {timeAgo(disk.lastBackupAt)}</span>
               {!disk.current && (
                 <button type="button" class="button small" onClick={() => void action.run(() => api.forgetDisk({ diskId: disk.id }))}>

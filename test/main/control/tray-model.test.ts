@@ -38,7 +38,41 @@ const rows: Row[] = [
     "Anna's laptop has not backed up for 5 days.",
   ],
   ['exactly at the threshold is still fresh', { computers: [{ username: 'a', displayName: 'A', createdAt: ago(30), lastBackupAt: ago(3) }] }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
-  ['a new computer that never backed up is fresh for a while', { computers: [{ username: 'a', displayName: 'A', createdAt: ago(1), lastBackupAt: null }] }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
+  ['a new computer that never backed up is not stale for a while, and not up to date either', { computers: [{ username: 'a', displayName: 'A', createdAt: ago(1), lastBackupAt: null }] }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; 1 computer not connected yet.'],
+  [
+    'right after set-up: two computers, neither connected',
+    { computers: [{ username: 'a', displayName: 'A', createdAt: ago(0), lastBackupAt: null }, { username: 'b', displayName: 'B', createdAt: ago(0), lastBackupAt: null }] },
+    'serving',
+    'green',
+    'Serving backups at https://192.168.1.20:8000/; 2 computers not connected yet.',
+  ],
+  [
+    'one computer backs up, two are not connected yet',
+    {
+      computers: [
+        { username: 'a', displayName: 'A', createdAt: ago(9), lastBackupAt: ago(0.5) },
+        { username: 'b', displayName: 'B', createdAt: ago(1), lastBackupAt: null },
+        { username: 'c', displayName: 'C', createdAt: ago(2), lastBackupAt: null },
+      ],
+    },
+    'serving',
+    'green',
+    'Serving backups at https://192.168.1.20:8000/; 1 computer up to date, 2 not connected yet.',
+  ],
+  [
+    'two computers back up, one is not connected yet',
+    {
+      computers: [
+        { username: 'a', displayName: 'A', createdAt: ago(9), lastBackupAt: ago(0.5) },
+        { username: 'b', displayName: 'B', createdAt: ago(9), lastBackupAt: ago(1) },
+        { username: 'c', displayName: 'C', createdAt: ago(2), lastBackupAt: null },
+      ],
+    },
+    'serving',
+    'green',
+    'Serving backups at https://192.168.1.20:8000/; 2 computers up to date, 1 not connected yet.',
+  ],
+  ['not connected yet and no address yet', { clientUrl: null, computers: [{ username: 'a', displayName: 'A', createdAt: ago(1), lastBackupAt: null }] }, 'serving', 'green', 'Serving backups at this computer; 1 computer not connected yet.'],
   ['a computer that never backed up', { computers: [{ username: 'a', displayName: 'Bob', createdAt: ago(4), lastBackupAt: null }] }, 'attention', 'yellow', 'Bob has never backed up (added 4 days ago).'],
   ['a longer threshold', { staleDays: 7, computers: [{ username: 'a', displayName: 'A', createdAt: ago(30), lastBackupAt: ago(5) }] }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
   ['disk 89% used', { disk: { totalBytes: 1000 * GB, freeBytes: 110 * GB } }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
@@ -133,6 +167,13 @@ describe('tray model', () => {
       { kind: 'separator' },
       { kind: 'action', action: 'quit', label: 'Quit', enabled: true },
     ]);
+  });
+
+  it('says in the tooltip that computers set up but never backed up are not connected yet', () => {
+    const computers = ['a', 'b'].map((username) => ({ username, displayName: username, createdAt: NOW, lastBackupAt: null }));
+    const tooltip = trayModel({ ...describeStatus({ ...serving, computers }), clientUrl: serving.clientUrl }).tooltip;
+    expect(tooltip).toBe('Restic Tray Server: Serving backups at https://192.168.1.20:8000/; 2 computers not connected yet.');
+    expect(tooltip).not.toContain('up to date');
   });
 
   it('cuts a long sentence to what Windows shows in a tooltip and to a readable menu width', () => {

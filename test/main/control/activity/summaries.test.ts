@@ -38,11 +38,63 @@ describe('summaries folded from requests', () => {
     ).toEqual(["info: Anna's laptop: backup started.", "info: Anna's laptop: backup finished, 1.2 GB uploaded."]);
   });
 
-  it('forget/prune: says it removes, then how much', () => {
-    expect(fold([entry('POST', 'locks'), entry('DELETE', 'snapshots'), entry('DELETE', 'data'), entry('DELETE', 'data'), entry('DELETE', 'locks')])).toEqual([
-      "info: Anna's laptop: removing old backups (forget/prune).",
-      "info: Anna's laptop: removed 3 old files.",
-    ]);
+  type Run = [string, LogEntry[], string[]];
+  const lock = () => entry('POST', 'locks', 200, 200);
+  const unlock = () => entry('DELETE', 'locks');
+  const runs: Run[] = [
+    [
+      'rebuild-index (restic 0.14): index files written, old ones deleted, no pack or snapshot touched',
+      [lock(), entry('GET', 'index', 200, 3000), entry('GET', 'index', 200, 3000), entry('GET', 'data', 200, 40_000), entry('POST', 'index', 200, 2500), entry('DELETE', 'index'), entry('DELETE', 'index'), unlock()],
+      ["info: Anna's laptop: rebuilt the index: 1 index file written, 2 old ones deleted; no backup was removed."],
+    ],
+    [
+      'repair index with several new index files, one old one',
+      [lock(), entry('POST', 'index', 200, 2500), entry('POST', 'index', 200, 2500), entry('DELETE', 'index'), unlock()],
+      ["info: Anna's laptop: rebuilt the index: 2 index files written, 1 old one deleted; no backup was removed."],
+    ],
+    [
+      'forget alone: snapshots deleted',
+      [lock(), entry('GET', 'snapshots', 200, 300), entry('DELETE', 'snapshots'), entry('DELETE', 'snapshots'), unlock()],
+      ["info: Anna's laptop: forgetting old backups (restic forget).", "info: Anna's laptop: forgot 2 old backups."],
+    ],
+    [
+      'forget --prune: snapshots, then a new index, then packs',
+      [lock(), entry('DELETE', 'snapshots'), entry('POST', 'index', 200, 900), entry('DELETE', 'index'), entry('DELETE', 'data'), entry('DELETE', 'data'), unlock()],
+      [
+        "info: Anna's laptop: forgetting old backups (restic forget).",
+        "info: Anna's laptop: pruning: deleting data that no backup needs any more.",
+        "info: Anna's laptop: forgot 1 old backup and pruned 2 files that no backup needed.",
+      ],
+    ],
+    [
+      'prune alone, repacking: packs written after the first deletion are not a backup',
+      [lock(), entry('GET', 'data', 200, 90_000), entry('POST', 'index', 200, 900), entry('DELETE', 'index'), entry('DELETE', 'data'), entry('POST', 'data', 200, 50_000), unlock()],
+      ["info: Anna's laptop: pruning: deleting data that no backup needs any more.", "info: Anna's laptop: pruned 1 file that no backup needed."],
+    ],
+    [
+      'a backup with nothing new: only a snapshot is written',
+      [lock(), entry('GET', 'snapshots', 200, 300), entry('POST', 'snapshots', 200, 300), unlock()],
+      ["info: Anna's laptop: backup started.", "info: Anna's laptop: backup finished, 300 bytes uploaded."],
+    ],
+    [
+      'a backup stopped before its snapshot (its lock removed)',
+      [lock(), entry('POST', 'data', 200, 4_000_000), entry('POST', 'index', 200, 900), unlock()],
+      ["info: Anna's laptop: backup started.", "info: Anna's laptop: finished, 4.0 MB uploaded."],
+    ],
+    [
+      'restic init: the repository is created, no backup',
+      [entry('POST', null), entry('POST', 'config', 200, 155), entry('POST', 'keys', 200, 450)],
+      ["info: Anna's laptop: its backup repository was created (restic init)."],
+    ],
+    [
+      'a key removed: said as what it is',
+      [lock(), entry('DELETE', 'keys'), unlock()],
+      ["info: Anna's laptop: deleted 1 file (keys)."],
+    ],
+    ['restic check without --read-data: a little reading, nothing said', [lock(), entry('GET', 'index', 200, 3000), entry('GET', 'snapshots', 200, 300), unlock()], []],
+  ];
+  it.each(runs)('%s', (_, entries, said) => {
+    expect(fold(entries)).toEqual(said);
   });
 
   it('a restore reads; a look at the snapshots says nothing', () => {

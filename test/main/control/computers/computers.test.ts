@@ -66,6 +66,33 @@ describe('computers and their logins, as the running server sees them', () => {
     await run(url, [{ req: { ...del(`/anna/data/${objects[2]?.id}`), headers: basic('maintenance', maintenance.password) }, want: [code(401)] }]);
   });
 
+  it('a computer’s own switch works while the old “append-only for every computer” is on: only that computer may delete', async () => {
+    const { controller, url } = await openServing();
+    await controller.updateSettings({ appendOnly: true });
+    const anna = await controller.addComputer({ displayName: 'Anna', appendOnly: false });
+    const bob = await controller.addComputer({ displayName: 'Bob', appendOnly: false });
+    const objects = { anna: makeObject(), bob: makeObject() };
+    for (const [name, login] of [['anna', anna], ['bob', bob]] as const) {
+      const auth = basic(name, login.password);
+      await run(url, [
+        { req: post(`/${name}/?create=true`, '', auth), want: [code(200)] },
+        { req: post(`/${name}/data/${objects[name].id}`, objects[name].data, auth), want: [code(200)] },
+      ]);
+    }
+    expect((await controller.getState()).computers.map((computer) => computer.appendOnly)).toEqual([true, true]);
+
+    const state = await controller.updateComputer({ username: 'anna', appendOnly: false });
+    expect(state.computers.map((computer) => [computer.username, computer.appendOnly])).toEqual([
+      ['anna', false],
+      ['bob', true],
+    ]);
+    expect(state.settings.appendOnly).toBe(false);
+    await run(url, [
+      { req: { ...del(`/anna/data/${objects.anna.id}`), headers: basic('anna', anna.password) }, want: [code(200)] },
+      { req: { ...del(`/bob/data/${objects.bob.id}`), headers: basic('bob', bob.password) }, want: [code(403)] },
+    ]);
+  });
+
   it('a quota set while serving applies to the next upload', async () => {
     const { controller, url } = await openServing();
     const anna = await controller.addComputer({ displayName: 'Anna' });

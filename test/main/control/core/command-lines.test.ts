@@ -154,6 +154,19 @@ describe('command sets', () => {
     expect(buildCommandLines({ ...facts, appendOnly: true }).repair.notes.join(' ')).toMatch(/append-only.*maintenance login/);
   });
 
+  it('gives the maintenance login only what it is for: forget and prune, check, a new index; no repository made, no backup, no schedule', () => {
+    expect(buildCommandLines(facts).maintenance).toBeNull();
+    const older = buildCommandLines({ ...facts, username: 'maintenance', maintenance: true });
+    expect(older.maintenance?.map((line) => line.command)).toEqual([
+      'restic forget --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --prune --cacert "$HOME/.config/restic/restic-tray-server-ca.pem"',
+      'restic check --cacert "$HOME/.config/restic/restic-tray-server-ca.pem"',
+      'restic rebuild-index --cacert "$HOME/.config/restic/restic-tray-server-ca.pem"',
+    ]);
+    expect(older.maintenance?.map((line) => line.label).join(' ')).not.toMatch(/Create the repository|Back up/);
+    expect(buildCommandLines({ ...facts, maintenance: true, resticVersion: '0.17-or-newer' }).maintenance?.[2]?.command).toMatch(/^restic repair index /);
+    expect(older.secrets.serverLogin).toMatch(/reaches every computer’s backups and may delete them/);
+  });
+
   it('reads the backups from the offsite copy with restic’s own back-ends: a folder, sftp: from the rclone remote, s3: with the storage’s keys, or rclone:', () => {
     expect(buildCommandLines(facts).fromCopy).toBeNull();
     const steps = (copy: NonNullable<CommandFacts['copy']>, os: 'linux' | 'windows' = 'linux') => buildCommandLines({ ...facts, os, copy }).fromCopy?.steps.map((step) => step.command);

@@ -80,6 +80,18 @@ describe.runIf(hasTool('restic'))('the generated restic command lines, run by re
     expect(pruning.setup).toContain(`rest:https://maintenance:${maintenance.password}@`);
     await paste(pruning, 'forget', home);
     expect(await paste(lines, 'snapshots', home)).toMatch(/^1 snapshots$/m);
+
+    // The maintenance login's new index: the live log says what restic did, not a backup and not a forget.
+    const rebuild = pruning.maintenance?.find((line) => line.command.startsWith('restic rebuild-index '));
+    expect(rebuild).toBeDefined();
+    const rebuilt = await runBash(`${pruning.setup}\n${rebuild?.command}`, { HOME: home, RESTIC_PASSWORD, RESTIC_CACHE_DIR: join(home, '.cache') });
+    expect(rebuilt.code).toBe(0);
+    const maintenanceSaid = async () => (await controller.recentSummaries()).filter((summary) => summary.user === 'maintenance').map((summary) => summary.message);
+    await expect.poll(maintenanceSaid).toContainEqual(expect.stringMatching(/^maintenance: rebuilt the index: \d+ index files? written, \d+ old ones? deleted; no backup was removed\.$/));
+    const said = await maintenanceSaid();
+    expect(said).toContainEqual(expect.stringMatching(/^maintenance: forgot 1 old backup/));
+    expect(said.filter((message) => /backup started|backup finished|removing old backups/.test(message))).toEqual([]);
+    expect(await paste(lines, 'snapshots', home)).toMatch(/^1 snapshots$/m);
   });
 
   it('a login password full of shell-special characters still works', async () => {

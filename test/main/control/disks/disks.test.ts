@@ -60,7 +60,7 @@ describe('the backup folder and its disks', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(notifications).toEqual([
       { title: 'Backups need you', body: missing.sentence },
-      { title: 'Backups work again', body: expect.stringMatching(/^Serving backups at http:\/\/127\.0\.0\.2:\d+\/\. Add a computer|; every computer is up to date\.$/) },
+      { title: 'Backups work again', body: expect.stringMatching(/^Serving backups at http:\/\/127\.0\.0\.2:\d+\/; 1 computer not connected yet\.$/) },
     ]);
     await run(url, [{ req: { method: 'GET', path: `/${username}/data/${id}`, headers: auth }, want: [code(200)] }]);
   });

@@ -1,6 +1,11 @@
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FakeUsbDisk } from '../../../helpers/tmpfs.js';
+import { canMount } from '../../../helpers/tools.js';
 import { parseDarwinMount, parseDiskutilInfo } from '../../../../main/control/disks/drives.darwin.js';
-import { isStorageMount, listLinuxDrives, parseLsblk, parseMountInfo } from '../../../../main/control/disks/drives.linux.js';
+import { isStorageMount, linuxFileSystemOf, listLinuxDrives, parseLsblk, parseMountInfo } from '../../../../main/control/disks/drives.linux.js';
 import { parseWindowsVolumes } from '../../../../main/control/disks/drives.win32.js';
 import { driveWarnings } from '../../../../main/control/disks/file-systems.js';
 import { listDrives } from '../../../../main/control/disks/drives.js';
@@ -50,6 +55,16 @@ describe('drives on Linux', () => {
     expect(root?.freeBytes).toBeGreaterThan(0);
     expect(root?.system).toBe(true);
     expect((await listDrives()).find((drive) => drive.mountPoint === '/')?.warnings).toEqual(driveWarnings(root as never));
+  });
+});
+
+describe('the file system of any folder on Linux', () => {
+  it.runIf(process.platform === 'linux' && canMount())('names a tmpfs (bind-mounted, as a USB disk is played here) and the system disk’s own', async () => {
+    const disk = new FakeUsbDisk(4);
+    mkdirSync(join(disk.mountPoint, 'backups'));
+    expect(await linuxFileSystemOf(join(disk.mountPoint, 'backups'))).toBe('tmpfs');
+    const root = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')).filter((mount) => mount.mountPoint === '/').at(-1);
+    expect(await linuxFileSystemOf('/')).toBe(root?.fileSystem);
   });
 });
 
@@ -107,6 +122,9 @@ describe('drive warnings', () => {
     ['exFAT', true, false, [/exFAT/, /network share/]],
     ['ext4', false, true, [/disk this computer runs from.*external disk/]],
     ['NTFS', false, true, [/runs from/]],
+    ['tmpfs', false, false, [/^This folder is in the computer’s memory \(tmpfs\): everything in it is lost when the computer restarts\. Choose a folder on a disk\.$/]],
+    ['ramfs', false, false, [/memory \(ramfs\)/]],
+    ['tmpfs', false, true, [/memory \(tmpfs\)/]],
   ] as const)('%s (network: %s, system disk: %s)', (fileSystem, network, system, expected) => {
     const warnings = driveWarnings({ fileSystem, network, system });
     expect(warnings).toHaveLength(expected.length);
