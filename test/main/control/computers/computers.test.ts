@@ -167,23 +167,23 @@ describe('computers and their logins, as the running server sees them', () => {
     const { controller: before } = await openController({ configDir });
     const maintenance = await before.createMaintenanceLogin();
     expect(maintenance.username).toBe('maintenance-2');
-    expect(statSync(join(configDir, 'maintenance-login.json')).mode & 0o777).toBe(0o600);
     await before.close();
 
     writeFileSync(settingsFile, '{"version": 1, "computers": [');
     const { controller: after, url: served } = await openServing({ configDir, path: data });
+    const recovered = basic('maintenance', 'the computer called Maintenance');
+    await run(served, [
+      { req: { ...del(`/anna/snapshots/${snapshots[0]?.id}`), headers: recovered }, want: [code(403)] },
+      { req: post('/maintenance/?create=true', '', recovered), want: [code(200)] },
+      { req: post(`/maintenance/snapshots/${snapshots[1]?.id}`, snapshots[1]?.data, recovered), want: [code(200)] },
+      { req: { ...del(`/maintenance/snapshots/${snapshots[1]?.id}`), headers: recovered }, want: [code(403)] },
+      { req: { ...del(`/anna/snapshots/${snapshots[0]?.id}`), headers: basic('maintenance-2', maintenance.password) }, want: [code(200)] },
+    ]);
     const state = await after.getState();
     expect(state.maintenanceUser).toBe('maintenance-2');
     expect(state.computers.find((computer) => computer.username === 'maintenance')?.appendOnly).toBe(true);
     expect(state.notices.map((notice) => notice.message).join('\n')).toMatch(/kept as append-only computers: anna, maintenance\. They can add backups to their own folder but not delete any/);
-    const computer = basic('maintenance', 'the computer called Maintenance');
-    await run(served, [
-      { req: { ...del(`/anna/snapshots/${snapshots[0]?.id}`), headers: computer }, want: [code(403)] },
-      { req: post('/maintenance/?create=true', '', computer), want: [code(200)] },
-      { req: post(`/maintenance/snapshots/${snapshots[1]?.id}`, snapshots[1]?.data, computer), want: [code(200)] },
-      { req: { ...del(`/maintenance/snapshots/${snapshots[1]?.id}`), headers: computer }, want: [code(403)] },
-      { req: { ...del(`/anna/snapshots/${snapshots[0]?.id}`), headers: basic('maintenance-2', maintenance.password) }, want: [code(200)] },
-    ]);
+    expect(statSync(join(configDir, 'maintenance-login.json')).mode & 0o777).toBe(0o600);
   });
 
   it('a maintenance login made by an older version, which kept it only in settings.json, is recorded and survives a settings reset', async () => {
@@ -200,5 +200,19 @@ describe('computers and their logins, as the running server sees them', () => {
     const { controller: reset, url } = await openServing({ configDir, path: data });
     expect((await reset.getState()).maintenanceUser).toBe('maintenance');
     await run(url, [{ req: post('/anna/?create=true', '', basic('maintenance', maintenance.password)), want: [code(200)] }]);
+  });
+
+  it('a damaged record of the maintenance login gives nobody maintenance rights, and says so', async () => {
+    const data = tempDir('rts-data-');
+    const { controller, configDir } = await openServing({ path: data });
+    await controller.createMaintenanceLogin();
+    await controller.close();
+    writeFileSync(join(configDir, 'maintenance-login.json'), '{"version": 1, "username": "maint');
+    writeFileSync(join(configDir, 'settings.json'), 'not json');
+    const { controller: reopened } = await openController({ configDir });
+    const state = await reopened.getState();
+    expect(state.maintenanceUser).toBeNull();
+    expect(state.computers.map((computer) => `${computer.username} ${computer.appendOnly}`)).toEqual(['maintenance true']);
+    expect(state.notices.map((notice) => notice.message).join('\n')).toMatch(/record of the maintenance login .*maintenance-login\.json is damaged \(not valid JSON .*\)\. No login was given maintenance rights from it/);
   });
 });
