@@ -37,7 +37,7 @@ import { Shared, type ControllerOptions } from './core/shared.js';
 import { Tls } from './tls/tls.js';
 
 export { CA_FILE_NAME, type ControllerOptions } from './core/shared.js';
-export { MAINTENANCE_USER } from './computers/computers.js';
+export { MAINTENANCE_USER } from './core/logins.js';
 
 const HTPASSWD_FILE = 'htpasswd';
 

@@ -1,12 +1,12 @@
+import { join } from 'node:path';
 import type { AddComputerInput, AppState, CommandLinesInput, CommandSet, LoginCreated } from '../../contract.js';
 import type { UserPolicy } from '../../../server/user-policy.js';
 import { buildCommandLines, type CopyLocation } from '../core/command-lines.js';
 import { UserError } from '../core/errors.js';
-import { generatePassword, usernameFor } from '../core/logins.js';
+import { generatePassword, maintenanceUsername, usernameFor } from '../core/logins.js';
 import type { ComputerRecord } from '../core/settings.js';
 import { CA_FILE_NAME, type Shared } from '../core/shared.js';
-
-export const MAINTENANCE_USER = 'maintenance';
+import { MAINTENANCE_RECORD_FILE, MaintenanceRecord } from './maintenance-record.js';
 
 /** The same name for people: case and spaces do not count. */
 const sameNameKey = (name: string): string => name.normalize('NFKC').replace(/\s+/g, '').toLocaleLowerCase();
@@ -17,19 +17,28 @@ const sameNameKey = (name: string): string => name.normalize('NFKC').replace(/\s
  * restic command lines.
  */
 export class Computers {
+  private readonly maintenanceRecord: MaintenanceRecord;
+
   constructor(
     private readonly shared: Shared,
     /** The address computers use once the server serves (the serving room knows it). */
     private readonly serverUrl: () => string,
     /** Where the offsite copy is (the offsite room knows it). */
     private readonly copyLocation: () => Promise<CopyLocation | null>,
-  ) {}
+  ) {
+    this.maintenanceRecord = new MaintenanceRecord(join(shared.options.configDir, MAINTENANCE_RECORD_FILE));
+  }
 
   private get settings() {
     return this.shared.settings;
   }
 
-  /** At start: damage to the password file is reported, and logins that lost their settings are taken back as computers. */
+  /**
+   * At start: damage to the password file is reported, the maintenance login
+   * is taken from its record, and logins that lost their settings are taken
+   * back as append-only computers: whatever their name, none of them gets
+   * rights over other computers' backups.
+   */
   async checkLogins(): Promise<void> {
     const logins = this.shared.logins;
     const parsed = await logins.read();
@@ -38,18 +47,39 @@ export class Computers {
         `The login file ${logins.file} is damaged (${parsed.problems.join('; ')}). Computers whose line is damaged cannot log in: reset their passwords. A copy of the damaged file is kept when it is next changed.`,
       );
     }
+    await this.recallMaintenanceLogin();
     const known = new Set([...this.settings.computers.map((computer) => computer.username), this.settings.maintenanceUser]);
     const found = [...parsed.users.keys()].filter((user) => !known.has(user));
     if (found.length > 0) {
       const now = new Date().toISOString();
-      for (const username of found) {
-        if (username === MAINTENANCE_USER) this.settings.maintenanceUser = username;
-        else this.settings.computers.push({ username, displayName: username, appendOnly: true, quotaBytes: null, createdAt: now });
-      }
+      for (const username of found) this.settings.computers.push({ username, displayName: username, appendOnly: true, quotaBytes: null, createdAt: now });
       await this.shared.save();
-      this.shared.addNotice(`Logins without settings were found and kept: ${found.join(', ')}. Rename them in Computers.`);
+      this.shared.addNotice(
+        `Logins without settings were found and kept as append-only computers: ${found.join(', ')}. They can add backups to their own folder but not delete any, nor reach other computers' backups. Rename them in Computers, and remove any you do not recognise.`,
+      );
     }
     await logins.ensure();
+  }
+
+  /**
+   * The record names the maintenance login and wins over the settings (which
+   * may be the defaults after damage). With no record yet (settings written
+   * by an older version), the record starts from the settings.
+   */
+  private async recallMaintenanceLogin(): Promise<void> {
+    const record = await this.maintenanceRecord.read();
+    if (!record.found && record.problem !== undefined) {
+      this.shared.addNotice(
+        `The record of the maintenance login ${this.maintenanceRecord.file} is damaged (${record.problem}). No login was given maintenance rights from it: if the maintenance login is missing, create it again in Security.`,
+      );
+    }
+    if (record.found) {
+      if (this.settings.maintenanceUser === record.username) return;
+      this.settings.maintenanceUser = record.username;
+      await this.shared.save();
+    } else if (this.settings.maintenanceUser !== null) {
+      await this.maintenanceRecord.write(this.settings.maintenanceUser);
+    }
   }
 
   /** What each login may do on the server. */
@@ -133,8 +163,11 @@ export class Computers {
 
   createMaintenanceLogin(): Promise<LoginCreated> {
     return this.shared.mutate(async () => {
-      const username = this.settings.maintenanceUser ?? usernameFor(MAINTENANCE_USER, await this.takenNames());
+      const username = this.settings.maintenanceUser ?? maintenanceUsername(await this.takenNames());
       const password = generatePassword();
+      // Recorded before the login exists, so that no moment leaves a login
+      // that only its name would make the maintenance login.
+      await this.maintenanceRecord.write(username);
       await this.setLogin(username, password);
       this.settings.maintenanceUser = username;
       await this.shared.save();
@@ -147,6 +180,7 @@ export class Computers {
     return this.shared.mutate(async () => {
       const username = this.settings.maintenanceUser;
       if (username !== null) await this.removeLogin(username);
+      await this.maintenanceRecord.write(null);
       this.settings.maintenanceUser = null;
       await this.shared.save();
       await this.shared.reconfigure();

@@ -15,15 +15,25 @@ export function generatePassword(): string {
   return [group(), group(), group(), group()].join('-');
 }
 
+/** The name the maintenance login is given when it is free. */
+export const MAINTENANCE_USER = 'maintenance';
+
 /**
  * Names the server gives a meaning: `metrics` may read /metrics under
  * private repositories; restic's folder names (and `config`) cannot be a
  * repository's first folder, so such a login's `restic init` would always
- * be refused.
+ * be refused. `maintenance` belongs to the maintenance login: a computer
+ * called "Maintenance" would otherwise look like it (issue 24).
  */
-const RESERVED = new Set(['metrics', 'data', 'keys', 'locks', 'snapshots', 'index', 'config']);
+const RESERVED = new Set(['metrics', 'data', 'keys', 'locks', 'snapshots', 'index', 'config', MAINTENANCE_USER]);
 
-/** A user name from a display name: "Anna's Laptop" -> `annas-laptop`, "Zoë" -> `zoe`, unique among `taken`. */
+/** The first of `base`, `base-2`, `base-3`, ... that `free` accepts. */
+function firstFree(base: string, free: (name: string) => boolean): string {
+  if (free(base)) return base;
+  for (let n = 2; ; n++) if (free(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+/** A computer's user name from its display name: "Anna's Laptop" -> `annas-laptop`, "Zoë" -> `zoe`, unique among `taken`. */
 export function usernameFor(displayName: string, taken: ReadonlySet<string>): string {
   const base =
     displayName
@@ -35,9 +45,12 @@ export function usernameFor(displayName: string, taken: ReadonlySet<string>): st
       .replace(/^-+|-+$/g, '')
       .slice(0, 32)
       .replace(/-+$/, '') || 'computer';
-  const free = (name: string) => !taken.has(name) && !RESERVED.has(name);
-  if (free(base)) return base;
-  for (let n = 2; ; n++) if (free(`${base}-${n}`)) return `${base}-${n}`;
+  return firstFree(base, (name) => !taken.has(name) && !RESERVED.has(name));
+}
+
+/** The maintenance login's user name: `maintenance`, or `maintenance-2`, ... when a login of an older version holds it. */
+export function maintenanceUsername(taken: ReadonlySet<string>): string {
+  return firstFree(MAINTENANCE_USER, (name) => !taken.has(name));
 }
 
 /**

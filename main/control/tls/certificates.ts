@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomically } from '../core/files.js';
+import { householdNameConstraints } from './name-constraints.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -58,7 +59,11 @@ async function importKey(pem: string): Promise<CryptoKey> {
   return webcrypto.subtle.importKey('pkcs8', der, ALGORITHM, false, ['sign']);
 }
 
-/** A household certificate authority: ECDSA P-256, valid for twenty years, may sign server certificates only. */
+/**
+ * A household certificate authority: ECDSA P-256, valid for twenty years, may
+ * sign server certificates only, and only for private addresses, local names
+ * and this computer's host name.
+ */
 export async function createAuthority(hostName: string, now = new Date()): Promise<PemPair> {
   const keys = await generateKeys();
   const notAfter = new Date(now);
@@ -75,6 +80,7 @@ export async function createAuthority(hostName: string, now = new Date()): Promi
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
+        householdNameConstraints(hostName),
       ],
     },
     webcrypto,

@@ -11,6 +11,7 @@ import {
   type PemPair,
   type ServerNames,
 } from './certificates.js';
+import { namesWithin } from './name-constraints.js';
 import { UserError } from '../core/errors.js';
 import { CA_FILE_NAME, WILDCARDS, type Shared } from '../core/shared.js';
 
@@ -96,7 +97,7 @@ export class Tls {
     const server = await this.files.read(this.files.server);
     const info = server && inspectPair(server);
     if (server && !info) this.shared.addNotice('The server certificate file was damaged; a new one was made. The computers keep working: they trust the household authority.');
-    if (!info || needsRenewal(info, this.serverNames())) await this.issueServerCertificate();
+    if (!info || needsRenewal(info, await this.serverNames())) await this.issueServerCertificate();
   }
 
   /** The certificate the server presents, and the names it covers; null with TLS off or a damaged file. */
@@ -150,11 +151,25 @@ export class Tls {
   }
 
   private async issueServerCertificate(): Promise<void> {
-    await this.files.write(this.files.server, await issueServerCertificate(await this.authority(), this.serverNames()));
+    const authority = await this.authority();
+    const { covered, left } = namesWithin(authority.certificatePem, this.wantedNames());
+    if (left.length > 0) {
+      this.shared.addNotice(
+        `The household certificate may only name private addresses and local names, so it leaves out ${left.join(', ')}: computers that reach this one there cannot check it. Connect them by a name or address that Security lists, or import a certificate of your own.`,
+      );
+    }
+    await this.files.write(this.files.server, await issueServerCertificate(authority, covered));
+  }
+
+  /** The names the server certificate should carry: the wanted ones the authority may sign (an authority made before issue 24 may sign all). */
+  private async serverNames(): Promise<ServerNames> {
+    const authority = await this.files.read(this.files.authority);
+    const wanted = this.wantedNames();
+    return authority && inspectPair(authority) ? namesWithin(authority.certificatePem, wanted).covered : wanted;
   }
 
   /** Every name and address computers may use to reach this one. */
-  private serverNames(): ServerNames {
+  private wantedNames(): ServerNames {
     const host = this.shared.hostName().toLowerCase();
     const hostNames = ['localhost', host, ...(host.includes('.') ? [] : [`${host}.local`])];
     const chosen = Array.isArray(this.settings.listenAddresses) ? this.settings.listenAddresses.filter((address) => !WILDCARDS.has(address)) : [];

@@ -1,9 +1,9 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { UserError } from '../../../../main/control/core/errors.js';
 import { openController, openServing, waitForState } from '../../../helpers/controller.js';
-import { basic } from '../../../helpers/htpasswd.js';
+import { addUser, basic } from '../../../helpers/htpasswd.js';
 import { code, del, makeObject, post, run } from '../../../helpers/http.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 
@@ -156,5 +156,90 @@ describe('computers and their logins, as the running server sees them', () => {
     const copy = readdirSync(configDir).find((name) => name.startsWith('htpasswd.damaged-')) as string;
     expect(readFileSync(join(configDir, copy), 'utf8')).toContain('this line is not a login');
     await run(url, [{ req: { method: 'GET', path: `/${username}/config`, headers: basic(username, password) }, want: [code(404)] }]);
+  });
+
+  it('a computer called “Maintenance” gets a login of its own, append-only, never the maintenance login', async () => {
+    const { controller, url } = await openServing();
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    const computer = await controller.addComputer({ displayName: 'Maintenance', appendOnly: true });
+    expect(computer.username).toBe('maintenance-2');
+    expect((await controller.getState()).maintenanceUser).toBeNull();
+    const maintenance = await controller.createMaintenanceLogin();
+    expect(maintenance.username).toBe('maintenance');
+    const snapshot = makeObject();
+    await run(url, [
+      { req: post('/anna/?create=true', '', basic('anna', anna.password)), want: [code(200)] },
+      { req: post(`/anna/snapshots/${snapshot.id}`, snapshot.data, basic('anna', anna.password)), want: [code(200)] },
+      { req: { ...del(`/anna/snapshots/${snapshot.id}`), headers: basic(computer.username, computer.password) }, want: [code(403)] },
+      { req: { ...del(`/anna/snapshots/${snapshot.id}`), headers: basic('maintenance', maintenance.password) }, want: [code(200)] },
+    ]);
+  });
+
+  it('after settings.json is damaged, a recovered login called “maintenance” is an append-only computer; the recorded maintenance login keeps its rights', async () => {
+    const data = tempDir('rts-data-');
+    const { controller, configDir, url } = await openServing({ path: data });
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    const snapshots = [makeObject(), makeObject()];
+    await run(url, [
+      { req: post('/anna/?create=true', '', basic('anna', anna.password)), want: [code(200)] },
+      ...snapshots.map(({ id, data: body }) => ({ req: post(`/anna/snapshots/${id}`, body, basic('anna', anna.password)), want: [code(200)] })),
+    ]);
+    await controller.close();
+    // An older version named a computer called “Maintenance” `maintenance`.
+    const settingsFile = join(configDir, 'settings.json');
+    const settings = JSON.parse(readFileSync(settingsFile, 'utf8'));
+    settings.computers.push({ username: 'maintenance', displayName: 'Maintenance', appendOnly: true, quotaBytes: null, createdAt: new Date().toISOString() });
+    writeFileSync(settingsFile, JSON.stringify(settings));
+    addUser(join(configDir, 'htpasswd'), 'maintenance', 'the computer called Maintenance');
+    const { controller: before } = await openController({ configDir });
+    const maintenance = await before.createMaintenanceLogin();
+    expect(maintenance.username).toBe('maintenance-2');
+    await before.close();
+
+    writeFileSync(settingsFile, '{"version": 1, "computers": [');
+    const { controller: after, url: served } = await openServing({ configDir, path: data });
+    const recovered = basic('maintenance', 'the computer called Maintenance');
+    await run(served, [
+      { req: { ...del(`/anna/snapshots/${snapshots[0]?.id}`), headers: recovered }, want: [code(403)] },
+      { req: post('/maintenance/?create=true', '', recovered), want: [code(200)] },
+      { req: post(`/maintenance/snapshots/${snapshots[1]?.id}`, snapshots[1]?.data, recovered), want: [code(200)] },
+      { req: { ...del(`/maintenance/snapshots/${snapshots[1]?.id}`), headers: recovered }, want: [code(403)] },
+      { req: { ...del(`/anna/snapshots/${snapshots[0]?.id}`), headers: basic('maintenance-2', maintenance.password) }, want: [code(200)] },
+    ]);
+    const state = await after.getState();
+    expect(state.maintenanceUser).toBe('maintenance-2');
+    expect(state.computers.find((computer) => computer.username === 'maintenance')?.appendOnly).toBe(true);
+    expect(state.notices.map((notice) => notice.message).join('\n')).toMatch(/kept as append-only computers: anna, maintenance\. They can add backups to their own folder but not delete any/);
+    expect(statSync(join(configDir, 'maintenance-login.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('a maintenance login made by an older version, which kept it only in settings.json, is recorded and survives a settings reset', async () => {
+    const data = tempDir('rts-data-');
+    const { controller, configDir } = await openServing({ path: data });
+    const maintenance = await controller.createMaintenanceLogin();
+    await controller.close();
+    rmSync(join(configDir, 'maintenance-login.json'));
+    const { controller: upgraded } = await openController({ configDir });
+    expect((await upgraded.getState()).maintenanceUser).toBe('maintenance');
+    await upgraded.close();
+
+    writeFileSync(join(configDir, 'settings.json'), 'not json');
+    const { controller: reset, url } = await openServing({ configDir, path: data });
+    expect((await reset.getState()).maintenanceUser).toBe('maintenance');
+    await run(url, [{ req: post('/anna/?create=true', '', basic('maintenance', maintenance.password)), want: [code(200)] }]);
+  });
+
+  it('a damaged record of the maintenance login gives nobody maintenance rights, and says so', async () => {
+    const data = tempDir('rts-data-');
+    const { controller, configDir } = await openServing({ path: data });
+    await controller.createMaintenanceLogin();
+    await controller.close();
+    writeFileSync(join(configDir, 'maintenance-login.json'), '{"version": 1, "username": "maint');
+    writeFileSync(join(configDir, 'settings.json'), 'not json');
+    const { controller: reopened } = await openController({ configDir });
+    const state = await reopened.getState();
+    expect(state.maintenanceUser).toBeNull();
+    expect(state.computers.map((computer) => `${computer.username} ${computer.appendOnly}`)).toEqual(['maintenance true']);
+    expect(state.notices.map((notice) => notice.message).join('\n')).toMatch(/record of the maintenance login .*maintenance-login\.json is damaged \(not valid JSON .*\)\. No login was given maintenance rights from it/);
   });
 });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generatePassword, Logins, usernameFor } from '../../../../main/control/core/logins.js';
+import { generatePassword, Logins, maintenanceUsername, usernameFor } from '../../../../main/control/core/logins.js';
 import { USERNAME } from '../../../../server/htpasswd.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { hasTool } from '../../../helpers/tools.js';
@@ -20,6 +20,8 @@ describe('user names from display names', () => {
     ['Snapshots', [], 'snapshots-2'],
     ['config', [], 'config-2'],
     ['Keys', [], 'keys-2'],
+    ['Maintenance', [], 'maintenance-2'],
+    ['maintenance', ['maintenance-2'], 'maintenance-3'],
     ['Anna', ['anna'], 'anna-2'],
     ['Anna', ['anna', 'anna-2'], 'anna-3'],
     ['a'.repeat(31) + ' b', [], 'a'.repeat(31)],
@@ -27,6 +29,13 @@ describe('user names from display names', () => {
     const username = usernameFor(name, new Set(taken));
     expect(username).toBe(expected);
     expect(USERNAME.test(username)).toBe(true);
+  });
+});
+
+describe('the maintenance login’s user name', () => {
+  it('is `maintenance` unless a login of an older version holds it', () => {
+    expect(maintenanceUsername(new Set(['anna']))).toBe('maintenance');
+    expect(maintenanceUsername(new Set(['maintenance', 'maintenance-2']))).toBe('maintenance-3');
   });
 });
 

@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CertificateFiles,
@@ -10,6 +11,7 @@ import {
   issueServerCertificate,
   needsRenewal,
 } from '../../../../main/control/tls/certificates.js';
+import { namesWithin } from '../../../../main/control/tls/name-constraints.js';
 import { UserError } from '../../../../main/control/core/errors.js';
 import { makeCertificates } from '../../../helpers/certs.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
@@ -78,5 +80,42 @@ describe.runIf(hasTool('openssl'))('the household certificates', () => {
     expect(refused({ certificatePem: 'hello' })).toBe('bad-certificate');
     expect(refused({ keyPem: 'hello' })).toBe('bad-key');
     expect(refused({}, new Date(Date.now() + 60 * DAY))).toBe('certificate-expired');
+  });
+
+  it('the authority may vouch only for private addresses and local names: openssl shows the constraints and refuses a leaf for a public name or address', async () => {
+    const dir = tempDir('rts-tls-');
+    const files = new CertificateFiles(dir);
+    const authority = await createAuthority('FamilyPC');
+    await files.write(files.authority, authority);
+    const caText = execFileSync('openssl', ['x509', '-in', files.authority.certificate, '-noout', '-text'], { encoding: 'utf8' });
+    expect(caText).toMatch(/X509v3 Name Constraints: critical\s+Permitted:/);
+    for (const name of ['DNS:local', 'DNS:lan', 'DNS:home.arpa', 'DNS:localhost', 'DNS:familypc', 'IP:10.0.0.0/255.0.0.0', 'IP:172.16.0.0/255.240.0.0', 'IP:192.168.0.0/255.255.0.0', 'IP:127.0.0.0/255.0.0.0']) {
+      expect(caText).toContain(`${name}\n`);
+    }
+    expect(caText).toMatch(/IP:FC00:0:0:0:0:0:0:0\/FE00:0:0:0:0:0:0:0\n/);
+    expect(caText).toMatch(/IP:0:0:0:0:0:0:0:1\/FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF\n/);
+
+    const verify = async (names: { hostNames: string[]; addresses: string[] }) => {
+      const leaf = join(dir, 'leaf.pem');
+      writeFileSync(leaf, (await issueServerCertificate(authority, names)).certificatePem);
+      const run = spawnSync('openssl', ['verify', '-CAfile', files.authority.certificate, leaf], { encoding: 'utf8' });
+      return run.status === 0 ? 'OK' : run.stdout + run.stderr;
+    };
+    expect(await verify(NAMES)).toBe('OK');
+    expect(await verify({ hostNames: ['nas.home.arpa', 'familypc', 'box.lan'], addresses: ['10.1.2.3', 'fd00::5', 'fe80::1', '100.100.1.2'] })).toBe('OK');
+    expect(await verify({ hostNames: ['example.com'], addresses: [] })).toMatch(/permitted subtree violation/);
+    expect(await verify({ hostNames: ['localhost'], addresses: ['203.0.113.9'] })).toMatch(/permitted subtree violation/);
+    expect(await verify({ hostNames: ['localhost'], addresses: ['2001:db8::1'] })).toMatch(/permitted subtree violation/);
+  });
+
+  it('a server certificate names only what its authority may sign; an authority made before the constraints signs every name', async () => {
+    const wanted = { hostNames: ['localhost', 'familypc', 'familypc.local', 'nas.example.com'], addresses: ['192.168.1.20', '100.100.1.2', '203.0.113.9', '2001:db8::1', '::1', '127.0.0.1'] };
+    const constrained = await createAuthority('familypc');
+    expect(namesWithin(constrained.certificatePem, wanted)).toEqual({
+      covered: { hostNames: ['localhost', 'familypc', 'familypc.local'], addresses: ['192.168.1.20', '100.100.1.2', '::1', '127.0.0.1'] },
+      left: ['nas.example.com', '203.0.113.9', '2001:db8::1'],
+    });
+    const older = readFileSync(makeCertificates('Older').caFile, 'utf8');
+    expect(namesWithin(older, wanted)).toEqual({ covered: wanted, left: [] });
   });
 });

@@ -1,5 +1,8 @@
-import { X509Certificate } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { X509Certificate, webcrypto } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +10,7 @@ import { inspectCertificate } from '../../../../main/control/tls/certificates.js
 import type { UserError } from '../../../../main/control/core/errors.js';
 import { makeCertificates } from '../../../helpers/certs.js';
 import { freePort, openController, waitForState } from '../../../helpers/controller.js';
+import { makeSourceTree, resticOk, snapshotCount } from '../../../helpers/restic.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { hasTool } from '../../../helpers/tools.js';
 
@@ -109,5 +113,57 @@ describe.runIf(hasTool('openssl'))('the app’s certificates', () => {
     await controller.regenerateCertificates({ authority: true });
     await controller.startServer();
     await waitForState(controller, (s) => s.status === 'serving' && s.certificate.fingerprint !== null);
+  });
+
+  /** Serves household TLS on 127.0.0.1 (the LAN address 203.0.113.9 is a public one), and backs up one computer with restic trusting the authority. */
+  async function backUpOverTls(configDir?: string) {
+    const { controller, configDir: config } = await openController({ configDir, lan: ['203.0.113.9'] });
+    const data = tempDir('rts-data-');
+    await controller.chooseFolder({ path: data });
+    const port = await freePort();
+    await controller.updateSettings({ port, listenAddresses: ['127.0.0.1'] });
+    const anna = await controller.addComputer({ displayName: 'Anna' });
+    const state = await controller.startServer();
+    const ca = join(tempDir('rts-ca-'), 'ca.pem');
+    writeFileSync(ca, (await controller.caCertificate()).pem);
+    const repo = `rest:https://${anna.username}:${anna.password}@127.0.0.1:${port}/${anna.username}/`;
+    await resticOk(repo, ['--cacert', ca, 'init']);
+    await resticOk(repo, ['--cacert', ca, 'backup', makeSourceTree(2, 10_000)]);
+    expect(await snapshotCount(join(data, anna.username))).toBe(1);
+    return { state, ca, config };
+  }
+
+  it.skipIf(!hasTool('restic'))('a new household authority is limited to private addresses and local names, and restic backs up trusting it', { timeout: 120_000 }, async () => {
+    const { state, ca } = await backUpOverTls();
+    expect(execFileSync('openssl', ['x509', '-in', ca, '-noout', '-text'], { encoding: 'utf8' })).toMatch(/X509v3 Name Constraints: critical\s+Permitted:\s+DNS:local\n/);
+    // A certificate naming the public address would be refused as a whole: it is left out, and the notice says so.
+    expect(state.certificate.names).toEqual(expect.arrayContaining(['localhost', 'testhost', 'testhost.local', '127.0.0.1', '::1']));
+    expect(state.certificate.names).not.toContain('203.0.113.9');
+    expect(state.notices.map((notice) => notice.message).join('\n')).toMatch(/may only name private addresses and local names, so it leaves out 203\.0\.113\.9:/);
+  });
+
+  it.skipIf(!hasTool('restic'))('an authority made before the constraints is kept, and signs every name, so connected computers go on backing up', { timeout: 120_000 }, async () => {
+    // As the app made authorities before: the same, without Name Constraints.
+    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const older = await x509.X509CertificateGenerator.createSelfSigned(
+      {
+        serialNumber: '01',
+        name: 'CN=Restic Tray Server household authority (testhost), O=Restic Tray Server',
+        notBefore: new Date(Date.now() - 86_400_000),
+        notAfter: new Date(Date.now() + 365 * 86_400_000),
+        keys,
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+        extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+      },
+      webcrypto,
+    );
+    const configDir = tempDir('rts-config-');
+    mkdirSync(join(configDir, 'tls'));
+    writeFileSync(join(configDir, 'tls', 'household-ca.pem'), older.toString('pem'));
+    const key = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
+    writeFileSync(join(configDir, 'tls', 'household-ca-key.pem'), `-----BEGIN PRIVATE KEY-----\n${key}\n-----END PRIVATE KEY-----\n`);
+    const { state, ca } = await backUpOverTls(configDir);
+    expect(new X509Certificate(readFileSync(ca)).fingerprint256).toBe(new X509Certificate(older.toString('pem')).fingerprint256);
+    expect(state.certificate.names).toContain('203.0.113.9');
   });
 });
