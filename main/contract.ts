@@ -176,10 +176,22 @@ export interface OffsiteInput {
   warnAfterDays?: number;
 }
 
+/** The key an SSH (SFTP) server identifies itself with, for the user to check with its owner before trusting it. */
+export interface SftpHostKey {
+  host: string;
+  port: number;
+  /** As `ssh` and `ssh-keygen -l` print it: `SHA256:` and the key's SHA-256 in base64 without padding. */
+  fingerprint: string;
+  /** ED25519, ECDSA or RSA (`ssh-keygen -l` prints it the same way). */
+  keyType: string;
+}
+
 /** A relative's or friend's computer reached over SSH (SFTP), asked in a form. */
 export interface OffsiteSftpInput {
   host: string;
   port?: number;
+  /** The fingerprint the user confirmed (from `sftpHostKey`): the save is refused when the server shows another key now. */
+  hostKeyFingerprint: string;
   user: string;
   /** One of the two: the account's password, or a private key file on this computer that it accepts. */
   password?: string;
@@ -392,7 +404,9 @@ export interface Api {
 
   /** Tests the target (writes, reads back and deletes a probe file), then copies there from now on. */
   setOffsite(input: OffsiteInput): Promise<AppState>;
-  /** A computer over SFTP as the target: its host key is fetched and kept, the login written into the app's rclone configuration (the password obscured, which is not encryption), then as `setOffsite`. */
+  /** The key the SSH server at `host` shows, to be confirmed by the user before `setOffsiteSftp` trusts it. */
+  sftpHostKey(input: { host: string; port?: number }): Promise<SftpHostKey>;
+  /** A computer over SFTP as the target: its host key (the one the user confirmed) is fetched again, compared and kept, the login written into the app's rclone configuration (the password obscured, which is not encryption), then as `setOffsite`. */
   setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState>;
   /** S3 cloud storage as the target: its keys written into the app's rclone configuration (as written: rclone does not obscure them), then as `setOffsite`. */
   setOffsiteS3(input: OffsiteS3Input): Promise<AppState>;
@@ -457,6 +471,7 @@ const methodNames = {
   checkIntegrity: true,
   markRepaired: true,
   setOffsite: true,
+  sftpHostKey: true,
   setOffsiteSftp: true,
   setOffsiteS3: true,
   connectComputer: true,

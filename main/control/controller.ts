@@ -21,6 +21,7 @@ import type {
   OffsiteSftpInput,
   SettingsPatch,
   SetupFile,
+  SftpHostKey,
   Summary,
 } from '../contract.js';
 import { Activity } from './activity/activity.js';
@@ -218,6 +219,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   // The offsite copy.
   setOffsite(input: OffsiteInput): Promise<AppState> {
     return this.offsite.setOffsite(input);
+  }
+  sftpHostKey(input: { host: string; port?: number }): Promise<SftpHostKey> {
+    return this.offsite.sftpHostKey(input);
   }
   setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {
     return this.offsite.setOffsiteSftp(input);

@@ -13,10 +13,10 @@ afterAll(async () => {
  * (a free port for the server); `desktop` plays the desktop app's controller.
  */
 export async function headless(options: Partial<ControllerOptions> = {}) {
-  const { controller } = await openController(options);
+  const { controller, configDir } = await openController(options);
   await controller.updateSettings({ port: await freePort() });
   const bugs: unknown[] = [];
   const bridge = await startBridge({ api: controller, port: 0, staticDir: 'dist/renderer', onBug: (error) => bugs.push(error) });
   bridges.push(bridge);
-  return { controller, bridge, bugs };
+  return { controller, configDir, bridge, bugs };
 }

@@ -119,6 +119,9 @@ describe('the headless bridge', () => {
       ['removeComputer', { username: 'nobody' }, 422, 'unknown-computer'],
       ['browseFolder', { path: '/no/such/folder' }, 422, 'folder-not-found'],
       ['setOffsiteS3', { service: 'b2' }, 400, 'invalid-input'],
+      ['sftpHostKey', { host: '-oProxyCommand=touch /tmp/x' }, 400, 'invalid-input'],
+      ['setOffsiteSftp', { host: 'grandma.example.net', hostKeyFingerprint: 'MD5:aa:bb', user: 'me', password: 'pass', folder: 'copy' }, 400, 'invalid-input'],
+      ['setOffsiteSftp', { host: 'grandma.example.net', user: 'me', password: 'pass', folder: 'copy' }, 400, 'invalid-input'],
       ['constructor', undefined, 404, 'unknown-method'],
       ['toString', undefined, 404, 'unknown-method'],
     ];
