@@ -110,6 +110,8 @@ export interface AppState {
   nativeFolderDialog: boolean;
   /** The desktop app (tray icon, notifications, starting with the computer); false in headless mode. */
   desktop: boolean;
+  /** Headless mode: the file (readable only by its user) that keeps the GUI's address with its access key; null where there is no such address (the desktop app). */
+  guiAddressFile: string | null;
   storage: StorageView | null;
   disks: DiskView[];
   computers: ComputerOverview[];
@@ -202,6 +204,12 @@ export interface OffsiteSftpInput {
   graceDays?: number;
   nightOnly?: boolean;
   warnAfterDays?: number;
+}
+
+/** Headless mode's GUI address, with its access key in the fragment, and the file that keeps it. */
+export interface GuiAddress {
+  url: string;
+  file: string;
 }
 
 export interface ConnectInput {
@@ -366,6 +374,8 @@ export interface Api {
   stopServer(): Promise<AppState>;
   updateSettings(input: SettingsPatch): Promise<AppState>;
   dismissNotice(input: { id: string }): Promise<AppState>;
+  /** Headless mode only (see `guiAddressFile`): a new access key in the GUI's address; the old address stops working at once. */
+  newGuiAddress(): Promise<GuiAddress>;
 
   listDrives(): Promise<Drive[]>;
   browseFolder(input: { path?: string }): Promise<FolderListing>;
@@ -446,6 +456,7 @@ const methodNames = {
   stopServer: true,
   updateSettings: true,
   dismissNotice: true,
+  newGuiAddress: true,
   listDrives: true,
   browseFolder: true,
   createFolder: true,

@@ -2,27 +2,8 @@ import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
-  AddComputerInput,
-  Api,
-  ApiEvents,
-  AppState,
-  CaCertificate,
-  CommandLinesInput,
-  CommandSet,
-  ConnectInput,
-  ConnectLine,
-  Drive,
-  EventName,
-  FolderListing,
-  LogEntry,
-  LoginCreated,
-  OffsiteInput,
-  OffsiteS3Input,
-  OffsiteSftpInput,
-  SettingsPatch,
-  SetupFile,
-  SftpHostKey,
-  Summary,
+  AddComputerInput, Api, ApiEvents, AppState, CaCertificate, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, Drive, EventName, FolderListing,
+  GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, SettingsPatch, SetupFile, SftpHostKey, Summary,
 } from '../contract.js';
 import { Activity } from './activity/activity.js';
 import { StateRoom } from './app-state.js';
@@ -129,6 +110,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   updateSettings(patch: SettingsPatch): Promise<AppState> {
     return this.serving.updateSettings(patch);
+  }
+  newGuiAddress(): Promise<GuiAddress> {
+    return this.state.newGuiAddress();
   }
   refreshNetwork(): Promise<void> {
     return this.serving.refreshNetwork();

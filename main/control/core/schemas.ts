@@ -78,6 +78,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     setupComplete: z.boolean().optional(),
   }),
   dismissNotice: z.strictObject({ id: z.string().max(100) }),
+  newGuiAddress: noInput,
   listDrives: noInput,
   browseFolder: z.strictObject({ path: folderPath.optional() }),
   createFolder: z.strictObject({ parent: folderPath, name: folderName }),
