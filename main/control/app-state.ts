@@ -42,7 +42,8 @@ export class StateRoom {
   async newGuiAddress(): Promise<GuiAddress> {
     const { gui } = this.shared.options;
     if (!gui) throw new UserError('no-gui-address', 'Only headless mode has a GUI address: the desktop app’s window needs none.');
-    return { url: await gui.renew(), file: gui.addressFile };
+    // One at a time, like every change: the file and the key in use always agree.
+    return { url: await this.shared.mutate(() => gui.renew()), file: gui.addressFile };
   }
 
   close(): void {

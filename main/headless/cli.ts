@@ -37,9 +37,8 @@ export function parseHeadlessArgs(argv: string[]): HeadlessOptions | 'help' {
   });
   if (values.help) return 'help';
   const portText = values['gui-port'];
-  const guiPort = portText === undefined ? null : Number(portText);
   if (portText !== undefined && (!/^\d+$/.test(portText) || Number(portText) > 65535)) throw new Error(`--gui-port ${portText}: expected a port number from 0 to 65535`);
-  return { configDir: values['config-dir'] ?? defaultConfigDir(), guiPort, newToken: values['new-token'] === true };
+  return { configDir: values['config-dir'] ?? defaultConfigDir(), guiPort: portText === undefined ? null : Number(portText), newToken: values['new-token'] === true };
 }
 
 /** Starts the controller and the GUI bridge; prints `GUI: <url>` when ready; stops cleanly on SIGINT/SIGTERM. */

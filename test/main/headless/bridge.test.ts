@@ -213,7 +213,7 @@ describe('the headless bridge', () => {
     }
   });
 
-  it('a restart keeps the GUI’s port and key; --new-token ends the old key (401) and the file holds the new one; a port taken meanwhile moves the GUI to a free one, the key kept', { timeout: 60_000 }, async () => {
+  it('a restart keeps the GUI’s port and key; --new-token ends the old key (401) and the file holds the new one; a port taken meanwhile moves the GUI to a free one, the key kept; a damaged file gives a new key', { timeout: 60_000 }, async () => {
     const configDir = tempDir('rts-config-');
     const address = () => readFileSync(join(configDir, 'gui-address.txt'), 'utf8').trim();
     const first = await startHeadlessCli(configDir);
@@ -248,5 +248,13 @@ describe('the headless bridge', () => {
     } finally {
       squatter.close();
     }
+
+    // A damaged file: a new key, said in words, and the old one refused.
+    writeFileSync(join(configDir, 'headless.json'), '{"token": 5');
+    const fifth = await startHeadlessCli(configDir);
+    expect(fifth.out()).toContain("The GUI's saved address (headless.json) was unreadable: it has a new one.");
+    expect(await callGui(fifth.origin, tokenOf(renewed))).toBe(401);
+    expect(await callGui(fifth.origin, tokenOf(address()))).toBe(200);
+    await fifth.stop();
   });
 });
