@@ -52,7 +52,7 @@ export async function saveGuiAccess(configDir: string, origin: string, token: st
   return url;
 }
 
-/** A new key: kept first (a failure changes nothing), then the old one stops working at once. Returns the new address. */
+/** A new key: written to the files first (when that fails, the old key stays in use and the error is shown), then the old one stops working at once. Returns the new address. */
 export async function renewGuiAccess(configDir: string, bridge: Bridge): Promise<string> {
   const token = newToken();
   const url = await saveGuiAccess(configDir, bridge.origin, token);
