@@ -10,7 +10,7 @@
  * event loop was blocked).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { Agent as TlsAgent } from 'node:https';
 import { join } from 'node:path';
@@ -56,8 +56,10 @@ function startHeadless(configDir: string): Promise<{ gui: Gui; stop: () => void;
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /GUI: http:\/\/127\.0\.0\.1:(\d+)\/#token=([\w-]+)/.exec(out);
-      if (!match) return;
+      // Its stdout is a pipe, so the key is not printed: the address is in its file, written before the Settings line.
+      if (!/^Settings: /m.test(out)) return;
+      const match = /^http:\/\/127\.0\.0\.1:(\d+)\/#token=([\w-]+)$/m.exec(readFileSync(join(configDir, 'gui-address.txt'), 'utf8'));
+      if (!match) return reject(new Error(`headless mode wrote no GUI address: ${out}`));
       const [, port, token] = match as unknown as [string, string, string];
       // A fresh connection per call: a kept-alive one may be closed by the bridge's idle timeout just as it is reused.
       const agent = new Agent({ keepAlive: false });

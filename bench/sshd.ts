@@ -43,6 +43,8 @@ export class SshServer {
   readonly knownHosts: string;
   /** A folder on the "other computer" to copy into. */
   readonly folder: string;
+  /** Its host keys' public halves (`ssh-keygen -lf` prints their fingerprints), one per type asked for. */
+  readonly hostKeys: string[] = [];
   private readonly config: string;
   private child: ChildProcess | undefined;
 
@@ -54,15 +56,21 @@ export class SshServer {
     this.config = join(base, 'sshd_config');
   }
 
-  static async start(): Promise<SshServer> {
+  /** `hostKeyTypes`: the kinds of host key it has (ssh-keygen's -t), one ED25519 key unless told. */
+  static async start(hostKeyTypes = ['ed25519']): Promise<SshServer> {
     const base = mkdtempSync(join(tmpdir(), 'rts-sshd-'));
     folders.push(base);
     const server = new SshServer(base, await freePort());
-    const hostKey = join(base, 'host_key');
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+    const hostKeys = hostKeyTypes.map((type) => {
+      const hostKey = join(base, `host_key_${type}`);
+      execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', hostKey]);
+      server.hostKeys.push(`${hostKey}.pub`);
+      return hostKey;
+    });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', server.clientKey]);
     writeFileSync(join(base, 'authorized_keys'), readFileSync(`${server.clientKey}.pub`));
-    writeFileSync(server.knownHosts, `[127.0.0.1]:${server.port} ${readFileSync(`${hostKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+    const known = server.hostKeys.map((file) => `[127.0.0.1]:${server.port} ${readFileSync(file, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+    writeFileSync(server.knownHosts, known.join(''));
     mkdirSync(server.folder);
     // sshd refuses to start without its privilege separation folder.
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -71,7 +79,7 @@ export class SshServer {
       [
         `Port ${server.port}`,
         'ListenAddress 127.0.0.1',
-        `HostKey ${hostKey}`,
+        ...hostKeys.map((hostKey) => `HostKey ${hostKey}`),
         `PidFile ${join(base, 'sshd.pid')}`,
         `AuthorizedKeysFile ${join(base, 'authorized_keys')}`,
         'PasswordAuthentication no',
@@ -91,6 +99,20 @@ export class SshServer {
   stop(): void {
     this.child?.kill('SIGTERM');
     this.child = undefined;
+  }
+
+  /** Gives the server new host keys of the same kinds, as a reinstalled computer (or an impostor) shows, and starts it again. */
+  async changeHostKeys(): Promise<void> {
+    const child = this.child;
+    this.stop();
+    if (child && child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    for (const file of this.hostKeys) {
+      const key = file.slice(0, -'.pub'.length);
+      rmSync(key);
+      rmSync(file);
+      execFileSync('ssh-keygen', ['-q', '-t', key.slice(key.lastIndexOf('_') + 1), '-N', '', '-f', key]);
+    }
+    await this.resume();
   }
 
   /** Starts it again on the same port with the same keys. */

@@ -112,6 +112,8 @@ export interface AppState {
   nativeFolderDialog: boolean;
   /** The desktop app (tray icon, notifications, starting with the computer); false in headless mode. */
   desktop: boolean;
+  /** Headless mode: the file (readable only by its user) that keeps the GUI's address with its access key; null where there is no such address (the desktop app). */
+  guiAddressFile: string | null;
   storage: StorageView | null;
   disks: DiskView[];
   computers: ComputerOverview[];
@@ -178,10 +180,22 @@ export interface OffsiteInput {
   warnAfterDays?: number;
 }
 
+/** The key an SSH (SFTP) server identifies itself with, for the user to check with its owner before trusting it. */
+export interface SftpHostKey {
+  host: string;
+  port: number;
+  /** As `ssh` and `ssh-keygen -l` print it: `SHA256:` and the key's SHA-256 in base64 without padding. */
+  fingerprint: string;
+  /** ED25519, ECDSA or RSA (`ssh-keygen -l` prints it the same way). */
+  keyType: string;
+}
+
 /** A relative's or friend's computer reached over SSH (SFTP), asked in a form. */
 export interface OffsiteSftpInput {
   host: string;
   port?: number;
+  /** The fingerprint the user confirmed (from `sftpHostKey`): the save is refused when the server shows another key now. */
+  hostKeyFingerprint: string;
   user: string;
   /** One of the two: the account's password, or a private key file on this computer that it accepts. */
   password?: string;
@@ -192,6 +206,12 @@ export interface OffsiteSftpInput {
   graceDays?: number;
   nightOnly?: boolean;
   warnAfterDays?: number;
+}
+
+/** Headless mode's GUI address, with its access key in the fragment, and the file that keeps it. */
+export interface GuiAddress {
+  url: string;
+  file: string;
 }
 
 export interface ConnectInput {
@@ -364,6 +384,8 @@ export interface Api {
   stopServer(): Promise<AppState>;
   updateSettings(input: SettingsPatch): Promise<AppState>;
   dismissNotice(input: { id: string }): Promise<AppState>;
+  /** Headless mode only (see `guiAddressFile`): a new access key in the GUI's address; the old address stops working at once. */
+  newGuiAddress(): Promise<GuiAddress>;
 
   listDrives(): Promise<Drive[]>;
   browseFolder(input: { path?: string }): Promise<FolderListing>;
@@ -402,7 +424,9 @@ export interface Api {
 
   /** Tests the target (writes, reads back and deletes a probe file), then copies there from now on. */
   setOffsite(input: OffsiteInput): Promise<AppState>;
-  /** A computer over SFTP as the target: its host key is fetched and kept, the login written into the app's rclone configuration (the password obscured, which is not encryption), then as `setOffsite`. */
+  /** The key the SSH server at `host` shows, to be confirmed by the user before `setOffsiteSftp` trusts it. */
+  sftpHostKey(input: { host: string; port?: number }): Promise<SftpHostKey>;
+  /** A computer over SFTP as the target: its host key (the one the user confirmed) is fetched again, compared and kept, the login written into the app's rclone configuration (the password obscured, which is not encryption), then as `setOffsite`. */
   setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState>;
   /** S3 cloud storage as the target: its keys written into the app's rclone configuration (as written: rclone does not obscure them), then as `setOffsite`. */
   setOffsiteS3(input: OffsiteS3Input): Promise<AppState>;
@@ -442,6 +466,7 @@ const methodNames = {
   stopServer: true,
   updateSettings: true,
   dismissNotice: true,
+  newGuiAddress: true,
   listDrives: true,
   browseFolder: true,
   createFolder: true,
@@ -467,6 +492,7 @@ const methodNames = {
   checkIntegrity: true,
   markRepaired: true,
   setOffsite: true,
+  sftpHostKey: true,
   setOffsiteSftp: true,
   setOffsiteS3: true,
   connectComputer: true,

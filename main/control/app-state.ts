@@ -1,10 +1,11 @@
-import type { AppState } from '../contract.js';
+import type { AppState, GuiAddress } from '../contract.js';
 import type { Activity } from './activity/activity.js';
 import type { Disks } from './disks/disks.js';
 import type { Integrity } from './integrity/integrity.js';
 import type { Offsite } from './offsite/offsite.js';
 import type { Serving } from './serving/serving.js';
 import type { Shared } from './core/shared.js';
+import { UserError } from './core/errors.js';
 import { describeStatus } from './core/status.js';
 import type { Tls } from './tls/tls.js';
 import { notificationsFor } from './tray-model.js';
@@ -35,6 +36,14 @@ export class StateRoom {
   async dismissNotice(input: { id: string }): Promise<AppState> {
     this.shared.dismissNotice(input.id);
     return this.compose();
+  }
+
+  /** Headless mode's GUI gets a new address; the desktop app has none to renew. */
+  async newGuiAddress(): Promise<GuiAddress> {
+    const { gui } = this.shared.options;
+    if (!gui) throw new UserError('no-gui-address', 'Only headless mode has a GUI address: the desktop app’s window needs none.');
+    // One at a time, like every change: the file and the key in use always agree.
+    return { url: await this.shared.mutate(() => gui.renew()), file: gui.addressFile };
   }
 
   close(): void {
@@ -87,6 +96,7 @@ export class StateRoom {
       setupComplete: settings.setupComplete,
       nativeFolderDialog: shared.options.askFolder !== undefined,
       desktop: shared.options.desktop === true,
+      guiAddressFile: shared.options.gui?.addressFile ?? null,
       storage,
       disks,
       computers,

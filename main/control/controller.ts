@@ -2,26 +2,8 @@ import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
-  AddComputerInput,
-  Api,
-  ApiEvents,
-  AppState,
-  CaCertificate,
-  CommandLinesInput,
-  CommandSet,
-  ConnectInput,
-  ConnectLine,
-  Drive,
-  EventName,
-  FolderListing,
-  LogEntry,
-  LoginCreated,
-  OffsiteInput,
-  OffsiteS3Input,
-  OffsiteSftpInput,
-  SettingsPatch,
-  SetupFile,
-  Summary,
+  AddComputerInput, Api, ApiEvents, AppState, CaCertificate, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, Drive, EventName, FolderListing,
+  GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, SettingsPatch, SetupFile, SftpHostKey, Summary,
 } from '../contract.js';
 import { Activity } from './activity/activity.js';
 import { StateRoom } from './app-state.js';
@@ -129,6 +111,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   updateSettings(patch: SettingsPatch): Promise<AppState> {
     return this.serving.updateSettings(patch);
   }
+  newGuiAddress(): Promise<GuiAddress> {
+    return this.state.newGuiAddress();
+  }
   refreshNetwork(): Promise<void> {
     return this.serving.refreshNetwork();
   }
@@ -218,6 +203,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   // The offsite copy.
   setOffsite(input: OffsiteInput): Promise<AppState> {
     return this.offsite.setOffsite(input);
+  }
+  sftpHostKey(input: { host: string; port?: number }): Promise<SftpHostKey> {
+    return this.offsite.sftpHostKey(input);
   }
   setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {
     return this.offsite.setOffsiteSftp(input);

@@ -15,6 +15,8 @@ export interface BridgeOptions {
   api: BridgedApi;
   /** 0 picks a free port. */
   port: number;
+  /** The access key (a random one when left out). */
+  token?: string;
   /** The built renderer (index.html and its assets). */
   staticDir: string;
   onBug: (error: unknown) => void;
@@ -22,9 +24,11 @@ export interface BridgeOptions {
 
 export interface Bridge {
   /** The address to open, with the access token in its fragment (which browsers never send). */
-  url: string;
-  origin: string;
-  token: string;
+  readonly url: string;
+  readonly origin: string;
+  readonly token: string;
+  /** Replaces the access token at once: calls with the old one are refused from now on, and the event streams opened with it end. */
+  setToken(token: string): void;
   close(): Promise<void>;
 }
 
@@ -43,7 +47,8 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-const UNAUTHORISED = 'This page has no access key: open the address printed when headless mode started (reloading the page forgets the key).';
+const UNAUTHORISED =
+  'This page has no valid access key: open the GUI address again, as printed when headless mode started or kept in the file gui-address.txt in its settings folder (reloading the page forgets the key, and a new GUI address made in Settings ends the old one).';
 
 const STATUS_OF: Record<string, number> = { 'unknown-method': 404, 'invalid-input': 400, internal: 500 };
 
@@ -83,15 +88,15 @@ function readBody(req: IncomingMessage): Promise<string> {
  * Headless web mode: the GUI and the contract over HTTP on 127.0.0.1 only.
  * One POST route per method (`/api/<method>`, the input as the JSON body),
  * server-sent events at `/api/events`. The API needs a random token, sent
- * as `Authorization: Bearer` on every call: the printed address carries it
+ * as `Authorization: Bearer` on every call: the GUI's address carries it
  * in its fragment, which browsers never send to any server, and the page
- * keeps it in memory only. There is no cookie: browsers scope cookies by
+ * keeps it in memory only; `setToken` replaces it. There is no cookie: browsers scope cookies by
  * host, not port, so one would reach every other program on 127.0.0.1.
  * The GUI's own files are no secret and need no token. Requests from other
  * origins or other host names (DNS rebinding) are refused.
  */
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
-  const token = randomBytes(32).toString('base64url');
+  let token = options.token ?? randomBytes(32).toString('base64url');
   const root = resolve(options.staticDir);
   let origin = '';
   let host = '';
@@ -199,9 +204,19 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   origin = `http://127.0.0.1:${port}`;
   host = `127.0.0.1:${port}`;
   return {
-    url: `${origin}/#token=${token}`,
+    get url() {
+      return `${origin}/#token=${token}`;
+    },
     origin,
-    token,
+    get token() {
+      return token;
+    },
+    setToken: (next: string) => {
+      token = next;
+      // Every open stream was let in with the old token: a page that has the new one opens its own again.
+      for (const stream of streams) stream.end();
+      streams.clear();
+    },
     close: async () => {
       clearInterval(heartbeat);
       for (const stop of forward) stop();

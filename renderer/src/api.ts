@@ -1,4 +1,4 @@
-import type { ApiError, ApiEvents, AppState, EventName, RendererApi } from '../../main/contract.js';
+import type { ApiError, ApiEvents, AppState, EventName, GuiAddress, RendererApi } from '../../main/contract.js';
 import { useEffect, useState } from 'preact/hooks';
 
 declare global {
@@ -17,23 +17,25 @@ export class ApiFailure extends Error {
 
 const EVENT_NAMES = Object.keys({ state: true, requests: true, summary: true, notification: true } satisfies Record<EventName, true>) as EventName[];
 
+/** The access token in a GUI address's fragment (`#token=...`), which the browser never sends to a server. */
+const tokenOf = (hash: string): string => /#token=([\w-]+)$/.exec(hash)?.[1] ?? '';
+
 /**
- * The access token of headless mode. The printed address carries it in the
- * fragment (`#token=...`), which the browser never sends to a server; it is
- * taken out of the address bar at once and kept in this page's memory only,
- * so reloading the page forgets it.
+ * The access token of headless mode, from the address this page was opened
+ * with: taken out of the address bar at once and kept in this page's memory
+ * only, so reloading the page forgets it.
  */
 function takeToken(): string {
-  const token = /^#token=([\w-]+)$/.exec(location.hash)?.[1] ?? '';
+  const token = tokenOf(location.hash);
   if (token) history.replaceState(null, '', `${location.pathname}${location.search}`);
   return token;
 }
 
 /** Reads server-sent events from a streamed `fetch` (EventSource cannot send the token); reconnects like EventSource. */
-async function streamEvents(token: string, deliver: (name: string, data: string) => void): Promise<void> {
+async function streamEvents(token: () => string, deliver: (name: string, data: string) => void): Promise<void> {
   for (;;) {
     try {
-      const response = await fetch('/api/events', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+      const response = await fetch('/api/events', { headers: { Authorization: `Bearer ${token()}` }, cache: 'no-store' });
       if (response.status === 401 || !response.body) return;
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
@@ -56,11 +58,11 @@ async function streamEvents(token: string, deliver: (name: string, data: string)
 
 /** The contract over the headless bridge: `POST /api/<method>` and server-sent events, each with the token. */
 function httpApi(): RendererApi {
-  const token = takeToken();
+  let token = takeToken();
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
   const names = new Set<string>(EVENT_NAMES);
   if (token) {
-    void streamEvents(token, (name, data) => {
+    void streamEvents(() => token, (name, data) => {
       if (!names.has(name)) return;
       const payload = JSON.parse(data) as never;
       for (const listener of listeners.get(name as EventName) ?? []) listener(payload);
@@ -85,6 +87,8 @@ function httpApi(): RendererApi {
     }
     const body = (await response.json().catch(() => ({}))) as { result?: unknown; error?: ApiError };
     if (!response.ok || body.error) throw new ApiFailure(body.error?.code ?? 'failed', body.error?.message ?? `The app answered ${response.status}.`);
+    // A new GUI address ends the old token at once: this page goes on with the new one (its event stream, ended by the app, comes back with it).
+    if (method === 'newGuiAddress') token = tokenOf((body.result as GuiAddress).url);
     return body.result;
   };
   return new Proxy({} as RendererApi, {

@@ -1,9 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startBridge, type Bridge } from '../../main/headless/bridge.js';
-import { hasChromium, openPage } from '../helpers/browser.js';
+import { join } from 'node:path';
+import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { freePort, openController } from '../helpers/controller.js';
+import { callGui, headless, startHeadlessCli } from '../helpers/headless.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const tokenOf = (address: string): string => /#token=([\w-]+)/.exec(address)?.[1] as string;
 
 const closers: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -74,6 +80,62 @@ describe.runIf(hasChromium())('the headless token in a real browser', () => {
 
     // Memory only: a reload forgets the token, and the page says what to do.
     await page.reload();
-    await page.getByRole('alert').filter({ hasText: 'open the address printed when headless mode started' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'open the GUI address again, as printed when headless mode started' }).waitFor();
+  });
+
+  it('Settings’ “Make a new GUI address” (headless mode only): the old address stops working at once, this page goes on with the new one, which the file holds', { timeout: 60_000 }, async () => {
+    // The desktop app's controller has no GUI address: no such button.
+    const desktopLike = await headless();
+    await desktopLike.controller.updateSettings({ setupComplete: true });
+    const plain = await openPage();
+    await plain.goto(desktopLike.bridge.url);
+    await plain.getByRole('link', { name: 'Settings' }).click();
+    await plain.getByRole('heading', { name: 'Set-up' }).waitFor();
+    expect(await plain.getByRole('button', { name: 'Make a new GUI address' }).count()).toBe(0);
+
+    const configDir = tempDir('rts-config-');
+    const gui = await startHeadlessCli(configDir);
+    const address = () => readFileSync(join(configDir, 'gui-address.txt'), 'utf8').trim();
+    const old = address();
+    expect(await callGui(gui.origin, tokenOf(old), 'updateSettings', { setupComplete: true })).toBe(200);
+    const page = await openPage();
+    const pageErrors = pageErrorsOf(page);
+    await page.goto(old);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'GUI address' }) });
+    await card.getByText(join(configDir, 'gui-address.txt')).waitFor();
+    await card.getByRole('button', { name: 'Make a new GUI address' }).click();
+    const done = card.getByRole('status').filter({ hasText: 'The old address no longer works.' });
+    await done.waitFor();
+    const renewed = address();
+    expect(renewed).not.toBe(old);
+    expect(await done.textContent()).toContain(renewed);
+    expect(await callGui(gui.origin, tokenOf(old))).toBe(401);
+    expect(await callGui(gui.origin, tokenOf(renewed))).toBe(200);
+    await screenshot(page, '14-settings-new-gui-address');
+
+    // This page goes on with the new key: a change made here is saved, and its state comes back over the event stream.
+    await page.getByLabel('Warn when a computer has not backed up for (days)').fill('9');
+    await page.locator('form', { has: page.getByLabel('Warn when a computer has not backed up for (days)') }).getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect(await callGui(gui.origin, tokenOf(renewed), 'updateSettings', { staleDays: 11 })).toBe(200);
+    // The Settings screen takes the state's value when it opens: it is opened again until the stream (back with the new key) brought the change.
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('link', { name: 'Dashboard' }).click();
+          await page.getByRole('link', { name: 'Settings' }).click();
+          return page.getByLabel('Warn when a computer has not backed up for (days)').inputValue();
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('11');
+
+    // A page opened with the old address is refused, and says where the address is.
+    const stale = await openPage();
+    await stale.goto(old);
+    await stale.getByRole('alert').filter({ hasText: 'kept in the file gui-address.txt' }).waitFor();
+    expect(pageErrors).toEqual([]);
+    await gui.stop();
   });
 });

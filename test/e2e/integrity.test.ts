@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -105,13 +106,15 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
     expect(bugs).toEqual([]);
   });
 
-  it.runIf(hasTool('rclone') && hasTool('sshd'))('the SFTP form: a relative’s computer over SSH with a key file, tested and used; the copy lands there', { timeout: 90_000 }, async () => {
-    const { bridge, bugs, data } = await servingGui();
+  it.runIf(hasTool('rclone') && hasTool('sshd'))('the SFTP form: the server’s key is shown as ssh-keygen prints it and nothing is kept until it is trusted; a key changed since is refused in words; then the copy lands there', { timeout: 90_000 }, async () => {
+    const { bridge, bugs, data, controller, configDir } = await servingGui();
     mkdirSync(join(data, 'anna', 'keys'), { recursive: true });
     writeFileSync(join(data, 'anna', 'config'), 'a repository');
     const ssh = await SshServer.start();
+    const keygen = () => (/ (SHA256:\S+) /.exec(execFileSync('ssh-keygen', ['-lf', ssh.hostKeys[0] as string], { encoding: 'utf8' }))?.[1] as string);
 
-    const { page, pageErrors, card } = await storageCard(bridge.url, 'Offsite copy');
+    // A refused key is an answer the page shows on purpose.
+    const { page, pageErrors, card } = await storageCard(bridge.url, 'Offsite copy', { consoleErrors: false });
     await card.getByLabel('Computer (host name or address)').fill('127.0.0.1');
     await card.getByLabel('Port').fill(String(ssh.port));
     await card.getByLabel('User there').fill('root');
@@ -120,6 +123,34 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
     await card.getByLabel('Folder there').fill(ssh.folder);
     await screenshot(page, '34-offsite-sftp-form');
     await card.getByRole('button', { name: 'Test and use' }).click();
+    const question = card.getByRole('alertdialog', { name: 'Trust this key?' });
+    await question.waitFor({ timeout: 30_000 });
+    expect(await question.textContent()).toContain(`The SFTP server at 127.0.0.1:${ssh.port} identifies itself with key ${keygen()} (ED25519).`);
+    await screenshot(page, '34b-offsite-sftp-host-key');
+    // Nothing is kept while the question waits, nor when it is answered no.
+    const nothingKept = async () => {
+      expect((await controller.getState()).offsite.target).toBeNull();
+      expect(existsSync(join(configDir, 'rclone.conf'))).toBe(false);
+    };
+    await nothingKept();
+    await question.getByRole('button', { name: 'No, do not use it' }).click();
+    await question.waitFor({ state: 'detached' });
+    await nothingKept();
+
+    // The server's key changes between the look and the yes: refused, in words.
+    await card.getByRole('button', { name: 'Test and use' }).click();
+    await question.waitFor({ timeout: 30_000 });
+    const looked = keygen();
+    await ssh.changeHostKeys();
+    await question.getByRole('button', { name: 'Yes, trust this key' }).click();
+    await card.getByRole('alert').filter({ hasText: `now identifies itself with another key (${keygen()}, ED25519) than the one you confirmed (${looked}). Nothing was saved.` }).waitFor({ timeout: 30_000 });
+    await screenshot(page, '34c-offsite-sftp-key-changed');
+    await nothingKept();
+
+    // Looked at again and trusted: kept, and used.
+    await card.getByRole('button', { name: 'Test and use' }).click();
+    await question.getByText(keygen()).waitFor({ timeout: 30_000 });
+    await question.getByRole('button', { name: 'Yes, trust this key' }).click();
     await card.getByText(`offsite-sftp:${ssh.folder}`).waitFor({ timeout: 30_000 });
     await card.getByRole('button', { name: 'Copy now' }).click();
     await expect.poll(() => existsSync(join(ssh.folder, 'anna', 'config')), { timeout: 30_000 }).toBe(true);

@@ -56,6 +56,8 @@ const s3Endpoint = z
       return false;
     }
   }, 'an address such as https://minio.example.net:9000');
+/** An SSH server's host name or address. */
+const sshHost = z.string().min(1).max(253).regex(/^[A-Za-z0-9:][A-Za-z0-9.:-]*$/, 'a host name or IP address');
 /** rclone's --bwlimit in bytes per second, with an optional K, M or G. */
 export const bandwidth = z.string().regex(/^\d+(\.\d+)?[KMG]?$/i, 'a rate such as 2M (2 MB per second) or 500K');
 
@@ -76,6 +78,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     setupComplete: z.boolean().optional(),
   }),
   dismissNotice: z.strictObject({ id: z.string().max(100) }),
+  newGuiAddress: noInput,
   listDrives: noInput,
   browseFolder: z.strictObject({ path: folderPath.optional() }),
   createFolder: z.strictObject({ parent: folderPath, name: folderName }),
@@ -122,10 +125,12 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     nightOnly: z.boolean().optional(),
     warnAfterDays: staleDays.optional(),
   }),
+  sftpHostKey: z.strictObject({ host: sshHost, port: port.optional() }),
   setOffsiteSftp: z
     .strictObject({
-      host: z.string().min(1).max(253).regex(/^[A-Za-z0-9:][A-Za-z0-9.:-]*$/, 'a host name or IP address'),
+      host: sshHost,
       port: port.optional(),
+      hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a key fingerprint as ssh prints it, SHA256: and 43 letters, digits, + or /'),
       user: z.string().min(1).max(64).regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a user name of letters, digits, dots, dashes and underscores'),
       password: z.string().min(1).max(1024).optional(),
       // Written into rclone's configuration: one line only.

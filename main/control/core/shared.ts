@@ -24,6 +24,8 @@ export interface ControllerOptions {
   askFolder?: () => Promise<string | null>;
   /** Run by the desktop app, which shows the tray and notifications and starts with the computer. */
   desktop?: boolean;
+  /** Headless mode's GUI address (the desktop app has none): the file that keeps it, and a new one (its new access key ends the old). */
+  gui?: { addressFile: string; renew(): Promise<string> };
   /** Server timeouts (tests shorten the drain). */
   timeouts?: Partial<Timeouts>;
   /** The time, in milliseconds; tests move it on to play days passing (the offsite copy's grace period). */

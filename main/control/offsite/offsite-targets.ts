@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { OffsiteS3Input, OffsiteSftpInput } from '../../contract.js';
+import type { OffsiteS3Input, OffsiteSftpInput, SftpHostKey } from '../../contract.js';
 import type { CopyLocation } from '../core/command-lines.js';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomically } from '../core/files.js';
@@ -11,7 +12,7 @@ import { runRclone } from './rclone.js';
 
 /** The app's own rclone configuration, in its config folder. */
 export const RCLONE_CONFIG_FILE = 'rclone.conf';
-/** The SFTP server's host key, fetched when it was set up: rclone refuses a server that shows another one. */
+/** The SFTP server's host key, confirmed by the user when it was set up: rclone refuses a server that shows another one. */
 const KNOWN_HOSTS_FILE = 'offsite-known-hosts';
 /** The remotes the SFTP and S3 forms write into the app's rclone configuration. */
 const SFTP_REMOTE = 'offsite-sftp';
@@ -48,27 +49,84 @@ function withoutSection(text: string, name: string): string {
 }
 
 /**
- * The SFTP form's target written into the app's rclone configuration: the
- * server's host key fetched and kept (rclone then refuses an impostor), the
- * login as a key file or a password that only goes through `rclone obscure`
- * on stdin (obscured, which is not encryption). Returns the remote's name.
+ * The host key types rclone accepts, in the order it asks for them: rclone
+ * (Go's SSH client) takes the first the server has, so that is the key the
+ * user checks and the only one kept. rclone 1.63 and later are also told
+ * the key's algorithms (`host_key_algorithms`); older ones ignore the line
+ * and follow this order by themselves.
  */
-export async function writeSftpRemote(binary: string, configDir: string, input: OffsiteSftpInput): Promise<string> {
-  const port = input.port ?? 22;
-  const scanned = await promisify(execFile)('ssh-keyscan', ['-T', '10', '-p', String(port), input.host]).then(
+const HOST_KEY_TYPES: Record<string, { name: string; algorithms: string }> = {
+  'ecdsa-sha2-nistp256': { name: 'ECDSA', algorithms: 'ecdsa-sha2-nistp256' },
+  'ecdsa-sha2-nistp384': { name: 'ECDSA', algorithms: 'ecdsa-sha2-nistp384' },
+  'ecdsa-sha2-nistp521': { name: 'ECDSA', algorithms: 'ecdsa-sha2-nistp521' },
+  'ssh-rsa': { name: 'RSA', algorithms: 'rsa-sha2-256 rsa-sha2-512' },
+  'ssh-ed25519': { name: 'ED25519', algorithms: 'ssh-ed25519' },
+};
+
+/** A key's fingerprint as `ssh` prints it: SHA-256 of the key, base64 without padding. */
+export function fingerprintOf(base64Key: string): string {
+  return `SHA256:${createHash('sha256').update(Buffer.from(base64Key, 'base64')).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** Of `ssh-keyscan`'s lines, the one with the key rclone will be shown (see HOST_KEY_TYPES). */
+export function keyRcloneSees(lines: string[]): { line: string; type: string; key: string } | undefined {
+  const keys = lines.map((line) => {
+    const [, type = '', key = ''] = line.trim().split(/\s+/);
+    return { line: line.trim(), type, key };
+  });
+  for (const type of Object.keys(HOST_KEY_TYPES)) {
+    const found = keys.find((one) => one.type === type && one.key !== '');
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The key the SSH server at host:port shows now, and its line for a known_hosts file. */
+export async function scanHostKey(host: string, port: number): Promise<{ key: SftpHostKey; knownHost: string; algorithms: string }> {
+  const scanned = await promisify(execFile)('ssh-keyscan', ['-T', '10', '-p', String(port), host]).then(
     ({ stdout }) => stdout.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#')),
     () => [] as string[],
   );
-  if (scanned.length === 0) throw new UserError('offsite-unreachable', `No SSH server answered at ${input.host} port ${port}: check the address, and that the other computer is on and lets in SSH.`);
+  if (scanned.length === 0) throw new UserError('offsite-unreachable', `No SSH server answered at ${host} port ${port}: check the address, and that the other computer is on and lets in SSH.`);
+  const chosen = keyRcloneSees(scanned);
+  if (!chosen) throw new UserError('offsite-unusable', `The SSH server at ${host} port ${port} has no host key of a kind rclone accepts (ED25519, ECDSA or RSA): its owner can add one.`);
+  const type = HOST_KEY_TYPES[chosen.type] as { name: string; algorithms: string };
+  return { key: { host, port, fingerprint: fingerprintOf(chosen.key), keyType: type.name }, knownHost: chosen.line, algorithms: type.algorithms };
+}
+
+/**
+ * The SFTP form's target written into the app's rclone configuration: the
+ * server's host key fetched again and kept only when it is the one the user
+ * confirmed (rclone then refuses any other), the login as a key file or a
+ * password that only goes through `rclone obscure` on stdin (obscured,
+ * which is not encryption). Returns the remote's name.
+ */
+export async function writeSftpRemote(binary: string, configDir: string, input: OffsiteSftpInput): Promise<string> {
+  const port = input.port ?? 22;
+  const { key, knownHost, algorithms } = await scanHostKey(input.host, port);
+  if (key.fingerprint !== input.hostKeyFingerprint) {
+    throw new UserError(
+      'offsite-host-key-changed',
+      `The SFTP server at ${input.host}:${port} now identifies itself with another key (${key.fingerprint}, ${key.keyType}) than the one you confirmed (${input.hostKeyFingerprint}). Nothing was saved. If its owner changed the key, press Test and use again and check the new key with them; if not, something may stand between you and that computer: do not use it.`,
+    );
+  }
   const knownHosts = join(configDir, KNOWN_HOSTS_FILE);
-  await writeFileAtomically(knownHosts, `${scanned.join('\n')}\n`);
+  await writeFileAtomically(knownHosts, `${knownHost}\n`);
   let login = `key_file = ${input.keyFile}`;
   if (input.password !== undefined) {
     const obscured = await runRclone(['obscure', '-'], { binary, configFile: join(configDir, RCLONE_CONFIG_FILE), input: input.password });
     if (obscured.code !== 0) throw new UserError('offsite-unusable', `rclone could not store the password: ${describeFailure(obscured.errors, obscured.code)}`);
     login = `pass = ${obscured.output.trim()}`;
   }
-  await writeSection(configDir, SFTP_REMOTE, ['type = sftp', `host = ${input.host}`, `port = ${port}`, `user = ${input.user}`, login, `known_hosts_file = ${knownHosts}`]);
+  await writeSection(configDir, SFTP_REMOTE, [
+    'type = sftp',
+    `host = ${input.host}`,
+    `port = ${port}`,
+    `user = ${input.user}`,
+    login,
+    `known_hosts_file = ${knownHosts}`,
+    `host_key_algorithms = ${algorithms}`,
+  ]);
   return SFTP_REMOTE;
 }
 

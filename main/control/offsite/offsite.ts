@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import type { AppState, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, OffsiteView } from '../../contract.js';
+import type { AppState, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, OffsiteView, SftpHostKey } from '../../contract.js';
 import { findRepositories } from '../../../server/scrub/scrub.js';
 import { formatBytes } from '../../common/format-bytes.js';
 import { UserError } from '../core/errors.js';
@@ -10,7 +10,7 @@ import type { CopyLocation } from '../core/command-lines.js';
 import { copyRepositories, describeFailure, joinRemote, openCopySession, type CopyProgress } from './offsite-copy.js';
 import { DeletionJournal } from './offsite-journal.js';
 import { rebuildFromCopy } from './offsite-rebuild.js';
-import { copyLocationOf, keepFormFiles, RCLONE_CONFIG_FILE, writeS3Remote, writeSftpRemote } from './offsite-targets.js';
+import { copyLocationOf, keepFormFiles, RCLONE_CONFIG_FILE, scanHostKey, writeS3Remote, writeSftpRemote } from './offsite-targets.js';
 import { findRclone, installHint, runRclone } from './rclone.js';
 import type { Shared } from '../core/shared.js';
 
@@ -141,6 +141,10 @@ export class Offsite {
       await this.shared.save();
       return this.shared.state();
     });
+  }
+
+  async sftpHostKey(input: { host: string; port?: number }): Promise<SftpHostKey> {
+    return (await scanHostKey(input.host, input.port ?? 22)).key;
   }
 
   async setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { AppState, OffsiteS3Input } from '../../../main/contract.js';
+import type { AppState, OffsiteS3Input, SftpHostKey } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { formatBytes, parsePort, plural, timeAgo } from '../format.js';
 import { Card, Confirm, ErrorText, Meter, Toggle, useAction, WhyDisabled } from './ui.js';
@@ -96,6 +96,8 @@ function TargetForm({ onDone }: { onDone: () => void }) {
   const [bandwidth, setBandwidth] = useState('');
   const [nightOnly, setNightOnly] = useState(false);
   const [warnAfter, setWarnAfter] = useState('7');
+  /** The SFTP server's key, shown and waiting for the user to trust it (as ssh asks on a first connection). */
+  const [hostKey, setHostKey] = useState<SftpHostKey | null>(null);
   const action = useAction();
   const limit = bandwidth.trim() || null;
   const when = () => ({ nightOnly, warnAfterDays: Number(warnAfter) });
@@ -106,18 +108,30 @@ function TargetForm({ onDone }: { onDone: () => void }) {
       } else if (kind === 's3') {
         await api.setOffsiteS3({ ...s3Input(s3), bandwidth: limit, ...when() });
       } else {
-        await api.setOffsiteSftp({
-          host: host.trim(),
-          port: parsePort(port),
-          user: user.trim(),
-          ...(login === 'password' ? { password: secret } : { keyFile: secret.trim() }),
-          folder: folder.trim(),
-          bandwidth: limit,
-          ...when(),
-        });
+        setHostKey(await api.sftpHostKey({ host: host.trim(), port: parsePort(port) }));
+        return;
       }
       onDone();
     });
+  /** Saves the SFTP target with the key the user trusted: the app refuses it if the server shows another one by now. */
+  const trust = (key: SftpHostKey) => {
+    setHostKey(null);
+    void action.run(async () => {
+      await api.setOffsiteSftp({
+        host: key.host,
+        port: key.port,
+        hostKeyFingerprint: key.fingerprint,
+        user: user.trim(),
+        ...(login === 'password' ? { password: secret } : { keyFile: secret.trim() }),
+        folder: folder.trim(),
+        bandwidth: limit,
+        ...when(),
+      });
+      onDone();
+    });
+  };
+  // A key shown for another computer than the one now typed is no answer to anything.
+  const shownKey = hostKey && hostKey.host === host.trim() && String(hostKey.port) === port.trim() ? hostKey : null;
   const ready =
     kind === 'remote'
       ? remote.trim() !== ''
@@ -182,10 +196,17 @@ function TargetForm({ onDone }: { onDone: () => void }) {
       <Toggle checked={nightOnly} onChange={setNightOnly} label="Copy only at night" hint="Copies that start by themselves wait for 22:00 to 06:00 (Copy now works at any time)." />
       <Field id="offsite-warn" label="Warn when the copy is older than (days)" value={warnAfter} onInput={setWarnAfter} narrow />
       <div class="button-row">
-        <button type="submit" class="button primary" disabled={action.busy || !ready}>
+        <button type="submit" class="button primary" disabled={action.busy || !ready || shownKey !== null}>
           {action.busy ? 'Testing…' : 'Test and use'}
         </button>
       </div>
+      {kind === 'sftp' && shownKey && (
+        <Confirm id="host-key" question="Trust this key?" yes="Yes, trust this key" no="No, do not use it" onNo={() => setHostKey(null)} onYes={() => trust(shownKey)}>
+          The SFTP server at {shownKey.host}:{shownKey.port} identifies itself with key <code>{shownKey.fingerprint}</code> ({shownKey.keyType}). Check it with the server’s owner before you
+          trust it: on that computer, <code>ssh-keygen -lf /etc/ssh/ssh_host_{shownKey.keyType.toLowerCase()}_key.pub</code> prints its key. If the two differ, something may stand between you
+          and that computer: do not use it.
+        </Confirm>
+      )}
       <ErrorText error={action.error} />
     </form>
   );

@@ -1,8 +1,37 @@
 import { useState } from 'preact/hooks';
-import type { AppState, SettingsPatch } from '../../../main/contract.js';
+import type { AppState, GuiAddress, SettingsPatch } from '../../../main/contract.js';
 import { api } from '../api.js';
-import { Card, ErrorText, Toggle, useAction } from '../components/ui.js';
+import { Card, CopyButton, ErrorText, Toggle, useAction } from '../components/ui.js';
 import { parsePort } from '../format.js';
+
+/** Headless mode's GUI address: where it is kept, and a new one when the old one may have been seen by others. */
+function GuiAddressCard({ file }: { file: string }) {
+  const [made, setMade] = useState<GuiAddress | null>(null);
+  const action = useAction();
+  return (
+    <Card title="GUI address">
+      <p class="why">
+        This page reaches the app through an address that carries an access key. It stays the same from one start to the next, and is kept in <code>{file}</code>, readable only by you.
+        Anyone who has it can use this app: if it was shown or sent where others may have seen it, make a new one. The old address then stops working at once, in every browser.
+      </p>
+      <button type="button" class="button" disabled={action.busy} onClick={() => void action.run(async () => setMade(await api.newGuiAddress()))}>
+        Make a new GUI address
+      </button>
+      {made && (
+        <div role="status">
+          <p class="ok-text">The old address no longer works. This page goes on with the new one:</p>
+          <p>
+            <code class="secret">{made.url}</code> <CopyButton text={made.url} label="Copy the address" />
+          </p>
+          <p class="hint">
+            Bookmark it, or find it again in <code>{made.file}</code>.
+          </p>
+        </div>
+      )}
+      <ErrorText error={action.error} />
+    </Card>
+  );
+}
 
 export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: () => void }) {
   const settings = state.settings;
@@ -94,6 +123,7 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
           Saved.
         </p>
       )}
+      {state.guiAddressFile !== null && <GuiAddressCard file={state.guiAddressFile} />}
       <Card title="Set-up">
         <p class="why">Walk through the first-run steps again: another disk, more computers, other security choices. Nothing is lost.</p>
         <button type="button" class="button" onClick={onRunSetup}>

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { request, type IncomingMessage } from 'node:http';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../../main/csp.js';
 import { startBridge, type Bridge } from '../../../main/headless/bridge.js';
 import { freePort, openController } from '../../helpers/controller.js';
+import { callGui, HEADLESS_CLI, startHeadlessCli } from '../../helpers/headless.js';
+import { hasTool } from '../../helpers/tools.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 interface Answer {
@@ -26,6 +28,8 @@ function call(bridge: Bridge, method: string, path: string, options: { headers?:
     req.end(options.body);
   });
 }
+
+const tokenOf = (address: string): string => /#token=([\w-]+)/.exec(address)?.[1] as string;
 
 const bridges: Bridge[] = [];
 afterAll(async () => {
@@ -68,7 +72,7 @@ describe('the headless bridge', () => {
     const getState = (headers: Record<string, string>, path = '/api/getState') =>
       call(bridge, 'POST', path, { headers: { 'Content-Type': 'application/json', ...headers } });
     expect((await getState({})).status).toBe(401);
-    expect(JSON.parse((await getState({})).text).error.message).toMatch(/open the address printed when headless mode started/);
+    expect(JSON.parse((await getState({})).text).error.message).toMatch(/open the GUI address again, as printed when headless mode started or kept in the file gui-address.txt/);
     expect((await getState({ Cookie: `rts_token=${token}` })).status).toBe(401);
     expect((await getState({}, `/api/getState?token=${token}`)).status).toBe(401);
     expect((await getState({ Authorization: 'Bearer guess' })).status).toBe(401);
@@ -119,6 +123,11 @@ describe('the headless bridge', () => {
       ['removeComputer', { username: 'nobody' }, 422, 'unknown-computer'],
       ['browseFolder', { path: '/no/such/folder' }, 422, 'folder-not-found'],
       ['setOffsiteS3', { service: 'b2' }, 400, 'invalid-input'],
+      ['sftpHostKey', { host: '-oProxyCommand=touch /tmp/x' }, 400, 'invalid-input'],
+      ['setOffsiteSftp', { host: 'grandma.example.net', hostKeyFingerprint: 'MD5:aa:bb', user: 'me', password: 'pass', folder: 'copy' }, 400, 'invalid-input'],
+      ['setOffsiteSftp', { host: 'grandma.example.net', user: 'me', password: 'pass', folder: 'copy' }, 400, 'invalid-input'],
+      // The desktop app's controller (and this one) has no GUI address to renew.
+      ['newGuiAddress', undefined, 422, 'no-gui-address'],
       ['constructor', undefined, 404, 'unknown-method'],
       ['toString', undefined, 404, 'unknown-method'],
     ];
@@ -164,44 +173,88 @@ describe('the headless bridge', () => {
     expect(last.computers.map((computer: { displayName: string }) => computer.displayName)).toEqual(['Ines']);
   });
 
-  it('npm run headless prints the GUI address with the token, the settings folder, and once serving the address computers use', { timeout: 30_000 }, async () => {
+  it('npm run headless with stdout a pipe (a service manager’s log) prints the GUI address without its key and the file that holds it (readable only by its user); that address works; once serving, the address computers use', { timeout: 30_000 }, async () => {
     const configDir = tempDir('rts-config-');
-    const child = spawn(process.execPath, ['dist/main/headless/cli.js', '--config-dir', configDir, '--gui-port', '0']);
+    const gui = await startHeadlessCli(configDir);
+    const file = join(configDir, 'gui-address.txt');
+    expect(gui.out()).toContain(`The GUI's address with its access key is in ${file} (readable only by this user).`);
+    expect(/^Settings: (.+)$/m.exec(gui.out())?.[1]).toBe(configDir);
+    const address = readFileSync(file, 'utf8');
+    expect(address).toMatch(new RegExp(`^${gui.origin}/#token=[\\w-]{43}\\n$`));
+    const token = tokenOf(address);
+    expect(gui.out()).not.toContain(token);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(configDir, 'headless.json')).mode & 0o777).toBe(0o600);
+    expect(await callGui(gui.origin, token)).toBe(200);
+    expect(await callGui(gui.origin, 'x'.repeat(43))).toBe(401);
+
+    expect(gui.out()).not.toMatch(/Computers connect to/);
+    const port = await freePort();
+    expect(await callGui(gui.origin, token, 'chooseFolder', { path: tempDir('rts-data-') })).toBe(200);
+    expect(await callGui(gui.origin, token, 'updateSettings', { port, listenAddresses: ['127.0.0.1'] })).toBe(200);
+    expect(await callGui(gui.origin, token, 'startServer')).toBe(200);
+    await expect.poll(() => /^Computers connect to: (\S+)$/m.exec(gui.out())?.[1], { timeout: 20_000 }).toBe(`https://127.0.0.1:${port}/`);
+    await gui.stop();
+  });
+
+  it.runIf(hasTool('script'))('in a terminal it prints the whole GUI address, the key included', { timeout: 30_000 }, async () => {
+    const configDir = tempDir('rts-config-');
+    // `script` gives the process a terminal of its own; detached, so that the whole group can be stopped.
+    const child = spawn('script', ['-qec', `${process.execPath} ${HEADLESS_CLI} --config-dir ${configDir}`, '/dev/null'], { detached: true });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const printed = (pattern: RegExp) =>
-      new Promise<string>((resolve, reject) => {
-        const look = () => {
-          const match = pattern.exec(out);
-          if (match) return resolve(match[1] as string);
-          if (child.exitCode !== null) return reject(new Error(`headless mode exited ${child.exitCode}: ${out}`));
-          setTimeout(look, 50);
-        };
-        look();
-      });
     try {
-      const url = new URL(await printed(/^GUI: (\S+)$/m));
-      expect(await printed(/^Settings: (.+)$/m)).toBe(configDir);
-      const token = /^#token=([\w-]{43})$/.exec(url.hash)?.[1];
-      expect(token).toBeDefined();
-      const callApi = (method: string, input?: unknown) =>
-        new Promise<number>((resolve, reject) =>
-          request({ host: url.hostname, port: url.port, method: 'POST', path: `/api/${method}`, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` } }, (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          })
-            .on('error', reject)
-            .end(input === undefined ? '' : JSON.stringify(input)),
-        );
-      expect(await callApi('getState')).toBe(200);
-      expect(out).not.toMatch(/Computers connect to/);
-      const port = await freePort();
-      expect(await callApi('chooseFolder', { path: tempDir('rts-data-') })).toBe(200);
-      expect(await callApi('updateSettings', { port, listenAddresses: ['127.0.0.1'] })).toBe(200);
-      expect(await callApi('startServer')).toBe(200);
-      expect(await printed(/^Computers connect to: (\S+)$/m)).toBe(`https://127.0.0.1:${port}/`);
+      await expect.poll(() => /^Settings: /m.test(out), { timeout: 20_000 }).toBe(true);
+      const address = readFileSync(join(configDir, 'gui-address.txt'), 'utf8').trim();
+      expect(out).toMatch(new RegExp(`^GUI: ${address}\\r?$`, 'm'));
+      expect(out).not.toContain('gui-address.txt');
     } finally {
-      child.kill('SIGTERM');
+      process.kill(-(child.pid as number), 'SIGTERM');
     }
+  });
+
+  it('a restart keeps the GUI’s port and key; --new-token ends the old key (401) and the file holds the new one; a port taken meanwhile moves the GUI to a free one, the key kept; a damaged file gives a new key', { timeout: 60_000 }, async () => {
+    const configDir = tempDir('rts-config-');
+    const address = () => readFileSync(join(configDir, 'gui-address.txt'), 'utf8').trim();
+    const first = await startHeadlessCli(configDir);
+    const old = address();
+    await first.stop();
+
+    const second = await startHeadlessCli(configDir);
+    expect(second.origin).toBe(first.origin);
+    expect(address()).toBe(old);
+    expect(await callGui(second.origin, tokenOf(old))).toBe(200);
+    await second.stop();
+
+    const third = await startHeadlessCli(configDir, ['--new-token']);
+    expect(third.out()).toContain('The GUI has a new address: the old one no longer works.');
+    expect(third.origin).toBe(first.origin);
+    const renewed = address();
+    expect(tokenOf(renewed)).not.toBe(tokenOf(old));
+    expect(await callGui(third.origin, tokenOf(old))).toBe(401);
+    expect(await callGui(third.origin, tokenOf(renewed))).toBe(200);
+    await third.stop();
+
+    // Another program took the port meanwhile.
+    const taken = Number(new URL(first.origin).port);
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(taken, '127.0.0.1', resolve));
+    try {
+      const fourth = await startHeadlessCli(configDir);
+      expect(fourth.out()).toContain(`The GUI's port of last time, ${taken}, is taken by another program: the GUI moved to ${new URL(fourth.origin).port}, so its address changed.`);
+      expect(address()).toBe(`${fourth.origin}/#token=${tokenOf(renewed)}`);
+      expect(await callGui(fourth.origin, tokenOf(renewed))).toBe(200);
+      await fourth.stop();
+    } finally {
+      squatter.close();
+    }
+
+    // A damaged file: a new key, said in words, and the old one refused.
+    writeFileSync(join(configDir, 'headless.json'), '{"token": 5');
+    const fifth = await startHeadlessCli(configDir);
+    expect(fifth.out()).toContain("The GUI's saved address (headless.json) was unreadable: it has a new one.");
+    expect(await callGui(fifth.origin, tokenOf(renewed))).toBe(401);
+    expect(await callGui(fifth.origin, tokenOf(address()))).toBe(200);
+    await fifth.stop();
   });
 });

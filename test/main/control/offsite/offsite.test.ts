@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,9 @@ import { SshServer } from '../../../helpers/sshd.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { hasTool } from '../../../helpers/tools.js';
 import { writeRepository } from '../../../helpers/repository.js';
+
+/** A public key's fingerprint as `ssh-keygen -lf` prints it. */
+const keygenFingerprint = (publicKey: string): string => (/ (SHA256:\S+) /.exec(execFileSync('ssh-keygen', ['-lf', publicKey], { encoding: 'utf8' }))?.[1] as string);
 
 describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
   it('refuses a target inside the backup folder, and one rclone cannot write to, saying why; a fresh target is copied to by itself', { timeout: 60_000 }, async () => {
@@ -95,25 +99,46 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     expect(back.colour).toBe('green');
   });
 
-  it.runIf(hasTool('sshd'))('the SFTP form: the host key is fetched and checked, the login goes into the app’s own rclone configuration (a password only obscured), and a wrong port is said in words', { timeout: 60_000 }, async () => {
+  it.runIf(hasTool('sshd'))('the SFTP form: the host key is shown as ssh prints it, checked again against the one confirmed and kept alone; the login goes into the app’s own rclone configuration (a password only obscured); a wrong port and a changed key are said in words', { timeout: 60_000 }, async () => {
     const { controller, configDir } = await openServing();
     const ssh = await SshServer.start();
-    await expect(controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port + 1, user: 'root', keyFile: ssh.clientKey, folder: ssh.folder })).rejects.toMatchObject({ code: 'offsite-unreachable' });
-    await expect(controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port, user: 'root', password: 'correct horse battery', folder: ssh.folder })).rejects.toMatchObject({ code: 'offsite-unusable' });
+    const fingerprint = keygenFingerprint(ssh.hostKeys[0] as string);
+    expect(await controller.sftpHostKey({ host: '127.0.0.1', port: ssh.port })).toEqual({ host: '127.0.0.1', port: ssh.port, fingerprint, keyType: 'ED25519' });
+    await expect(controller.sftpHostKey({ host: '127.0.0.1', port: ssh.port + 1 })).rejects.toMatchObject({ code: 'offsite-unreachable' });
+    const form = { host: '127.0.0.1', port: ssh.port, hostKeyFingerprint: fingerprint, user: 'root', folder: ssh.folder };
+    await expect(controller.setOffsiteSftp({ ...form, port: ssh.port + 1, keyFile: ssh.clientKey })).rejects.toMatchObject({ code: 'offsite-unreachable' });
+    await expect(controller.setOffsiteSftp({ ...form, password: 'correct horse battery' })).rejects.toMatchObject({ code: 'offsite-unusable' });
+    // A key other than the one confirmed (the server showed another between the look and the save): refused in words, nothing kept.
+    const other = keygenFingerprint(`${ssh.clientKey}.pub`);
+    await expect(controller.setOffsiteSftp({ ...form, hostKeyFingerprint: other, keyFile: ssh.clientKey })).rejects.toMatchObject({
+      code: 'offsite-host-key-changed',
+      message: expect.stringContaining(`The SFTP server at 127.0.0.1:${ssh.port} now identifies itself with another key (${fingerprint}, ED25519) than the one you confirmed (${other}). Nothing was saved.`),
+    });
     // A refused form leaves the configuration as it was: here, none.
     expect(existsSync(join(configDir, RCLONE_CONFIG_FILE))).toBe(false);
+    expect(existsSync(join(configDir, 'offsite-known-hosts'))).toBe(false);
     const spare = tempDir('rts-config-');
-    await writeSftpRemote('rclone', spare, { host: '127.0.0.1', port: ssh.port, user: 'root', password: 'correct horse battery', folder: ssh.folder });
+    await writeSftpRemote('rclone', spare, { ...form, password: 'correct horse battery' });
     const obscured = /^pass = (\S+)$/m.exec(readFileSync(join(spare, RCLONE_CONFIG_FILE), 'utf8'))?.[1] ?? '';
     expect(obscured).not.toContain('correct horse battery');
     expect((await runBash(`rclone reveal '${obscured}'`, {})).stdout.trim()).toBe('correct horse battery');
-    const set = await controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port, user: 'root', keyFile: ssh.clientKey, folder: ssh.folder });
+    const set = await controller.setOffsiteSftp({ ...form, keyFile: ssh.clientKey });
     expect(set.offsite.target?.remote).toBe(`offsite-sftp:${ssh.folder}`);
     const written = readFileSync(join(configDir, RCLONE_CONFIG_FILE), 'utf8');
     expect(written.match(/\[offsite-sftp\]/g)).toHaveLength(1);
     expect(written).toContain(`known_hosts_file = ${join(configDir, 'offsite-known-hosts')}`);
     expect(statSync(join(configDir, RCLONE_CONFIG_FILE)).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(configDir, 'offsite-known-hosts'), 'utf8')).toContain(`[127.0.0.1]:${ssh.port} ssh-ed25519 `);
+    expect(readFileSync(join(configDir, 'offsite-known-hosts'), 'utf8')).toBe(`[127.0.0.1]:${ssh.port} ${readFileSync(ssh.hostKeys[0] as string, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  });
+
+  it.runIf(hasTool('sshd'))('a server with ED25519, ECDSA and RSA host keys: the key shown, checked and kept is the ECDSA one rclone asks for, and the target works with it alone', { timeout: 60_000 }, async () => {
+    const { controller, configDir } = await openServing();
+    const ssh = await SshServer.start(['ed25519', 'ecdsa', 'rsa']);
+    const key = await controller.sftpHostKey({ host: '127.0.0.1', port: ssh.port });
+    expect(key).toMatchObject({ fingerprint: keygenFingerprint(ssh.hostKeys[1] as string), keyType: 'ECDSA' });
+    const set = await controller.setOffsiteSftp({ host: '127.0.0.1', port: ssh.port, hostKeyFingerprint: key.fingerprint, user: 'root', keyFile: ssh.clientKey, folder: ssh.folder });
+    expect(set.offsite.target?.remote).toBe(`offsite-sftp:${ssh.folder}`);
+    expect(readFileSync(join(configDir, 'offsite-known-hosts'), 'utf8')).toMatch(/^\[127\.0\.0\.1\]:\d+ ecdsa-sha2-nistp256 \S+\n$/);
   });
 
   it('a damaged object that the offsite copy holds whole is put back from it: nothing waits for a repair', { timeout: 60_000 }, async () => {
