@@ -6,7 +6,11 @@ import { parseHtpasswd, summarizeProblems, verifyPassword, type HtpasswdEntry } 
 
 /** A verified user:password is trusted this long without bcrypt (which costs ~100 ms of CPU). */
 const CACHE_MS = 60_000;
-/** Failures of one login from one address before answers to it slow down, and how much. */
+/**
+ * Failures of one user name from one address before answers to it slow down,
+ * and how much. The rule is the same whether the name exists or not: a
+ * different delay for unknown names would tell a prober which names exist.
+ */
 const FREE_FAILURES = 3;
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 10_000;
@@ -68,7 +72,7 @@ export class Authenticator {
   private standIn = standInFor(new Map());
   private readonly verified = new Map<string, { entry: HtpasswdEntry; expires: number }>();
   private readonly pending = new Map<string, Promise<boolean>>();
-  /** Per login and address (per address alone for unknown users), in order of the last failure. */
+  /** Per user name and address, whether the name exists or not, in order of the last failure. */
   private readonly penalties = new Map<string, Penalty>();
   private readonly gate = new CheckGate(CHECKS_IN_FLIGHT);
   private readonly bcrypt = new BcryptWorker();
@@ -131,9 +135,9 @@ export class Authenticator {
   /**
    * Checks Basic credentials. A success is cached (keyed by a hash of
    * user:password, and only while the user's stored hash is unchanged).
-   * Failures count per login and address (per address for unknown users),
-   * so a guesser behind a shared address does not lock out another user
-   * there, and a correct password is always checked and accepted. Wrong
+   * Failures count per user name and address, known names and unknown ones
+   * alike, so a guesser behind a shared address does not lock out another
+   * user there, and a correct password is always checked and accepted. Wrong
    * ones are answered more and more slowly, and their checks wait behind
    * those of logins and addresses without failures.
    */
@@ -143,7 +147,7 @@ export class Authenticator {
     const { user, password } = credentials;
     const key = createHash('sha256').update(`${user}:${password}`).digest('hex');
     if (this.cached(user, key)) return { ok: true, user };
-    const penaltyKey = this.users.has(user) ? `${user}\n${address}` : `\n${address}`;
+    const penaltyKey = `${user}\n${address}`;
     const failing = this.penaltyOf(penaltyKey, Date.now()) !== undefined;
     const outcome = await this.gate.run(!failing, async (): Promise<'ok' | 'wrong' | 'gone'> => {
       if (this.cached(user, key)) return 'ok';
@@ -161,7 +165,13 @@ export class Authenticator {
       return { ok: true, user };
     }
     if (outcome === 'gone') return { ok: false, reason: 'the client left before its password was checked', delayMs: 0 };
-    return { ok: false, reason: 'wrong user name or password', delayMs: this.fail(penaltyKey) };
+    const { failures, delayMs } = this.fail(penaltyKey);
+    // The wait is said in words, so that a person whose answers slow down knows why; a guesser can time it anyway.
+    const reason =
+      delayMs > 0
+        ? `wrong user name or password; after ${failures} failed logins of this name from your address, this answer waited ${delayMs / 1000} s`
+        : 'wrong user name or password';
+    return { ok: false, reason, delayMs };
   }
 
   private cached(user: string, key: string): boolean {
@@ -189,8 +199,8 @@ export class Authenticator {
     return penalty;
   }
 
-  /** Counts a failure; resolves with how long its answer waits. */
-  private fail(penaltyKey: string): number {
+  /** Counts a failure; says how many there are now and how long its answer waits. */
+  private fail(penaltyKey: string): { failures: number; delayMs: number } {
     const now = Date.now();
     const penalty = this.penaltyOf(penaltyKey, now) ?? { failures: 0, last: now };
     penalty.failures++;
@@ -203,7 +213,7 @@ export class Authenticator {
       this.penalties.delete(oldest);
     }
     const extra = penalty.failures - FREE_FAILURES;
-    return extra > 0 ? Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (extra - 1)) : 0;
+    return { failures: penalty.failures, delayMs: extra > 0 ? Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (extra - 1)) : 0 };
   }
 
   /** Logins and addresses whose failures are remembered now. */

@@ -7,6 +7,7 @@ import { hasTool } from '../helpers/tools.js';
 
 interface Attempt {
   status: number;
+  text: string;
   ms: number;
   doneAt: number;
 }
@@ -16,8 +17,9 @@ function attempt(port: number, localAddress: string, user: string, password: str
   return new Promise((resolve, reject) => {
     const started = performance.now();
     request({ host: '127.0.0.1', port, localAddress, method: 'POST', path: `/${user}/?create=true`, headers: basic(user, password), agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, doneAt: performance.now() }));
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, ms: performance.now() - started, doneAt: performance.now() }));
     })
       .on('error', reject)
       .end();
@@ -43,6 +45,28 @@ describe.skipIf(!hasTool('htpasswd'))('authentication under attack', () => {
     // Unknown user names count per address: probing them does not lock out the family either.
     await Promise.all(Array.from({ length: 6 }, (_, i) => attempt(port, '127.0.0.4', `nobody${i}`, 'x')));
     expect((await attempt(port, '127.0.0.4', 'mum', 'hers')).status).toBe(200);
+  });
+
+  it('slows failures of unknown user names by the same rule as those of existing ones, so the waits tell no names', { timeout: 60_000 }, async () => {
+    const file = htpasswdFile([]);
+    addUser(file, 'anna', 'right', 'B', 5);
+    const { port } = await startServer({ noAuth: false, htpasswdFile: file });
+    const prober = '127.0.5.1';
+    for (let i = 0; i < 6; i++) expect((await attempt(port, prober, `nobody${i}`, 'x')).status).toBe(401);
+    // After failures of other names from this address, a new unknown name and an existing one get the same answer, with no wait.
+    const unknown = await attempt(port, prober, 'nobody-else', 'x');
+    const known = await attempt(port, prober, 'anna', 'x');
+    expect([unknown.status, unknown.text]).toEqual([401, 'wrong user name or password\n']);
+    expect([known.status, known.text]).toEqual([unknown.status, unknown.text]);
+    // Repeated failures of one name slow down alike whether the name exists or not.
+    const answers = async (user: string) => {
+      const texts: string[] = [];
+      for (let i = 0; i < 5; i++) texts.push((await attempt(port, '127.0.5.2', user, `guess-${i}`)).text);
+      return texts;
+    };
+    const ghost = await answers('ghost');
+    expect(ghost.at(-1)).toBe('wrong user name or password; after 5 failed logins of this name from your address, this answer waited 0.5 s\n');
+    expect(await answers('anna')).toEqual(ghost);
   });
 
   it('answers an unknown user as slowly as a known one with a wrong password (the stand-in hash has the file’s cost)', { timeout: 60_000 }, async () => {
