@@ -1,11 +1,29 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { BcryptWorker } from './bcrypt-worker.js';
 import { CheckGate } from './check-gate.js';
+import { CheckLimits } from './check-limits.js';
 import { parseHtpasswd, summarizeProblems, verifyPassword, type HtpasswdEntry } from './htpasswd.js';
 
 /** A verified user:password is trusted this long without bcrypt (which costs ~100 ms of CPU). */
 const CACHE_MS = 60_000;
+/**
+ * A user:password verified this recently is checked before all others: a
+ * family computer that backs up every hour or day is not kept waiting by a
+ * flood of strangers' checks.
+ */
+const RECENT_MS = 24 * 60 * 60_000;
+/** The most verified logins remembered (the oldest are forgotten first). */
+const MAX_VERIFIED = 10_000;
+/** The order in which waiting password checks are taken. */
+const PRIORITY = { recent: 0, clean: 1, failing: 2 } as const;
+/**
+ * Checks of logins not verified recently that may wait or run at once, from
+ * one address, from one network (/24, /64), and in all; beyond these, a
+ * login is refused at once without a check. One check costs ~100 ms, so the
+ * queue holds a few seconds of work at most.
+ */
+const NEW_CHECKS = { perAddress: 4, perNetwork: 16, inAll: 64 };
 /**
  * Failures of one user name from one address before answers to it slow down,
  * and how much. The rule is the same whether the name exists or not: a
@@ -28,6 +46,15 @@ export type AuthResult = { ok: true; user: string } | { ok: false; reason: strin
 interface Penalty {
   failures: number;
   last: number;
+}
+
+type Outcome = 'ok' | 'wrong' | 'gone';
+
+/** A password check waiting or running, shared by the requests that carry the same credentials. */
+interface Check {
+  outcome: Promise<Outcome>;
+  /** One per request waiting for it: whether that client has left. */
+  gone: (() => boolean)[];
 }
 
 /** Reads `Authorization: Basic ...`; undefined when absent or malformed. */
@@ -70,11 +97,15 @@ function standInFor(users: ReadonlyMap<string, HtpasswdEntry>): HtpasswdEntry {
 export class Authenticator {
   private users = new Map<string, HtpasswdEntry>();
   private standIn = standInFor(new Map());
-  private readonly verified = new Map<string, { entry: HtpasswdEntry; expires: number }>();
-  private readonly pending = new Map<string, Promise<boolean>>();
+  /** Keys the digests of user:password, so that no password is kept in a form one could test guesses against offline. */
+  private readonly digestKey = randomBytes(32);
+  /** Verified logins by digest, with the stored entry they matched, in order of verification. */
+  private readonly verified = new Map<string, { entry: HtpasswdEntry; at: number }>();
+  private readonly checks = new Map<string, Check>();
+  private readonly limits = new CheckLimits(NEW_CHECKS);
   /** Per user name and address, whether the name exists or not, in order of the last failure. */
   private readonly penalties = new Map<string, Penalty>();
-  private readonly gate = new CheckGate(CHECKS_IN_FLIGHT);
+  private readonly gate = new CheckGate(CHECKS_IN_FLIGHT, Object.keys(PRIORITY).length);
   private readonly bcrypt = new BcryptWorker();
   private readonly onChange = (current: Stats, previous: Stats) => {
     if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino) this.reload();
@@ -133,38 +164,47 @@ export class Authenticator {
   }
 
   /**
-   * Checks Basic credentials. A success is cached (keyed by a hash of
+   * Checks Basic credentials. A success is cached (keyed by a digest of
    * user:password, and only while the user's stored hash is unchanged).
    * Failures count per user name and address, known names and unknown ones
    * alike, so a guesser behind a shared address does not lock out another
    * user there, and a correct password is always checked and accepted. Wrong
-   * ones are answered more and more slowly, and their checks wait behind
-   * those of logins and addresses without failures.
+   * ones are answered more and more slowly. When checks wait, logins verified
+   * in the last day go first, then those without failures; logins not
+   * verified lately may wait only in bounded numbers per address, network
+   * and in all, and beyond that are refused unchecked.
    */
   async authenticate(header: string | undefined, address: string, gone: () => boolean = () => false): Promise<AuthResult> {
     const credentials = parseBasic(header);
     if (!credentials) return { ok: false, reason: 'authentication required', delayMs: 0 };
     const { user, password } = credentials;
-    const key = createHash('sha256').update(`${user}:${password}`).digest('hex');
-    if (this.cached(user, key)) return { ok: true, user };
+    const digest = createHmac('sha256', this.digestKey).update(`${user}:${password}`).digest('hex');
+    if (this.cached(user, digest)) return { ok: true, user };
     const penaltyKey = `${user}\n${address}`;
-    const failing = this.penaltyOf(penaltyKey, Date.now()) !== undefined;
-    const outcome = await this.gate.run(!failing, async (): Promise<'ok' | 'wrong' | 'gone'> => {
-      if (this.cached(user, key)) return 'ok';
-      // A client that left while waiting costs no bcrypt, and no failure is counted for it.
-      if (gone()) return 'gone';
-      const entry = this.users.get(user);
-      const verified = await this.verifyOnce(key, entry ?? this.standIn, password);
-      if (!verified || !entry || this.users.get(user) !== entry) return 'wrong';
-      this.verified.set(key, { entry, expires: Date.now() + CACHE_MS });
-      this.sweepCache();
-      return 'ok';
-    });
+    let check = this.checks.get(digest);
+    if (check) check.gone.push(gone);
+    else {
+      const now = Date.now();
+      const recent = now - (this.verified.get(digest)?.at ?? -Infinity) <= RECENT_MS;
+      let release = () => {};
+      if (!recent) {
+        const place = this.limits.take(address);
+        if ('refusal' in place) return { ok: false, reason: place.refusal, delayMs: 0 };
+        release = place.release;
+      }
+      const priority = recent ? PRIORITY.recent : this.penaltyOf(penaltyKey, now) ? PRIORITY.failing : PRIORITY.clean;
+      check = this.startCheck(priority, user, password, digest, gone, release);
+    }
+    const outcome = await check.outcome;
     if (outcome === 'ok') {
       this.penalties.delete(penaltyKey);
       return { ok: true, user };
     }
-    if (outcome === 'gone') return { ok: false, reason: 'the client left before its password was checked', delayMs: 0 };
+    if (outcome === 'gone') {
+      // Every client had left when the check's turn came; one that came since is checked anew.
+      if (!gone()) return this.authenticate(header, address, gone);
+      return { ok: false, reason: 'the client left before its password was checked', delayMs: 0 };
+    }
     const { failures, delayMs } = this.fail(penaltyKey);
     // The wait is said in words, so that a person whose answers slow down knows why; a guesser can time it anyway.
     const reason =
@@ -174,20 +214,44 @@ export class Authenticator {
     return { ok: false, reason, delayMs };
   }
 
-  private cached(user: string, key: string): boolean {
-    const cached = this.verified.get(key);
-    const entry = this.users.get(user);
-    return cached !== undefined && entry !== undefined && cached.entry === entry && cached.expires > Date.now();
+  /** Queues one bcrypt for `digest`; requests with the same credentials that come meanwhile wait for it too. */
+  private startCheck(priority: number, user: string, password: string, digest: string, gone: () => boolean, release: () => void): Check {
+    const waiting = [gone];
+    const outcome = this.gate
+      .run(priority, async (): Promise<Outcome> => {
+        if (this.cached(user, digest)) return 'ok';
+        // Clients that left while waiting cost no bcrypt, and no failure is counted for them.
+        if (waiting.every((left) => left())) return 'gone';
+        const entry = this.users.get(user);
+        const verified = await verifyPassword(entry ?? this.standIn, password, (plain, hash) => this.bcrypt.compare(plain, hash));
+        if (!verified || !entry || this.users.get(user) !== entry) return 'wrong';
+        this.remember(digest, entry);
+        return 'ok';
+      })
+      .finally(() => {
+        this.checks.delete(digest);
+        release();
+      });
+    const check = { outcome, gone: waiting };
+    this.checks.set(digest, check);
+    return check;
   }
 
-  /** Concurrent requests with the same new credentials share one bcrypt. */
-  private verifyOnce(key: string, entry: HtpasswdEntry, password: string): Promise<boolean> {
-    let check = this.pending.get(key);
-    if (!check) {
-      check = verifyPassword(entry, password, (plain, hash) => this.bcrypt.compare(plain, hash)).finally(() => this.pending.delete(key));
-      this.pending.set(key, check);
+  private cached(user: string, digest: string): boolean {
+    const verified = this.verified.get(digest);
+    const entry = this.users.get(user);
+    return verified !== undefined && entry !== undefined && verified.entry === entry && Date.now() - verified.at < CACHE_MS;
+  }
+
+  /** Keeps a verified login, forgetting the oldest beyond the bound or the day. */
+  private remember(digest: string, entry: HtpasswdEntry): void {
+    const now = Date.now();
+    this.verified.delete(digest);
+    this.verified.set(digest, { entry, at: now });
+    for (const [oldest, value] of this.verified) {
+      if (this.verified.size <= MAX_VERIFIED && now - value.at <= RECENT_MS) break;
+      this.verified.delete(oldest);
     }
-    return check;
   }
 
   private penaltyOf(penaltyKey: string, now: number): Penalty | undefined {
@@ -219,12 +283,5 @@ export class Authenticator {
   /** Logins and addresses whose failures are remembered now. */
   get rememberedFailures(): number {
     return this.penalties.size;
-  }
-
-  /** Drops expired cache entries now and then, so the cache stays small. */
-  private sweepCache(): void {
-    if (this.verified.size < 1000) return;
-    const now = Date.now();
-    for (const [key, value] of this.verified) if (value.expires <= now) this.verified.delete(key);
   }
 }

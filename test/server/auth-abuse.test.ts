@@ -106,6 +106,48 @@ describe.skipIf(!hasTool('htpasswd'))('authentication under attack', () => {
   });
 });
 
+describe.skipIf(!hasTool('htpasswd'))('password checks under a flood from fresh addresses', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('checks a login verified within the day before waiting checks from fresh addresses, even in a full network', { timeout: 60_000 }, async () => {
+    const file = htpasswdFile([['anna', 'right']]);
+    const { port } = await startServer({ noAuth: false, htpasswdFile: file });
+    const family = '127.0.6.100';
+    expect((await attempt(port, family, 'anna', 'right')).status).toBe(200);
+    // Two minutes on, the one-minute cache is over: anna's next login needs bcrypt again.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 2 * 60_000);
+    const flood = Array.from({ length: 16 }, (_, i) => attempt(port, `127.0.6.${i + 1}`, `stranger${i}`, 'guess'));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const login = await attempt(port, family, 'anna', 'right');
+    const answered = await Promise.all(flood);
+    expect(login.status).toBe(200);
+    expect(answered.map((one) => one.text)).toEqual(Array(16).fill('wrong user name or password\n'));
+    // At most the check running when anna came, and one that started as she arrived, went first.
+    expect(answered.filter((one) => one.doneAt < login.doneAt).length).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses logins beyond the waiting checks allowed per network and per address at once, without checking them', { timeout: 60_000 }, async () => {
+    const file = htpasswdFile([['anna', 'right']]);
+    const { port } = await startServer({ noAuth: false, htpasswdFile: file });
+    const network = Array.from({ length: 16 }, (_, i) => attempt(port, `127.0.7.${i + 1}`, 'anna', `guess-${i}`));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The right password, refused: it was never checked.
+    const refused = await attempt(port, '127.0.7.17', 'anna', 'right');
+    expect([refused.status, refused.text]).toEqual([
+      401,
+      'too many logins from your network (127.0.7.0/24) are waiting for a password check; this login was not checked: try again in a minute\n',
+    ]);
+    // Another network is not held up by this one.
+    expect((await attempt(port, '127.0.8.1', 'anna', 'right')).status).toBe(200);
+    expect((await Promise.all(network)).every((one) => one.status === 401 && one.text.startsWith('wrong user name or password'))).toBe(true);
+    const oneAddress = await Promise.all(Array.from({ length: 6 }, (_, i) => attempt(port, '127.0.9.1', 'anna', `guess-${i}`)));
+    const texts = oneAddress.map((one) => one.text);
+    expect(texts.filter((text) => text.startsWith('wrong user name or password')).length).toBeGreaterThanOrEqual(4);
+    expect(texts).toContain('too many logins from your address are waiting for a password check; this login was not checked: try again in a minute\n');
+  });
+});
+
 describe('remembered failures', () => {
   afterEach(() => vi.useRealTimers());
 
