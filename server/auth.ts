@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, statSync, unwatchFile, watchFile, type BigIntStats, type Stats } from 'node:fs';
 import { BcryptWorker } from './bcrypt-worker.js';
 import { CheckGate } from './check-gate.js';
 import { CheckLimits } from './check-limits.js';
@@ -40,8 +40,31 @@ const MAX_PENALTIES = 10_000;
 const CHECKS_IN_FLIGHT = 1;
 /** How often the file is looked at for changes. */
 const WATCH_MS = 1000;
+/**
+ * How long a file that looks half-written is left before it is read again.
+ * Apache's htpasswd rewrites the file in place (truncate, then write), so a
+ * read can fall in between; that read must not become "no valid user".
+ */
+const SETTLE_MS = 200;
 
 export type AuthResult = { ok: true; user: string } | { ok: false; reason: string; delayMs: number };
+
+/** One read of the password file, and the file's identity, size and times when it was read. */
+interface FileRead {
+  bytes: Buffer;
+  state: string;
+}
+
+const stateOf = (stats: BigIntStats): string => `${stats.ino} ${stats.size} ${stats.mtimeNs} ${stats.ctimeNs}`;
+
+/** Reads the file; undefined when it changed during the read (its size or times before and after differ). */
+function readWhole(file: string): FileRead | undefined {
+  const before = statSync(file, { bigint: true });
+  const bytes = readFileSync(file);
+  const after = statSync(file, { bigint: true });
+  const state = stateOf(after);
+  return state === stateOf(before) && BigInt(bytes.length) === after.size ? { bytes, state } : undefined;
+}
 
 interface Penalty {
   failures: number;
@@ -97,10 +120,13 @@ function standInFor(users: ReadonlyMap<string, HtpasswdEntry>): HtpasswdEntry {
 export class Authenticator {
   private users = new Map<string, HtpasswdEntry>();
   private standIn = standInFor(new Map());
+  /** The size of the file as last applied: a read that is shorter may be htpasswd half-way through rewriting it. */
+  private appliedSize = 0;
+  private settling: NodeJS.Timeout | undefined;
   /** Keys the digests of user:password, so that no password is kept in a form one could test guesses against offline. */
   private readonly digestKey = randomBytes(32);
-  /** Verified logins by digest, with the stored entry they matched, in order of verification. */
-  private readonly verified = new Map<string, { entry: HtpasswdEntry; at: number }>();
+  /** Verified logins by digest, with the stored hash they matched, in order of verification. */
+  private readonly verified = new Map<string, { hash: string; at: number }>();
   private readonly checks = new Map<string, Check>();
   private readonly limits = new CheckLimits(NEW_CHECKS);
   /** Per user name and address, whether the name exists or not, in order of the last failure. */
@@ -116,9 +142,9 @@ export class Authenticator {
     readonly file: string,
     private readonly warn: (message: string) => void,
   ) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      bytes = readFileSync(file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new Error(
@@ -127,7 +153,7 @@ export class Authenticator {
           : `cannot read the password file ${file} (${code ?? (error as Error).message}).`,
       );
     }
-    this.apply(text);
+    this.apply(bytes);
     watchFile(file, { interval: WATCH_MS, persistent: false }, this.onChange);
   }
 
@@ -136,8 +162,9 @@ export class Authenticator {
   }
 
   /** Takes every valid line; says in one line what was skipped, and loudly when nobody can log in. */
-  private apply(text: string): void {
-    const parsed = parseHtpasswd(text);
+  private apply(bytes: Buffer): void {
+    this.appliedSize = bytes.length;
+    const parsed = parseHtpasswd(bytes.toString('utf8'));
     if (parsed.problems.length > 0) this.warn(`${this.file}: ${summarizeProblems(parsed.problems)}`);
     this.users = parsed.users;
     if (parsed.users.size === 0) {
@@ -146,26 +173,49 @@ export class Authenticator {
     this.standIn = standInFor(parsed.users);
   }
 
-  /** Re-reads the file; if it cannot be read at all, the users stay as they were. */
+  /**
+   * Re-reads the file; if it cannot be read at all, the users stay as they
+   * were. A read the file changed under is never applied, nor one that looks
+   * half-written (empty, shorter than the file last applied, or not ending
+   * with a whole line) until the file has stayed the same for a moment.
+   */
   reload(): void {
-    let text: string;
+    // A re-read is due shortly, and it reads the file as it is then.
+    if (this.settling) return;
+    this.reread(undefined);
+  }
+
+  /** `suspect`: the state of the file when a read looked half-written, a moment ago. */
+  private reread(suspect: string | undefined): void {
+    let read: FileRead | undefined;
     try {
-      text = readFileSync(this.file, 'utf8');
+      read = readWhole(this.file);
     } catch (error) {
       this.warn(`cannot reload ${this.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); keeping the previous users`);
       return;
     }
-    this.apply(text);
+    if (read && (read.state === suspect || !this.looksUnfinished(read.bytes))) return this.apply(read.bytes);
+    this.settling = setTimeout(() => {
+      this.settling = undefined;
+      this.reread(read?.state);
+    }, SETTLE_MS);
+    this.settling.unref();
+  }
+
+  private looksUnfinished(bytes: Buffer): boolean {
+    return bytes.length === 0 || bytes.length < this.appliedSize || bytes.at(-1) !== 0x0a;
   }
 
   close(): void {
+    clearTimeout(this.settling);
     unwatchFile(this.file, this.onChange);
     void this.bcrypt.close();
   }
 
   /**
    * Checks Basic credentials. A success is cached (keyed by a digest of
-   * user:password, and only while the user's stored hash is unchanged).
+   * user:password, and only while the user's stored hash is unchanged: a
+   * reload that leaves the user's line as it was keeps it).
    * Failures count per user name and address, known names and unknown ones
    * alike, so a guesser behind a shared address does not lock out another
    * user there, and a correct password is always checked and accepted. Wrong
@@ -224,8 +274,9 @@ export class Authenticator {
         if (waiting.every((left) => left())) return 'gone';
         const entry = this.users.get(user);
         const verified = await verifyPassword(entry ?? this.standIn, password, (plain, hash) => this.bcrypt.compare(plain, hash));
-        if (!verified || !entry || this.users.get(user) !== entry) return 'wrong';
-        this.remember(digest, entry);
+        // The file may have been reloaded meanwhile: what counts is that the user's line still holds this hash.
+        if (!verified || !entry || this.users.get(user)?.hash !== entry.hash) return 'wrong';
+        this.remember(digest, entry.hash);
         return 'ok';
       })
       .finally(() => {
@@ -239,15 +290,14 @@ export class Authenticator {
 
   private cached(user: string, digest: string): boolean {
     const verified = this.verified.get(digest);
-    const entry = this.users.get(user);
-    return verified !== undefined && entry !== undefined && verified.entry === entry && Date.now() - verified.at < CACHE_MS;
+    return verified !== undefined && this.users.get(user)?.hash === verified.hash && Date.now() - verified.at < CACHE_MS;
   }
 
   /** Keeps a verified login, forgetting the oldest beyond the bound or the day. */
-  private remember(digest: string, entry: HtpasswdEntry): void {
+  private remember(digest: string, hash: string): void {
     const now = Date.now();
     this.verified.delete(digest);
-    this.verified.set(digest, { entry, at: now });
+    this.verified.set(digest, { hash, at: now });
     for (const [oldest, value] of this.verified) {
       if (this.verified.size <= MAX_VERIFIED && now - value.at <= RECENT_MS) break;
       this.verified.delete(oldest);
