@@ -18,6 +18,9 @@ const data = join(work, 'data');
 mkdirSync(data);
 const USER = 'family';
 const PASSWORD = randomBytes(12).toString('hex');
+/** A family computer that logged in earlier in the day, and one that never did. */
+const LAPTOP = { user: 'laptop', password: randomBytes(12).toString('hex') };
+const NEWCOMER = { user: 'newcomer', password: randomBytes(12).toString('hex') };
 const figures: [string, string][] = [];
 const say = (name: string, value: string) => {
   figures.push([name, value]);
@@ -60,6 +63,20 @@ function upload(port: number, agent: Agent, path: string, body: Buffer, auth: st
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** One login on a fresh connection from `localAddress`: its status, its answer's text and how long it took. */
+function login(port: number, localAddress: string, auth: string): Promise<{ status: number; text: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/logins/?create=true', agent: false, localAddress, headers: { Authorization: auth } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, ms: performance.now() - started }));
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -128,6 +145,42 @@ async function passwordFlood(port: number): Promise<void> {
   const during = await rate(8);
   await flood;
   say('password flood', `1000 wrong passwords from 127.0.0.2 (${refused} answered 401); the correct client kept ${(during / alone).toFixed(2)}x of its rate (${(during / MB).toFixed(0)} of ${(alone / MB).toFixed(0)} MB/s); target 0.8x`);
+}
+
+/**
+ * 64 connections at a time send wrong passwords, each from an address never
+ * seen before and in a /24 of its own (as an IPv6 attacker can), while the
+ * laptop, verified more than a minute ago (out of the cache, so bcrypt runs
+ * again), and a computer that never logged in before try to log in.
+ */
+async function freshAddressFlood(port: number, laptopVerifiedAt: number): Promise<void> {
+  await sleep(Math.max(0, laptopVerifiedAt + 61_000 - Date.now()));
+  let next = 0;
+  let stop = false;
+  let checked = 0;
+  let refused = 0;
+  const address = (n: number) => `127.${1 + (n & 127)}.${(n >> 7) & 255}.${1 + ((n >> 15) & 127)}`;
+  const flooder = async () => {
+    while (!stop) {
+      const n = next++;
+      const answer = await login(port, address(n), basic('nobody', `guess-${n}`)).catch(() => undefined);
+      if (answer?.text.startsWith('wrong user name or password')) checked++;
+      else if (answer?.text.startsWith('too many logins')) refused++;
+    }
+  };
+  const flood = Promise.all(Array.from({ length: 64 }, flooder));
+  await sleep(2000);
+  const laptop = await login(port, '127.0.0.1', basic(LAPTOP.user, LAPTOP.password));
+  const newcomer = await login(port, '127.0.0.1', basic(NEWCOMER.user, NEWCOMER.password));
+  stop = true;
+  await flood;
+  if (laptop.status !== 200) throw new Error(`the laptop's login during the flood got ${laptop.status}: ${laptop.text}`);
+  say(
+    'fresh-address flood',
+    `64 connections from ${next} fresh addresses (${checked} wrong passwords checked, ${refused} refused unchecked); ` +
+      `the laptop verified earlier logged in in ${(laptop.ms / 1000).toFixed(2)} s (target < 1 s); ` +
+      `a computer never seen before ${newcomer.status === 200 ? 'logged in' : `was refused unchecked (${newcomer.status}, the waiting checks being full)`} in ${(newcomer.ms / 1000).toFixed(2)} s`,
+  );
 }
 
 /** A 128 MiB upload at about 1 MB/s completes while another client's uploads go through. */
@@ -230,11 +283,17 @@ async function objectsLost(port: number): Promise<number> {
 
 async function main(): Promise<void> {
   const htpasswd = join(work, 'htpasswd');
-  writeFileSync(htpasswd, `${USER}:${await hashPassword(PASSWORD)}\n`);
+  const users = [{ user: USER, password: PASSWORD }, LAPTOP, NEWCOMER];
+  const lines = await Promise.all(users.map(async ({ user, password }) => `${user}:${await hashPassword(password)}\n`));
+  writeFileSync(htpasswd, lines.join(''));
   const args = ['--htpasswd-file', htpasswd];
   let server = await startServer(data, args);
   try {
+    const laptopVerifiedAt = Date.now();
+    const laptop = await login(server.port, '127.0.0.1', basic(LAPTOP.user, LAPTOP.password));
+    if (laptop.status !== 200) throw new Error(`the laptop's first login got ${laptop.status}: ${laptop.text}`);
     await manyClients(server.port, server.child.pid as number);
+    await freshAddressFlood(server.port, laptopVerifiedAt);
     await passwordFlood(server.port);
     await slowClient(server.port);
     const port = server.port;

@@ -1,12 +1,34 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync, statSync, unwatchFile, watchFile, type BigIntStats, type Stats } from 'node:fs';
 import { BcryptWorker } from './bcrypt-worker.js';
 import { CheckGate } from './check-gate.js';
+import { CheckLimits } from './check-limits.js';
 import { parseHtpasswd, summarizeProblems, verifyPassword, type HtpasswdEntry } from './htpasswd.js';
 
 /** A verified user:password is trusted this long without bcrypt (which costs ~100 ms of CPU). */
 const CACHE_MS = 60_000;
-/** Failures of one login from one address before answers to it slow down, and how much. */
+/**
+ * A user:password verified this recently is checked before all others: a
+ * family computer that backs up every hour or day is not kept waiting by a
+ * flood of strangers' checks.
+ */
+const RECENT_MS = 24 * 60 * 60_000;
+/** The most verified logins remembered (the oldest are forgotten first). */
+const MAX_VERIFIED = 10_000;
+/** The order in which waiting password checks are taken. */
+const PRIORITY = { recent: 0, clean: 1, failing: 2 } as const;
+/**
+ * Checks of logins not verified recently that may wait or run at once, from
+ * one address, from one network (/24, /64), and in all; beyond these, a
+ * login is refused at once without a check. One check costs ~100 ms, so the
+ * queue holds a few seconds of work at most.
+ */
+const NEW_CHECKS = { perAddress: 4, perNetwork: 16, inAll: 64 };
+/**
+ * Failures of one user name from one address before answers to it slow down,
+ * and how much. The rule is the same whether the name exists or not: a
+ * different delay for unknown names would tell a prober which names exist.
+ */
 const FREE_FAILURES = 3;
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 10_000;
@@ -18,12 +40,44 @@ const MAX_PENALTIES = 10_000;
 const CHECKS_IN_FLIGHT = 1;
 /** How often the file is looked at for changes. */
 const WATCH_MS = 1000;
+/**
+ * How long a file that looks half-written is left before it is read again.
+ * Apache's htpasswd rewrites the file in place (truncate, then write), so a
+ * read can fall in between; that read must not become "no valid user".
+ */
+const SETTLE_MS = 200;
 
 export type AuthResult = { ok: true; user: string } | { ok: false; reason: string; delayMs: number };
+
+/** One read of the password file, and the file's identity, size and times when it was read. */
+interface FileRead {
+  bytes: Buffer;
+  state: string;
+}
+
+const stateOf = (stats: BigIntStats): string => `${stats.ino} ${stats.size} ${stats.mtimeNs} ${stats.ctimeNs}`;
+
+/** Reads the file; undefined when it changed during the read (its size or times before and after differ). */
+function readWhole(file: string): FileRead | undefined {
+  const before = statSync(file, { bigint: true });
+  const bytes = readFileSync(file);
+  const after = statSync(file, { bigint: true });
+  const state = stateOf(after);
+  return state === stateOf(before) && BigInt(bytes.length) === after.size ? { bytes, state } : undefined;
+}
 
 interface Penalty {
   failures: number;
   last: number;
+}
+
+type Outcome = 'ok' | 'wrong' | 'gone';
+
+/** A password check waiting or running, shared by the requests that carry the same credentials. */
+interface Check {
+  outcome: Promise<Outcome>;
+  /** One per request waiting for it: whether that client has left. */
+  gone: (() => boolean)[];
 }
 
 /** Reads `Authorization: Basic ...`; undefined when absent or malformed. */
@@ -66,11 +120,18 @@ function standInFor(users: ReadonlyMap<string, HtpasswdEntry>): HtpasswdEntry {
 export class Authenticator {
   private users = new Map<string, HtpasswdEntry>();
   private standIn = standInFor(new Map());
-  private readonly verified = new Map<string, { entry: HtpasswdEntry; expires: number }>();
-  private readonly pending = new Map<string, Promise<boolean>>();
-  /** Per login and address (per address alone for unknown users), in order of the last failure. */
+  /** The size of the file as last applied: a read that is shorter may be htpasswd half-way through rewriting it. */
+  private appliedSize = 0;
+  private settling: NodeJS.Timeout | undefined;
+  /** Keys the digests of user:password, so that no password is kept in a form one could test guesses against offline. */
+  private readonly digestKey = randomBytes(32);
+  /** Verified logins by digest, with the stored hash they matched, in order of verification. */
+  private readonly verified = new Map<string, { hash: string; at: number }>();
+  private readonly checks = new Map<string, Check>();
+  private readonly limits = new CheckLimits(NEW_CHECKS);
+  /** Per user name and address, whether the name exists or not, in order of the last failure. */
   private readonly penalties = new Map<string, Penalty>();
-  private readonly gate = new CheckGate(CHECKS_IN_FLIGHT);
+  private readonly gate = new CheckGate(CHECKS_IN_FLIGHT, Object.keys(PRIORITY).length);
   private readonly bcrypt = new BcryptWorker();
   private readonly onChange = (current: Stats, previous: Stats) => {
     if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino) this.reload();
@@ -81,9 +142,9 @@ export class Authenticator {
     readonly file: string,
     private readonly warn: (message: string) => void,
   ) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      bytes = readFileSync(file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new Error(
@@ -92,7 +153,7 @@ export class Authenticator {
           : `cannot read the password file ${file} (${code ?? (error as Error).message}).`,
       );
     }
-    this.apply(text);
+    this.apply(bytes);
     watchFile(file, { interval: WATCH_MS, persistent: false }, this.onChange);
   }
 
@@ -101,8 +162,9 @@ export class Authenticator {
   }
 
   /** Takes every valid line; says in one line what was skipped, and loudly when nobody can log in. */
-  private apply(text: string): void {
-    const parsed = parseHtpasswd(text);
+  private apply(bytes: Buffer): void {
+    this.appliedSize = bytes.length;
+    const parsed = parseHtpasswd(bytes.toString('utf8'));
     if (parsed.problems.length > 0) this.warn(`${this.file}: ${summarizeProblems(parsed.problems)}`);
     // A user whose line did not change keeps its entry: its cached login and a check
     // running right now stay valid, so a change to one login never refuses another.
@@ -117,73 +179,135 @@ export class Authenticator {
     this.standIn = standInFor(parsed.users);
   }
 
-  /** Re-reads the file; if it cannot be read at all, the users stay as they were. */
+  /**
+   * Re-reads the file; if it cannot be read at all, the users stay as they
+   * were. A read the file changed under is never applied, nor one that looks
+   * half-written (empty, shorter than the file last applied, or not ending
+   * with a whole line) until the file has stayed the same for a moment.
+   */
   reload(): void {
-    let text: string;
+    // A re-read is due shortly, and it reads the file as it is then.
+    if (this.settling) return;
+    this.reread(undefined);
+  }
+
+  /** `suspect`: the state of the file when a read looked half-written, a moment ago. */
+  private reread(suspect: string | undefined): void {
+    let read: FileRead | undefined;
     try {
-      text = readFileSync(this.file, 'utf8');
+      read = readWhole(this.file);
     } catch (error) {
       this.warn(`cannot reload ${this.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); keeping the previous users`);
       return;
     }
-    this.apply(text);
+    if (read && (read.state === suspect || !this.looksUnfinished(read.bytes))) return this.apply(read.bytes);
+    this.settling = setTimeout(() => {
+      this.settling = undefined;
+      this.reread(read?.state);
+    }, SETTLE_MS);
+    this.settling.unref();
+  }
+
+  private looksUnfinished(bytes: Buffer): boolean {
+    return bytes.length === 0 || bytes.length < this.appliedSize || bytes.at(-1) !== 0x0a;
   }
 
   close(): void {
+    clearTimeout(this.settling);
     unwatchFile(this.file, this.onChange);
     void this.bcrypt.close();
   }
 
   /**
-   * Checks Basic credentials. A success is cached (keyed by a hash of
-   * user:password, and only while the user's stored hash is unchanged).
-   * Failures count per login and address (per address for unknown users),
-   * so a guesser behind a shared address does not lock out another user
-   * there, and a correct password is always checked and accepted. Wrong
-   * ones are answered more and more slowly, and their checks wait behind
-   * those of logins and addresses without failures.
+   * Checks Basic credentials. A success is cached (keyed by a digest of
+   * user:password, and only while the user's stored hash is unchanged: a
+   * reload that leaves the user's line as it was keeps it).
+   * Failures count per user name and address, known names and unknown ones
+   * alike, so a guesser behind a shared address does not lock out another
+   * user there, and a correct password is always checked and accepted. Wrong
+   * ones are answered more and more slowly. When checks wait, logins verified
+   * in the last day go first, then those without failures; logins not
+   * verified lately may wait only in bounded numbers per address, network
+   * and in all, and beyond that are refused unchecked.
    */
   async authenticate(header: string | undefined, address: string, gone: () => boolean = () => false): Promise<AuthResult> {
     const credentials = parseBasic(header);
     if (!credentials) return { ok: false, reason: 'authentication required', delayMs: 0 };
     const { user, password } = credentials;
-    const key = createHash('sha256').update(`${user}:${password}`).digest('hex');
-    if (this.cached(user, key)) return { ok: true, user };
-    const penaltyKey = this.users.has(user) ? `${user}\n${address}` : `\n${address}`;
-    const failing = this.penaltyOf(penaltyKey, Date.now()) !== undefined;
-    const outcome = await this.gate.run(!failing, async (): Promise<'ok' | 'wrong' | 'gone'> => {
-      if (this.cached(user, key)) return 'ok';
-      // A client that left while waiting costs no bcrypt, and no failure is counted for it.
-      if (gone()) return 'gone';
-      const entry = this.users.get(user);
-      const verified = await this.verifyOnce(key, entry ?? this.standIn, password);
-      if (!verified || !entry || this.users.get(user) !== entry) return 'wrong';
-      this.verified.set(key, { entry, expires: Date.now() + CACHE_MS });
-      this.sweepCache();
-      return 'ok';
-    });
+    const digest = createHmac('sha256', this.digestKey).update(`${user}:${password}`).digest('hex');
+    if (this.cached(user, digest)) return { ok: true, user };
+    const penaltyKey = `${user}\n${address}`;
+    let check = this.checks.get(digest);
+    if (check) check.gone.push(gone);
+    else {
+      const now = Date.now();
+      const recent = now - (this.verified.get(digest)?.at ?? -Infinity) <= RECENT_MS;
+      let release = () => {};
+      if (!recent) {
+        const place = this.limits.take(address);
+        if ('refusal' in place) return { ok: false, reason: place.refusal, delayMs: 0 };
+        release = place.release;
+      }
+      const priority = recent ? PRIORITY.recent : this.penaltyOf(penaltyKey, now) ? PRIORITY.failing : PRIORITY.clean;
+      check = this.startCheck(priority, user, password, digest, gone, release);
+    }
+    const outcome = await check.outcome;
     if (outcome === 'ok') {
       this.penalties.delete(penaltyKey);
       return { ok: true, user };
     }
-    if (outcome === 'gone') return { ok: false, reason: 'the client left before its password was checked', delayMs: 0 };
-    return { ok: false, reason: 'wrong user name or password', delayMs: this.fail(penaltyKey) };
-  }
-
-  private cached(user: string, key: string): boolean {
-    const cached = this.verified.get(key);
-    const entry = this.users.get(user);
-    return cached !== undefined && entry !== undefined && cached.entry === entry && cached.expires > Date.now();
-  }
-
-  /** Concurrent requests with the same new credentials share one bcrypt. */
-  private verifyOnce(key: string, entry: HtpasswdEntry, password: string): Promise<boolean> {
-    let check = this.pending.get(key);
-    if (!check) {
-      check = verifyPassword(entry, password, (plain, hash) => this.bcrypt.compare(plain, hash)).finally(() => this.pending.delete(key));
-      this.pending.set(key, check);
+    if (outcome === 'gone') {
+      // Every client had left when the check's turn came; one that came since is checked anew.
+      if (!gone()) return this.authenticate(header, address, gone);
+      return { ok: false, reason: 'the client left before its password was checked', delayMs: 0 };
     }
+    const { failures, delayMs } = this.fail(penaltyKey);
+    // The wait is said in words, so that a person whose answers slow down knows why; a guesser can time it anyway.
+    const reason =
+      delayMs > 0
+        ? `wrong user name or password; after ${failures} failed logins of this name from your address, this answer waited ${delayMs / 1000} s`
+        : 'wrong user name or password';
+    return { ok: false, reason, delayMs };
+  }
+
+  /** Queues one bcrypt for `digest`; requests with the same credentials that come meanwhile wait for it too. */
+  private startCheck(priority: number, user: string, password: string, digest: string, gone: () => boolean, release: () => void): Check {
+    const waiting = [gone];
+    const outcome = this.gate
+      .run(priority, async (): Promise<Outcome> => {
+        if (this.cached(user, digest)) return 'ok';
+        // Clients that left while waiting cost no bcrypt, and no failure is counted for them.
+        if (waiting.every((left) => left())) return 'gone';
+        const entry = this.users.get(user);
+        const verified = await verifyPassword(entry ?? this.standIn, password, (plain, hash) => this.bcrypt.compare(plain, hash));
+        // The file may have been reloaded meanwhile: what counts is that the user's line still holds this hash.
+        if (!verified || !entry || this.users.get(user)?.hash !== entry.hash) return 'wrong';
+        this.remember(digest, entry.hash);
+        return 'ok';
+      })
+      .finally(() => {
+        this.checks.delete(digest);
+        release();
+      });
+    const check = { outcome, gone: waiting };
+    this.checks.set(digest, check);
     return check;
+  }
+
+  private cached(user: string, digest: string): boolean {
+    const verified = this.verified.get(digest);
+    return verified !== undefined && this.users.get(user)?.hash === verified.hash && Date.now() - verified.at < CACHE_MS;
+  }
+
+  /** Keeps a verified login, forgetting the oldest beyond the bound or the day. */
+  private remember(digest: string, hash: string): void {
+    const now = Date.now();
+    this.verified.delete(digest);
+    this.verified.set(digest, { hash, at: now });
+    for (const [oldest, value] of this.verified) {
+      if (this.verified.size <= MAX_VERIFIED && now - value.at <= RECENT_MS) break;
+      this.verified.delete(oldest);
+    }
   }
 
   private penaltyOf(penaltyKey: string, now: number): Penalty | undefined {
@@ -195,8 +319,8 @@ export class Authenticator {
     return penalty;
   }
 
-  /** Counts a failure; resolves with how long its answer waits. */
-  private fail(penaltyKey: string): number {
+  /** Counts a failure; says how many there are now and how long its answer waits. */
+  private fail(penaltyKey: string): { failures: number; delayMs: number } {
     const now = Date.now();
     const penalty = this.penaltyOf(penaltyKey, now) ?? { failures: 0, last: now };
     penalty.failures++;
@@ -209,18 +333,11 @@ export class Authenticator {
       this.penalties.delete(oldest);
     }
     const extra = penalty.failures - FREE_FAILURES;
-    return extra > 0 ? Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (extra - 1)) : 0;
+    return { failures: penalty.failures, delayMs: extra > 0 ? Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (extra - 1)) : 0 };
   }
 
   /** Logins and addresses whose failures are remembered now. */
   get rememberedFailures(): number {
     return this.penalties.size;
-  }
-
-  /** Drops expired cache entries now and then, so the cache stays small. */
-  private sweepCache(): void {
-    if (this.verified.size < 1000) return;
-    const now = Date.now();
-    for (const [key, value] of this.verified) if (value.expires <= now) this.verified.delete(key);
   }
 }

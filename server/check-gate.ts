@@ -1,19 +1,25 @@
 /**
- * Lets at most `limit` tasks run at once; waiting tasks start in order, the
- * urgent ones first. Password checks go through one, so that a flood of
- * checks from many addresses cannot take all the CPU, and logins that have
- * not failed are checked before those that have.
+ * Lets at most `limit` tasks run at once; waiting tasks start in order of
+ * their priority (0 first), in arrival order within one. Password checks go
+ * through one, so that a flood of checks from many addresses cannot take all
+ * the CPU, and the logins most likely to be real are checked first.
  */
 export class CheckGate {
   private running = 0;
-  private readonly urgent: (() => void)[] = [];
-  private readonly later: (() => void)[] = [];
+  private readonly waiting: (() => void)[][];
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    priorities: number,
+  ) {
+    this.waiting = Array.from({ length: priorities }, () => []);
+  }
 
-  async run<T>(urgent: boolean, task: () => Promise<T>): Promise<T> {
+  async run<T>(priority: number, task: () => Promise<T>): Promise<T> {
+    const queue = this.waiting[priority];
+    if (!queue) throw new RangeError(`priority ${priority} is not one of 0 to ${this.waiting.length - 1}`);
     if (this.running < this.limit) this.running++;
-    else await new Promise<void>((start) => (urgent ? this.urgent : this.later).push(start));
+    else await new Promise<void>((start) => queue.push(start));
     try {
       return await task();
     } finally {
@@ -23,8 +29,10 @@ export class CheckGate {
   }
 
   private handOver(): void {
-    const next = this.urgent.shift() ?? this.later.shift();
-    if (next) next();
-    else this.running--;
+    for (const queue of this.waiting) {
+      const next = queue.shift();
+      if (next) return next();
+    }
+    this.running--;
   }
 }
