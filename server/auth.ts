@@ -166,12 +166,6 @@ export class Authenticator {
     this.appliedSize = bytes.length;
     const parsed = parseHtpasswd(bytes.toString('utf8'));
     if (parsed.problems.length > 0) this.warn(`${this.file}: ${summarizeProblems(parsed.problems)}`);
-    // A user whose line did not change keeps its entry: its cached login and a check
-    // running right now stay valid, so a change to one login never refuses another.
-    for (const [user, entry] of parsed.users) {
-      const previous = this.users.get(user);
-      if (previous && previous.hash === entry.hash && previous.format === entry.format) parsed.users.set(user, previous);
-    }
     this.users = parsed.users;
     if (parsed.users.size === 0) {
       this.warn(`${this.file} has no valid user: every request will be refused (401). Add one with htpasswd -B ${this.file} USER.`);
