@@ -6,7 +6,7 @@ import type { ConnectInput, ConnectLine, OperatingSystem, SetupFile } from '../.
 import { UserError } from '../core/errors.js';
 import { generatePassword } from '../core/logins.js';
 import { powershellRefusal, powershellSetupScript, windowsLine } from './connect-powershell.js';
-import { refusalScript, setupScript, type SetupFacts } from './connect-script.js';
+import { posixLine, refusalScript, setupScript, type SetupFacts } from './connect-script.js';
 import type { ComputerRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
 
@@ -124,7 +124,7 @@ export class Connect {
       line:
         flavour === 'ps1'
           ? windowsLine(url, new X509Certificate(certificate).fingerprint256.replaceAll(':', ''))
-          : `curl -sS --insecure --pinnedpubkey '${publicKeyPin(certificate)}' '${url}' | sh`,
+          : posixLine(url, publicKeyPin(certificate)),
       expiresAt: new Date(now + CODE_MS).toISOString(),
     };
   }
