@@ -46,6 +46,25 @@ function describe(target: Target | undefined): Pick<RequestEvent, 'repo' | 'type
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * What follows SETUP_PREFIX in a request target, before any query; null for
+ * any other target. The set-up route and the log's redaction both ask this
+ * of the same raw target, so no spelling reaches the route unredacted
+ * (Koa's `ctx.path` would accept `/.connect\code\sh#`, read as `/.connect/code/sh`).
+ */
+function setupPath(target: string): string | null {
+  if (!target.startsWith(SETUP_PREFIX)) return null;
+  const rest = target.slice(SETUP_PREFIX.length);
+  const query = rest.indexOf('?');
+  return query === -1 ? rest : rest.slice(0, query);
+}
+
+/** The request target as the log shows it: a set-up code is a credential until it is used; a target that is not a path (refused) is not shown. */
+function loggedTarget(target: string): string {
+  if (!target.startsWith('/')) return '…';
+  return setupPath(target) === null ? target : `${SETUP_PREFIX}…`;
+}
+
 /** The user name of the request, null without authentication; throws 401. */
 async function authenticate(ctx: RestContext, deps: Deps): Promise<string | null> {
   if (deps.proxyAuthUsername !== undefined) {
@@ -71,8 +90,7 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
 
   app.use(async (ctx, next) => {
     const started = performance.now();
-    // A set-up code is a credential until it is used: it never reaches the log.
-    const rawUrl = ctx.req.url?.startsWith(SETUP_PREFIX) ? `${SETUP_PREFIX}…` : (ctx.req.url ?? '/');
+    const rawUrl = loggedTarget(ctx.req.url ?? '/');
     ctx.state.bytes = 0;
     ctx.res.once('close', () => {
       const query = rawUrl.indexOf('?');
@@ -129,15 +147,23 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
     }
   });
 
+  // Only a path is served (`GET /alice/config`): restic and every client of rest-server send one. A target
+  // in absolute form (`GET https://host/.connect/<code>/sh`) is refused before any route could read it.
+  app.use(async (ctx, next) => {
+    if (!(ctx.req.url ?? '/').startsWith('/')) throw new HttpError(400, 'the request target must be a path beginning with /, not a full address');
+    await next();
+  });
+
   // The app's set-up scripts, before authentication: the code in the path is the credential.
   app.use(async (ctx, next) => {
-    if (!deps.setup || !ctx.path.startsWith(SETUP_PREFIX)) return next();
+    const path = setupPath(ctx.req.url ?? '/');
+    if (!deps.setup || path === null) return next();
     if (ctx.method !== 'GET') {
       ctx.status = 405;
       ctx.set('Allow', 'GET');
       return;
     }
-    const answer = await deps.setup({ path: ctx.path.slice(SETUP_PREFIX.length), address: ctx.req.socket.remoteAddress ?? '', host: ctx.get('Host'), userAgent: ctx.get('User-Agent') });
+    const answer = await deps.setup({ path, address: ctx.req.socket.remoteAddress ?? '', host: ctx.get('Host'), userAgent: ctx.get('User-Agent') });
     ctx.status = answer.status;
     ctx.type = answer.type;
     ctx.body = answer.body;

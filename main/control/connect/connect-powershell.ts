@@ -4,6 +4,14 @@ import { SHELLS } from '../core/shell-quote.js';
 const q = SHELLS.powershell.quote;
 
 /**
+ * What the line runs when the fetch failed. Why it failed is read at run
+ * time from `[RtsSetupFetch]::Problem` as a value: the error's text is never
+ * written into code that Invoke-Expression runs (it can hold any quote).
+ */
+const FAILED_FETCH =
+  "Write-Host ('Restic Tray Server: the backup server could not be verified (its certificate is not the one this line expects, or it did not answer: ' + [RtsSetupFetch]::Problem + '): make a new line in the app on the backup desktop (the computer page, Connect this computer) and check the address it shows.') -ForegroundColor Red";
+
+/**
  * C# compiled on the computer by Add-Type (Windows PowerShell 5.1 and
  * PowerShell 7 alike): fetches a URL only from a server whose certificate
  * has this SHA-256 fingerprint. A script block as the validation callback
@@ -11,28 +19,42 @@ const q = SHELLS.powershell.quote;
  */
 const FETCH_CSHARP =
   'using System;using System.Net.Http;using System.Security.Cryptography;' +
-  'public static class RtsSetupFetch{public static string Get(string url,string pin){' +
+  'public static class RtsSetupFetch{public static string Problem="";public static string Get(string url,string pin){' +
   'var handler=new HttpClientHandler();' +
   'handler.ServerCertificateCustomValidationCallback=(message,certificate,chain,errors)=>{using(var sha=SHA256.Create()){return BitConverter.ToString(sha.ComputeHash(certificate.RawData)).Replace("-","")==pin;}};' +
   'try{using(var client=new HttpClient(handler)){return client.GetAsync(url).Result.Content.ReadAsStringAsync().Result;}}' +
   'catch(Exception error){while(error.InnerException!=null)error=error.InnerException;' +
-  'return "Write-Host \'Restic Tray Server: this is not the backup server the line was made for, or it cannot be reached (" + error.Message.Replace("\'","\'\'") + ").\' -ForegroundColor Red";}}}';
+  `Problem=error.Message;return "${FAILED_FETCH}";}}}`;
 
 /**
  * C# for the set-up script: whether the server answers at `url` with a
- * certificate for that name that the household authority (or the server's
- * own certificate, given as the authority) vouches for.
+ * certificate for that name that the household authority vouches for: the
+ * chain must build, and end at the authority. .NET 5 and later (PowerShell
+ * 7.1+) build it with the authority as the only trust anchor
+ * (CustomRootTrust); .NET Framework (Windows PowerShell 5.1) and older .NET
+ * have no custom trust store, so there an unknown root is allowed and must
+ * be the authority itself (reflection picks the way, as one source compiles
+ * on both). With the server's own certificate given as the authority, that
+ * very certificate is the pin.
  */
 const CHECK_CSHARP =
-  'using System;using System.Linq;using System.Net.Http;using System.Net.Security;using System.Security.Cryptography.X509Certificates;' +
-  'public static class RtsSetupCheck{public static bool Reaches(string url,string authority){' +
+  'using System;using System.Net.Http;using System.Net.Security;using System.Security.Cryptography.X509Certificates;' +
+  'public static class RtsSetupCheck{' +
+  'static bool Trusted(X509Certificate2 served,X509Certificate2 ca){' +
+  'if(served.Thumbprint==ca.Thumbprint)return DateTime.Now>=served.NotBefore&&DateTime.Now<=served.NotAfter;' +
+  'var chain=new X509Chain();var policy=chain.ChainPolicy;policy.RevocationMode=X509RevocationMode.NoCheck;' +
+  'var trustMode=typeof(X509ChainPolicy).GetProperty("TrustMode");' +
+  'if(trustMode!=null){' +
+  'trustMode.SetValue(policy,Enum.Parse(trustMode.PropertyType,"CustomRootTrust"),null);' +
+  '((X509Certificate2Collection)typeof(X509ChainPolicy).GetProperty("CustomTrustStore").GetValue(policy,null)).Add(ca);' +
+  '}else{policy.VerificationFlags=X509VerificationFlags.AllowUnknownCertificateAuthority;policy.ExtraStore.Add(ca);}' +
+  'if(!chain.Build(served))return false;' +
+  'return chain.ChainElements[chain.ChainElements.Count-1].Certificate.Thumbprint==ca.Thumbprint;}' +
+  'public static bool Reaches(string url,string authority){' +
   'var ca=new X509Certificate2(Convert.FromBase64String(authority));' +
   'var handler=new HttpClientHandler();' +
-  'handler.ServerCertificateCustomValidationCallback=(message,certificate,chain,errors)=>{' +
-  'if((errors&SslPolicyErrors.RemoteCertificateNameMismatch)!=0)return false;' +
-  'var own=new X509Chain();own.ChainPolicy.RevocationMode=X509RevocationMode.NoCheck;' +
-  'own.ChainPolicy.VerificationFlags=X509VerificationFlags.AllowUnknownCertificateAuthority;own.ChainPolicy.ExtraStore.Add(ca);own.Build(certificate);' +
-  'return own.ChainElements.Cast<X509ChainElement>().Any(element=>element.Certificate.Thumbprint==ca.Thumbprint);};' +
+  'handler.ServerCertificateCustomValidationCallback=(message,certificate,chain,errors)=>' +
+  'certificate!=null&&(errors&(SslPolicyErrors.RemoteCertificateNameMismatch|SslPolicyErrors.RemoteCertificateNotAvailable))==0&&Trusted(certificate,ca);' +
   'try{using(var client=new HttpClient(handler)){client.Timeout=TimeSpan.FromSeconds(5);client.GetAsync(url).Wait();return true;}}catch{return false;}}}';
 
 /** Adds a C# class on Windows PowerShell 5.1 (which needs System.Net.Http named) and PowerShell 7 alike. */

@@ -18,6 +18,28 @@ export interface SetupFacts {
 
 const q = SHELLS.bash.quote;
 
+/**
+ * What the line says when curl gets no script: another server answered (its
+ * key is not the pinned one), or none did. Printed by sh from inside double
+ * quotes, so it holds no quote, dollar or backslash.
+ */
+const UNVERIFIED =
+  'Restic Tray Server: the backup server could not be verified (its certificate is not the one this line expects, or it did not answer): make a new line in the app on the backup desktop (the computer page, Connect this computer) and check the address it shows.';
+
+/**
+ * The Linux and macOS line: curl fetches the set-up script with the
+ * server's key pinned, and sh runs it. The address, which carries the
+ * one-time code, reaches curl as its configuration on standard input
+ * (`-K -`, written by the shell's own printf), never in an argument another
+ * user of the computer could read in the process list. When curl fails,
+ * sh gets a script that says so and ends non-zero instead of an empty one
+ * that would succeed.
+ */
+export function posixLine(url: string, pin: string): string {
+  const config = `url = "${url.replace(/[\\"]/g, '\\$&')}"`;
+  return `( printf '%s\\n' ${q(config)} | curl -sS --insecure --pinnedpubkey ${q(pin)} -K - || echo ${q(`echo "${UNVERIFIED}" >&2; exit 1`)} ) | sh`;
+}
+
 /** A script that only prints why the server refused, for a line piped to sh. */
 export function refusalScript(message: string): string {
   return `#!/bin/sh\nprintf '%s\\n' ${q(`Restic Tray Server: ${message}`)} >&2\nexit 1\n`;
@@ -102,6 +124,8 @@ export function setupScript(facts: SetupFacts): string {
   return String.raw`#!/bin/sh
 # Restic Tray Server: connects this computer to the family's backup server.
 # Made for one computer; it carries its server login. Running it again is safe.
+# All of it is one function, called on the last line: a download cut off anywhere runs nothing.
+connect_this_computer() {
 set -eu
 umask 077
 ${values}
@@ -267,7 +291,8 @@ if [ "$schedule" = none ] && command -v crontab >/dev/null 2>&1; then
 fi
 
 found=$(restic version | sed -n 's/^restic \([0-9][0-9.]*\) .*/\1/p')
-curl -s -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" "https://$host:$PORT/.connect/$CODE/report/$(uname -s)/$found" || true
+# The address carries the line's code: it reaches curl on standard input, not in the process list.
+printf 'url = "%s"\n' "https://$host:$PORT/.connect/$CODE/report/$(uname -s)/$found" | curl -s -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" -K - || true
 
 say ""
 say "Done: $COMPUTER backs up to the server."
@@ -277,5 +302,7 @@ case "$schedule" in
 esac
 say "restic-tray-backup status shows the last backup; restic-tray-backup uninstall stops the schedule (the backups stay)."
 say "Settings and the encryption password are in $DIR (readable only by you)."
+}
+connect_this_computer
 `;
 }

@@ -6,17 +6,13 @@ import type { ConnectInput, ConnectLine, OperatingSystem, SetupFile } from '../.
 import { UserError } from '../core/errors.js';
 import { generatePassword } from '../core/logins.js';
 import { powershellRefusal, powershellSetupScript, windowsLine } from './connect-powershell.js';
-import { refusalScript, setupScript, type SetupFacts } from './connect-script.js';
+import { posixLine, refusalScript, setupScript, type SetupFacts } from './connect-script.js';
 import type { ComputerRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
+import { WrongCodes } from './wrong-codes.js';
 
 /** A set-up line works this long, and once. */
 const CODE_MS = 15 * 60_000;
-/** Wrong codes from one address within this window make its answers slower, then refused. */
-const FAILURE_WINDOW_MS = 15 * 60_000;
-const REFUSE_AFTER_FAILURES = 20;
-const FAILURES_KEPT = 1000;
-const MAX_DELAY_MS = 8_000;
 /** Codes are long enough not to be guessed in a window of 20 tries: 20 characters of 31, about 99 bits. */
 const CODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const CODE_LENGTH = 20;
@@ -71,11 +67,12 @@ export function publicKeyPin(certificatePem: string): string {
  * fetches a set-up script from the server itself over HTTPS with the
  * server's key pinned. The script carries a fresh server password, made
  * when it is fetched: no password is ever shown. Wrong codes from one
- * address get slower answers, then none.
+ * address get slower answers, then none; from all addresses together, a
+ * minute's budget is answered and the rest refused at once (`WrongCodes`).
  */
 export class Connect {
   private readonly codes = new Map<string, Pending>();
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly wrongCodes = new WrongCodes();
 
   constructor(
     private readonly shared: Shared,
@@ -124,7 +121,7 @@ export class Connect {
       line:
         flavour === 'ps1'
           ? windowsLine(url, new X509Certificate(certificate).fingerprint256.replaceAll(':', ''))
-          : `curl -sS --insecure --pinnedpubkey '${publicKeyPin(certificate)}' '${url}' | sh`,
+          : posixLine(url, publicKeyPin(certificate)),
       expiresAt: new Date(now + CODE_MS).toISOString(),
     };
   }
@@ -140,13 +137,14 @@ export class Connect {
       return this.report(pending, rest, request.host);
     }
     if (!pending || pending.flavour !== asked || pending.usedAt !== null || pending.expiresAt < now) {
-      // Addresses whose window is over are forgotten, so that many addresses cannot make the list grow for ever.
-      if (this.failures.size > FAILURES_KEPT) for (const [address, old] of this.failures) if (now - old.since >= FAILURE_WINDOW_MS) this.failures.delete(address);
-      const failures = this.failures.get(request.address);
-      const counted = failures && now - failures.since < FAILURE_WINDOW_MS ? { count: failures.count + 1, since: failures.since } : { count: 1, since: now };
-      this.failures.set(request.address, counted);
-      if (counted.count > REFUSE_AFTER_FAILURES) return refusal(429, 'Too many wrong set-up lines came from this computer: wait a quarter of an hour, then make a new line in the app.');
-      await sleep(Math.min(MAX_DELAY_MS, 250 * 2 ** (counted.count - 1)));
+      // A valid code was told apart above by one lookup, so it is served whatever wrong ones arrive.
+      const verdict = this.wrongCodes.count(request.address, now);
+      if ('refused' in verdict) {
+        return verdict.refused === 'address'
+          ? refusal(429, 'Too many wrong set-up lines came from this computer: wait a quarter of an hour, then make a new line in the app.')
+          : refusal(429, 'Too many wrong set-up lines reached the backup server in the last minute: wait a minute, then make a new line in the app (the computer’s page, Connect this computer).');
+      }
+      await sleep(verdict.delayMs);
       if (!pending || pending.flavour !== asked) return refusal(404, 'This set-up line is not known to the backup server: make a new one in the app (the computer’s page, Connect this computer).');
       if (pending.usedAt !== null) return refusal(410, 'This set-up line was used already: each line works once. Make a new one in the app (the computer’s page, Connect this computer).');
       return refusal(410, 'This set-up line expired (each works for 15 minutes): make a new one in the app (the computer’s page, Connect this computer).');

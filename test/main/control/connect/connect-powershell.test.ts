@@ -57,6 +57,31 @@ describe('connecting a Windows computer (PowerShell cannot run here: its scripts
     for (const source of csharp) expect(parseErrors(await parse('c-sharp', source))).toEqual([]);
   });
 
+  it('the script trusts a server only when the chain to it builds and ends at the household authority; a failed fetch never runs its error text as code', async () => {
+    const { line, url } = await windowsSetUp();
+    const script = (await fetchScript(url)).body;
+    const [fetch = ''] = assigned(line, 'TypeDefinition');
+    const [check = ''] = assigned(script, 'TypeDefinition');
+    // The chain's verdict counts: it must build, and its root (the last element, not any element) must be the authority.
+    expect(check).toContain('if(!chain.Build(served))return false;');
+    expect(check).toContain('return chain.ChainElements[chain.ChainElements.Count-1].Certificate.Thumbprint==ca.Thumbprint;');
+    expect(check).not.toMatch(/\.Any\(/);
+    // .NET 5+: the authority is the only trust anchor; .NET Framework: an unknown root allowed, then required to be the authority.
+    expect(check).toContain('typeof(X509ChainPolicy).GetProperty("TrustMode")');
+    expect(check).toContain('Enum.Parse(trustMode.PropertyType,"CustomRootTrust")');
+    expect(check).toContain('GetProperty("CustomTrustStore").GetValue(policy,null)).Add(ca)');
+    expect(check).toContain('policy.VerificationFlags=X509VerificationFlags.AllowUnknownCertificateAuthority;policy.ExtraStore.Add(ca);');
+    expect(check).toContain('policy.RevocationMode=X509RevocationMode.NoCheck;');
+    expect(check).toContain('(errors&(SslPolicyErrors.RemoteCertificateNameMismatch|SslPolicyErrors.RemoteCertificateNotAvailable))==0');
+
+    // The error's message goes into a field the fixed failure text reads as a value, quotes and all.
+    expect(fetch).toContain('catch(Exception error){while(error.InnerException!=null)error=error.InnerException;Problem=error.Message;return "');
+    expect(fetch).not.toMatch(/error\.Message\.Replace|\+ *error\.Message/);
+    const failed = /Problem=error\.Message;return "([^"]*)";/.exec(fetch)?.[1] ?? '';
+    expect(failed).toMatch(/^Write-Host \('Restic Tray Server: the backup server could not be verified .*' \+ \[RtsSetupFetch\]::Problem \+ '.*'\) -ForegroundColor Red$/);
+    expect(parseErrors(await parse('powershell', failed))).toEqual([]);
+  });
+
   it('what the script writes: values literal, the login only in its files, a folder for this user alone, a password file without BOM, restic’s answers to the repository check told apart, a schedule that catches up, and never an exit', async () => {
     const { url, anna } = await windowsSetUp();
     const script = (await fetchScript(url)).body;
@@ -102,7 +127,7 @@ describe('the Linux and macOS set-up script', () => {
     const { controller } = await servingController();
     const anna = await controller.addComputer({ displayName: `Anna's $(rm -rf ~) "laptop"` });
     const { line } = await controller.connectComputer({ username: anna.username, os: 'linux' });
-    const url = /'(https:[^']+)'/.exec(line)?.[1] ?? '';
+    const url = /"(https:[^"]+)"/.exec(line)?.[1] ?? '';
     const script = (await fetchScript(url)).body;
     expect(script).toContain(`COMPUTER='Anna'\\''s $(rm -rf ~) "laptop"'`);
     const checked = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });

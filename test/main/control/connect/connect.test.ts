@@ -23,12 +23,15 @@ function familyHome(): string {
 
 const modeOf = (path: string) => statSync(path).mode & 0o777;
 
+/** The line's fetch alone (its printf and curl, without sh), with more curl options. */
+const fetchOnly = (line: string, options: string) => line.replace(/^\( (.+ -K -) \|\| echo .+\) \| sh$/, `$1 ${options}`);
+
 describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('connecting a computer with one line', () => {
   it('the Linux line: restic 0.14 set up in a folder only the user reads, the first backup, a schedule, a status; run again after a password reset it updates the login and does not re-create the repository; a new LAN address is noticed', { timeout: 180_000 }, async () => {
     const { controller, lan } = await servingController({ tickMs: 200 });
     const anna = await controller.addComputer({ displayName: "Anna's laptop" });
     const { line, expiresAt } = await controller.connectComputer({ username: anna.username, os: 'linux' });
-    expect(line).toMatch(/^curl -sS --insecure --pinnedpubkey 'sha256\/\/[A-Za-z0-9+/]{43}=' 'https:\/\/[\d.]+:\d+\/\.connect\/[a-z2-9]{20}\/sh' \| sh$/);
+    expect(line).toMatch(/^\( printf '%s\\n' 'url = "https:\/\/[\d.]+:\d+\/\.connect\/[a-z2-9]{20}\/sh"' \| curl -sS --insecure --pinnedpubkey 'sha256\/\/[A-Za-z0-9+/]{43}=' -K - \|\| echo '.+' \) \| sh$/);
     expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(14 * 60_000);
 
     const home = familyHome();
@@ -91,7 +94,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     expect(moved.notices.map((notice) => notice.message).join('\n')).toContain('which this computer no longer has (now 127.0.0.3): its backups stop. Run a new line there');
   });
 
-  it('a line expires after 15 minutes; wrong codes get slower answers; another server (another key) is refused by the pin before anything runs', { timeout: 120_000 }, async () => {
+  it('a line expires after 15 minutes; wrong codes get slower answers; another server (another key) is refused by the pin before anything runs, and the line ends non-zero saying so', { timeout: 120_000 }, async () => {
     let clock = Date.now();
     const { controller } = await servingController({ now: () => clock });
     const anna = await controller.addComputer({ displayName: 'Anna' });
@@ -100,7 +103,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     const expired = await runInTerminal(line, tempDir('rts-home-'));
     expect(expired.output).toContain('This set-up line expired');
 
-    const wrong = line.replace(/\/\.connect\/[a-z2-9]+\//, '/.connect/aaaaaaaaaaaaaaaaaaaa/').replace(/ \| sh$/, ' -o /dev/null -w "%{http_code} %{time_total}"');
+    const wrong = fetchOnly(line.replace(/\/\.connect\/[a-z2-9]+\//, '/.connect/aaaaaaaaaaaaaaaaaaaa/'), '-o /dev/null -w "%{http_code} %{time_total}"');
     const answers: [number, number][] = [];
     for (let i = 0; i < 4; i++) {
       const ran = await runBash(wrong, {});
@@ -113,9 +116,9 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
 
     // What the script reports is taken only when it is a system the app knows and a version.
     const reporting = await controller.connectComputer({ username: anna.username, os: 'linux' });
-    const fetchLine = reporting.line.replace(/ \| sh$/, ' -o /dev/null');
+    const fetchLine = fetchOnly(reporting.line, '-o /dev/null');
     expect((await runBash(fetchLine, {})).code).toBe(0);
-    const report = fetchLine.replace(/\/sh'/, "/report/constructor/1.2.3'");
+    const report = fetchLine.replace(/\/sh"'/, `/report/constructor/1.2.3"'`);
     expect((await runBash(report, {})).code).toBe(0);
     expect((await controller.getState()).computers[0]).toMatchObject({ system: null, resticVersion: '1.2.3' });
 
@@ -129,6 +132,11 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     const refused = await runInTerminal(redirected, home);
     impostor.close();
     expect(refused.output).toMatch(/public key does not match pinned public key/);
+    // Not an empty script that sh runs with success: the line ends non-zero, saying what happened and what to do.
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(
+      'Restic Tray Server: the backup server could not be verified (its certificate is not the one this line expects, or it did not answer): make a new line in the app on the backup desktop (the computer page, Connect this computer) and check the address it shows.',
+    );
     expect(readdirSync(home)).toEqual([]);
   });
 
