@@ -84,7 +84,7 @@ export class Storage {
   }
 
   /** The folders from the data folder to a file of the repository, outermost first. */
-  foldersOf(path: string, repo: readonly string[]): string[] {
+  private foldersOf(path: string, repo: readonly string[]): string[] {
     const folders = this.repoFolders(repo);
     const inner = relative(this.repoFolder(repo), path).split(sep).slice(0, -1);
     for (let depth = 1; depth <= inner.length; depth++) folders.push(join(this.repoFolder(repo), ...inner.slice(0, depth)));
