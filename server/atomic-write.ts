@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { finished, type Readable } from 'node:stream';
 import { closeFd, fchmodFd, openFd } from './descriptors.js';
 import { httpErrors } from './errors.js';
 import type { Syncer } from './fsync.js';
-import { saveOnWorker, startBodyJob, type BodyJob } from './upload-worker.js';
+import { asLinkRefusal, makeFolder, NO_FOLLOW, requireFolders } from './links.js';
+import { saveOnWorker, startBodyJob, type BodyJob, type FolderPath } from './upload-worker.js';
 
 const TEMP_NAME = /^\.rts-tmp-[0-9a-f]{16}$/;
 
@@ -32,6 +33,8 @@ export interface AtomicWriteOptions {
   take?: (bytes: number) => void;
   /** With `take`: runs the measuring of the replaced file and the rename with no delete of the same path in between. */
   exclusive?: <T>(task: () => Promise<T>) => Promise<T>;
+  /** The folders the file goes into, each checked to be a real folder (not a link) just before the temp file is made. */
+  folders?: FolderPath;
 }
 
 /**
@@ -169,12 +172,19 @@ async function saveSmall(finalPath: string, temp: string, bytes: number, chunks:
       measureReplaced: options.take !== undefined,
       folder: syncer.syncsFolders ? dirname(finalPath) : undefined,
       unsupported: syncer.unsupported,
+      folders: options.folders,
     });
   // As for a large body (see writeAtomically): the lock only with a quota.
-  const saved = await (options.take && options.exclusive ? options.exclusive(save) : save());
+  const saved = await (options.take && options.exclusive ? options.exclusive(save) : save()).catch((error: unknown) => Promise.reject(asLinkRefusal(error)));
   for (const { code, what } of saved.notSynced) syncer.notSynced(code, what);
   if (!saved.kept) throw mismatch(finalPath);
   return { bytes, sha256: saved.sha256, replacedBytes: saved.replacedBytes };
+}
+
+/** What the upload worker does for a small body (see upload-worker.ts), here for a large one. */
+async function checkFolders({ paths, makeLast, mode }: FolderPath): Promise<void> {
+  await requireFolders(makeLast ? paths.slice(0, -1) : paths);
+  if (makeLast && paths.length > 0) await makeFolder(paths[paths.length - 1] as string, mode);
 }
 
 /**
@@ -195,6 +205,7 @@ export async function writeAtomically(finalPath: string, body: Readable, options
     const drained = await drain(
       body,
       async () => {
+        if (options.folders) await checkFolders(options.folders);
         fd = await openFd(temp, 'wx', options.mode);
         // The umask would clear the group's bits (--group-accessible-repos).
         if (options.mode & 0o070) await fchmodFd(fd, options.mode);
@@ -212,7 +223,7 @@ export async function writeAtomically(finalPath: string, body: Readable, options
     // Only a quota needs to know what the rename replaces: no stat, and no lock against a delete, otherwise.
     if (options.take) {
       const replace = async () => {
-        result.replacedBytes = await stat(finalPath).then(
+        result.replacedBytes = await lstat(finalPath).then(
           (info) => info.size,
           () => 0,
         );
@@ -239,7 +250,9 @@ export async function hashBody(body: Readable): Promise<WriteResult> {
   return { bytes: drained.bytes, sha256: drained.chunks ? sha256Of(drained.chunks) : drained.sha256, replacedBytes: 0 };
 }
 
-/** The SHA-256 of a file's contents, hashed off the main thread when it is large. */
+/** The SHA-256 of a file's contents, hashed off the main thread when it is large; a link is not followed. */
 export async function hashFile(path: string): Promise<string> {
-  return (await hashBody(createReadStream(path))).sha256;
+  const handle = await open(path, constants.O_RDONLY | NO_FOLLOW);
+  // The stream closes the handle when it ends or fails.
+  return (await hashBody(handle.createReadStream())).sha256;
 }

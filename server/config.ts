@@ -6,14 +6,17 @@ import { sendFile } from './send-file.js';
 
 /** `HEAD|GET /{repo}/config`. */
 export async function loadConfig(ctx: RestContext, deps: Deps): Promise<void> {
-  await sendFile(ctx, deps.storage, deps.storage.configPath(ctx.state.target.repo));
+  await sendFile(ctx, deps.storage, ctx.state.target.repo, deps.storage.configPath(ctx.state.target.repo));
 }
 
 /** `POST /{repo}/config`: written once, atomically; never overwritten. */
 export async function saveConfig(ctx: RestContext, deps: Deps): Promise<void> {
   const { storage } = deps;
   const { repo } = ctx.state.target;
-  if ((await storage.existingSize(storage.configPath(repo))) !== undefined) throw httpErrors.forbidden('config already exists');
+  const path = storage.configPath(repo);
+  // Checked first, or a config behind a link would be told to exist (saved once per repository: the cost does not matter).
+  await storage.checkFolders(repo, path);
+  if ((await storage.existingSize(path)) !== undefined) throw httpErrors.forbidden('config already exists');
   const sizes = { declared: declaredLength(ctx), existing: 0 };
   const saved = await underQuota(deps.quota, repo, sizes, (take) => storage.saveConfig(repo, ctx.req, take));
   ctx.state.bytes = saved.bytes;

@@ -19,7 +19,7 @@ function objectTarget(ctx: RestContext, whenInvalid: 'missing' | 'refused'): Obj
 /** `HEAD|GET /{repo}/{type}/{id}`. */
 export async function loadObject(ctx: RestContext, deps: Deps): Promise<void> {
   const { repo, type, name } = objectTarget(ctx, 'missing');
-  await sendFile(ctx, deps.storage, deps.storage.objectPath(repo, type, name));
+  await sendFile(ctx, deps.storage, repo, deps.storage.objectPath(repo, type, name));
 }
 
 /**
@@ -36,6 +36,8 @@ export async function saveObject(ctx: RestContext, deps: Deps): Promise<void> {
   // One look at the target serves both the append-only rule and the quota.
   const existing = appendOnly || deps.quota ? await storage.existingSize(path) : undefined;
   if (appendOnly && existing !== undefined) {
+    // Nothing is written here, so nothing else checks that the object found is inside the data folder.
+    await storage.checkFolders(repo, path);
     const { bytes, sha256 } = await hashBody(ctx.req);
     ctx.state.bytes = bytes;
     const same = sha256 === name || (!verifyUpload && sha256 === (await hashFile(path)));

@@ -74,14 +74,14 @@ async function streamFile(res: ServerResponse, handle: FileHandle, start: number
  * there) and GET with the file, honouring one `Range`. The length is always
  * set, so the body is never chunked.
  */
-export async function sendFile(ctx: RestContext, storage: Storage, path: string): Promise<void> {
+export async function sendFile(ctx: RestContext, storage: Storage, repo: readonly string[], path: string): Promise<void> {
   if (ctx.method === 'HEAD') {
-    const size = await storage.size(path);
+    const size = await storage.size(repo, path);
     ctx.status = 200;
     ctx.length = size;
     return;
   }
-  const { handle, size } = await storage.openForRead(path);
+  const { handle, size } = await storage.openForRead(repo, path);
   const range = parseRange(ctx.get('Range') || undefined, size);
   if (range.kind === 'unsatisfiable') {
     await handle.close();

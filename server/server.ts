@@ -11,6 +11,7 @@ import { DiskGuard, type DiskState } from './disk-guard.js';
 import type { RequestEvent, ServerEvents } from './events.js';
 import { ConnectionLimiter, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limit.js';
 import { createSyncer } from './fsync.js';
+import { LinkRefusedError, linkSentence } from './links.js';
 import { openLogTarget, writeLines } from './access-log.js';
 import { Metrics } from './metrics.js';
 import { Quota } from './quota.js';
@@ -147,6 +148,8 @@ export class ResticServer extends EventEmitter<ServerEvents> {
 
   private readonly stopWatchingTls: () => void;
   private readonly subscriptions = new Set<Subscription<RequestEvent>>();
+  /** Links already told of: a client retries a refused request (restic 0.14 ten times), the warning is said once. */
+  private readonly linksTold = new Set<string>();
   private log: { stream: NodeJS.WritableStream; subscription: Subscription<RequestEvent> } | undefined;
 
   private constructor(
@@ -164,7 +167,10 @@ export class ResticServer extends EventEmitter<ServerEvents> {
         for (const subscription of this.subscriptions) subscription.push(event);
         this.emit('request', event);
       },
-      onError: (error: unknown) => this.emit('warning', `request failed: ${(error as Error)?.message ?? String(error)}`),
+      onError: (error: unknown, ctx) => {
+        if (error instanceof LinkRefusedError) return this.tellLink(error.link, `${ctx.method} ${ctx.originalUrl.split('?')[0]} was refused`);
+        this.emit('warning', `request failed: ${(error as Error)?.message ?? String(error)}`);
+      },
       closing: () => this.closing,
     });
     const handle = app.callback();
@@ -228,10 +234,13 @@ export class ResticServer extends EventEmitter<ServerEvents> {
       auth?.close();
       throw error;
     }
+    let server: ResticServer | undefined;
     const storage = new Storage(
       root,
       syncer,
       options.groupAccessibleRepos ? { dirMode: 0o770, fileMode: 0o660 } : { dirMode: 0o700, fileMode: 0o600 },
+      // Listings happen only once the server exists.
+      (path) => server?.tellLink(path, 'a listing left it out'),
     );
     if (guard.state.ok) await storage.removeTempFiles();
     const perUser = new Map<string, number>();
@@ -239,7 +248,7 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     const quota =
       options.maxSize !== undefined || perUser.size > 0 ? await Quota.open(root, { maxSize: options.maxSize, perUser }) : undefined;
     const policy = { appendOnly: options.appendOnly ?? false, privateRepos: options.privateRepos ?? false, users: options.users ?? new Map() };
-    const server = new ResticServer(
+    server = new ResticServer(
       {
         storage,
         guard,
@@ -263,6 +272,13 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     // After the caller had the chance to subscribe.
     for (const message of warnings) setImmediate(() => server.emit('warning', message));
     return server;
+  }
+
+  /** Says once per link that the server met it and what it did instead of following it. */
+  private tellLink(path: string, what: string): void {
+    if (this.linksTold.has(path)) return;
+    this.linksTold.add(path);
+    this.emit('warning', `${linkSentence(path)} (${what}). Put what it points to in its place, or remove the link.`);
   }
 
   /**

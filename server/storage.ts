@@ -1,11 +1,12 @@
-import type { Dirent } from 'node:fs';
-import { chmod, mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, type Dirent, type Stats } from 'node:fs';
+import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isTempName, writeAtomically, type WriteResult } from './atomic-write.js';
 import { httpErrors } from './errors.js';
 import type { Syncer } from './fsync.js';
 import { KeyedLock } from './keyed-lock.js';
+import { asLinkRefusal, LinkRefusedError, makeFolder, NO_FOLLOW, requireFolders } from './links.js';
 import { isObjectId, OBJECT_TYPES, type ObjectType } from './repo-path.js';
 
 export interface ObjectInfo {
@@ -34,7 +35,12 @@ const repoNotFound = () => httpErrors.notFound('repository not found: create it 
 /**
  * The on-disk layout of restic's local backend under one data folder:
  * `<repo>/config`, `<repo>/data/<id[0:2]>/<id>`, `<repo>/<type>/<id>`.
- * Every path it builds is checked to stay inside the data folder.
+ * Every path it builds is checked to stay inside the data folder, and no
+ * folder or file on the way may be a symbolic link (see links.ts): the
+ * folders are looked at on every request, nothing is cached, because a
+ * folder checked once can be swapped for a link the next moment. Small
+ * uploads, the one path where that costs, are checked by the upload worker
+ * in the same message as the save (a few microseconds of `lstat`).
  */
 export class Storage {
   readonly root: string;
@@ -45,6 +51,8 @@ export class Storage {
     root: string,
     private readonly syncer: Syncer,
     private readonly options: StorageOptions,
+    /** Told of each link a listing passed over (the folder's other objects are still listed). */
+    private readonly onSkippedLink: (path: string) => void = () => undefined,
   ) {
     this.root = resolve(root);
   }
@@ -70,55 +78,82 @@ export class Storage {
     return type === 'data' ? this.inside(...repo, type, id.slice(0, 2), id) : this.inside(...repo, type, id);
   }
 
-  /** mkdir with the folder mode; group bits are set explicitly, as the umask would clear them. */
-  private async makeFolder(path: string): Promise<void> {
-    try {
-      await mkdir(path, { mode: this.options.dirMode });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      return;
-    }
-    if (this.options.dirMode & 0o070) await chmod(path, this.options.dirMode);
+  /** The folders from the data folder (not included: it is the disk guard's) to `repo`'s, outermost first. */
+  private repoFolders(repo: readonly string[]): string[] {
+    return repo.map((_, index) => this.repoFolder(repo.slice(0, index + 1)));
   }
 
-  /** Creates the repository's folders; creating an existing one is fine. */
+  /** The folders from the data folder to a file of the repository, outermost first. */
+  private foldersOf(path: string, repo: readonly string[]): string[] {
+    const folders = this.repoFolders(repo);
+    const inner = relative(this.repoFolder(repo), path).split(sep).slice(0, -1);
+    for (let depth = 1; depth <= inner.length; depth++) folders.push(join(this.repoFolder(repo), ...inner.slice(0, depth)));
+    return folders;
+  }
+
+  /** Creates the repository's folders; creating an existing one is fine, one that is a link is refused. */
   async createRepo(repo: readonly string[]): Promise<void> {
     const folder = this.repoFolder(repo);
-    for (let depth = 1; depth <= repo.length; depth++) await this.makeFolder(this.repoFolder(repo.slice(0, depth)));
-    for (const type of OBJECT_TYPES) await this.makeFolder(join(folder, type));
-    await Promise.all(DATA_SUBFOLDERS.map((sub) => this.makeFolder(join(folder, 'data', sub))));
+    const mode = this.options.dirMode;
+    for (const level of this.repoFolders(repo)) await makeFolder(level, mode);
+    for (const type of OBJECT_TYPES) await makeFolder(join(folder, type), mode);
+    await Promise.all(DATA_SUBFOLDERS.map((sub) => makeFolder(join(folder, 'data', sub), mode)));
     await this.syncer.syncFolder(folder);
   }
 
   /** A repository exists once it was created: its `keys` folder is there. */
   async repoExists(repo: readonly string[]): Promise<boolean> {
     try {
-      return (await stat(join(this.repoFolder(repo), 'keys'))).isDirectory();
+      await requireFolders([...this.repoFolders(repo), join(this.repoFolder(repo), 'keys')]);
+      return true;
     } catch (error) {
       if (isMissing(error)) return false;
       throw error;
     }
   }
 
-  /** The size of a file, undefined when there is none. */
+  /**
+   * The size of a file about to be replaced, undefined when there is none.
+   * Its folders are not looked at here: the write checks them (on the
+   * upload worker, where it costs least), and refuses before writing.
+   */
   async existingSize(path: string): Promise<number | undefined> {
     try {
-      return (await stat(path)).size;
+      const info = await lstat(path);
+      if (info.isSymbolicLink()) throw new LinkRefusedError(path);
+      return info.size;
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
     }
   }
 
-  async size(path: string): Promise<number> {
-    const info = await stat(path);
+  /** Throws unless every folder from the data folder to `path` is a real folder (no link). */
+  async checkFolders(repo: readonly string[], path: string): Promise<void> {
+    await requireFolders(this.foldersOf(path, repo));
+  }
+
+  /** The file's own `lstat`, once its folders were found to be real ones (both looked at together: one wait). */
+  private async lstatIn(repo: readonly string[], path: string): Promise<Stats> {
+    const [file, folders] = await Promise.allSettled([lstat(path), requireFolders(this.foldersOf(path, repo))]);
+    if (folders.status === 'rejected') throw folders.reason;
+    if (file.status === 'rejected') throw file.reason;
+    return file.value;
+  }
+
+  /** The size of a file of `repo`; a link on the way, or in the file's place, is refused. */
+  async size(repo: readonly string[], path: string): Promise<number> {
+    const info = await this.lstatIn(repo, path);
+    if (info.isSymbolicLink()) throw new LinkRefusedError(path);
     if (!info.isFile()) throw httpErrors.notFound();
     return info.size;
   }
 
-  /** Opens a file for reading; the size comes from the same handle, so it matches what is sent. */
-  async openForRead(path: string): Promise<{ handle: FileHandle; size: number }> {
-    const handle = await open(path, 'r');
+  /** Opens a file of `repo` for reading; the size comes from the same handle, so it matches what is sent. */
+  async openForRead(repo: readonly string[], path: string): Promise<{ handle: FileHandle; size: number }> {
+    // The folders are checked before the file is opened: a file reached through a link is never opened.
+    await this.checkFolders(repo, path);
+    const handle = await open(path, constants.O_RDONLY | NO_FOLLOW).catch((error: unknown) => Promise.reject(asLinkRefusal(error, path)));
     try {
       const info = await handle.stat();
       if (!info.isFile()) throw httpErrors.notFound();
@@ -132,7 +167,8 @@ export class Storage {
   async saveConfig(repo: readonly string[], body: Readable, take?: (bytes: number) => void): Promise<WriteResult> {
     if (!(await this.repoExists(repo))) throw repoNotFound();
     const path = this.configPath(repo);
-    return writeAtomically(path, body, { mode: this.options.fileMode, syncer: this.syncer, take, exclusive: this.exclusive(path) });
+    const folders = { paths: this.repoFolders(repo), makeLast: false, mode: this.options.dirMode };
+    return writeAtomically(path, body, { mode: this.options.fileMode, syncer: this.syncer, take, exclusive: this.exclusive(path), folders });
   }
 
   /**
@@ -148,15 +184,9 @@ export class Storage {
     take?: (bytes: number) => void,
   ): Promise<WriteResult> {
     const path = this.objectPath(repo, type, id);
-    const options = { mode: this.options.fileMode, syncer: this.syncer, expectSha256: verify ? id : undefined, take, exclusive: this.exclusive(path) };
-    if (type === 'data') {
-      try {
-        await this.makeFolder(join(this.repoFolder(repo), 'data', id.slice(0, 2)));
-      } catch (error) {
-        if (isMissing(error)) throw repoNotFound();
-        throw error;
-      }
-    }
+    // Only the `data/XX` level is made here; the folders are checked where the temp file is made.
+    const folders = { paths: this.foldersOf(path, repo), makeLast: type === 'data', mode: this.options.dirMode };
+    const options = { mode: this.options.fileMode, syncer: this.syncer, expectSha256: verify ? id : undefined, take, exclusive: this.exclusive(path), folders };
     try {
       return await writeAtomically(path, body, options);
     } catch (error) {
@@ -178,9 +208,10 @@ export class Storage {
   async remove(repo: readonly string[], path: string): Promise<number> {
     const freed = await this.locks.run(path, async () => {
       try {
-        const { size } = await stat(path);
+        // A link in the file's place is removed itself (nothing is followed); it held no bytes of the quota.
+        const info = await this.lstatIn(repo, path);
         await unlink(path);
-        return size;
+        return info.isFile() ? info.size : 0;
       } catch (error) {
         if (isMissing(error)) return undefined;
         throw error;
@@ -196,7 +227,8 @@ export class Storage {
     const folder = join(this.repoFolder(repo), type);
     let paths: string[];
     try {
-      paths = type === 'data' ? await this.listDataFolder(folder) : await objectFilesIn(folder);
+      await requireFolders([...this.repoFolders(repo), folder]);
+      paths = type === 'data' ? await this.listDataFolder(folder) : await this.objectFilesIn(folder);
     } catch (error) {
       if (isMissing(error)) throw repoNotFound();
       throw error;
@@ -206,7 +238,7 @@ export class Storage {
     const kept: ObjectInfo[] = [];
     for (let i = 0; i < paths.length; i += STAT_CONCURRENCY) {
       const batch = paths.slice(i, i + STAT_CONCURRENCY);
-      const sizes = await Promise.all(batch.map((path) => stat(path).then((s) => s.size, () => -1)));
+      const sizes = await Promise.all(batch.map((path) => lstat(path).then((s) => (s.isFile() ? s.size : -1), () => -1)));
       sizes.forEach((size, j) => {
         // A file deleted between the listing and its stat is simply gone.
         if (size >= 0) kept.push({ name: (result[i + j] as ObjectInfo).name, size });
@@ -216,13 +248,27 @@ export class Storage {
   }
 
   private async listDataFolder(folder: string): Promise<string[]> {
-    const subfolders = (await readdir(folder, { withFileTypes: true })).filter(
-      (entry) => entry.isDirectory() && HEX_PAIR.test(entry.name),
-    );
+    const subfolders = (await readdir(folder, { withFileTypes: true })).filter((entry) => HEX_PAIR.test(entry.name) && this.realFolder(folder, entry));
     const lists = await Promise.all(
-      subfolders.map((entry) => objectFilesIn(join(folder, entry.name)).catch((error) => (isMissing(error) ? [] : Promise.reject(error)))),
+      subfolders.map((entry) => this.objectFilesIn(join(folder, entry.name)).catch((error) => (isMissing(error) ? [] : Promise.reject(error)))),
     );
     return lists.flat();
+  }
+
+  /** Whether a folder's entry is a real folder; a link is passed over (and told). Dirent types are those of the entry itself, never followed. */
+  private realFolder(folder: string, entry: Dirent): boolean {
+    if (entry.isSymbolicLink()) this.onSkippedLink(join(folder, entry.name));
+    return entry.isDirectory();
+  }
+
+  private async objectFilesIn(folder: string): Promise<string[]> {
+    const files: string[] = [];
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      if (!isObjectId(entry.name)) continue;
+      if (entry.isFile()) files.push(join(folder, entry.name));
+      else if (entry.isSymbolicLink()) this.onSkippedLink(join(folder, entry.name));
+    }
+    return files;
   }
 
   /**
@@ -252,9 +298,4 @@ export class Storage {
     // repository folders (2) + type folder (1) + data/XX (1)
     return walk(this.root, 4);
   }
-}
-
-async function objectFilesIn(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true });
-  return entries.filter((entry) => !entry.isDirectory() && isObjectId(entry.name)).map((entry) => join(folder, entry.name));
 }

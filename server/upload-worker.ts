@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { LINK_CODE } from './links.js';
 
 /**
  * Hashing and writing of large bodies on worker threads. SHA-256 was about a
@@ -30,7 +31,7 @@ import { Worker } from 'node:worker_threads';
 const SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { closeSync, fchmodSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writevSync } = require('node:fs');
+const { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writevSync } = require('node:fs');
 const collect = (() => {
   require('node:v8').setFlagsFromString('--expose-gc');
   return require('node:vm').runInNewContext('gc');
@@ -59,7 +60,23 @@ const sha256Of = (views) => {
   for (const view of views) hash.update(view);
   return hash.digest('hex');
 };
-const save = ({ temp, final, mode, buffers, expectSha256, measureReplaced, folder, unsupported }) => {
+// The folders on the way to the file, outermost first, each a real folder (not a link) at the moment of the save; the last one made when asked (see links.ts).
+const requireFolders = ({ paths, makeLast, mode }) => {
+  paths.forEach((path, index) => {
+    if (makeLast && index === paths.length - 1) {
+      try {
+        mkdirSync(path, mode);
+        if (mode & 0o070) chmodSync(path, mode);
+      } catch (error) {
+        if (error.code !== 'EEXIST') throw error;
+      }
+    }
+    const info = lstatSync(path);
+    if (info.isSymbolicLink()) throw Object.assign(new Error(path), { code: ${JSON.stringify(LINK_CODE)} });
+    if (!info.isDirectory()) throw Object.assign(new Error(path + ' is not a folder'), { code: 'ENOTDIR' });
+  });
+};
+const save = ({ temp, final, mode, buffers, expectSha256, measureReplaced, folder, unsupported, folders }) => {
   const notSynced = [];
   const sync = (fd, what) => {
     try {
@@ -69,6 +86,7 @@ const save = ({ temp, final, mode, buffers, expectSha256, measureReplaced, folde
       notSynced.push({ code: error.code, what });
     }
   };
+  if (folders !== undefined) requireFolders(folders);
   let fd = openSync(temp, 'wx', mode);
   let renamed = false;
   try {
@@ -88,7 +106,7 @@ const save = ({ temp, final, mode, buffers, expectSha256, measureReplaced, folde
     let replacedBytes = 0;
     if (measureReplaced) {
       try {
-        replacedBytes = statSync(final).size;
+        replacedBytes = lstatSync(final).size;
       } catch {}
     }
     renameSync(temp, final);
@@ -155,6 +173,15 @@ export interface SaveRequest {
   folder?: string;
   /** fsync error codes that mean "cannot fsync here": the save goes on, and they are reported. */
   unsupported: readonly string[];
+  /** Folders that must be real folders, not links, checked here just before the temp file is made (see `FolderPath`). */
+  folders?: FolderPath;
+}
+
+/** The folders between the data folder and a file, outermost first; with `makeLast`, the last is made (mode `mode`) when missing. */
+export interface FolderPath {
+  paths: string[];
+  makeLast: boolean;
+  mode: number;
 }
 
 export interface Saved {

@@ -22,6 +22,9 @@ Flags:
       --json          print the result as JSON
   -h, --help          print this help and exit
 
+A symbolic link in DIR is never followed: what lies behind one is not
+checked, and each is named on a "not checked" line.
+
 Exit status: 0 nothing damaged, 1 something damaged, 2 wrong usage or the
 check could not run, 3 stopped before the end.
 `;
@@ -93,6 +96,7 @@ export async function runScrubCli(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ finished: outcome.finished, ...counts }, null, 2)}\n`);
   } else {
     for (const finding of counts.findings) process.stdout.write(`${describe(finding)}\n`);
+    for (const item of counts.skipped ?? []) process.stdout.write(`${item.path}: not checked, ${item.reason}.\n`);
     const checked = `${counts.objects} objects (${(counts.bytes / 1e6).toFixed(1)} MB)`;
     const found = counts.findings.length === 0 ? 'nothing damaged' : `${counts.findings.length} damaged or misplaced`;
     process.stdout.write(

@@ -22,7 +22,9 @@ import { Worker } from 'node:worker_threads';
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { openSync, readSync, closeSync, fstatSync } = require('node:fs');
+const { constants, openSync, readSync, closeSync, fstatSync } = require('node:fs');
+// A file swapped for a link since the listing is not followed (ELOOP: unreadable).
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 const pace = new Int32Array(workerData.pace);
 const share = workerData.share;
 const LIMIT = 0, STOP = 1, SLEEP = 2;
@@ -31,7 +33,7 @@ const sleep = (ms) => Atomics.wait(pace, SLEEP, 0, ms);
 parentPort.on('message', ({ id, path }) => {
   let fd;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, READ_FLAGS);
     const size = fstatSync(fd).size;
     const hash = createHash('sha256');
     const started = Date.now();

@@ -1,10 +1,12 @@
 import { Readable } from 'node:stream';
 import type { Dirent } from 'node:fs';
+import { constants } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { isTempName, writeAtomically } from '../atomic-write.js';
 import type { Syncer } from '../fsync.js';
 import { KeyedLock } from '../keyed-lock.js';
+import { isLinkOpenError, NO_FOLLOW } from '../links.js';
 import { isObjectId, isObjectType, MAX_REPO_DEPTH } from '../repo-path.js';
 import { ScrubReader, StopReading, type FileRead } from './scrub-reader.js';
 
@@ -36,11 +38,20 @@ export interface Finding {
   foundAt: string;
 }
 
+/** Something in the data folder the check did not look into, and why: a link is never followed out of the data folder. */
+export interface Skipped {
+  /** Relative to the data folder, e.g. `alice/index`. */
+  path: string;
+  reason: string;
+}
+
 export interface ScrubCounts {
   startedAt: string;
   objects: number;
   bytes: number;
   findings: Finding[];
+  /** Absent in a record written before links were told apart. */
+  skipped?: Skipped[];
 }
 
 export interface ScrubPass extends ScrubCounts {
@@ -71,6 +82,8 @@ export interface ScrubOptions {
   signal?: AbortSignal;
   /** Called after every file, and at the end. */
   onProgress?: (counts: ScrubCounts) => void;
+  /** Called once per pass for each thing it did not look into (also kept in the counts' `skipped`). */
+  onSkip?: (skipped: Skipped) => void;
   /**
    * Whether the disk is still there; by default, whether the data folder is
    * still on the device it was on at the start (an unplugged disk leaves a
@@ -90,10 +103,12 @@ const recordLocks = new KeyedLock();
 const now = () => new Date().toISOString();
 
 export async function readScrubState(root: string): Promise<ScrubState> {
+  const path = join(root, SCRUB_STATE_NAME);
   try {
-    const parsed = JSON.parse(await readFile(join(root, SCRUB_STATE_NAME), 'utf8')) as ScrubState;
+    const parsed = JSON.parse(await readFile(path, { encoding: 'utf8', flag: constants.O_RDONLY | NO_FOLLOW })) as ScrubState;
     if (parsed?.version === 1) return { ...parsed, open: parsed.open ?? [], settled: parsed.settled ?? {} };
   } catch (error) {
+    if (isLinkOpenError(error)) throw new Error(`the check's record ${path} is a symbolic link; it is not followed out of the data folder. Remove the link (the record starts again).`);
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
   }
   return { version: 1, current: null, last: null, open: [], settled: {} };
@@ -120,8 +135,15 @@ async function entriesOf(folder: string): Promise<Dirent[]> {
   }
 }
 
-/** Every repository in the data folder (a folder with a `config` file or a `keys` folder: the data folder itself, or up to two folders deep), sorted. */
-export async function findRepositories(root: string): Promise<string[]> {
+const LINK = 'a symbolic link: not followed out of the data folder';
+
+/**
+ * Every repository in the data folder (a folder with a `config` file or a
+ * `keys` folder: the data folder itself, or up to two folders deep), sorted.
+ * Only real folders are visited (a Dirent's type is the entry's own, never
+ * followed); a link where a repository could be is told to `onSkip`.
+ */
+export async function findRepositories(root: string, onSkip?: (skipped: Skipped) => void): Promise<string[]> {
   const found: string[] = [];
   const visit = async (folder: string, repo: string[]): Promise<void> => {
     const entries = await entriesOf(folder);
@@ -130,7 +152,9 @@ export async function findRepositories(root: string): Promise<string[]> {
     }
     if (repo.length >= MAX_REPO_DEPTH) return;
     for (const entry of entries) {
-      if (entry.isDirectory() && !entry.name.startsWith('.') && !isObjectType(entry.name)) await visit(join(folder, entry.name), [...repo, entry.name]);
+      if (entry.name.startsWith('.') || isObjectType(entry.name)) continue;
+      if (entry.isDirectory()) await visit(join(folder, entry.name), [...repo, entry.name]);
+      else if (entry.isSymbolicLink()) onSkip?.({ path: [...repo, entry.name].join('/'), reason: LINK });
     }
   };
   await visit(root, []);
@@ -140,25 +164,43 @@ export async function findRepositories(root: string): Promise<string[]> {
 /** Files the server or rest-server leaves while writing: not objects, not damage. */
 const isLeftover = (name: string): boolean => isTempName(name) || name.includes('.rest-server-temp');
 
-/** A repository's object files (relative paths, sorted), and the files that sit where restic would never find them. */
-async function objectsOf(repoFolder: string): Promise<{ objects: string[]; misnamed: string[] }> {
+/** Why an entry that is neither a real file nor a real folder is not looked into. */
+const notFollowed = (entry: Dirent): string => (entry.isSymbolicLink() ? LINK : 'neither a file nor a folder');
+
+/**
+ * A repository's object files (relative paths, sorted), the files that sit
+ * where restic would never find them, and what was not looked into: a type
+ * folder, `data/XX` folder or file that is a link (it would lead the check,
+ * and the quarantine's moves, out of the data folder).
+ */
+async function objectsOf(repoFolder: string): Promise<{ objects: string[]; misnamed: string[]; skipped: { file: string; reason: string }[] }> {
   const objects: string[] = [];
   const misnamed: string[] = [];
+  const skipped: { file: string; reason: string }[] = [];
   for (const type of ['data', 'index', 'keys', 'locks', 'snapshots']) {
+    const info = await lstat(join(repoFolder, type)).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+    if (info?.isSymbolicLink()) skipped.push({ file: type, reason: LINK });
+    if (!info?.isDirectory()) continue;
     for (const entry of await entriesOf(join(repoFolder, type))) {
       if (isLeftover(entry.name)) continue;
       if (type === 'data' && entry.isDirectory() && /^[0-9a-f]{2}$/.test(entry.name)) {
         for (const inner of await entriesOf(join(repoFolder, type, entry.name))) {
-          if (!inner.isFile() || isLeftover(inner.name)) continue;
+          if (isLeftover(inner.name)) continue;
           const file = `data/${entry.name}/${inner.name}`;
+          if (!inner.isFile()) {
+            if (!inner.isDirectory()) skipped.push({ file, reason: notFollowed(inner) });
+            continue;
+          }
           (isObjectId(inner.name) && inner.name.startsWith(entry.name) ? objects : misnamed).push(file);
         }
       } else if (entry.isFile()) {
         (type !== 'data' && isObjectId(entry.name) ? objects : misnamed).push(`${type}/${entry.name}`);
+      } else if (!entry.isDirectory()) {
+        skipped.push({ file: `${type}/${entry.name}`, reason: notFollowed(entry) });
       }
     }
   }
-  return { objects: objects.sort(), misnamed: misnamed.sort() };
+  return { objects: objects.sort(), misnamed: misnamed.sort(), skipped };
 }
 
 /** A restic pack ends with its header's length (4 bytes, little-endian); a cut-off pack's end is random data. */
@@ -179,10 +221,29 @@ const unreadable = (error: unknown): Omit<Finding, 'repo' | 'file' | 'foundAt'> 
   detail: `The disk returned an error reading it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): the disk may be failing; copy the backups to another disk soon.`,
 });
 
-/** Moves a damaged file into the quarantine folder; an earlier file of the same name there is kept too. */
-async function moveAside(root: string, relative: string): Promise<string> {
+/** The quarantine moves files only between real folders of the data folder's own device. */
+class QuarantineRefused extends Error {}
+
+/** Throws unless `path` is a real folder on the device `dev` (with `make`: made first when missing). */
+async function requireRealFolder(path: string, dev: number, make = false): Promise<void> {
+  if (make) await mkdir(path, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => (error.code === 'EEXIST' ? undefined : Promise.reject(error)));
+  const info = await lstat(path);
+  const what = info.isSymbolicLink() ? 'is a symbolic link' : !info.isDirectory() ? 'is not a folder' : info.dev !== dev ? 'is on another disk than the data folder' : undefined;
+  if (what) throw new QuarantineRefused(`${path} ${what}; the check moves damaged files only within the data folder. Remove or move it, then run the check again.`);
+}
+
+/**
+ * Moves a damaged file into the quarantine folder; an earlier file of the
+ * same name there is kept too. Every folder on both paths is looked at
+ * just before (one may have been swapped for a link since the listing):
+ * a link at any level, or a folder on another device, stops the move.
+ */
+async function moveAside(root: string, relative: string, dev: number): Promise<string> {
+  const parts = relative.split('/');
+  for (let depth = 1; depth < parts.length; depth++) await requireRealFolder(join(root, ...parts.slice(0, depth)), dev);
+  const quarantined = [QUARANTINE_NAME, ...parts];
+  for (let depth = 1; depth < quarantined.length; depth++) await requireRealFolder(join(root, ...quarantined.slice(0, depth)), dev, true);
   const base = join(QUARANTINE_NAME, relative);
-  await mkdir(dirname(join(root, base)), { recursive: true, mode: 0o700 });
   for (let attempt = 0; ; attempt++) {
     const target = attempt === 0 ? base : `${base}.${attempt}`;
     const taken = await lstat(join(root, target)).then(
@@ -211,11 +272,22 @@ async function onSameDevice(root: string): Promise<() => Promise<boolean>> {
  */
 export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
   const { root } = options;
+  const { dev } = await stat(root);
+  // A quarantine that is a link would move damaged objects out of the data folder: refused before anything is read.
+  if (options.quarantine) {
+    await requireRealFolder(join(root, QUARANTINE_NAME), dev).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+  }
   const present = options.present ?? (await onSameDevice(root));
   const keep = options.repo === undefined;
   const state: ScrubState = keep ? await readScrubState(root) : { version: 1, current: null, last: null, open: [], settled: {} };
   const current = state.current ?? { startedAt: now(), objects: 0, bytes: 0, findings: [], after: null };
   state.current = current;
+  const skipped = (current.skipped ??= []);
+  const skip = (item: Skipped) => {
+    if (skipped.some((earlier) => earlier.path === item.path)) return;
+    skipped.push(item);
+    options.onSkip?.(item);
+  };
   const reader = new ScrubReader();
   const pace = () => reader.setLimit(options.pace?.() ?? Infinity);
   pace();
@@ -245,11 +317,12 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
     current.findings.push({ repo, file, ...finding, ...(quarantined ? { quarantined } : {}), foundAt: now() });
   };
   try {
-    const repos = options.repo === undefined ? await findRepositories(root) : [options.repo];
+    const repos = options.repo === undefined ? await findRepositories(root, skip) : [options.repo];
     for (const repo of repos) {
       if (current.after && repo < current.after.repo) continue;
       const repoFolder = join(root, ...repo.split('/'));
-      const { objects, misnamed } = await objectsOf(repoFolder);
+      const { objects, misnamed, skipped: notLooked } = await objectsOf(repoFolder);
+      for (const { file, reason } of notLooked) skip({ path: repo === '' ? file : `${repo}/${file}`, reason });
       const resumeAfter = current.after?.repo === repo ? current.after.file : undefined;
       const files = objects.filter((file) => resumeAfter === undefined || file > resumeAfter);
       const pathOf = (file: string) => join(repoFolder, ...file.split('/'));
@@ -293,7 +366,7 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
         current.bytes += read?.read ?? 0;
         if (finding) {
           const relative = repo === '' ? file : `${repo}/${file}`;
-          const quarantined = options.quarantine ? await moveAside(root, relative).catch((error: unknown) => (isGone(error) ? undefined : Promise.reject(error))) : undefined;
+          const quarantined = options.quarantine ? await moveAside(root, relative, dev).catch((error: unknown) => (isGone(error) ? undefined : Promise.reject(error))) : undefined;
           report(repo, file, finding, quarantined);
         }
         current.after = { repo, file };
@@ -312,7 +385,7 @@ export async function scrub(options: ScrubOptions): Promise<ScrubOutcome> {
       diskMissing = true;
       return stopped();
     }
-    const pass: ScrubPass = { startedAt: current.startedAt, finishedAt: now(), objects: current.objects, bytes: current.bytes, findings: current.findings };
+    const pass: ScrubPass = { startedAt: current.startedAt, finishedAt: now(), objects: current.objects, bytes: current.bytes, findings: current.findings, skipped };
     state.current = null;
     state.last = pass;
     await save(true);

@@ -212,6 +212,7 @@ export class Integrity {
       pace: () => (this.busy ? BUSY_BYTES_PER_SECOND : Infinity),
       signal: stop.signal,
       onProgress,
+      onSkip: (item) => this.shared.emit('note', `Integrity check of “${disk.label}”: ${item.path} was not checked, ${item.reason}.`, 'warning'),
       present: async () => this.shared.supervisor.disk?.id === disk.id && (await readDiskId(disk.folder)) === disk.id,
     })
       .then(async (outcome) => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashFile, isTempName } from '../../../server/atomic-write.js';
@@ -168,14 +168,21 @@ function inStep(file: string, repos: string[], folders: readonly string[]): bool
   });
 }
 
-/** The files of the repositories that are copied, relative to the backup folder (no locks, no temp files). */
+/**
+ * The files of the repositories that are copied, relative to the backup
+ * folder (no locks, no temp files). As rclone (without -L/--copy-links)
+ * copies no link, nothing behind one is listed: lstat for the folders
+ * readdir would otherwise follow, and readdir's own entry types below.
+ */
 async function filesOnDisk(root: string, repos: string[]): Promise<Set<string>> {
   const files = new Set<string>();
+  const real = (path: string, kind: 'file' | 'folder') => lstat(path).then((info) => (kind === 'file' ? info.isFile() : info.isDirectory()), () => false);
   for (const repo of repos) {
     const folder = join(root, ...repo.split('/').filter(Boolean));
     const prefix = repo === '' ? '' : `${repo}/`;
-    if (await stat(join(folder, 'config')).then((info) => info.isFile(), () => false)) files.add(`${prefix}config`);
+    if (await real(join(folder, 'config'), 'file')) files.add(`${prefix}config`);
     for (const name of ['keys', 'data', 'index', 'snapshots']) {
+      if (!(await real(join(folder, name), 'folder'))) continue;
       const entries = await readdir(join(folder, name), { recursive: true, withFileTypes: true }).catch(() => []);
       for (const entry of entries) {
         if (!entry.isFile() || isTempName(entry.name) || entry.name.includes('.rest-server-temp')) continue;

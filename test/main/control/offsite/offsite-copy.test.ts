@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyRepositories, openCopySession, type CopyProgress } from '../../../../main/control/offsite/offsite-copy.js';
 import { findRclone, type RcloneOptions } from '../../../../main/control/offsite/rclone.js';
 import { makeObject } from '../../../helpers/http.js';
+import { writeRepository } from '../../../helpers/repository.js';
 import { makeSourceTree, restic, resticOk, treeDigest } from '../../../helpers/restic.js';
 import { SshServer } from '../../../helpers/sshd.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
@@ -167,4 +168,24 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
     expect(await copyOnce({ binary, configFile, root, repos: ['anna'], remote })).toMatchObject({ ok: true });
     expect((await restic(`sftp:root@127.0.0.1:${ssh.folder}/anna`, ['-o', `sftp.command=${ssh.sftpCommand()}`, 'snapshots'])).code).toBe(0);
   });
+
+  it.skipIf(process.platform === 'win32')('copies nothing that lies behind a link in the backup folder, and lists nothing there', { timeout: 60_000 }, async () => {
+    const binary = (await findRclone(null)) as string;
+    const root = tempDir('rts-disk-');
+    const [pack] = writeRepository(root, 'anna', 1, 500);
+    const outside = tempDir('rts-outside-');
+    const secret = makeObject(100);
+    writeFileSync(join(outside, secret.id), secret.data);
+    rmSync(join(root, 'anna', 'index'), { recursive: true });
+    symlinkSync(outside, join(root, 'anna', 'index'));
+    symlinkSync(join(outside, secret.id), join(root, 'anna', 'snapshots', secret.id));
+    const copy = tempDir('rts-copy-');
+    const configFile = join(tempDir('rts-config-'), 'rclone.conf');
+    writeFileSync(configFile, '', { mode: 0o600 });
+    const outcome = await copyOnce({ binary, configFile, root, repos: ['anna'], remote: copy });
+    expect(outcome).toMatchObject({ ok: true });
+    expect([...outcome.listed].sort()).toEqual(['anna/config', `anna/data/${pack!.id.slice(0, 2)}/${pack!.id}`]);
+    expect(readdirSync(copy, { recursive: true }).map(String).sort()).toEqual(['anna', 'anna/config', 'anna/data', `anna/data/${pack!.id.slice(0, 2)}`, `anna/data/${pack!.id.slice(0, 2)}/${pack!.id}`]);
+  });
 });
+
