@@ -174,7 +174,9 @@ printf '%s\n' "$AUTHORITY" > "$DIR/ca.pem"
 host=''
 for candidate in $HOSTS; do
   case "$candidate" in *:*) address="[$candidate]" ;; *) address="$candidate" ;; esac
-  if curl -s -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" "https://$address:$PORT/"; then host="$address"; break; fi
+  # The probe logs in (its login through curl's configuration on standard input, out of the process list) and asks what
+  # restic asks first, so the live log shows no refused login for it.
+  if printf 'user = "%s:%s"\n' "$LOGIN_USER" "$LOGIN_PASSWORD" | curl -s -I -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" -K - "https://$address:$PORT${'$'}{REPO_PATH}config"; then host="$address"; break; fi
 done
 [ -n "$host" ] || fail "the backup server does not answer with its certificate at any of: $HOSTS."
 
@@ -201,7 +203,8 @@ if [ ! -s "$DIR/password" ]; then
     ask_hidden "Encryption password (press Enter to have one made for you): "
     first=$answer
     if [ -z "$first" ]; then
-      first=$(LC_ALL=C tr -dc 'abcdefghjkmnpqrstuvwxyz23456789' < /dev/urandom | head -c 24 | sed 's/\(....\)/\1-/g; s/-$//')
+      # tr ends on a closed pipe once head has its 24 characters: where SIGPIPE is ignored it says so, which is no error.
+      first=$(LC_ALL=C tr -dc 'abcdefghjkmnpqrstuvwxyz23456789' < /dev/urandom 2>/dev/null | head -c 24 | sed 's/\(....\)/\1-/g; s/-$//')
       say ""
       say "Your encryption password is:  $first"
       say "Write this down now: without it nobody can restore these backups. It is not shown again."

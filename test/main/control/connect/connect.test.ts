@@ -35,8 +35,12 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(14 * 60_000);
 
     const home = familyHome();
+    const said: string[] = [];
+    controller.on('summary', (summary) => said.push(summary.message));
     const first = await runInTerminal(line, home, ['family-secret-1', 'family-secret-1']);
     expect(first.code, first.output).toBe(0);
+    // The script's look for the server's address logs in: nothing in the live log looks like an attack.
+    expect(said.filter((message) => /refused/i.test(message))).toEqual([]);
     expect(first.output).toContain("The backup repository of Anna's laptop was created on the server.");
     expect(first.output).toMatch(/Done: Anna's laptop backs up to the server\./);
     // The script said what it found, through the address it chose (the test host's name resolves nowhere).
@@ -155,8 +159,14 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     const stick = tempDir('rts-usb-');
     writeFileSync(join(stick, file.fileName), file.content);
     const home = familyHome();
-    const ran = await runInTerminal(`sh ${join(stick, file.fileName)}`, home, ['family-secret-2', 'family-secret-2']);
+    // Enter at the password's question: one is made and shown once, with nothing else said about how it was made,
+    // even in a terminal that ignores SIGPIPE (some do: there a pipe's writer is told "Broken pipe" instead of ended).
+    const ran = await runInTerminal(`trap '' PIPE; sh ${join(stick, file.fileName)}`, home, ['', '']);
     expect(ran.code, ran.output).toBe(0);
+    const made = /Your encryption password is: +(\S+)/.exec(ran.output)?.[1];
+    expect(made).toMatch(/^([a-z2-9]{4}-){5}[a-z2-9]{4}$/);
+    expect(readFileSync(join(home, '.config', 'restic-tray-server', 'password'), 'utf8')).toBe(made);
+    expect(ran.output).not.toMatch(/write error|Broken pipe/i);
     const state = await waitForState(controller, (one) => one.computers[0]?.snapshots === 1 && one.computers[0].system === 'linux', 30_000);
     expect(state.computers[0]?.resticVersion).toBe('0.14.0');
 
