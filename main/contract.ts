@@ -117,6 +117,7 @@ export interface AppState {
   certificate: CertificateView;
   integrity: IntegrityView;
   offsite: OffsiteView;
+  caretaker: CaretakerView;
   settings: SettingsView;
   /** Things that happened that the user should know (a settings file that was damaged, ...). */
   notices: Notice[];
@@ -160,6 +161,20 @@ export interface OffsiteView {
   lastCopyAt: string | null;
   /** What went wrong with the last copy, in words (it is tried again later). */
   problem: string | null;
+}
+
+/** The desktop looking after the backups: restic on this computer, and the encryption passwords kept here. */
+export interface CaretakerView {
+  /** restic on this desktop; null (with `problem`) when it is missing or does not run. */
+  restic: { path: string; version: string } | null;
+  /** The restic program set in Settings; null: the one on PATH. */
+  resticPath: string | null;
+  /** Why restic cannot run, and how to install it, in words. */
+  problem: string | null;
+  /** The computers (user names) whose encryption password is kept on this desktop: only that it is, never the password. */
+  keptPasswords: string[];
+  /** What locks the kept passwords: the system keychain (the desktop app), or a key file in the app's config folder (headless mode). */
+  passwordLock: 'keychain' | 'key-file';
 }
 
 export interface OffsiteInput {
@@ -406,6 +421,14 @@ export interface Api {
   copyOffsiteNow(): Promise<AppState>;
   /** Fills the disk in use (a new one, after the old one died) from the offsite copy, then checks it. */
   rebuildFromCopy(): Promise<AppState>;
+
+  /** Runs restic from this path (null: the one on PATH); refused when it is not a restic that runs. */
+  setResticPath(input: { path: string | null }): Promise<AppState>;
+  /** Keeps the computer's encryption password on this desktop once restic opened its backups with it; a wrong one is refused. */
+  keepPassword(input: { username: string; password: string }): Promise<AppState>;
+  /** The kept encryption password itself, for whoever asks on this desktop (the page asks first). */
+  showPassword(input: { username: string }): Promise<{ password: string }>;
+  forgetPassword(input: { username: string }): Promise<AppState>;
 }
 
 export type MethodName = keyof Api;
@@ -464,6 +487,10 @@ const methodNames = {
   removeOffsite: true,
   copyOffsiteNow: true,
   rebuildFromCopy: true,
+  setResticPath: true,
+  keepPassword: true,
+  showPassword: true,
+  forgetPassword: true,
 } satisfies Record<MethodName, true>;
 export const METHODS = Object.keys(methodNames) as MethodName[];
 

@@ -162,6 +162,13 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   removeOffsite: noInput,
   copyOffsiteNow: noInput,
   rebuildFromCopy: noInput,
+  setResticPath: z.strictObject({
+    path: z.union([z.string().max(4096).refine((value) => !value.includes('\0') && isAbsolute(value), 'the full path of the restic program, such as /usr/local/bin/restic'), z.null()]),
+  }),
+  // restic reads the password as one line: no line breaks or other control characters.
+  keepPassword: z.strictObject({ username, password: z.string().min(1, 'the password is needed').max(1024).regex(NO_CONTROL, 'no control characters') }),
+  showPassword: z.strictObject({ username }),
+  forgetPassword: z.strictObject({ username }),
 };
 
 /** A short, readable account of what is wrong with an input. */
