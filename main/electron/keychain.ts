@@ -8,7 +8,10 @@ import type { Keychain } from '../control/controller.js';
  * Electron falls back to a key written in its own code (`basic_text`),
  * which protects nothing: the app then uses its key file instead.
  */
-export async function systemKeychain(safeStorage: SafeStorage, platform = process.platform): Promise<Keychain> {
+export async function systemKeychain(
+  safeStorage: Pick<SafeStorage, 'isAsyncEncryptionAvailable' | 'getSelectedStorageBackend' | 'encryptStringAsync' | 'decryptStringAsync'>,
+  platform = process.platform,
+): Promise<Keychain> {
   const available = (await safeStorage.isAsyncEncryptionAvailable()) && !(platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text');
   return {
     kind: 'keychain',
