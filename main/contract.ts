@@ -177,6 +177,31 @@ export interface CaretakerView {
   passwordLock: 'keychain' | 'key-file';
 }
 
+/** Which snapshots are kept: all from the last `withinDays` days, then the newest of so many days, weeks, months and years (0: none by that rule). */
+export interface RetentionPolicy {
+  withinDays: number;
+  daily: number;
+  weekly: number;
+  monthly: number;
+  yearly: number;
+}
+
+export interface SnapshotLine {
+  id: string;
+  time: string;
+  host: string;
+  paths: string[];
+  /** Why restic keeps it, in its words ("daily snapshot", "within 2d"); empty for those that would go. */
+  reasons: string[];
+}
+
+/** What a policy would do to a computer's backups now (restic forget --dry-run): nothing is removed by a preview. */
+export interface RetentionPreview {
+  policy: RetentionPolicy;
+  keep: SnapshotLine[];
+  forget: SnapshotLine[];
+}
+
 export interface OffsiteInput {
   remote: string;
   /** An rclone configuration file that defines the remote (advanced: your own); leave out for the app's own. */
@@ -429,6 +454,8 @@ export interface Api {
   /** The kept encryption password itself, for whoever asks on this desktop (the page asks first). */
   showPassword(input: { username: string }): Promise<{ password: string }>;
   forgetPassword(input: { username: string }): Promise<AppState>;
+  /** Which snapshots a policy (the default when left out) would keep and remove, asked of restic with the kept password; nothing is removed. */
+  previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview>;
 }
 
 export type MethodName = keyof Api;
@@ -491,6 +518,7 @@ const methodNames = {
   keepPassword: true,
   showPassword: true,
   forgetPassword: true,
+  previewRetention: true,
 } satisfies Record<MethodName, true>;
 export const METHODS = Object.keys(methodNames) as MethodName[];
 

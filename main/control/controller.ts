@@ -19,6 +19,8 @@ import type {
   OffsiteInput,
   OffsiteS3Input,
   OffsiteSftpInput,
+  RetentionPolicy,
+  RetentionPreview,
   SettingsPatch,
   SetupFile,
   Summary,
@@ -264,5 +266,8 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   forgetPassword(input: { username: string }): Promise<AppState> {
     return this.caretaker.forgetPassword(input);
+  }
+  previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview> {
+    return this.caretaker.previewRetention(input);
   }
 }

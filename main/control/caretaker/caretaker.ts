@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import type { AppState, CaretakerView } from '../../contract.js';
+import type { AppState, CaretakerView, RetentionPolicy, RetentionPreview } from '../../contract.js';
 import { readDiskId } from '../../../server/disk-guard.js';
 import { UserError } from '../core/errors.js';
 import type { ComputerRecord } from '../core/settings.js';
@@ -9,6 +9,7 @@ import { KeptPasswords } from './kept-passwords.js';
 import { keyFileKeychain, type Keychain } from './keychain.js';
 import { findRestic, installHint, readVersion } from './restic-program.js';
 import { ResticRuns } from './restic-runs.js';
+import { DEFAULT_POLICY, policyFlags, readForget } from './retention.js';
 
 export type { Keychain } from './keychain.js';
 
@@ -112,6 +113,20 @@ export class Caretaker {
       }
       return this.shared.state();
     });
+  }
+
+  /** What a policy would remove now: restic forget --dry-run, without a lock (a preview writes nothing on the disk). */
+  async previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview> {
+    const computer = this.computer(input.username);
+    if (!this.kept.has(computer.username)) throw new UserError('not-kept', `Keep the encryption password of ${computer.displayName} first: restic needs it to read which backups there are.`);
+    const repo = await this.repository(computer);
+    const password = await this.kept.reveal(computer.username).catch((error: Error) => {
+      throw new UserError('cannot-unlock', error.message);
+    });
+    const policy = input.policy ?? DEFAULT_POLICY;
+    const result = await this.runs.run(['forget', '--dry-run', '--no-lock', ...policyFlags(policy)], { repo, password, purpose: `Previewing what the retention policy removes from ${computer.displayName}’s backups`, json: true });
+    if (!result.ok) throw new UserError('restic-failed', `restic could not read ${computer.displayName}’s backups: ${result.failure}.`);
+    return readForget(policy, result.json);
   }
 
   private computer(username: string): ComputerRecord {
