@@ -25,7 +25,7 @@ describe.runIf(hasChromium() && hasTool('restic'))('the encryption password kept
     await page.goto(bridge.url);
     await page.getByRole('link', { name: 'Computers' }).click();
     await page.getByRole('button', { name: /Anna's laptop/ }).click();
-    const section = page.locator('section', { has: page.getByRole('heading', { name: 'The encryption password' }) });
+    const section = page.getByRole('region', { name: 'The encryption password' });
     await section.getByText(/restic \d+\.\d+\.\d+ on this desktop opens the backups/).waitFor();
     const keep = section.getByRole('button', { name: 'Keep the encryption password' });
     expect(await keep.isDisabled()).toBe(true);

@@ -5,6 +5,7 @@ import { CommandLines } from '../components/command-lines.js';
 import { ConnectComputer } from '../components/connect.js';
 import { RepairCard } from '../components/integrity.js';
 import { KeptPassword } from '../components/kept-password.js';
+import { Retention } from '../components/retention.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parseGigabytes, plural, timeAgo } from '../format.js';
 
@@ -159,6 +160,7 @@ function ComputerDetail({
       )}
       <ErrorText error={action.error} />
       <KeptPassword computer={computer} caretaker={caretaker} />
+      <Retention computer={computer} caretaker={caretaker} />
       {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} />}
       {password ? (
         <details class="more">
