@@ -84,7 +84,11 @@ export class KeptPasswords {
     if (!entry) throw new Error('No password is kept for this computer.');
     const lock = entry.lock === 'keychain' ? this.locks.keychain : this.locks.keyFile;
     if (!lock?.isAvailable()) throw new Error('The password was kept in the desktop app’s keychain, which this mode cannot open: open the desktop app, or keep the password again here.');
-    return lock.decrypt(Buffer.from(entry.sealed, 'base64'));
+    try {
+      return await lock.decrypt(Buffer.from(entry.sealed, 'base64'));
+    } catch {
+      throw new Error(`The kept password cannot be unlocked: ${lock.kind === 'keychain' ? 'the keychain' : 'the key file in the app’s folder'} changed since it was kept. Keep the password again.`);
+    }
   }
 
   async forget(username: string): Promise<void> {

@@ -1,4 +1,5 @@
-import { copyFileSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppState, Summary } from '../../../../main/contract.js';
@@ -98,5 +99,41 @@ describe.runIf(hasTool('restic'))('the caretaker keeps encryption passwords, che
     const back = await controller.setResticPath({ path: null });
     expect(back.caretaker).toMatchObject({ resticPath: null, problem: null });
     expect((await controller.keepPassword({ username: bea.username, password: RESTIC_PASSWORD })).caretaker.keptPasswords).toEqual([bea.username]);
+  });
+});
+
+describe.runIf(hasTool('restic'))('the kept passwords’ store across restarts', () => {
+  it('keeps a password after the app restarts; a changed key or a damaged store is said in words, never as a crash', { timeout: 60_000 }, async () => {
+    const configDir = tempDir('rts-config-');
+    const first = await openController({ configDir });
+    const data = tempDir('rts-data-');
+    await first.controller.chooseFolder({ path: data });
+    const anna = await first.controller.addComputer({ displayName: "Anna's laptop" });
+    await resticOk(join(data, anna.username), ['init']);
+    await first.controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
+    await first.controller.close();
+
+    const second = await openController({ configDir });
+    expect((await second.controller.getState()).caretaker.keptPasswords).toEqual([anna.username]);
+    expect(await second.controller.showPassword({ username: anna.username })).toEqual({ password: RESTIC_PASSWORD });
+    await second.controller.close();
+
+    // Another key file (say, the config folder restored without it): the password cannot be unlocked, and the page says what to do.
+    writeFileSync(join(configDir, KEY_FILE), randomBytes(32), { mode: 0o600 });
+    const third = await openController({ configDir });
+    await expect(third.controller.showPassword({ username: anna.username })).rejects.toMatchObject({
+      code: 'cannot-unlock',
+      message: 'The kept password cannot be unlocked: the key file in the app’s folder changed since it was kept. Keep the password again.',
+    });
+    await third.controller.close();
+
+    writeFileSync(join(configDir, STORE_FILE), '{ "version": 1, "computers": { "annas-laptop": ');
+    const fourth = await openController({ configDir });
+    const state = await fourth.controller.getState();
+    expect(state.caretaker.keptPasswords).toEqual([]);
+    expect(state.notices.map((notice) => notice.message)).toEqual([
+      expect.stringMatching(/^The file of kept encryption passwords was damaged\. It was kept as .*kept-passwords\.json\.damaged-.*; keep each computer's password again on its page\.$/),
+    ]);
+    expect(readdirSync(configDir).filter((name) => name.startsWith(`${STORE_FILE}.damaged-`))).toHaveLength(1);
   });
 });
