@@ -77,8 +77,9 @@ export class ResticRuns {
   ) {}
 
   async run(args: string[], run: ResticRun): Promise<ResticResult> {
-    if (this.closed) throw new Error('The app is quitting: restic is not started any more.');
     const binary = await this.program();
+    // Checked after looking for restic too: the app may have begun to quit meanwhile.
+    if (this.closed) throw new Error('The app is quitting: restic is not started any more.');
     const child = spawn(binary, ['--repo', run.repo, ...args, ...(run.json ? ['--json'] : [])], {
       stdio: 'pipe',
       env: resticEnv(this.cacheDir),
