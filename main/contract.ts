@@ -121,6 +121,7 @@ export interface AppState {
   certificate: CertificateView;
   integrity: IntegrityView;
   offsite: OffsiteView;
+  caretaker: CaretakerView;
   settings: SettingsView;
   /** Things that happened that the user should know (a settings file that was damaged, ...). */
   notices: Notice[];
@@ -164,6 +165,45 @@ export interface OffsiteView {
   lastCopyAt: string | null;
   /** What went wrong with the last copy, in words (it is tried again later). */
   problem: string | null;
+}
+
+/** The desktop looking after the backups: restic on this computer, and the encryption passwords kept here. */
+export interface CaretakerView {
+  /** restic on this desktop; null (with `problem`) when it is missing or does not run. */
+  restic: { path: string; version: string } | null;
+  /** The restic program set in Settings; null: the one on PATH. */
+  resticPath: string | null;
+  /** Why restic cannot run, and how to install it, in words. */
+  problem: string | null;
+  /** The computers (user names) whose encryption password is kept on this desktop: only that it is, never the password. */
+  keptPasswords: string[];
+  /** What locks the kept passwords: the system keychain (the desktop app), or a key file in the app's config folder (headless mode). */
+  passwordLock: 'keychain' | 'key-file';
+}
+
+/** Which snapshots are kept: all from the last `withinDays` days, then the newest of so many days, weeks, months and years (0: none by that rule). */
+export interface RetentionPolicy {
+  withinDays: number;
+  daily: number;
+  weekly: number;
+  monthly: number;
+  yearly: number;
+}
+
+export interface SnapshotLine {
+  id: string;
+  time: string;
+  host: string;
+  paths: string[];
+  /** Why restic keeps it, in its words ("daily snapshot", "within 2d"); empty for those that would go. */
+  reasons: string[];
+}
+
+/** What a policy would do to a computer's backups now (restic forget --dry-run): nothing is removed by a preview. */
+export interface RetentionPreview {
+  policy: RetentionPolicy;
+  keep: SnapshotLine[];
+  forget: SnapshotLine[];
 }
 
 export interface OffsiteInput {
@@ -440,6 +480,16 @@ export interface Api {
   copyOffsiteNow(): Promise<AppState>;
   /** Fills the disk in use (a new one, after the old one died) from the offsite copy, then checks it. */
   rebuildFromCopy(): Promise<AppState>;
+
+  /** Runs restic from this path (null: the one on PATH); refused when it is not a restic that runs. */
+  setResticPath(input: { path: string | null }): Promise<AppState>;
+  /** Keeps the computer's encryption password on this desktop once restic opened its backups with it; a wrong one is refused. */
+  keepPassword(input: { username: string; password: string }): Promise<AppState>;
+  /** The kept encryption password itself, for whoever asks on this desktop (the page asks first). */
+  showPassword(input: { username: string }): Promise<{ password: string }>;
+  forgetPassword(input: { username: string }): Promise<AppState>;
+  /** Which snapshots a policy (the default when left out) would keep and remove, asked of restic with the kept password; nothing is removed. */
+  previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview>;
 }
 
 export type MethodName = keyof Api;
@@ -500,6 +550,11 @@ const methodNames = {
   removeOffsite: true,
   copyOffsiteNow: true,
   rebuildFromCopy: true,
+  setResticPath: true,
+  keepPassword: true,
+  showPassword: true,
+  forgetPassword: true,
+  previewRetention: true,
 } satisfies Record<MethodName, true>;
 export const METHODS = Object.keys(methodNames) as MethodName[];
 

@@ -1,5 +1,6 @@
 import type { AppState, GuiAddress } from '../contract.js';
 import type { Activity } from './activity/activity.js';
+import type { Caretaker } from './caretaker/caretaker.js';
 import type { Disks } from './disks/disks.js';
 import type { Integrity } from './integrity/integrity.js';
 import type { Offsite } from './offsite/offsite.js';
@@ -27,7 +28,7 @@ export class StateRoom {
 
   constructor(
     private readonly shared: Shared,
-    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity; integrity: Integrity; offsite: Offsite },
+    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity; integrity: Integrity; offsite: Offsite; caretaker: Caretaker },
   ) {
     shared.on('changed', () => this.schedule());
     shared.on('tick', () => this.schedule());
@@ -104,6 +105,7 @@ export class StateRoom {
       certificate: certificate.view,
       integrity,
       offsite,
+      caretaker: rooms.caretaker.view(),
       settings: {
         listenAddresses: settings.listenAddresses,
         port: settings.port,

@@ -3,10 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   AddComputerInput, Api, ApiEvents, AppState, CaCertificate, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, Drive, EventName, FolderListing,
-  GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, SettingsPatch, SetupFile, SftpHostKey, Summary,
+  GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, RetentionPolicy, RetentionPreview, SettingsPatch, SetupFile,
+  SftpHostKey, Summary,
 } from '../contract.js';
 import { Activity } from './activity/activity.js';
 import { StateRoom } from './app-state.js';
+import { Caretaker, type Keychain } from './caretaker/caretaker.js';
 import { Computers } from './computers/computers.js';
 import { Connect } from './connect/connect.js';
 import { Disks } from './disks/disks.js';
@@ -19,9 +21,13 @@ import { Shared, type ControllerOptions } from './core/shared.js';
 import { Tls } from './tls/tls.js';
 
 export { CA_FILE_NAME, type ControllerOptions } from './core/shared.js';
+export type { Keychain } from './caretaker/caretaker.js';
 export { MAINTENANCE_USER } from './core/logins.js';
 
 const HTPASSWD_FILE = 'htpasswd';
+
+/** The system keychain comes from the desktop app; without it kept passwords are locked by a key file. */
+export type OpenOptions = ControllerOptions & { keychain?: Keychain };
 
 type Events = { [E in EventName]: [ApiEvents[E]] };
 
@@ -42,9 +48,10 @@ export class Controller extends EventEmitter<Events> implements Api {
   private readonly integrity: Integrity;
   private readonly offsite: Offsite;
   private readonly connect: Connect;
+  private readonly caretaker: Caretaker;
   private readonly state: StateRoom;
 
-  private constructor(options: ControllerOptions, store: SettingsStore, settings: Settings, logins: Logins) {
+  private constructor(options: OpenOptions, store: SettingsStore, settings: Settings, logins: Logins) {
     super();
     // The rooms emit the contract's events through this; `Events` types them for listeners.
     const emit = (event: EventName, payload: unknown) => (this.emit as (event: EventName, payload: unknown) => boolean)(event, payload);
@@ -69,11 +76,12 @@ export class Controller extends EventEmitter<Events> implements Api {
       served: () => this.tls.served(),
       authority: async () => (await this.tls.caCertificate()).pem,
     });
-    this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite });
+    this.caretaker = new Caretaker(this.shared, options.keychain);
+    this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker });
   }
 
   /** Loads the settings and logins (reporting damage, losing nothing) and resumes serving if it served before. */
-  static async open(options: ControllerOptions): Promise<Controller> {
+  static async open(options: OpenOptions): Promise<Controller> {
     await mkdir(options.configDir, { recursive: true, mode: 0o700 });
     const store = new SettingsStore(options.configDir);
     const { settings, problem } = await store.load();
@@ -81,6 +89,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     if (problem) controller.shared.addNotice(problem);
     await controller.computers.checkLogins();
     await controller.offsite.refresh();
+    await controller.caretaker.open();
     if (settings.serving && settings.currentDiskId !== null) {
       await controller.serving.start().catch((error: Error) => controller.shared.addNotice(error.message));
     }
@@ -92,6 +101,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     this.state.close();
     await this.integrity.close();
     await this.offsite.close();
+    await this.caretaker.close();
     await this.shared.close();
   }
 
@@ -229,5 +239,22 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   setupFile(input: ConnectInput): Promise<SetupFile> {
     return this.connect.setupFile(input);
+  }
+
+  // The desktop looking after the backups: restic here, the kept passwords.
+  setResticPath(input: { path: string | null }): Promise<AppState> {
+    return this.caretaker.setResticPath(input);
+  }
+  keepPassword(input: { username: string; password: string }): Promise<AppState> {
+    return this.caretaker.keepPassword(input);
+  }
+  showPassword(input: { username: string }): Promise<{ password: string }> {
+    return this.caretaker.showPassword(input);
+  }
+  forgetPassword(input: { username: string }): Promise<AppState> {
+    return this.caretaker.forgetPassword(input);
+  }
+  previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview> {
+    return this.caretaker.previewRetention(input);
   }
 }

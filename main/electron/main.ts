@@ -1,4 +1,4 @@
-import { app, BrowserWindow, clipboard, dialog, Notification, powerMonitor } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, Notification, powerMonitor, safeStorage } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Controller } from '../control/controller.js';
@@ -6,6 +6,7 @@ import { declareAppScheme, serveApp } from './app-protocol.js';
 import { HIDDEN_FLAG, setAutostart } from './autostart.js';
 import { EVENT_CHANNEL } from './channels.js';
 import { forwardEvents, isFromOwnPage, registerIpc } from './ipc.js';
+import { systemKeychain } from './keychain.js';
 import { KeepAwake } from './keep-awake.js';
 import { drainOnQuit } from './lifecycle.js';
 import { AppTray } from './tray.js';
@@ -37,6 +38,7 @@ async function start(): Promise<void> {
   const controller = await Controller.open({
     configDir: app.getPath('userData'),
     desktop: true,
+    keychain: await systemKeychain(safeStorage),
     askFolder: async () => {
       const options = { properties: ['openDirectory' as const, 'createDirectory' as const], title: 'Where should the backups go?' };
       const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll } from 'vitest';
 import { freePort } from '../../bench/tools.js';
 import type { AppState } from '../../main/contract.js';
-import { Controller, type ControllerOptions } from '../../main/control/controller.js';
+import { Controller, type OpenOptions } from '../../main/control/controller.js';
 import { tempDir } from './temp-dir.js';
 
 const opened: Controller[] = [];
@@ -18,7 +18,7 @@ export interface OpenedController {
 }
 
 /** A controller on a fresh config folder, seeing `lan` as this computer's LAN addresses (loopback ones in tests). */
-export async function openController(options: Partial<ControllerOptions> & { lan?: string[] } = {}): Promise<OpenedController> {
+export async function openController(options: Partial<OpenOptions> & { lan?: string[] } = {}): Promise<OpenedController> {
   const lan = options.lan ?? ['127.0.0.2'];
   const configDir = options.configDir ?? tempDir('rts-config-');
   const controller = await Controller.open({

@@ -43,6 +43,8 @@ export const offsiteRemote = z
   .max(1024)
   .refine((value) => !/[\0\r\n]/.test(value) && !value.startsWith('-'), 'one line, not starting with -')
   .refine((value) => isAbsolute(value) || /^[\w.][\w. -]*:/.test(value), 'a full folder path, or an rclone remote and path such as backup-box:restic');
+/** How many snapshots (or days) a retention rule keeps. */
+const keepCount = z.number().int().min(0).max(10_000);
 export const graceDays = z.number().int().min(0).max(3650);
 /** An S3 service's address: http(s), a host and maybe a port, nothing else. */
 const s3Endpoint = z
@@ -167,6 +169,20 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   removeOffsite: noInput,
   copyOffsiteNow: noInput,
   rebuildFromCopy: noInput,
+  setResticPath: z.strictObject({
+    path: z.union([z.string().max(4096).refine((value) => !value.includes('\0') && isAbsolute(value), 'the full path of the restic program, such as /usr/local/bin/restic'), z.null()]),
+  }),
+  // restic reads the password as one line: no line breaks or other control characters.
+  keepPassword: z.strictObject({ username, password: z.string().min(1, 'the password is needed').max(1024).regex(NO_CONTROL, 'no control characters') }),
+  showPassword: z.strictObject({ username }),
+  forgetPassword: z.strictObject({ username }),
+  previewRetention: z.strictObject({
+    username,
+    policy: z
+      .strictObject({ withinDays: keepCount, daily: keepCount, weekly: keepCount, monthly: keepCount, yearly: keepCount })
+      .refine((policy) => Object.values(policy).some((count) => count > 0), 'a policy that keeps at least something (all zero would keep nothing)')
+      .optional(),
+  }),
 };
 
 /** A short, readable account of what is wrong with an input. */

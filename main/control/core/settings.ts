@@ -72,6 +72,8 @@ export const settingsSchema = z.strictObject({
     .nullable()
     .default(null),
   rclonePath: z.string().max(4096).nullable().default(null),
+  /** The restic the desktop runs itself; null: the one on PATH. */
+  resticPath: z.string().max(4096).nullable().default(null),
   autostart: z.boolean(),
   notifications: z.boolean(),
   keepAwake: z.boolean(),
@@ -98,6 +100,7 @@ export const DEFAULT_SETTINGS: Settings = {
   integrityDays: 30,
   offsite: null,
   rclonePath: null,
+  resticPath: null,
   autostart: false,
   notifications: true,
   keepAwake: true,

@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
-import type { AppState, ComputerOverview, IntegrityView, LoginCreated } from '../../../main/contract.js';
+import type { AppState, CaretakerView, ComputerOverview, IntegrityView, LoginCreated } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { CommandLines } from '../components/command-lines.js';
 import { ConnectComputer } from '../components/connect.js';
 import { RepairCard } from '../components/integrity.js';
+import { KeptPassword } from '../components/kept-password.js';
+import { Retention } from '../components/retention.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parseGigabytes, plural, timeAgo } from '../format.js';
 
@@ -52,6 +54,7 @@ function ComputerDetail({
   password,
   repair,
   maintenanceUser,
+  caretaker,
   onLogin,
   onClose,
   onRemoved,
@@ -60,6 +63,7 @@ function ComputerDetail({
   password?: string;
   repair?: IntegrityView['awaitingRepair'][number];
   maintenanceUser: string | null;
+  caretaker: CaretakerView;
   onLogin: (login: LoginCreated) => void;
   onClose: () => void;
   onRemoved: (message: string) => void;
@@ -155,6 +159,8 @@ function ComputerDetail({
         </div>
       )}
       <ErrorText error={action.error} />
+      <KeptPassword computer={computer} caretaker={caretaker} />
+      <Retention computer={computer} caretaker={caretaker} />
       {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} />}
       {password ? (
         <details class="more">
@@ -191,6 +197,7 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
           password={passwords.get(computer.username)}
           repair={state.integrity.awaitingRepair.find((candidate) => candidate.repo === computer.username)}
           maintenanceUser={state.maintenanceUser}
+          caretaker={state.caretaker}
           onLogin={onLogin}
           onClose={() => onSelect(null)}
           onRemoved={(message) => {

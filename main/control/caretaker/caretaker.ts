@@ -1,0 +1,180 @@
+import { access } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import type { AppState, CaretakerView, RetentionPolicy, RetentionPreview } from '../../contract.js';
+import { readDiskId } from '../../../server/disk-guard.js';
+import { UserError } from '../core/errors.js';
+import type { ComputerRecord } from '../core/settings.js';
+import type { Shared } from '../core/shared.js';
+import { KeptPasswords } from './kept-passwords.js';
+import { keyFileKeychain, type Keychain } from './keychain.js';
+import { findRestic, installHint, readVersion } from './restic-program.js';
+import { ResticRuns } from './restic-runs.js';
+import { DEFAULT_POLICY, policyFlags, readForget } from './retention.js';
+
+export type { Keychain } from './keychain.js';
+
+/** restic's cache for the desktop's own runs, in the config folder (never the family's cache in the home folder). */
+const CACHE_FOLDER = 'restic-cache';
+
+/**
+ * The desktop looking after the backups: restic on this computer (found,
+ * its version shown, every run through `ResticRuns`) and each computer's
+ * encryption password kept here when the family asks for it, checked by
+ * opening that computer's repository on the disk first.
+ */
+export class Caretaker {
+  private restic: { path: string; version: string } | null = null;
+  private resticProblem: string | null = null;
+  private readonly kept: KeptPasswords;
+  private readonly runs: ResticRuns;
+
+  constructor(
+    private readonly shared: Shared,
+    /** The system keychain (the desktop app); without one the passwords are locked by a key file in the config folder. */
+    keychain: Keychain | undefined,
+  ) {
+    const { configDir } = shared.options;
+    this.kept = new KeptPasswords(configDir, { keychain, keyFile: keyFileKeychain(configDir) });
+    this.runs = new ResticRuns(() => this.program(), join(configDir, CACHE_FOLDER), (message, severity) => shared.emit('note', message, severity));
+  }
+
+  /** Reads the kept passwords' store (a damaged one becomes a notice) and looks for restic. */
+  async open(): Promise<void> {
+    const problem = await this.kept.load();
+    if (problem) this.shared.addNotice(problem);
+    await this.findProgram();
+  }
+
+  /** Stops the restic runs under way and waits for them. */
+  close(): Promise<void> {
+    return this.runs.close();
+  }
+
+  view(): CaretakerView {
+    const known = new Set(this.shared.settings.computers.map((computer) => computer.username));
+    return {
+      restic: this.restic,
+      resticPath: this.shared.settings.resticPath,
+      problem: this.resticProblem,
+      keptPasswords: this.kept.usernames().filter((username) => known.has(username)),
+      passwordLock: this.kept.lock.kind,
+    };
+  }
+
+  /** restic at this path from now on (null: the one on PATH); refused in words when it is not a restic that runs. */
+  setResticPath(input: { path: string | null }): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      if (input.path !== null) {
+        if (!isAbsolute(input.path)) throw new UserError('invalid-restic', 'Give the full path of the restic program, such as /usr/local/bin/restic.');
+        const found = await findRestic(input.path);
+        if (!found) throw new UserError('no-restic', `There is no program that can be run at ${input.path}.`);
+        await readVersion(found).catch((error: Error) => {
+          throw new UserError('not-restic', `${error.message}: give the path of the restic program.`);
+        });
+      }
+      this.shared.settings = { ...this.shared.settings, resticPath: input.path };
+      await this.shared.save();
+      await this.findProgram();
+      return this.shared.state();
+    });
+  }
+
+  /** Keeps a computer's encryption password, once restic opened its backups with it. */
+  keepPassword(input: { username: string; password: string }): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      const computer = this.computer(input.username);
+      const repo = await this.repository(computer);
+      const result = await this.runs.run(['cat', 'config', '--no-lock'], { repo, password: input.password, purpose: `Checking the encryption password of ${computer.displayName}`, json: true });
+      if (result.wrongPassword) throw new UserError('wrong-password', `This password does not open ${computer.displayName}’s backups.`);
+      if (!result.ok) throw new UserError('restic-failed', `restic could not open ${computer.displayName}’s backups: ${result.failure}.`);
+      await this.kept.keep(computer.username, input.password);
+      this.shared.emit('note', `The encryption password of ${computer.displayName} is kept on this desktop.`, 'info');
+      return this.shared.state();
+    });
+  }
+
+  /** The kept password itself, asked for on purpose (the GUI asks first); the live log says it was shown, never what it is. */
+  async showPassword(input: { username: string }): Promise<{ password: string }> {
+    const computer = this.computer(input.username);
+    if (!this.kept.has(computer.username)) throw new UserError('not-kept', `No encryption password of ${computer.displayName} is kept on this desktop.`);
+    const password = await this.kept.reveal(computer.username).catch((error: Error) => {
+      throw new UserError('cannot-unlock', error.message);
+    });
+    this.shared.emit('note', `The kept encryption password of ${computer.displayName} was shown.`, 'info');
+    return { password };
+  }
+
+  forgetPassword(input: { username: string }): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      const computer = this.computer(input.username);
+      if (this.kept.has(computer.username)) {
+        await this.kept.forget(computer.username);
+        this.shared.emit('note', `The kept encryption password of ${computer.displayName} was forgotten.`, 'info');
+      }
+      return this.shared.state();
+    });
+  }
+
+  /** What a policy would remove now: restic forget --dry-run, without a lock (a preview writes nothing on the disk). */
+  async previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview> {
+    const computer = this.computer(input.username);
+    if (!this.kept.has(computer.username)) throw new UserError('not-kept', `Keep the encryption password of ${computer.displayName} first: restic needs it to read which backups there are.`);
+    const repo = await this.repository(computer);
+    const password = await this.kept.reveal(computer.username).catch((error: Error) => {
+      throw new UserError('cannot-unlock', error.message);
+    });
+    const policy = input.policy ?? DEFAULT_POLICY;
+    const result = await this.runs.run(['forget', '--dry-run', '--no-lock', ...policyFlags(policy)], { repo, password, purpose: `Previewing what the retention policy removes from ${computer.displayName}’s backups`, json: true });
+    if (!result.ok) throw new UserError('restic-failed', `restic could not read ${computer.displayName}’s backups: ${result.failure}.`);
+    return readForget(policy, result.json);
+  }
+
+  private computer(username: string): ComputerRecord {
+    const computer = this.shared.computer(username);
+    if (!computer) throw new UserError('not-found', 'There is no such computer. Reload the page.');
+    return computer;
+  }
+
+  /** The computer's repository folder on the backup disk, when that disk is the one plugged in and the repository is there. */
+  private async repository(computer: ComputerRecord): Promise<string> {
+    const { supervisor } = this.shared;
+    const disk = this.shared.settings.disks.find((known) => known.id === supervisor.disk?.id) ?? this.shared.currentDisk();
+    if (!disk) throw new UserError('no-disk', 'Choose the backup disk first (Storage).');
+    if ((await readDiskId(disk.folder).catch(() => undefined)) !== disk.id) {
+      throw new UserError('disk-missing', `The backup disk “${disk.label}” is not plugged in: plug it in and try again.`);
+    }
+    const repo = join(disk.folder, computer.username);
+    try {
+      await access(join(repo, 'config'));
+    } catch {
+      throw new UserError('no-backups', `${computer.displayName} has no backups on “${disk.label}” yet: keep its password after its first backup.`);
+    }
+    return repo;
+  }
+
+  /** Looks for restic again (it may have been installed meanwhile) and reads its version. */
+  private async findProgram(): Promise<{ path: string; version: string } | null> {
+    const configured = this.shared.settings.resticPath;
+    const path = await findRestic(configured);
+    if (!path) {
+      this.restic = null;
+      this.resticProblem = configured ? `There is no restic program at ${configured}. ${installHint()}` : `restic is not installed on this desktop. ${installHint()}`;
+    } else {
+      try {
+        this.restic = { path, version: await readVersion(path) };
+        this.resticProblem = null;
+      } catch (error) {
+        this.restic = null;
+        this.resticProblem = `${(error as Error).message}. ${installHint()}`;
+      }
+    }
+    this.shared.changed();
+    return this.restic;
+  }
+
+  private async program(): Promise<string> {
+    const found = await this.findProgram();
+    if (!found) throw new UserError('no-restic', this.resticProblem ?? installHint());
+    return found.path;
+  }
+}

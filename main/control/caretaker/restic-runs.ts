@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface ResticRun {
+  /** The repository's folder on the backup disk: restic reads it directly (its local backend). */
+  repo: string;
+  /** The repository's encryption password: handed to restic on its standard input, never in its arguments or environment. */
+  password: string;
+  /** What the run is for, in words, for the live log ("Checking the encryption password of Anna's laptop"). */
+  purpose: string;
+  /** Adds `--json` and parses what restic writes (one document, or one per line). */
+  json?: boolean;
+}
+
+export interface ResticResult {
+  ok: boolean;
+  code: number | null;
+  stdout: string;
+  /** restic's JSON answer: one value, or an array of the lines' values; null without `json`. */
+  json: unknown;
+  /** Why it failed, in words; null when it worked. */
+  failure: string | null;
+  /** restic said the password does not open the repository. */
+  wrongPassword: boolean;
+}
+
+/** Signals the live log: each run's outcome in words. */
+export type Note = (message: string, severity: 'info' | 'warning' | 'error') => void;
+
+/** restic's fatal errors, said for a family member. */
+export function describeFailure(stderr: string, code: number | null): string {
+  if (/wrong password or no key found/.test(stderr)) return 'the password does not open these backups';
+  if (/unable to open config file|Is there a repository at the following location/.test(stderr)) return 'there are no backups in that folder';
+  if (/repository is already locked|unable to create lock/.test(stderr)) return 'another restic is working on these backups; it is tried again later';
+  const fatal = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const last = fatal.findLast((line) => line.startsWith('Fatal: ')) ?? fatal.at(-1);
+  return last ? last.replace(/^Fatal: /, '') : code === null ? 'restic was stopped' : `restic stopped with code ${code}`;
+}
+
+/** One JSON document, or JSON lines (restic's progress and summaries). */
+export function parseJson(stdout: string): unknown {
+  const text = stdout.trim();
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text
+      .split('\n')
+      .filter((line) => line.trim().startsWith('{') || line.trim().startsWith('['))
+      .map((line) => JSON.parse(line) as unknown);
+  }
+}
+
+/** The environment restic runs with: this process's, without any RESTIC_ variable (a repository or password set for the user's own restic must not leak in), and the app's cache. */
+function resticEnv(cacheDir: string): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toUpperCase().startsWith('RESTIC_')));
+  return { ...env, RESTIC_CACHE_DIR: cacheDir };
+}
+
+/**
+ * Every run of restic on the desktop goes through here: restic found by
+ * `program`, no shell (an argument array), the password on standard input,
+ * each run kept until it ends so that quitting stops it (SIGINT: restic
+ * removes its lock as it stops), and its outcome in the live log.
+ */
+export class ResticRuns {
+  private readonly running = new Set<ChildProcess>();
+  private closed = false;
+
+  constructor(
+    /** The restic program to run; throws an error in words when there is none. */
+    private readonly program: () => Promise<string>,
+    private readonly cacheDir: string,
+    private readonly note: Note,
+  ) {}
+
+  async run(args: string[], run: ResticRun): Promise<ResticResult> {
+    const binary = await this.program();
+    // Checked after looking for restic too: the app may have begun to quit meanwhile.
+    if (this.closed) throw new Error('The app is quitting: restic is not started any more.');
+    const child = spawn(binary, ['--repo', run.repo, ...args, ...(run.json ? ['--json'] : [])], {
+      stdio: 'pipe',
+      env: resticEnv(this.cacheDir),
+      windowsHide: true,
+    });
+    this.running.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // restic may exit before reading its input (a missing repository): a closed pipe is no error of ours.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(`${run.password}\n`);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    }).finally(() => this.running.delete(child));
+    // restic says where the password came from on standard output, ahead of its JSON.
+    stdout = stdout.replace(/^reading repository password from stdin\r?\n/, '');
+    const ok = code === 0;
+    const failure = ok ? null : describeFailure(stderr, code);
+    let json: unknown = null;
+    if (ok && run.json) json = parseJson(stdout);
+    this.note(ok ? `${run.purpose}: done.` : `${run.purpose}: it did not work, ${failure}.`, ok ? 'info' : 'warning');
+    return { ok, code, stdout, json, failure, wrongPassword: /wrong password or no key found/.test(stderr) || code === 12 };
+  }
+
+  /** Stops every run under way and waits for each to end. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const ending = [...this.running].map((child) => new Promise((resolve) => child.once('close', resolve)));
+    for (const child of this.running) child.kill('SIGINT');
+    await Promise.all(ending);
+  }
+}
