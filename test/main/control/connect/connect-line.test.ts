@@ -46,9 +46,14 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('the L
     const ran = await runInTerminal(line, home, ['family-secret-1', 'family-secret-1']);
     expect(ran.code, ran.output).toBe(0);
     expect(ran.output).toContain('Done: Anna backs up to the server.');
-    // The fetch, the probe of each name, the report: every call seen, none with the code.
+    // The fetch, the probe of each name (its login also on standard input), the report: every call seen, none with the code
+    // or the login's password in its arguments.
     const made = calls();
-    expect(made.filter((args) => args.includes('-K')).length).toBe(2);
+    expect(made.filter((args) => args.includes('-K')).length).toBeGreaterThanOrEqual(3);
+    expect(made.filter((args) => args.includes('-K')).length).toBe(made.length);
+    const login = /^rest:https:\/\/[^:]+:([^@]+)@/.exec(readFileSync(join(home, '.config', 'restic-tray-server', 'repository'), 'utf8'))?.[1] ?? '';
+    expect(login).not.toBe('');
+    expect(made.filter((args) => args.join(' ').includes(login) || args.some((arg) => /^(-u|--user)/.test(arg)))).toEqual([]);
     expect(made.filter((args) => args.join(' ').includes(code))).toEqual([]);
     expect((await controller.getState()).computers[0]).toMatchObject({ system: 'linux', resticVersion: '0.14.0' });
     // The script makes its last request (the report) with the code too: in its text no curl is given it
