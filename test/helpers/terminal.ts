@@ -9,12 +9,13 @@ export interface Ran {
 /**
  * Runs a line as a person pastes it into a terminal: in bash, on a real
  * pseudo-terminal (util-linux's `script`), with `HOME` in a temp folder and
- * the answers typed in order.
+ * the answers typed in order. Its PATH holds `~/.local/bin`, unless `path`
+ * is given.
  */
-export function runInTerminal(line: string, home: string, answers: string[] = []): Promise<Ran> {
+export function runInTerminal(line: string, home: string, answers: string[] = [], path = `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}`): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', line, '/dev/null'], {
-      env: { SHELL: '/bin/bash', PATH: `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}`, HOME: home, TERM: 'dumb', RESTIC_CACHE_DIR: join(home, '.cache', 'restic') },
+      env: { SHELL: '/bin/bash', PATH: path, HOME: home, TERM: 'dumb', RESTIC_CACHE_DIR: join(home, '.cache', 'restic') },
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
