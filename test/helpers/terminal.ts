@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { tempDir } from './temp-dir.js';
 
 export interface Ran {
   code: number | null;
@@ -28,4 +30,19 @@ export function runInTerminal(line: string, home: string, answers: string[] = []
     });
     child.stdin.write(answers.map((answer) => `${answer}\n`).join(''));
   });
+}
+
+/** A folder with every program of this PATH but the schedulers': a computer with no systemd, no cron, no launchd. */
+export function pathWithoutSchedulers(): string {
+  const bin = tempDir('rts-bin-');
+  const linked = new Set(['systemctl', 'crontab', 'launchctl']);
+  for (const folder of (process.env.PATH ?? '').split(delimiter)) {
+    if (!existsSync(folder)) continue;
+    for (const name of readdirSync(folder)) {
+      if (linked.has(name)) continue;
+      linked.add(name);
+      symlinkSync(join(folder, name), join(bin, name));
+    }
+  }
+  return bin;
 }

@@ -1,24 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { servingController } from '../../../helpers/client-computer.js';
 import { runBash } from '../../../helpers/controller.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
-import { runInTerminal } from '../../../helpers/terminal.js';
+import { pathWithoutSchedulers, runInTerminal } from '../../../helpers/terminal.js';
 import { hasTool } from '../../../helpers/tools.js';
-
-/** A folder with every program of this PATH but the schedulers': a computer with no systemd, no cron, no launchd. */
-function pathWithoutSchedulers(): string {
-  const bin = tempDir('rts-bin-');
-  for (const folder of (process.env.PATH ?? '').split(delimiter)) {
-    if (!existsSync(folder)) continue;
-    for (const name of readdirSync(folder)) {
-      if (['systemctl', 'crontab', 'launchctl'].includes(name) || existsSync(join(bin, name))) continue;
-      symlinkSync(join(folder, name), join(bin, name));
-    }
-  }
-  return bin;
-}
 
 const count = (text: string, part: string) => text.split(part).length - 1;
 
