@@ -40,6 +40,8 @@ export interface ComputerOverview {
   /** What that set-up reported: its system and restic version (null: not connected that way). */
   system: OperatingSystem | null;
   resticVersion: string | null;
+  /** Whether that set-up found a scheduler for the daily backup (false: it backs up only when run by hand; null: not reported). */
+  scheduled: boolean | null;
   /** Null until the repository was created (`restic init`). */
   sizeBytes: number | null;
   snapshots: number;

@@ -6,7 +6,7 @@ import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/brow
 import { waitForState } from '../helpers/controller.js';
 import { headless } from '../helpers/headless.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { runInTerminal } from '../helpers/terminal.js';
+import { pathWithoutSchedulers, runInTerminal } from '../helpers/terminal.js';
 import { hasTool } from '../helpers/tools.js';
 
 describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool('script'))('connecting a computer from the GUI', () => {
@@ -43,7 +43,8 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     const home = tempDir('rts-home-');
     mkdirSync(join(home, 'Documents'));
     writeFileSync(join(home, 'Documents', 'letter.txt'), 'Dear grandma,\n');
-    const ran = await runInTerminal(line, home, ['a long family secret', 'a long family secret']);
+    // A computer with no scheduler (no systemd, no cron): the app says it backs up only when run by hand.
+    const ran = await runInTerminal(line, home, ['a long family secret', 'a long family secret'], `${join(home, '.local', 'bin')}:${pathWithoutSchedulers()}`);
     expect(ran.code, ran.output).toBe(0);
     const backedUp = await waitForState(controller, (state) => state.computers[0]?.snapshots === 1, 30_000);
     expect(backedUp.computers[0]?.connectedAt).not.toBeNull();
@@ -51,6 +52,7 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     await page.getByText("The line was used: Anna's laptop fetched its set-up just now.").waitFor();
     expect(await block.count()).toBe(0);
     await look();
+    await page.getByText("Not scheduled: Anna's laptop backs up only when run by hand (its set-up found no scheduler there). Run restic-tray-backup backup on that computer now and then, or install cron there and connect it again.").waitFor();
     await screenshot(page, '37-connected');
 
     expect(clicks).toBeLessThanOrEqual(3);
@@ -67,6 +69,8 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     expect(download.suggestedFilename()).toBe('restic-tray-setup-annas-laptop.ps1');
     await page.getByText('Saved restic-tray-setup-annas-laptop.ps1. On Anna\'s laptop, right-click it and choose Run with PowerShell').waitFor();
     await screenshot(page, '38-connect-windows');
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByTestId('computer-annas-laptop').getByText('not scheduled: backs up only when run by hand').waitFor();
     expect(pageErrors).toEqual([]);
     expect(bugs).toEqual([]);
   });

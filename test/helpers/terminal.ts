@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { tempDir } from './temp-dir.js';
 
 export interface Ran {
   code: number | null;
@@ -9,12 +11,13 @@ export interface Ran {
 /**
  * Runs a line as a person pastes it into a terminal: in bash, on a real
  * pseudo-terminal (util-linux's `script`), with `HOME` in a temp folder and
- * the answers typed in order.
+ * the answers typed in order. Its PATH holds `~/.local/bin`, unless `path`
+ * is given.
  */
-export function runInTerminal(line: string, home: string, answers: string[] = []): Promise<Ran> {
+export function runInTerminal(line: string, home: string, answers: string[] = [], path = `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}`): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', line, '/dev/null'], {
-      env: { SHELL: '/bin/bash', PATH: `${join(home, '.local', 'bin')}:${process.env.PATH ?? ''}`, HOME: home, TERM: 'dumb', RESTIC_CACHE_DIR: join(home, '.cache', 'restic') },
+      env: { SHELL: '/bin/bash', PATH: path, HOME: home, TERM: 'dumb', RESTIC_CACHE_DIR: join(home, '.cache', 'restic') },
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -27,4 +30,19 @@ export function runInTerminal(line: string, home: string, answers: string[] = []
     });
     child.stdin.write(answers.map((answer) => `${answer}\n`).join(''));
   });
+}
+
+/** A folder with every program of this PATH but the schedulers': a computer with no systemd, no cron, no launchd. */
+export function pathWithoutSchedulers(): string {
+  const bin = tempDir('rts-bin-');
+  const linked = new Set(['systemctl', 'crontab', 'launchctl']);
+  for (const folder of (process.env.PATH ?? '').split(delimiter)) {
+    if (!existsSync(folder)) continue;
+    for (const name of readdirSync(folder)) {
+      if (linked.has(name)) continue;
+      linked.add(name);
+      symlinkSync(join(folder, name), join(bin, name));
+    }
+  }
+  return bin;
 }

@@ -61,6 +61,7 @@ export class Activity {
           connectedAt: computer.connectedAt ?? null,
           system: computer.system ?? null,
           resticVersion: computer.resticVersion ?? null,
+          scheduled: computer.scheduled ?? null,
           sizeBytes: stats?.exists ? stats.sizeBytes : null,
           snapshots: stats?.snapshots ?? 0,
           lastBackupAt: lastBackupAt?.toISOString() ?? null,

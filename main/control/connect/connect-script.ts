@@ -294,17 +294,32 @@ if [ "$schedule" = none ] && command -v crontab >/dev/null 2>&1; then
 fi
 
 found=$(restic version | sed -n 's/^restic \([0-9][0-9.]*\) .*/\1/p')
+case "$schedule" in none) planned=not-scheduled ;; *) planned=scheduled ;; esac
 # The address carries the line's code: it reaches curl on standard input, not in the process list.
-printf 'url = "%s"\n' "https://$host:$PORT/.connect/$CODE/report/$(uname -s)/$found" | curl -s -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" -K - || true
+printf 'url = "%s"\n' "https://$host:$PORT/.connect/$CODE/report/$(uname -s)/$found/$planned" | curl -s -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" -K - || true
 
 say ""
 say "Done: $COMPUTER backs up to the server."
 case "$schedule" in
-  none) say "No scheduler was found on this computer: run restic-tray-backup backup once a day." ;;
+  none) say "No scheduler was found on this computer (no systemd timer, no cron): it backs up only when you run restic-tray-backup backup. Run it now and then, or install cron and run a new line from the app." ;;
   *) say "A backup runs every day (checked hourly, so a day the computer was off is caught up; by $schedule)." ;;
 esac
 say "restic-tray-backup status shows the last backup; restic-tray-backup uninstall stops the schedule (the backups stay)."
 say "Settings and the encryption password are in $DIR (readable only by you)."
+# The command is in ~/.local/bin: when that folder is not on PATH, the shells' profiles add it (once: the marker says it is there).
+BIN="$HOME/.local/bin"
+case ":$PATH:" in
+  *":$BIN:"*) say "The command restic-tray-backup is in $BIN." ;;
+  *)
+    profiles='.profile'
+    for name in .bash_profile .bashrc .zshrc; do if [ -f "$HOME/$name" ]; then profiles="$profiles $name"; fi; done
+    case "${'$'}{SHELL:-}" in *zsh) [ -f "$HOME/.zshrc" ] || profiles="$profiles .zshrc" ;; esac
+    for name in $profiles; do
+      grep -qs '# Restic Tray Server: restic-tray-backup' "$HOME/$name" ||
+        printf '\n%s\n%s\n' '# Restic Tray Server: restic-tray-backup is in ~/.local/bin' 'case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) export PATH="$HOME/.local/bin:$PATH" ;; esac' >> "$HOME/$name"
+    done
+    say "restic-tray-backup is in $BIN; that folder was added to your PATH in ~/$(printf '%s' "$profiles" | sed 's| |, ~/|g'): open a new terminal to use it." ;;
+esac
 }
 connect_this_computer
 `;

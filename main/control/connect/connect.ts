@@ -133,7 +133,7 @@ export class Connect {
       asked === 'ps1' ? { status, type: POWERSHELL, body: powershellRefusal(message) } : { status, type: SHELL, body: refusalScript(message) };
     const pending = this.codes.get(code);
     const now = this.now();
-    if (pending && asked === 'report' && rest.length === 2 && pending.usedAt !== null && !pending.reported && now < pending.reportUntil) {
+    if (pending && asked === 'report' && (rest.length === 2 || rest.length === 3) && pending.usedAt !== null && !pending.reported && now < pending.reportUntil) {
       return this.report(pending, rest, request.host);
     }
     if (!pending || pending.flavour !== asked || pending.usedAt !== null || pending.expiresAt < now) {
@@ -194,8 +194,11 @@ export class Connect {
     return flavour === 'ps1' ? powershellSetupScript(facts, new X509Certificate(facts.authorityPem).raw.toString('base64')) : setupScript(facts);
   }
 
-  /** The script's last request, `<code>/report/<uname>/<restic version>`, through the name or address it chose (`host`). */
-  private async report(pending: Pending, [system = '', version = '']: string[], host: string): Promise<SetupAnswer> {
+  /**
+   * The script's last request, `<code>/report/<uname>/<restic version>/<scheduled | not-scheduled>`, through the
+   * name or address it chose (`host`); the Windows script and older set-up files leave out the schedule.
+   */
+  private async report(pending: Pending, [system = '', version = '', planned = '']: string[], host: string): Promise<SetupAnswer> {
     pending.reported = true;
     const computer = this.shared.settings.computers.find((one) => one.username === pending.username);
     if (computer) {
@@ -203,6 +206,7 @@ export class Connect {
         computer.system = Object.hasOwn(SYSTEMS, system) ? SYSTEMS[system] : undefined;
         computer.resticVersion = /^\d+\.\d+\.\d+$/.test(version) ? version : undefined;
         computer.reachedAt = host.slice(0, 300);
+        computer.scheduled = planned === 'scheduled' ? true : planned === 'not-scheduled' ? false : undefined;
         await this.shared.save();
       });
     }

@@ -36,6 +36,8 @@ const computerSchema = z.strictObject({
   system: z.enum(['linux', 'macos', 'windows']).optional(),
   resticVersion: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
   reachedAt: z.string().max(300).optional(),
+  /** Whether its set-up found a scheduler (systemd timer, cron, launchd) for the daily backup. */
+  scheduled: z.boolean().optional(),
 });
 
 export const settingsSchema = z.strictObject({

@@ -77,6 +77,12 @@ function ComputerDetail({
       <p class="muted">
         Login <code>{computer.username}</code> · repository <code>{computer.repoPath}</code> · last backup {timeAgo(computer.lastBackupAt)} · {formatBytes(computer.sizeBytes ?? 0)} in {plural(computer.snapshots, 'snapshot')}
       </p>
+      {computer.scheduled === false && (
+        <p class="warning">
+          Not scheduled: {computer.displayName} backs up only when run by hand (its set-up found no scheduler there). Run <code>restic-tray-backup backup</code> on that computer now and
+          then, or install cron there and connect it again.
+        </p>
+      )}
       <ConnectComputer computer={computer} />
       <div class="settings-grid">
         <form

@@ -129,6 +129,12 @@ export function ComputerRows({ state }: { state: AppState }) {
               <a href={hashOf('computers', computer.username)}>{computer.displayName}</a>
               {computer.stale && <Badge tone="warn">stale</Badge>}
               {computer.locks > 0 && <Badge tone="muted">in use</Badge>}
+              {computer.scheduled === false && (
+                <span class="warn-text" title="Run restic-tray-backup backup on that computer now and then, or install cron there and connect it again.">
+                  {' '}
+                  not scheduled: backs up only when run by hand
+                </span>
+              )}
             </th>
             <td class={computer.stale ? 'warn-text' : ''} title={computer.lastBackupAt ?? undefined}>
               {timeAgo(computer.lastBackupAt)}
