@@ -1,24 +1,11 @@
 import { execFile } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { findProgram } from '../core/programs.js';
 
 /** restic's answer to `restic version` takes well under a second; a program that hangs is not restic. */
 const VERSION_TIMEOUT_MS = 10_000;
 
 /** Where restic is: a configured path, or the first `restic` on PATH; null when there is none. */
-export async function findRestic(configured: string | null, path = process.env.PATH ?? ''): Promise<string | null> {
-  const name = process.platform === 'win32' ? 'restic.exe' : 'restic';
-  const candidates = configured ? [configured] : path.split(delimiter).filter(Boolean).map((folder) => join(folder, name));
-  for (const candidate of candidates) {
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  return null;
-}
+export const findRestic = (configured: string | null, path?: string): Promise<string | null> => findProgram('restic', configured, path);
 
 /** How to install restic on this system, in one sentence. */
 export function installHint(platform = process.platform): string {

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
 import { setPriority } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { findProgram } from '../core/programs.js';
 
 /** rclone's accounting, from its JSON log: what the progress bar shows. */
 export interface RcloneStats {
@@ -40,19 +39,7 @@ export interface RcloneOptions {
 const BACKGROUND_PRIORITY = 10;
 
 /** Where rclone is: a configured path, or the first `rclone` on PATH; null when there is none. */
-export async function findRclone(configured: string | null, path = process.env.PATH ?? ''): Promise<string | null> {
-  const name = process.platform === 'win32' ? 'rclone.exe' : 'rclone';
-  const candidates = configured ? [configured] : path.split(delimiter).filter(Boolean).map((folder) => join(folder, name));
-  for (const candidate of candidates) {
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  return null;
-}
+export const findRclone = (configured: string | null, path?: string): Promise<string | null> => findProgram('rclone', configured, path);
 
 /** How to install rclone on this system, in one sentence. */
 export function installHint(platform = process.platform): string {
