@@ -1,16 +1,19 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
+/** The IPv4 address itself, when `address` is one (also when mapped into IPv6); undefined otherwise. */
+export function ipv4Of(address: string): string | undefined {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+  return isIPv4(v4) ? v4 : undefined;
+}
+
 /**
- * The network an address belongs to for the limits on password checks: its
- * /24 for IPv4 (IPv4-mapped IPv6 included), its /64 for IPv6, since one
- * subscriber gets a whole /64 and can use any address in it. Anything else
- * (a Unix socket has no address) is its own network.
+ * An IPv6 address's /64 (`2001:db8:0:1::/64`), undefined for anything else:
+ * one subscriber gets a whole /64 and can use any address in it, so limits
+ * count it as one sender.
  */
-export function networkOf(address: string): string {
+export function ipv6Network(address: string): string | undefined {
   const plain = address.replace(/%.*$/, '');
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain)?.[1] ?? plain;
-  if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
-  if (!isIPv6(plain)) return address;
+  if (!isIPv6(plain)) return undefined;
   const [before = '', after] = plain.split('::');
   const groups = (part: string) => (part === '' ? [] : part.split(':'));
   const head = groups(before);
@@ -22,6 +25,17 @@ export function networkOf(address: string): string {
     .slice(0, 4)
     .map((group) => parseInt(group, 16).toString(16))
     .join(':')}::/64`;
+}
+
+/**
+ * The network an address belongs to for the limits on password checks: its
+ * /24 for IPv4 (IPv4-mapped IPv6 included), its /64 for IPv6. Anything else
+ * (a Unix socket has no address) is its own network.
+ */
+export function networkOf(address: string): string {
+  const v4 = ipv4Of(address.replace(/%.*$/, ''));
+  if (v4) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
+  return ipv6Network(address) ?? address;
 }
 
 export interface CheckLimitsOptions {

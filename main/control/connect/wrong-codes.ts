@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipv4Of, ipv6Network } from '../../../server/check-limits.js';
 
 /** Wrong codes from one address within this window make its answers slower, then refused. */
 const WINDOW_MS = 15 * 60_000;
@@ -23,20 +23,7 @@ export type Verdict = { delayMs: number } | { refused: 'address' | 'everyone' };
  * holds whole and can pick addresses from at will.
  */
 export function failureKey(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return mapped;
-  const plain = address.replace(/%.*$/, '');
-  if (isIP(plain) !== 6) return address;
-  const [head = '', tail] = plain.split('::');
-  // An IPv4 tail (::1.2.3.4) stands for the last two groups, beyond the /64.
-  const groups = (text: string) => (text === '' ? [] : text.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])));
-  const front = groups(head);
-  const back = tail === undefined ? [] : groups(tail);
-  const all = tail === undefined ? front : [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
-  return `${all
-    .slice(0, 4)
-    .map((group) => parseInt(group, 16).toString(16))
-    .join(':')}::/64`;
+  return ipv4Of(address) ?? ipv6Network(address) ?? address;
 }
 
 /** Wrong set-up codes, counted per address (or /64) and over all addresses, in bounded memory. */
