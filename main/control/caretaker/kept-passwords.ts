@@ -1,8 +1,7 @@
-import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../../server/htpasswd.js';
-import { writeFileAtomically } from '../core/files.js';
+import { readCheckedFile, writeFileAtomically } from '../core/files.js';
 import type { Keychain } from './keychain.js';
 
 export const STORE_FILE = 'kept-passwords.json';
@@ -47,21 +46,10 @@ export class KeptPasswords {
 
   /** Reads the store; a damaged one is moved aside (never deleted) and the problem returned in words. */
   async load(now = new Date()): Promise<string | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    try {
-      this.store = storeSchema.parse(JSON.parse(text));
-      return undefined;
-    } catch {
-      const aside = `${this.file}.damaged-${now.toISOString().replace(/[:.]/g, '-')}`;
-      await rename(this.file, aside);
-      return `The file of kept encryption passwords was damaged. It was kept as ${aside}; keep each computer's password again on its page.`;
-    }
+    const read = await readCheckedFile(this.file, storeSchema, now);
+    if (read.state === 'read') this.store = read.value;
+    if (read.state !== 'damaged') return undefined;
+    return `The file of kept encryption passwords was damaged. It was kept as ${read.aside}; keep each computer's password again on its page.`;
   }
 
   has(username: string): boolean {

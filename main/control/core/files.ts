@@ -1,8 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
+import type { z } from 'zod';
 import { writeAtomically } from '../../../server/atomic-write.js';
 import { createSyncer } from '../../../server/fsync.js';
+import { describeIssues } from './schemas.js';
 
 // The config folder sits on the system disk, where fsync works; a failure to
 // sync there is a real error, not a quirk to tolerate quietly.
@@ -12,4 +14,29 @@ const syncer = createSyncer(() => undefined);
 export async function writeFileAtomically(path: string, content: string | Buffer, mode = 0o600): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeAtomically(path, Readable.from([Buffer.from(content)]), { mode, syncer });
+}
+
+/** A JSON file read and checked: absent, its value, or damaged (then moved aside, never deleted). */
+export type CheckedFile<T> = { state: 'missing' } | { state: 'read'; value: T } | { state: 'damaged'; what: string; aside: string };
+
+/** Reads a JSON file checked by `schema`; a damaged one is moved aside as `<file>.damaged-<time>`, and what was wrong is said. */
+export async function readCheckedFile<T>(path: string, schema: z.ZodType<T>, now = new Date()): Promise<CheckedFile<T>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+    throw error;
+  }
+  let what: string;
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    if (parsed.success) return { state: 'read', value: parsed.data };
+    what = describeIssues(parsed.error);
+  } catch (error) {
+    what = `not valid JSON (${(error as Error).message})`;
+  }
+  const aside = `${path}.damaged-${now.toISOString().replace(/[:.]/g, '-')}`;
+  await rename(path, aside);
+  return { state: 'damaged', what, aside };
 }

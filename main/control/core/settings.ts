@@ -1,9 +1,8 @@
-import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../../server/htpasswd.js';
-import { writeFileAtomically } from './files.js';
-import { bandwidth, describeIssues, graceDays, integrityDays, listenAddresses, offsiteRemote, port, staleDays } from './schemas.js';
+import { readCheckedFile, writeFileAtomically } from './files.js';
+import { bandwidth, graceDays, integrityDays, listenAddresses, offsiteRemote, port, staleDays } from './schemas.js';
 
 const timestamp = z.iso.datetime();
 /** Daily disk measurements kept for the growth trend. */
@@ -133,26 +132,13 @@ export class SettingsStore {
 
   /** Reads the file; a damaged one is moved aside (never deleted) and the defaults are used. */
   async load(now = new Date()): Promise<LoadedSettings> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { settings: structuredClone(DEFAULT_SETTINGS) };
-      throw error;
-    }
-    let what: string;
-    try {
-      const parsed = settingsSchema.safeParse(JSON.parse(text));
-      if (parsed.success) return { settings: parsed.data };
-      what = describeIssues(parsed.error);
-    } catch (error) {
-      what = `not valid JSON (${(error as Error).message})`;
-    }
-    const aside = `${this.file}.damaged-${now.toISOString().replace(/[:.]/g, '-')}`;
-    await rename(this.file, aside);
+    const read = await readCheckedFile(this.file, settingsSchema, now);
+    if (read.state === 'read') return { settings: read.value };
+    const settings = structuredClone(DEFAULT_SETTINGS);
+    if (read.state === 'missing') return { settings };
     return {
-      settings: structuredClone(DEFAULT_SETTINGS),
-      problem: `The settings file was damaged (${what}). It was kept as ${aside} and the defaults are used: choose the backup folder again; your backups and computer logins are untouched.`,
+      settings,
+      problem: `The settings file was damaged (${read.what}). It was kept as ${read.aside} and the defaults are used: choose the backup folder again; your backups and computer logins are untouched.`,
     };
   }
 
