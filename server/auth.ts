@@ -179,14 +179,22 @@ export class Authenticator {
    * half-written (empty, shorter than the file last applied, or not ending
    * with a whole line) until the file has stayed the same for a moment.
    */
-  reload(): void {
-    // A re-read is due shortly, and it reads the file as it is then.
-    if (this.settling) return;
-    this.reread(undefined);
+  reload(whole = false): void {
+    if (whole) {
+      clearTimeout(this.settling);
+      this.settling = undefined;
+    } else if (this.settling) {
+      // A re-read is due shortly, and it reads the file as it is then.
+      return;
+    }
+    this.reread(undefined, whole);
   }
 
-  /** `suspect`: the state of the file when a read looked half-written, a moment ago. */
-  private reread(suspect: string | undefined): void {
+  /**
+   * `suspect`: the state of the file when a read looked half-written, a moment ago.
+   * `whole`: the caller has just written the file whole (atomically), so a shorter one is no half-written one.
+   */
+  private reread(suspect: string | undefined, whole = false): void {
     let read: FileRead | undefined;
     try {
       read = readWhole(this.file);
@@ -194,7 +202,7 @@ export class Authenticator {
       this.warn(`cannot reload ${this.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); keeping the previous users`);
       return;
     }
-    if (read && (read.state === suspect || !this.looksUnfinished(read.bytes))) return this.apply(read.bytes);
+    if (read && (whole || read.state === suspect || !this.looksUnfinished(read.bytes))) return this.apply(read.bytes);
     this.settling = setTimeout(() => {
       this.settling = undefined;
       this.reread(read?.state);

@@ -297,9 +297,13 @@ export class ResticServer extends EventEmitter<ServerEvents> {
     this.subscriptions.delete(subscription);
   }
 
-  /** Re-reads the password file now (SIGHUP); it is also reloaded when it changes. */
-  reloadUsers(): void {
-    this.deps.auth?.reload();
+  /**
+   * Re-reads the password file now (SIGHUP); it is also reloaded when it
+   * changes. `whole`: the caller has just written it whole (atomically, as
+   * the app does), so it applies at once even when shorter (a removed user).
+   */
+  reloadUsers(whole = false): void {
+    this.deps.auth?.reload(whole);
   }
 
   private startLog(target: string): void {

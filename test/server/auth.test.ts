@@ -125,6 +125,21 @@ describe.skipIf(!hasTool('htpasswd'))('authentication with .htpasswd', () => {
     }
   });
 
+  it('a login removed from a file its writer replaced whole is refused at once, not after the wait meant for half-written files', async () => {
+    const file = htpasswdFile([['stays', 'pw-stays'], ['leaves', 'pw-leaves']]);
+    const { url, server } = await startServer({ noAuth: false, htpasswdFile: file });
+    await run(url, [{ req: withAuth('/leaves/?create=true', 'leaves', 'pw-leaves'), want: [code(200)] }]);
+    const next = `${file}.next`;
+    writeFileSync(next, readFileSync(file, 'utf8'));
+    execFileSync('htpasswd', ['-D', next, 'leaves'], { stdio: 'ignore' });
+    renameSync(next, file);
+    server.reloadUsers(true);
+    await run(url, [
+      { req: withAuth('/leaves/?create=true', 'leaves', 'pw-leaves'), want: [code(401)] },
+      { req: withAuth('/stays/?create=true', 'stays', 'pw-stays'), want: [code(200)] },
+    ]);
+  });
+
   it('takes the user from the proxy header when asked, and refuses requests without it', async () => {
     const { url, events } = await startServer({ noAuth: false, proxyAuthUsername: 'X-Forwarded-User', privateRepos: true });
     await run(url, [

@@ -229,12 +229,12 @@ export class Computers {
   /** The running server reads the password file again at once (it would also notice within a second). */
   private async setLogin(user: string, password: string): Promise<void> {
     await this.shared.logins.set(user, password);
-    this.shared.supervisor.current?.reloadUsers();
+    this.shared.supervisor.current?.reloadUsers(true);
   }
 
   private async removeLogin(user: string): Promise<void> {
     await this.shared.logins.remove(user);
-    this.shared.supervisor.current?.reloadUsers();
+    this.shared.supervisor.current?.reloadUsers(true);
   }
 
   private async takenNames(): Promise<Set<string>> {

@@ -176,7 +176,7 @@ export class Connect {
     const password = generatePassword();
     await this.shared.mutate(async () => {
       await this.shared.logins.set(computer.username, password);
-      this.shared.supervisor.current?.reloadUsers();
+      this.shared.supervisor.current?.reloadUsers(true);
       computer.connectedAt = new Date(now).toISOString();
       await this.shared.save();
     });
