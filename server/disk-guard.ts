@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { writeAtomically } from './atomic-write.js';
 import { DiskMissingError } from './errors.js';
 import type { Syncer } from './fsync.js';
-import { isLinkOpenError, NO_FOLLOW } from './links.js';
+import { isLinkOpenError, linkSentence, NO_FOLLOW } from './links.js';
 
 /** The file that names the disk; it lives in the data folder's root. */
 export const MARKER_NAME = '.restic-tray-server-disk';
@@ -22,8 +22,6 @@ interface Identity {
   ino: number;
 }
 
-const markerIsLink = (markerPath: string) => `${markerPath} is a symbolic link; the server does not follow links out of the data folder`;
-
 async function readMarkerId(markerPath: string): Promise<string | undefined> {
   let text: string;
   try {
@@ -31,7 +29,7 @@ async function readMarkerId(markerPath: string): Promise<string | undefined> {
     text = await readFile(markerPath, { encoding: 'utf8', flag: constants.O_RDONLY | NO_FOLLOW });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if (isLinkOpenError(error)) throw new Error(markerIsLink(markerPath));
+    if (isLinkOpenError(error)) throw new Error(linkSentence(markerPath));
     throw error;
   }
   const parsed: unknown = JSON.parse(text);
@@ -146,7 +144,7 @@ export class DiskGuard extends EventEmitter<{ change: [DiskState] }> {
     const missing = (reason: string): DiskState => ({ ok: false, diskId: this.diskId, reason });
     try {
       const info = await lstat(markerPath);
-      if (info.isSymbolicLink()) return missing(`${markerIsLink(markerPath)}: remove the link`);
+      if (info.isSymbolicLink()) return missing(`${linkSentence(markerPath)}: remove the link`);
       if (this.identity && info.dev === this.identity.dev && info.ino === this.identity.ino) {
         return { ok: true, diskId: this.diskId };
       }
