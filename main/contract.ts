@@ -37,6 +37,8 @@ export interface ComputerOverview {
   createdAt: string;
   /** When it last fetched its set-up through a "Connect this computer" line; null if never. */
   connectedAt: string | null;
+  /** How its server login reached it last: by the line (its `restic-tray-backup` command uses it), or shown for setting it up by hand. */
+  setUpBy: 'line' | 'hand';
   /** What that set-up reported: its system and restic version (null: not connected that way). */
   system: OperatingSystem | null;
   resticVersion: string | null;
@@ -268,6 +270,12 @@ export interface ConnectLine {
   expiresAt: string;
 }
 
+/** A repair line: run once on a computer set up by the line, within 15 minutes; it may delete in its own backups until the repair ends (an hour at most). */
+export interface RepairLine extends ConnectLine {
+  /** What restic says on the way that looks alarming but is expected, to read before running it. */
+  expected: string[];
+}
+
 /** The set-up script as a file, for a USB stick (it carries the computer's login: keep it safe, delete it after). */
 export interface SetupFile {
   fileName: string;
@@ -365,6 +373,8 @@ export interface CommandSet {
   schedule: { label: string; files: { fileName: string; content: string }[]; usage: string };
   /** After the integrity check moved damaged files aside: the steps that repair the repository, in order. */
   repair: { steps: CommandLine[]; notes: string[] };
+  /** For a computer set up by the line: what its `restic-tray-backup` command does, with nothing to fill in (null otherwise). */
+  installed: { commands: CommandLine[]; notes: string[] } | null;
   /** For the maintenance login only (null otherwise): forget and prune, check, a new index; it never creates a repository or backs up. */
   maintenance: CommandLine[] | null;
   /** Reading the backups straight from the offsite copy (when there is one), with restic's own ways there. */
@@ -476,6 +486,8 @@ export interface Api {
   connectComputer(input: ConnectInput): Promise<ConnectLine>;
   /** The same set-up as a file to carry over (a fresh server password inside; the old one stops working). */
   setupFile(input: ConnectInput): Promise<SetupFile>;
+  /** A one-time line (15 minutes) that repairs a computer's backups there with what its set-up installed, and a right to delete in them until it ends (an hour at most). */
+  repairLine(input: ConnectInput): Promise<RepairLine>;
   /** No more copies; what is on the copy stays there. */
   removeOffsite(): Promise<AppState>;
   /** Copies now (copies also start by themselves once backups settle, and daily). */
@@ -549,6 +561,7 @@ const methodNames = {
   setOffsiteS3: true,
   connectComputer: true,
   setupFile: true,
+  repairLine: true,
   removeOffsite: true,
   copyOffsiteNow: true,
   rebuildFromCopy: true,

@@ -1,9 +1,9 @@
-import { METHODS } from 'node:http';
+import { METHODS, type IncomingMessage } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { loadConfig, saveConfig, deleteConfig } from './config.js';
 import { DiskMissingError, HttpError, httpErrors, toHttpError } from './errors.js';
-import { SETUP_PREFIX, type Deps, type RestContext, type RestState } from './context.js';
+import { SETUP_BODY_BYTES, SETUP_PREFIX, type Deps, type RestContext, type RestState } from './context.js';
 import type { RequestEvent } from './events.js';
 import { listObjects } from './list.js';
 import { deleteObject, loadObject, saveObject } from './objects.js';
@@ -57,6 +57,18 @@ function setupPath(target: string): string | null {
   const rest = target.slice(SETUP_PREFIX.length);
   const query = rest.indexOf('?');
   return query === -1 ? rest : rest.slice(0, query);
+}
+
+/** What a set-up script sends back: a few words, refused with 413 beyond SETUP_BODY_BYTES. */
+async function readSetupBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > SETUP_BODY_BYTES) throw new HttpError(413, `a set-up request carries at most ${SETUP_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The request target as the log shows it: a set-up code is a credential until it is used; a target that is not a path (refused) is not shown. */
@@ -158,12 +170,13 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
   app.use(async (ctx, next) => {
     const path = setupPath(ctx.req.url ?? '/');
     if (!deps.setup || path === null) return next();
-    if (ctx.method !== 'GET') {
+    if (ctx.method !== 'GET' && ctx.method !== 'POST') {
       ctx.status = 405;
-      ctx.set('Allow', 'GET');
+      ctx.set('Allow', 'GET, POST');
       return;
     }
-    const answer = await deps.setup({ path, address: ctx.req.socket.remoteAddress ?? '', host: ctx.get('Host'), userAgent: ctx.get('User-Agent') });
+    const body = ctx.method === 'POST' ? await readSetupBody(ctx.req) : '';
+    const answer = await deps.setup({ path, method: ctx.method, body, address: ctx.req.socket.remoteAddress ?? '', host: ctx.get('Host'), userAgent: ctx.get('User-Agent') });
     ctx.status = answer.status;
     ctx.type = answer.type;
     ctx.body = answer.body;

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   AddComputerInput, Api, ApiEvents, AppState, CaCertificate, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, Drive, EventName, FolderListing,
-  GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, RetentionPolicy, RetentionPreview, SettingsPatch, SetupFile,
+  GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, RepairLine, RetentionPolicy, RetentionPreview, SettingsPatch, SetupFile,
   SftpHostKey, Summary,
 } from '../contract.js';
 import { Activity } from './activity/activity.js';
@@ -75,6 +75,8 @@ export class Controller extends EventEmitter<Events> implements Api {
       clientUrl: () => this.serving.clientUrl(),
       served: () => this.tls.served(),
       authority: async () => (await this.tls.caCertificate()).pem,
+      keepPassword: async (username, password) => void (await this.caretaker.keepPassword({ username, password })),
+      allowDeleting: (username, until) => this.computers.allowDeleting(username, until),
     });
     this.caretaker = new Caretaker(this.shared, options.keychain);
     this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker });
@@ -239,6 +241,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   setupFile(input: ConnectInput): Promise<SetupFile> {
     return this.connect.setupFile(input);
+  }
+  repairLine(input: ConnectInput): Promise<RepairLine> {
+    return this.connect.repairLine(input);
   }
 
   // The desktop looking after the backups: restic here, the kept passwords.

@@ -5,6 +5,7 @@ import { readRepoStats, type RepoStats } from './repo-stats.js';
 import { RequestLog } from './request-log.js';
 import type { Shared } from '../core/shared.js';
 import { isStale } from '../core/status.js';
+import { setUpBy } from '../core/settings.js';
 
 /** Repository figures are trusted this long, or until a client writes to that repository. */
 const STATS_MAX_AGE_MS = 60_000;
@@ -59,6 +60,7 @@ export class Activity {
           quotaBytes: computer.quotaBytes,
           createdAt: computer.createdAt,
           connectedAt: computer.connectedAt ?? null,
+          setUpBy: setUpBy(computer),
           system: computer.system ?? null,
           resticVersion: computer.resticVersion ?? null,
           scheduled: computer.scheduled ?? null,

@@ -166,6 +166,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     .refine((input) => (input.service === 'other' ? input.endpoint !== undefined : input.region !== undefined && input.endpoint === undefined), 'a region for B2, Wasabi and Amazon; an address for another service'),
   connectComputer: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
   setupFile: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
+  repairLine: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
   removeOffsite: noInput,
   copyOffsiteNow: noInput,
   rebuildFromCopy: noInput,

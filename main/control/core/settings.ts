@@ -31,6 +31,8 @@ const computerSchema = z.strictObject({
   createdAt: timestamp,
   /** When it last fetched its set-up through a "Connect this computer" line. */
   connectedAt: timestamp.optional(),
+  /** How its server login reached it last: in a set-up script (line or file), or shown to set it up by hand; before this was kept, a connection means the line. */
+  setUpBy: z.enum(['line', 'hand']).optional(),
   /** What its set-up reported: its system, its restic and where it reaches the server (`host:port`). */
   system: z.enum(['linux', 'macos', 'windows']).optional(),
   resticVersion: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
@@ -85,6 +87,9 @@ export const settingsSchema = z.strictObject({
 export type Settings = z.infer<typeof settingsSchema>;
 export type DiskRecord = Settings['disks'][number];
 export type ComputerRecord = Settings['computers'][number];
+
+/** How a computer's server login reached it last (records from before this was kept: a connection means the line). */
+export const setUpBy = (computer: ComputerRecord): 'line' | 'hand' => computer.setUpBy ?? (computer.connectedAt ? 'line' : 'hand');
 
 export const DEFAULT_SETTINGS: Settings = {
   version: 1,
