@@ -182,7 +182,7 @@ switch ($Action) {
     if ($words.Count -eq 0) { throw "restic-tray-backup: say what to look for, such as: restic-tray-backup find '*.pdf'" }
     & restic --cacert $ca find @words
   }
-  'mount' { Write-Host 'Showing the backups as a folder needs FUSE, which Windows does not have: use restic-tray-backup restore, and find to look for a file.' -ForegroundColor Red; exit 2 }
+  'mount' { throw 'restic-tray-backup: showing the backups as a folder needs FUSE, which Windows does not have: use restic-tray-backup restore, and find to look for a file.' }
   'check' { & restic --cacert $ca check @words }
   'uninstall' {
     Unregister-ScheduledTask -TaskName $TaskName -Confirm:$false -ErrorAction SilentlyContinue
