@@ -167,7 +167,7 @@ function ComputerDetail({
       <ErrorText error={action.error} />
       <KeptPassword computer={computer} caretaker={caretaker} />
       <Retention computer={computer} caretaker={caretaker} />
-      {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} />}
+      {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} kept={caretaker.keptPasswords.includes(computer.username)} />}
       {password ? (
         <details class="more">
           <summary>Or set it up by hand: its server login, shown once, and the commands to paste</summary>
@@ -178,7 +178,7 @@ function ComputerDetail({
       ) : (
         <>
           <h3>Commands for {computer.displayName}</h3>
-          <CommandLines username={computer.username} />
+          <CommandLines username={computer.username} os={computer.system} />
         </>
       )}
     </Card>
