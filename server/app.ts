@@ -103,12 +103,14 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
   app.use(async (ctx, next) => {
     const started = performance.now();
     const rawUrl = loggedTarget(ctx.req.url ?? '/');
+    // Read now: a request refused before its body was read has no socket left when its response closes.
+    const remoteAddress = ctx.req.socket.remoteAddress ?? '';
     ctx.state.bytes = 0;
     ctx.res.once('close', () => {
       const query = rawUrl.indexOf('?');
       hooks.onRequest({
         time: new Date(),
-        remoteAddress: ctx.req.socket.remoteAddress ?? '',
+        remoteAddress,
         user: ctx.state.access?.user ?? null,
         method: ctx.method,
         path: query === -1 ? rawUrl : rawUrl.slice(0, query),
