@@ -77,6 +77,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       authority: async () => (await this.tls.caCertificate()).pem,
       keepPassword: async (username, password) => void (await this.caretaker.keepPassword({ username, password })),
       allowDeleting: (username, until) => this.computers.allowDeleting(username, until),
+      repaired: (username) => this.integrity.markRepaired({ repo: username }),
     });
     this.caretaker = new Caretaker(this.shared, options.keychain);
     this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker });

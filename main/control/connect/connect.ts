@@ -59,6 +59,8 @@ export interface ConnectParts {
   keepPassword: (username: string, password: string) => Promise<void>;
   /** Lets the computer delete in its own backups until then (ms), for a repair; null ends that at once. */
   allowDeleting: (username: string, until: number | null) => Promise<void>;
+  /** The damage found in its backups waits no more (a UserError when none waited). */
+  repaired: (username: string) => Promise<unknown>;
 }
 
 /** The script a system's set-up fetches: PowerShell for Windows, POSIX sh for the rest. */
@@ -223,7 +225,7 @@ export class Connect {
     }
   }
 
-  /** A repair said it ended (`ok` when restic's check passed): its right to delete ends now. */
+  /** A repair said it ended (`ok` when restic's check passed): its right to delete ends now, and a passed check settles the damage found. */
   private async repairEnded(pending: Pending, checked: boolean): Promise<SetupAnswer> {
     pending.answered = true;
     await this.parts.allowDeleting(pending.username, null);
@@ -233,6 +235,10 @@ export class Connect {
       checked ? `The repair of ${name}’s backups ended, and restic’s check there found no errors: it may no longer delete.` : `The repair of ${name}’s backups stopped before its check passed (its terminal says why): it may no longer delete.`,
       checked ? 'info' : 'warning',
     );
+    // A UserError: nothing waited for a repair there (the damage was settled already, or found by no check).
+    await (checked ? this.parts.repaired(pending.username) : Promise.resolve()).catch((error: Error) => {
+      if (!(error instanceof UserError)) this.shared.emit('note', `The damage found in ${name}’s backups could not be set aside (${error.message}): press “Repaired” on its page.`, 'warning');
+    });
     return { status: 200, type: TEXT, body: '' };
   }
 

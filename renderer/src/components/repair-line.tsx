@@ -30,7 +30,7 @@ export function RepairLine({ computer }: { computer: ComputerOverview }) {
             ))}
           </ul>
           <CodeBlock label={`Run this on ${name}; it works once, until ${clock(made.expiresAt)}`} code={made.line} name="the repair line" />
-          <p class="hint">When it says “Done: the backups of {name} are repaired”, press the button below.</p>
+          <p class="hint">When it says “Done: the backups of {name} are repaired”, this warning goes by itself.</p>
         </>
       )}
       <div class="button-row">

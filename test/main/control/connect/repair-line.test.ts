@@ -69,6 +69,8 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('the r
     expect(ran.output.search(/error: parts of \/\S+ not found in the repository index; storing the file again/)).toBeGreaterThan(started);
     expect(ran.output).toContain('Done: the backups of Anna are repaired, and the check found no errors.');
     expect((await runInTerminal('restic-tray-backup check', home)).output).toContain('no errors were found');
+    // The repair's backup was saved (restic ends it with 3 for the files it stored again): it counts as the last backup.
+    expect((await runInTerminal('restic-tray-backup status', home)).output).toMatch(/^Last backup: .+: ok\r?$/m);
     // Its right to delete ended with it.
     expect(await deleting()).toBe('403');
     expect(said.join('\n')).toMatch(/Anna fetched its repair \(from .+\): it may delete in its own backups until the repair ends, an hour at most\./);
