@@ -220,6 +220,7 @@ export class Connect {
       await this.parts.keepPassword(computer.username, password);
       return answer(200, `The encryption password is kept on the backup desktop: ${computer.displayName}’s page there says so.`);
     } catch (error) {
+      if (!(error instanceof UserError)) this.shared.emit('note', `The encryption password ${computer.displayName}’s set-up sent could not be kept: ${(error as Error).message}.`, 'warning');
       const why = error instanceof UserError ? error.message : 'the app could not keep it.';
       return answer(422, `The encryption password is not kept on the backup desktop: ${why} It can be kept later on ${computer.displayName}’s page there.`);
     }
