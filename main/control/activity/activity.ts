@@ -43,7 +43,7 @@ export class Activity {
   }
 
   /** Each computer with its figures, read from `readable` (the disk in use, when it is really there). */
-  computerOverviews(readable: DiskView | undefined, staleAt: Date): Promise<ComputerOverview[]> {
+  computerOverviews(readable: DiskView | undefined, staleAt: Date): Promise<Omit<ComputerOverview, 'disks'>[]> {
     const settings = this.shared.settings;
     const diskId = readable?.id ?? settings.currentDiskId;
     return Promise.all(
