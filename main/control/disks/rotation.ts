@@ -37,6 +37,8 @@ export class Rotation {
   /** Per computer: why its backups cannot reach which disk. */
   private readonly unreachable = new Map<string, { diskId: string; message: string }>();
   private inUseSavedAt = 0;
+  /** The disk being served at the last look. */
+  private servedDiskId: string | undefined;
 
   constructor(private readonly shared: Shared) {
     this.identities = new RepoIdentities(join(shared.options.configDir, IDENTITIES_FILE), (message) => shared.addNotice(message));
@@ -85,15 +87,20 @@ export class Rotation {
     }
   }
 
-  /** Marks the disk in use as in use now: on a change of disk at once, otherwise saved once an hour. */
+  /**
+   * Marks the disk served as in use until now, and one that just stopped
+   * serving as well (it was in use until this moment); saved at once on a
+   * change of disk, otherwise once an hour.
+   */
   private markInUse(changed: boolean): void {
     const { supervisor } = this.shared;
-    if (supervisor.phase !== 'serving') return;
-    const record = this.record(supervisor.disk?.id);
-    if (!record) return;
     const now = this.now();
-    record.lastInUseAt = now.toISOString();
-    if (changed || now.getTime() - this.inUseSavedAt >= HOUR_MS) {
+    const serving = supervisor.phase === 'serving' ? supervisor.disk?.id : undefined;
+    const marked = [this.servedDiskId, serving].map((id) => this.record(id)).filter((record) => record !== undefined);
+    for (const record of marked) record.lastInUseAt = now.toISOString();
+    const switched = serving !== this.servedDiskId;
+    this.servedDiskId = serving;
+    if (marked.length > 0 && ((changed && switched) || now.getTime() - this.inUseSavedAt >= HOUR_MS)) {
       this.inUseSavedAt = now.getTime();
       this.shared.saveInBackground();
     }

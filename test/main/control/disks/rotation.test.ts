@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { Notification } from '../../../../main/contract.js';
 import type { Controller } from '../../../../main/control/controller.js';
-import { freePort, openController, runBash, waitForState } from '../../../helpers/controller.js';
+import { freePort, openController, openServing, runBash, waitForState } from '../../../helpers/controller.js';
 import { treeDigest } from '../../../helpers/restic.js';
 import { FakeUsbDisk } from '../../../helpers/tmpfs.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
@@ -125,5 +126,100 @@ describe.runIf(canMount() && hasTool('restic') && hasTool('curl') && hasTool('sc
       const checked = await check(disk.mountPoint, repo);
       expect(checked.code, checked.stderr).toBe(0);
     }
+  });
+});
+
+describe.runIf(canMount() && hasTool('restic') && hasTool('curl') && hasTool('script'))('when backups cannot reach the disk in use', () => {
+  it('a computer whose repository the Away disk lacks, with no copy of its keys (lost), turns the status yellow with one sentence naming it and an error in the live log; the Home disk plugged in once mends it', { timeout: 300_000 }, async () => {
+    const { controller, configDir, home, away } = await homeAndAway();
+    const laptop = await connectedLaptop(controller);
+    await waitForState(controller, (s) => s.computers[0]?.disks.find((disk) => disk.label === 'Home disk')?.snapshots === 1);
+    await vi.waitFor(() => expect(readFileSync(join(configDir, 'settings.json'), 'utf8')).toContain(`"${laptop.anna.username}": {`));
+    await controller.close();
+    rmSync(join(configDir, 'repository-identities.json'));
+    home.unplug();
+    away.plug();
+
+    const { controller: reopened } = await openController({ configDir });
+    await waitForState(reopened, (s) => s.storage?.label === 'Away disk');
+    const failed = await laptop.backup();
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain('does not exist');
+    const sentence = `Anna's laptop cannot back up to “Away disk”: its backups are not on this disk, and the app has no copy of their keys yet. Plug in “Home disk” once: the app then sets them up on every disk.`;
+    const yellow = await waitForState(reopened, (s) => s.colour === 'yellow');
+    expect(yellow.sentence).toBe(sentence);
+    expect(yellow.reasons.map((reason) => reason.key)).toEqual([`unreachable:${laptop.anna.username}`]);
+    expect((await reopened.recentSummaries()).filter((summary) => summary.severity === 'error').map((summary) => summary.message)).toContain(sentence);
+
+    await swap(reopened, home, away, 'Home disk');
+    await swap(reopened, away, home, 'Away disk');
+    const ran = await laptop.backup();
+    expect(ran.code, ran.stderr).toBe(0);
+    expect((await waitForState(reopened, (s) => s.colour === 'green')).reasons).toEqual([]);
+  });
+
+  it('a new line made right after a swap is never refused', { timeout: 300_000 }, async () => {
+    const { controller, home, away } = await homeAndAway();
+    const laptop = await connectedLaptop(controller);
+    for (const [plug, unplug, label] of [
+      [away, home, 'Away disk'],
+      [home, away, 'Home disk'],
+      [away, home, 'Away disk'],
+      [home, away, 'Home disk'],
+    ] as const) {
+      await swap(controller, plug, unplug, label);
+      const ran = await laptop.connect();
+      expect(ran.code, ran.output).toBe(0);
+      expect(ran.output).toContain("The backups of Anna's laptop are already on the server");
+    }
+  });
+});
+
+describe('naming the disks and the reminder to swap them', () => {
+  const DAY_MS = 86_400_000;
+
+  it('a disk away longer than the set days (14 unless set) is a status reason and a notification, until it is swapped in', async () => {
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    const { controller, data } = await openServing({ now: () => clock });
+    const awayId = (await controller.getState()).disks[0]?.id as string;
+    await controller.renameDisk({ diskId: awayId, label: 'Away disk' });
+    await controller.chooseFolder({ path: tempDir('rts-data-'), label: 'Home disk' });
+    let state = await waitForState(controller, (s) => s.status === 'serving' && s.storage?.label === 'Home disk');
+    expect(state.disks.map((disk) => [disk.label, disk.current])).toEqual([
+      ['Away disk', false],
+      ['Home disk', true],
+    ]);
+    const notifications: Notification[] = [];
+    controller.on('notification', (notification) => notifications.push(notification));
+
+    clock += 14 * DAY_MS + 3_600_000;
+    expect((await controller.getState()).colour).toBe('green');
+    clock += DAY_MS;
+    const message = 'Swap the backup disks: the Away disk has not been updated for 15 days.';
+    state = await controller.getState();
+    expect(state).toMatchObject({ colour: 'yellow', sentence: message, reasons: [{ key: `swap-disks:${awayId}`, severity: 'warning', message }] });
+    await vi.waitFor(() => expect(notifications).toEqual([{ title: 'Restic Tray Server', body: message }]));
+
+    await controller.updateSettings({ swapReminderDays: 30 });
+    expect((await controller.getState()).colour).toBe('green');
+    expect((await controller.getState()).settings.swapReminderDays).toBe(30);
+    await controller.updateSettings({ swapReminderDays: 14 });
+    expect((await controller.getState()).colour).toBe('yellow');
+
+    // Swapped: the Away disk is in, and the Home disk was in use until now.
+    await controller.chooseFolder({ path: data });
+    state = await waitForState(controller, (s) => s.status === 'serving' && s.storage?.label === 'Away disk');
+    expect(state.colour).toBe('green');
+    clock += 15 * DAY_MS;
+    expect((await controller.getState()).sentence).toBe('Swap the backup disks: the Home disk has not been updated for 15 days.');
+  });
+
+  it('a disk is renamed by its id; a name that is empty or an unknown disk is refused in words', async () => {
+    const { controller } = await openServing();
+    const [disk] = (await controller.getState()).disks;
+    const renamed = await controller.renameDisk({ diskId: disk?.id as string, label: 'Home disk' });
+    expect(renamed.disks[0]?.label).toBe('Home disk');
+    expect(renamed.storage?.label).toBe('Home disk');
+    await expect(controller.renameDisk({ diskId: 'nope', label: 'X' })).rejects.toMatchObject({ code: 'unknown-disk', message: 'This disk is not known (any more).' });
   });
 });
