@@ -138,7 +138,9 @@ export class Rotation {
       const repo = event.repo;
       if (event.user === null || repo === null || !computers.has(repo)) continue;
       const writes = event.method === 'POST' || event.method === 'DELETE';
-      if (event.type === 'config' && event.status === 404 && (event.method === 'HEAD' || event.method === 'GET') && (await this.expected(repo))) {
+      const missing = event.type === 'config' && event.status === 404 && (event.method === 'HEAD' || event.method === 'GET');
+      if (missing && this.unreachable.get(repo)?.diskId !== disk.id && (await this.expected(repo))) {
+        // A repository that could not be laid out keeps the reason it could not.
         this.setUnreachable(repo, disk.id, this.missingMessage(repo, record, await this.identities.has(repo)));
       } else if (event.type === 'config' && event.status === 200 && this.unreachable.get(repo)?.diskId === disk.id) {
         this.unreachable.delete(repo);
