@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Notification } from '../../../../main/contract.js';
 import type { Controller } from '../../../../main/control/controller.js';
+import { dispatch } from '../../../../main/control/core/dispatch.js';
 import { freePort, openController, openServing, runBash, waitForState } from '../../../helpers/controller.js';
 import { treeDigest } from '../../../helpers/restic.js';
 import { FakeUsbDisk } from '../../../helpers/tmpfs.js';
@@ -221,5 +222,8 @@ describe('naming the disks and the reminder to swap them', () => {
     expect(renamed.disks[0]?.label).toBe('Home disk');
     expect(renamed.storage?.label).toBe('Home disk');
     await expect(controller.renameDisk({ diskId: 'nope', label: 'X' })).rejects.toMatchObject({ code: 'unknown-disk', message: 'This disk is not known (any more).' });
+    const empty = await dispatch(controller, 'renameDisk', { diskId: disk?.id, label: '  ' }, () => undefined);
+    expect(empty).toMatchObject({ ok: false, error: { code: 'invalid-input', message: expect.stringContaining('a name is needed') } });
+    expect((await controller.getState()).disks[0]?.label).toBe('Home disk');
   });
 });
