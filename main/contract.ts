@@ -50,6 +50,8 @@ export interface ComputerOverview {
   lastBackupAt: string | null;
   locks: number;
   stale: boolean;
+  /** With disks that take turns: each known disk, and the snapshots of this computer the app last saw on it. */
+  disks: { diskId: string; label: string; current: boolean; snapshots: number; lastBackupAt: string | null }[];
 }
 
 export interface DiskView {
@@ -59,6 +61,8 @@ export interface DiskView {
   present: boolean;
   current: boolean;
   lastBackupAt: string | null;
+  /** When the server last served it (null: not known yet); for the disk in use, now. */
+  lastInUseAt: string | null;
 }
 
 export interface StorageView {
@@ -89,6 +93,8 @@ export interface SettingsView {
   port: number;
   appendOnly: boolean;
   staleDays: number;
+  /** With disks that take turns: a disk away (not in use) longer than this many days is a reminder to swap them. */
+  swapReminderDays: number;
   /** A full integrity check of the backup disk at least this often. */
   integrityDays: number;
   autostart: boolean;
@@ -423,6 +429,7 @@ export interface SettingsPatch {
   port?: number;
   appendOnly?: boolean;
   staleDays?: number;
+  swapReminderDays?: number;
   integrityDays?: number;
   autostart?: boolean;
   notifications?: boolean;
@@ -447,6 +454,8 @@ export interface Api {
   /** Serve this folder (a folder on a USB disk, usually); a new disk is adopted and remembered. */
   chooseFolder(input: { path: string; label?: string }): Promise<AppState>;
   forgetDisk(input: { diskId: string }): Promise<AppState>;
+  /** Names a disk ("Home disk", "Away disk"): the name is shown everywhere instead of its folder's. */
+  renameDisk(input: { diskId: string; label: string }): Promise<AppState>;
   /** Stops serving and waits for uploads in flight, so the disk can be unplugged. */
   ejectDisk(): Promise<{ safe: boolean; message: string }>;
 
@@ -537,6 +546,7 @@ const methodNames = {
   pickFolder: true,
   chooseFolder: true,
   forgetDisk: true,
+  renameDisk: true,
   ejectDisk: true,
   addComputer: true,
   removeComputer: true,

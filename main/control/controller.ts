@@ -66,6 +66,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       users: () => this.computers.userPolicies(),
       prepareTls: () => this.tls.prepare(),
       renewCertificate: () => this.tls.renewIfNeeded(),
+      prepareDisk: (disk) => this.disks.prepareDisk(disk),
     });
     this.disks = new Disks(this.shared);
     this.activity = new Activity(this.shared);
@@ -149,6 +150,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   forgetDisk(input: { diskId: string }): Promise<AppState> {
     return this.disks.forgetDisk(input);
+  }
+  renameDisk(input: { diskId: string; label: string }): Promise<AppState> {
+    return this.disks.renameDisk(input);
   }
   ejectDisk(): Promise<{ safe: boolean; message: string }> {
     return this.disks.ejectDisk();

@@ -73,6 +73,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     port: port.optional(),
     appendOnly: z.boolean().optional(),
     staleDays: staleDays.optional(),
+    swapReminderDays: staleDays.optional(),
     integrityDays: integrityDays.optional(),
     autostart: z.boolean().optional(),
     notifications: z.boolean().optional(),
@@ -87,6 +88,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   pickFolder: noInput,
   chooseFolder: z.strictObject({ path: folderPath, label: displayName.optional() }),
   forgetDisk: z.strictObject({ diskId: z.string().max(100) }),
+  renameDisk: z.strictObject({ diskId: z.string().max(100), label: displayName }),
   ejectDisk: noInput,
   addComputer: z.strictObject({
     displayName,

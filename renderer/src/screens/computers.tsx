@@ -3,6 +3,7 @@ import type { AppState, CaretakerView, ComputerOverview, IntegrityView, LoginCre
 import { api } from '../api.js';
 import { CommandLines } from '../components/command-lines.js';
 import { ConnectComputer } from '../components/connect.js';
+import { ComputerDisks } from '../components/rotating-disks.js';
 import { RepairCard } from '../components/integrity.js';
 import { KeptPassword } from '../components/kept-password.js';
 import { Retention } from '../components/retention.js';
@@ -83,6 +84,7 @@ function ComputerDetail({
           then, or install cron there and connect it again.
         </p>
       )}
+      <ComputerDisks computer={computer} />
       <ConnectComputer computer={computer} />
       <div class="settings-grid">
         <form
