@@ -3,6 +3,7 @@ import type { Activity } from './activity/activity.js';
 import type { Caretaker } from './caretaker/caretaker.js';
 import type { Disks } from './disks/disks.js';
 import type { Integrity } from './integrity/integrity.js';
+import type { Notify } from './notify/notify.js';
 import type { Offsite } from './offsite/offsite.js';
 import type { Serving } from './serving/serving.js';
 import type { Shared } from './core/shared.js';
@@ -28,7 +29,7 @@ export class StateRoom {
 
   constructor(
     private readonly shared: Shared,
-    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity; integrity: Integrity; offsite: Offsite; caretaker: Caretaker },
+    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity; integrity: Integrity; offsite: Offsite; caretaker: Caretaker; notify: Notify },
   ) {
     shared.on('changed', () => this.schedule());
     shared.on('tick', () => this.schedule());
@@ -56,7 +57,7 @@ export class StateRoom {
     const { shared, rooms } = this;
     const settings = shared.settings;
     const { supervisor } = shared;
-    const now = new Date();
+    const now = new Date(shared.options.now?.() ?? Date.now());
     const phase = supervisor.phase;
     const disks = await rooms.disks.views();
     // Only a disk that is really there is looked at: a bare mount point would show empty repositories.
@@ -88,6 +89,7 @@ export class StateRoom {
         unreadable: repo.findings.some((finding) => finding.damage === 'unreadable'),
       })),
       offsite: offsite.target && { problem: offsite.problem, lastCopyAt: toDate(offsite.lastCopyAt), warnAfterDays: offsite.target.warnAfterDays },
+      failingChannels: rooms.notify.failing(),
       now,
     });
     return {
@@ -106,6 +108,7 @@ export class StateRoom {
       integrity,
       offsite,
       caretaker: rooms.caretaker.view(),
+      notify: rooms.notify.view(),
       settings: {
         listenAddresses: settings.listenAddresses,
         port: settings.port,
@@ -115,6 +118,8 @@ export class StateRoom {
         autostart: settings.autostart,
         notifications: settings.notifications,
         keepAwake: settings.keepAwake,
+        quietHours: settings.quietHours,
+        digest: settings.digest,
       },
       notices: shared.notices,
     };
@@ -132,6 +137,7 @@ export class StateRoom {
   }
 
   private publish(state: AppState): void {
+    this.rooms.notify.observe(state);
     const previous = this.last;
     this.last = state;
     if (previous && JSON.stringify(previous) === JSON.stringify(state)) return;

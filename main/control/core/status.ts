@@ -30,6 +30,8 @@ export interface StatusFacts {
   damaged: { repo: string; displayName: string | null; unreadable: boolean }[];
   /** The offsite copy, when there is a target: what went wrong last, when the last copy was complete, and from what age that is too old. */
   offsite: { problem: string | null; lastCopyAt: Date | null; warnAfterDays: number } | null;
+  /** Notification channels whose messages keep failing. */
+  failingChannels: { id: string; label: string; problem: string }[];
   now: Date;
 }
 
@@ -99,6 +101,13 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
       key: 'offsite-stale',
       severity: 'warning',
       message: `The offsite copy is ${plural(days(facts.now.getTime() - facts.offsite.lastCopyAt.getTime()), 'day')} old: backups since then exist only on the backup disk.`,
+    });
+  }
+  for (const channel of facts.failingChannels) {
+    reasons.push({
+      key: `channel-failing:${channel.id}`,
+      severity: 'warning',
+      message: `Messages to ${channel.label} keep failing: ${channel.problem} Check it in Settings → Notifications.`,
     });
   }
   if (facts.certificateNotAfter) {

@@ -1,0 +1,102 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openController } from '../../../helpers/controller.js';
+import { startHttpsReceiver, startSmtp } from '../../../helpers/receivers.js';
+
+const PASSWORD = 'smtp-Pa55word-kept';
+const TOKEN = 'tk_family0secret0token';
+
+/** What must never leave the config folder's 0600 file: not the settings, not the state the GUI gets. */
+function expectNowhere(secret: string, places: Record<string, string>): void {
+  for (const [place, text] of Object.entries(places)) expect(text.includes(secret), `${place} holds the secret`).toBe(false);
+}
+
+describe('notification channels and their "Send a test"', () => {
+  it('e-mail over STARTTLS with a login: a refused login in words, then the test arrives; an untrusted certificate in words; the password only in the 0600 file', { timeout: 60_000 }, async () => {
+    const smtp = await startSmtp({ user: 'backups@example.net', password: PASSWORD });
+    const { controller, configDir } = await openController();
+    await controller.updateSettings({ digest: 'weekly', quietHours: { from: 22, to: 7 } });
+    const email = { kind: 'email', host: '127.0.0.1', port: smtp.port, security: 'starttls', user: 'backups@example.net', from: 'backups@example.net', to: 'anna@example.net', checkCertificate: false } as const;
+
+    let state = await controller.saveChannel({ ...email, secret: 'not-the-password' });
+    const [channel] = state.notify.channels;
+    expect(channel).toMatchObject({ settings: email, label: `E-mail to anna@example.net through 127.0.0.1:${smtp.port}`, hasSecret: true, problem: null, failing: false });
+    const id = channel?.id as string;
+    const refused = await controller.testChannel({ id });
+    expect(refused.sent).toBe(false);
+    expect(refused.message).toMatch(/^Not sent: the SMTP server refused the login \(535 .*\): check the user name and password; many providers want an app password here\.$/);
+    expect(smtp.mails).toHaveLength(0);
+    expect((await controller.getState()).notify.channels[0]?.problem).toMatch(/refused the login/);
+
+    // The password is changed; the other fields stay.
+    state = await controller.saveChannel({ ...email, id, secret: PASSWORD });
+    const sent = await controller.testChannel({ id });
+    expect(sent).toEqual({ sent: true, message: 'Sent: the mail server took the message for anna@example.net. Look in that mailbox (and in its spam folder).' });
+    expect(smtp.mails).toHaveLength(1);
+    const [mail] = smtp.mails;
+    expect(mail?.subject).toBe('Test from Restic Tray Server');
+    expect(mail?.from?.text).toBe('backups@example.net');
+    expect(mail?.text).toMatch(/^This is a test\. Messages about the family’s backups will arrive here\./);
+    expect((await controller.getState()).notify.channels[0]).toMatchObject({ problem: null, lastSentAt: expect.any(String) });
+
+    // Left out, the secret is kept: only the certificate check changes, and the self-made certificate is refused.
+    await controller.saveChannel({ ...email, id, checkCertificate: true });
+    const untrusted = await controller.testChannel({ id });
+    expect(untrusted.sent).toBe(false);
+    expect(untrusted.message).toMatch(new RegExp(`^Not sent: the certificate of 127\\.0\\.0\\.1:${smtp.port} is not trusted \\(.+\\)\\. If it is your own server with a self-made certificate, switch off its certificate check\\.$`));
+
+    const kept = join(configDir, 'notifications.json');
+    expect(statSync(kept).mode & 0o777).toBe(0o600);
+    expect(readFileSync(kept, 'utf8')).toContain(PASSWORD);
+    expectNowhere(PASSWORD, {
+      'settings.json': readFileSync(join(configDir, 'settings.json'), 'utf8'),
+      state: JSON.stringify(await controller.getState()),
+      'the log': JSON.stringify(await controller.recentSummaries()),
+      'the mail': `${mail?.subject} ${mail?.text}`,
+    });
+  });
+
+  it('ntfy: answered 403 without a token, in words; with it the message arrives with its priority; a webhook gets the documented body', { timeout: 60_000 }, async () => {
+    const receiver = await startHttpsReceiver();
+    receiver.answers.status = (request) => (request.path === '/' && request.headers.authorization !== `Bearer ${TOKEN}` ? 403 : 200);
+    const { controller, configDir } = await openController();
+    await controller.updateSettings({ digest: 'daily' });
+    const ntfy = { kind: 'ntfy', server: receiver.origin, topic: 'family-backups', checkCertificate: false } as const;
+    const state = await controller.saveChannel(ntfy);
+    const id = state.notify.channels[0]?.id as string;
+    expect(state.notify.channels[0]).toMatchObject({ label: `ntfy topic “family-backups” on ${new URL(receiver.origin).host}`, hasSecret: false });
+    expect(await controller.testChannel({ id })).toEqual({ sent: false, message: 'Not sent: ntfy answered 403: the topic needs a token.' });
+
+    await controller.saveChannel({ ...ntfy, id, secret: TOKEN });
+    expect(await controller.testChannel({ id })).toEqual({ sent: true, message: 'Sent: ntfy took the message. It shows on the phones that follow the topic “family-backups”.' });
+    const published = receiver.received.at(-1);
+    expect(published?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(JSON.parse(published?.body ?? '')).toMatchObject({ topic: 'family-backups', title: 'Test from Restic Tray Server', priority: 3 });
+
+    const hook = `${receiver.origin}/hooks/abc-secret-path`;
+    const withHook = await controller.saveChannel({ kind: 'webhook', checkCertificate: false, secret: hook });
+    const hookChannel = withHook.notify.channels[1];
+    expect(hookChannel?.label).toBe(`Webhook at ${new URL(receiver.origin).host}`);
+    expect(await controller.testChannel({ id: hookChannel?.id as string })).toEqual({ sent: true, message: 'Sent: the webhook took the message.' });
+    const body = JSON.parse(receiver.received.at(-1)?.body ?? '') as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['computer', 'event', 'message', 'severity', 'time']);
+    expect(body).toMatchObject({ event: 'test', severity: 'info', computer: null });
+
+    receiver.answers.status = () => 404;
+    expect((await controller.testChannel({ id: hookChannel?.id as string })).message).toBe(`Not sent: the webhook at ${new URL(receiver.origin).host} answered 404: nothing is at that address.`);
+
+    expectNowhere(TOKEN, { 'settings.json': readFileSync(join(configDir, 'settings.json'), 'utf8'), state: JSON.stringify(await controller.getState()) });
+    expectNowhere('abc-secret-path', { 'settings.json': readFileSync(join(configDir, 'settings.json'), 'utf8'), state: JSON.stringify(await controller.getState()) });
+
+    await controller.removeChannel({ id });
+    expect((await controller.getState()).notify.channels.map((channel) => channel.settings.kind)).toEqual(['webhook']);
+    await expect(controller.testChannel({ id })).rejects.toThrow(/removed/);
+  });
+
+  it('refuses a webhook without an address and a ping for a computer that does not exist, in words', async () => {
+    const { controller } = await openController();
+    await expect(controller.saveChannel({ kind: 'webhook', checkCertificate: true })).rejects.toThrow('The address is needed: paste the one the service gave you.');
+    await expect(controller.saveChannel({ kind: 'ping', username: 'nobody', checkCertificate: true, secret: 'https://hc-ping.com/x' })).rejects.toThrow('There is no such computer: choose one of the computers.');
+  });
+});
