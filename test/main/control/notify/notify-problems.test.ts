@@ -2,10 +2,10 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { AppState } from '../../../../main/contract.js';
-import type { Controller } from '../../../../main/control/controller.js';
 import { backedUpLaptop, paste, servingController } from '../../../helpers/client-computer.js';
 import { waitForState } from '../../../helpers/controller.js';
 import { startHttpsReceiver, type Received } from '../../../helpers/receivers.js';
+import { look, published } from '../../../helpers/state-looks.js';
 import { hasTool } from '../../../helpers/tools.js';
 
 const DAY = 86_400_000;
@@ -20,27 +20,6 @@ async function withClock() {
 
 /** The webhook bodies received so far. */
 const bodies = (received: Received[], path: string) => received.filter((request) => request.path === path).map((request) => JSON.parse(request.body) as { event: string; severity: string; computer: string | null; message: string; time: string });
-
-/** Waits for the state to be published with `accept` true: the notifications room has looked at it by then. */
-function published(controller: Controller, accept: (state: AppState) => boolean): Promise<AppState> {
-  return new Promise((resolve) => {
-    const listener = (state: AppState) => {
-      if (!accept(state)) return;
-      controller.off('state', listener);
-      resolve(state);
-    };
-    controller.on('state', listener);
-  });
-}
-
-let looks = 40;
-/** Makes the app publish its state once more (a setting changes) and waits until it did: the notifications room looked at the clock as it is now. */
-async function look(controller: Controller): Promise<AppState> {
-  const days = ++looks;
-  const seen = published(controller, (state) => state.settings.integrityDays === days);
-  await controller.updateSettings({ integrityDays: days });
-  return seen;
-}
 
 describe.runIf(hasTool('restic'))('problems told to the admin, once, and their recovery', () => {
   it('a computer overdue (test clock): one webhook message over many looks and a /fail ping; its next backup: resolved, and a ping', { timeout: 180_000 }, async () => {
