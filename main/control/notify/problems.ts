@@ -109,6 +109,8 @@ export function digestText(state: AppState, now: number, digest: Exclude<Digest,
   } else {
     lines.push('The backup disk has not been checked for damage yet.');
   }
-  lines.push(state.reasons.length === 0 ? 'Nothing needs you.' : `Needs you: ${state.reasons.map((reason) => reason.message).join(' ')}`);
+  // Away, stopped or failing, the server shows no reasons: its sentence says what is wrong.
+  const needs = [...(state.status === 'serving' || state.status === 'attention' ? [] : [state.sentence]), ...state.reasons.map((reason) => reason.message)];
+  lines.push(needs.length === 0 ? 'Nothing needs you.' : `Needs you: ${needs.join(' ')}`);
   return lines.join('\n');
 }
