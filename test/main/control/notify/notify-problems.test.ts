@@ -2,10 +2,12 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { AppState } from '../../../../main/contract.js';
+import { RCLONE_CONFIG_FILE } from '../../../../main/control/offsite/offsite-targets.js';
 import { backedUpLaptop, paste, servingController } from '../../../helpers/client-computer.js';
 import { waitForState } from '../../../helpers/controller.js';
 import { startHttpsReceiver, type Received } from '../../../helpers/receivers.js';
 import { look, published } from '../../../helpers/state-looks.js';
+import { SshServer } from '../../../helpers/sshd.js';
 import { hasTool } from '../../../helpers/tools.js';
 
 const DAY = 86_400_000;
@@ -146,5 +148,30 @@ describe.runIf(hasTool('restic'))('problems told to the admin, once, and their r
     await look(controller);
     await look(controller);
     expect(bodies(receiver.received, '/hook')).toHaveLength(1);
+  });
+
+  it.runIf(hasTool('sshd') && hasTool('rclone'))('the offsite copy failing (its SSH server switched off): told once with the reason; back on and copied: resolved', { timeout: 180_000 }, async () => {
+    const { controller, configDir } = await servingController();
+    await backedUpLaptop(controller, 2, 100_000);
+    const ssh = await SshServer.start();
+    writeFileSync(join(configDir, RCLONE_CONFIG_FILE), ssh.rcloneConfig('relative'), { mode: 0o600 });
+    await controller.setOffsite({ remote: `relative:${ssh.folder}` });
+    await controller.copyOffsiteNow();
+    await waitForState(controller, (state) => state.offsite.lastCopyAt !== null && state.offsite.running === null, 60_000);
+    const receiver = await startHttpsReceiver();
+    await controller.saveChannel({ kind: 'webhook', checkCertificate: false, secret: `${receiver.origin}/hook` });
+
+    ssh.stop();
+    await controller.copyOffsiteNow();
+    await vi.waitFor(() => expect(bodies(receiver.received, '/hook')).toHaveLength(1), { timeout: 60_000 });
+    expect(bodies(receiver.received, '/hook')[0]).toMatchObject({ event: 'problem', severity: 'warning', computer: null, message: expect.stringMatching(/^The offsite copy did not work: The copy’s storage cannot be reached/) });
+    await controller.copyOffsiteNow().catch(() => undefined);
+    await waitForState(controller, (state) => state.offsite.running === null && state.offsite.problem !== null, 60_000);
+    expect(bodies(receiver.received, '/hook')).toHaveLength(1);
+
+    await ssh.resume();
+    await controller.copyOffsiteNow();
+    await vi.waitFor(() => expect(bodies(receiver.received, '/hook')).toHaveLength(2), { timeout: 60_000 });
+    expect(bodies(receiver.received, '/hook')[1]).toMatchObject({ event: 'resolved', message: expect.stringMatching(/^Resolved: The offsite copy did not work/) });
   });
 });
