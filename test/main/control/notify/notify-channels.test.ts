@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dispatch } from '../../../../main/control/core/dispatch.js';
 import { openController } from '../../../helpers/controller.js';
 import { startHttpsReceiver, startSmtp } from '../../../helpers/receivers.js';
 
@@ -98,5 +99,32 @@ describe('notification channels and their "Send a test"', () => {
     const { controller } = await openController();
     await expect(controller.saveChannel({ kind: 'webhook', checkCertificate: true })).rejects.toThrow('The address is needed: paste the one the service gave you.');
     await expect(controller.saveChannel({ kind: 'ping', username: 'nobody', checkCertificate: true, secret: 'https://hc-ping.com/x' })).rejects.toThrow('There is no such computer: choose one of the computers.');
+  });
+
+  it('refuses bad channel input at the edge, in words, before anything is kept', async () => {
+    const { controller, configDir } = await openController();
+    const bugs: unknown[] = [];
+    const call = async (method: string, input: unknown) => dispatch(controller, method, input, (error) => bugs.push(error));
+    const email = { kind: 'email', host: 'smtp.example.net', port: 587, security: 'starttls', user: 'me', from: 'me@example.net', to: 'you@example.net', checkCertificate: true };
+    const refused: [string, unknown, RegExp][] = [
+      ['saveChannel', { ...email, to: 'not an address' }, /to: a recipient address such as anna@example\.net/],
+      ['saveChannel', { ...email, host: 'smtp.example.net; rm -rf' }, /host: a host name such as smtp\.gmail\.com/],
+      ['saveChannel', { ...email, password: 'x' }, /Unrecognized key/],
+      ['saveChannel', { kind: 'ntfy', server: 'ftp://ntfy.sh', topic: 'family', checkCertificate: true }, /server: an address starting with https:\/\//],
+      ['saveChannel', { kind: 'ntfy', server: 'https://ntfy.sh', topic: 'family backups', checkCertificate: true }, /topic: a topic of letters, digits, - and _/],
+      ['saveChannel', { kind: 'webhook', checkCertificate: true, secret: 'https://user:pass@hooks.example.net/x' }, /secret: an address starting with https:\/\//],
+      ['saveChannel', { kind: 'pager', checkCertificate: true }, /kind/],
+      ['updateSettings', { quietHours: { from: 22, to: 22 } }, /quiet hours that end at another hour than they start/],
+      ['updateSettings', { quietHours: { from: 24, to: 7 } }, /an hour from 0 to 23/],
+      ['updateSettings', { digest: 'monthly' }, /digest/],
+      ['testChannel', { id: '../x' }, /a channel id/],
+    ];
+    for (const [method, input, words] of refused) {
+      const outcome = await call(method, input);
+      expect(outcome, JSON.stringify(input)).toMatchObject({ ok: false, error: { code: 'invalid-input', message: expect.stringMatching(words) } });
+    }
+    expect(bugs).toEqual([]);
+    expect((await controller.getState()).notify.channels).toEqual([]);
+    expect(existsSync(join(configDir, 'notifications.json'))).toBe(false);
   });
 });
