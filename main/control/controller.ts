@@ -8,11 +8,12 @@ import type {
 } from '../contract.js';
 import { Activity } from './activity/activity.js';
 import { StateRoom } from './app-state.js';
-import { Caretaker, type Keychain } from './caretaker/caretaker.js';
+import { Caretaker } from './caretaker/caretaker.js';
 import { Computers } from './computers/computers.js';
 import { Connect } from './connect/connect.js';
 import { Disks } from './disks/disks.js';
 import { Integrity } from './integrity/integrity.js';
+import type { Keychain } from './core/keychain.js';
 import { Logins } from './core/logins.js';
 import { Notify } from './notify/notify.js';
 import { Offsite } from './offsite/offsite.js';
@@ -22,7 +23,7 @@ import { Shared, type ControllerOptions } from './core/shared.js';
 import { Tls } from './tls/tls.js';
 
 export { CA_FILE_NAME, type ControllerOptions } from './core/shared.js';
-export type { Keychain } from './caretaker/caretaker.js';
+export type { Keychain } from './core/keychain.js';
 export { MAINTENANCE_USER } from './core/logins.js';
 
 const HTPASSWD_FILE = 'htpasswd';
@@ -79,7 +80,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       authority: async () => (await this.tls.caCertificate()).pem,
     });
     this.caretaker = new Caretaker(this.shared, options.keychain);
-    this.notify = new Notify(this.shared);
+    this.notify = new Notify(this.shared, options.keychain);
     this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker, notify: this.notify });
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppState, ChannelInput, ChannelSettings, ChannelTest, ChannelView, NotifyView } from '../../contract.js';
 import { UserError } from '../core/errors.js';
+import type { Keychain } from '../core/keychain.js';
 import type { Shared } from '../core/shared.js';
 import { FAILING_AFTER, Outbox } from './outbox.js';
 import { NotifyStore, type NotifyRecord } from './notify-store.js';
@@ -53,8 +54,12 @@ export class Notify {
   private readonly pings = new Map<string, { lastBackupAt: string | null; failed: boolean }>();
   private readonly outbox: Outbox;
 
-  constructor(private readonly shared: Shared) {
-    this.store = new NotifyStore(shared.options.configDir);
+  constructor(
+    private readonly shared: Shared,
+    /** The system keychain (the desktop app) that seals the channels' secrets; without it a key file does. */
+    keychain: Keychain | undefined,
+  ) {
+    this.store = new NotifyStore(shared.options.configDir, keychain);
     this.outbox = new Outbox({
       send: (id, item) => {
         const channel = this.channel(id);

@@ -143,12 +143,16 @@ async function toEmail(settings: Extract<ChannelSettings, { kind: 'email' }>, pa
 /** Sends a message (or a ping) through a channel; a failure is a `SendError` in words. A ping channel takes pings and its test only. */
 export async function deliver(channel: StoredChannel, item: Message | Ping): Promise<void> {
   const { settings, secret } = channel;
+  const address = () => {
+    if (secret === null) throw new SendError('its address is missing: give it again in Settings → Notifications.');
+    return new URL(secret);
+  };
   if ('ping' in item) {
-    if (settings.kind === 'ping' && secret) await toPing(settings, new URL(secret), item);
+    if (settings.kind === 'ping') await toPing(settings, address(), item);
     return;
   }
   if (settings.kind === 'email') await toEmail(settings, secret, item);
   else if (settings.kind === 'ntfy') await toNtfy(settings, secret, item);
-  else if (settings.kind === 'webhook' && secret) await toWebhook(settings, new URL(secret), item);
-  else if (settings.kind === 'ping' && secret && item.event === 'test') await toPing(settings, new URL(secret), { ping: 'success' });
+  else if (settings.kind === 'webhook') await toWebhook(settings, address(), item);
+  else if (item.event === 'test') await toPing(settings, address(), { ping: 'success' });
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../../../main/control/core/dispatch.js';
@@ -14,7 +15,7 @@ function expectNowhere(secret: string, places: Record<string, string>): void {
 }
 
 describe('notification channels and their "Send a test"', () => {
-  it('e-mail over STARTTLS with a login: a refused login in words, then the test arrives; an untrusted certificate in words; the password only in the 0600 file', { timeout: 60_000 }, async () => {
+  it('e-mail over STARTTLS with a login: a refused login in words, then the test arrives; an untrusted certificate in words; the password sealed in a 0600 file and opened after a restart', { timeout: 60_000 }, async () => {
     const smtp = await startSmtp({ user: 'backups@example.net', password: PASSWORD });
     const { controller, configDir } = await openController();
     await controller.updateSettings({ digest: 'weekly', quietHours: { from: 22, to: 7 } });
@@ -47,10 +48,17 @@ describe('notification channels and their "Send a test"', () => {
     expect(untrusted.sent).toBe(false);
     expect(untrusted.message).toMatch(new RegExp(`^Not sent: the certificate of 127\\.0\\.0\\.1:${smtp.port} is not trusted \\(.+\\)\\. If it is your own server with a self-made certificate, switch off its certificate check\\.$`));
 
+    // Sealed by the key file (headless mode has no system keychain), both 0600; opened again after a restart.
     const kept = join(configDir, 'notifications.json');
     expect(statSync(kept).mode & 0o777).toBe(0o600);
-    expect(readFileSync(kept, 'utf8')).toContain(PASSWORD);
+    expect(statSync(join(configDir, 'notifications.key')).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(kept, 'utf8')).channels[0].secret).toMatchObject({ lock: 'key-file', sealed: expect.any(String) });
+    await controller.saveChannel({ ...email, id, checkCertificate: false });
+    const reopened = await openController({ configDir });
+    expect(await reopened.controller.testChannel({ id })).toMatchObject({ sent: true });
+    expect(smtp.mails).toHaveLength(2);
     expectNowhere(PASSWORD, {
+      'notifications.json': readFileSync(kept, 'utf8'),
       'settings.json': readFileSync(join(configDir, 'settings.json'), 'utf8'),
       state: JSON.stringify(await controller.getState()),
       'the log': JSON.stringify(await controller.recentSummaries()),
@@ -126,5 +134,19 @@ describe('notification channels and their "Send a test"', () => {
     expect(bugs).toEqual([]);
     expect((await controller.getState()).notify.channels).toEqual([]);
     expect(existsSync(join(configDir, 'notifications.json'))).toBe(false);
+  });
+
+  it('a secret whose lock changed is not guessed at: a notice says so, and the channel asks for it again', async () => {
+    const { controller, configDir } = await openController();
+    const state = await controller.saveChannel({ kind: 'webhook', checkCertificate: true, secret: 'https://hooks.example.net/secret-path' });
+    const id = state.notify.channels[0]?.id as string;
+    writeFileSync(join(configDir, 'notifications.key'), randomBytes(32), { mode: 0o600 });
+    const reopened = await openController({ configDir });
+    const after = await reopened.controller.getState();
+    expect(after.notices.map((notice) => notice.message)).toContain(
+      'Some notification secrets cannot be unlocked here (a webhook address): the lock they were kept with is not here, or changed. Give them again in Settings → Notifications.',
+    );
+    expect(after.notify.channels[0]).toMatchObject({ id, hasSecret: false, label: 'Webhook at no address yet' });
+    expect(await reopened.controller.testChannel({ id })).toEqual({ sent: false, message: 'Not sent: its address is missing: give it again in Settings → Notifications.' });
   });
 });
