@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
+import { waitForState } from '../helpers/controller.js';
 import { headless } from '../helpers/headless.js';
 import { startHttpsReceiver, startSmtp } from '../helpers/receivers.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const TOKEN = 'tk_browser0secret';
 
@@ -66,6 +68,38 @@ describe.runIf(hasChromium())('Settings → Notifications in the browser', () =>
     const shown = await page.content();
     expect(shown).not.toContain(TOKEN);
     expect(shown).not.toContain('a-wrong-one');
+    expect(pageErrors).toEqual([]);
+    expect(bugs).toEqual([]);
+  });
+
+  it('a channel that keeps failing shows on the dashboard, in words', { timeout: 120_000 }, async () => {
+    const receiver = await startHttpsReceiver();
+    receiver.answers.status = () => 500;
+    const clock = { at: Date.now() };
+    const { bridge, controller, bugs } = await headless({ now: () => clock.at, tickMs: 50 });
+    await controller.setTls({ enabled: false });
+    await controller.chooseFolder({ path: tempDir('rts-data-') });
+    await controller.startServer();
+    await controller.updateSettings({ setupComplete: true });
+    await controller.addComputer({ displayName: "Anna's laptop" });
+    await controller.saveChannel({ kind: 'webhook', checkCertificate: false, secret: `${receiver.origin}/hook/token-in-path` });
+
+    clock.at += 4 * 86_400_000;
+    for (const [wait, attempts] of [[0, 1], [60_000, 2], [120_000, 3]] as const) {
+      clock.at += wait;
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(attempts), { timeout: 10_000 });
+    }
+    await waitForState(controller, (state) => state.reasons.some((reason) => reason.key.startsWith('channel-failing:')));
+
+    const page = await openPage();
+    const pageErrors = pageErrorsOf(page);
+    await page.goto(bridge.url);
+    await page.getByText(`Notifications (Webhook at ${new URL(receiver.origin).host}) keep failing: the webhook at ${new URL(receiver.origin).host} answered 500. Check them in Settings → Notifications.`).waitFor();
+    await screenshot(page, '63-dashboard-channel-failing');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.locator('li.channel', { hasText: 'Webhook at' }).getByText('Keeps failing').waitFor();
+    await screenshot(page, '64-notifications-channel-failing');
+    expect(await page.content()).not.toContain('token-in-path');
     expect(pageErrors).toEqual([]);
     expect(bugs).toEqual([]);
   });

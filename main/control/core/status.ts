@@ -107,7 +107,7 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
     reasons.push({
       key: `channel-failing:${channel.id}`,
       severity: 'warning',
-      message: `Messages to ${channel.label} keep failing: ${channel.problem} Check it in Settings → Notifications.`,
+      message: `Notifications (${channel.label}) keep failing: ${channel.problem} Check them in Settings → Notifications.`,
     });
   }
   if (facts.certificateNotAfter) {

@@ -68,7 +68,7 @@ export class Notify {
       now: () => this.now(),
       onHealth: (id, failed) => {
         const channel = this.channel(id);
-        if (failed && channel) this.shared.emit('note', `A message to ${this.label(channel)} did not go out: ${failed}`, 'warning');
+        if (failed && channel) this.shared.emit('note', `A notification (${this.label(channel)}) did not go out: ${failed}`, 'warning');
         this.shared.changed();
       },
     });

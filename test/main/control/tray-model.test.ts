@@ -99,7 +99,7 @@ const rows: Row[] = [
     { failingChannels: [{ id: 'a1b2', label: 'ntfy topic “family” on ntfy.sh', problem: 'ntfy answered 403: the topic needs a token.' }] },
     'attention',
     'yellow',
-    'Messages to ntfy topic “family” on ntfy.sh keep failing: ntfy answered 403: the topic needs a token. Check it in Settings → Notifications.',
+    'Notifications (ntfy topic “family” on ntfy.sh) keep failing: ntfy answered 403: the topic needs a token. Check them in Settings → Notifications.',
   ],
   ['an offsite copy 8 days old is fine when 14 are allowed', { offsite: { problem: null, lastCopyAt: ago(8), warnAfterDays: 14 } }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
   [

@@ -105,7 +105,7 @@ describe.runIf(hasTool('restic'))('problems told to the admin, once, and their r
     await vi.waitFor(() => expect(attempts()).toBe(3));
     const failing = await waitForState(controller, (state) => state.reasons.some((reason) => reason.key === `channel-failing:${broken}`));
     expect(failing.reasons.find((reason) => reason.key === `channel-failing:${broken}`)?.message).toBe(
-      `Messages to Webhook at ${new URL(receiver.origin).host} keep failing: the webhook at ${new URL(receiver.origin).host} answered 500. Check it in Settings → Notifications.`,
+      `Notifications (Webhook at ${new URL(receiver.origin).host}) keep failing: the webhook at ${new URL(receiver.origin).host} answered 500. Check them in Settings → Notifications.`,
     );
     expect(failing.notify.channels[0]).toMatchObject({ failing: true });
     await vi.waitFor(() => expect(receiver.received.filter((request) => request.path === '/').map((request) => (JSON.parse(request.body) as { message: string }).message)).toContainEqual(expect.stringMatching(/keep failing/)));
