@@ -104,7 +104,7 @@ export class Notify {
       if ((settings.kind === 'webhook' || settings.kind === 'ping') && !channel.secret) throw new UserError('no-address', 'The address is needed: paste the one the service gave you.');
       const channels = before ? this.record.channels.map((one) => (one.id === channel.id ? channel : one)) : [...this.record.channels, channel];
       await this.save({ ...this.record, channels });
-      if (before) this.outbox.drop(channel.id);
+      if (before) this.outbox.retryNow(channel.id);
       this.pings.delete(channel.id);
       return this.shared.state();
     });

@@ -46,6 +46,12 @@ export class Outbox {
     this.run();
   }
 
+  /** A channel changed (a password corrected, say): its waiting messages are tried again at once. */
+  retryNow(channelId: string): void {
+    for (const delivery of this.queue) if (delivery.channelId === channelId) delivery.nextAt = this.parts.now();
+    this.run();
+  }
+
   /** A channel removed: its messages are not sent and its health forgotten. */
   drop(channelId: string): void {
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]?.channelId === channelId) this.queue.splice(i, 1);
