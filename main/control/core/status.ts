@@ -9,6 +9,8 @@ export const DISK_WARN_FRACTION = 0.9;
 const DISK_FULL_BYTES = GIB;
 /** A certificate ending sooner than this turns the tray yellow (the household one is renewed 30 days ahead). */
 export const CERTIFICATE_WARN_DAYS = 14;
+/** The start of a failing notification channel's reason key (its id follows): the channel is not told about itself. */
+export const CHANNEL_FAILING = 'channel-failing:';
 
 export type Phase = 'stopped' | 'starting' | 'serving' | 'disk-missing' | 'error';
 
@@ -105,7 +107,7 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
   }
   for (const channel of facts.failingChannels) {
     reasons.push({
-      key: `channel-failing:${channel.id}`,
+      key: `${CHANNEL_FAILING}${channel.id}`,
       severity: 'warning',
       message: `Notifications (${channel.label}) keep failing: ${channel.problem} Check them in Settings → Notifications.`,
     });

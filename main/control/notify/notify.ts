@@ -3,13 +3,11 @@ import type { AppState, ChannelInput, ChannelSettings, ChannelTest, ChannelView,
 import { UserError } from '../core/errors.js';
 import type { Keychain } from '../core/keychain.js';
 import type { Shared } from '../core/shared.js';
+import { CHANNEL_FAILING } from '../core/status.js';
 import { FAILING_AFTER, Outbox } from './outbox.js';
 import { NotifyStore, type NotifyRecord } from './notify-store.js';
 import { digestDue, digestText, isQuiet, isUrgent, localDay, problemsNow, resolvedMessage, type Problem } from './problems.js';
 import { deliver, type Message, type StoredChannel } from './senders.js';
-
-/** The reason key of a channel that keeps failing: it is not told about itself. */
-export const CHANNEL_FAILING = 'channel-failing:';
 
 /** Where a channel sends, in words, with nothing secret (a webhook's or ping's path may carry a token: only its host is named). */
 function labelOf(channel: StoredChannel, computerName: (username: string) => string): string {
