@@ -18,7 +18,7 @@ describe('notification channels and their "Send a test"', () => {
   it('e-mail over STARTTLS with a login: a refused login in words, then the test arrives; an untrusted certificate in words; the password sealed in a 0600 file and opened after a restart', { timeout: 60_000 }, async () => {
     const smtp = await startSmtp({ user: 'backups@example.net', password: PASSWORD });
     const { controller, configDir } = await openController();
-    await controller.updateSettings({ digest: 'weekly', quietHours: { from: 22, to: 7 } });
+    await controller.updateSettings({ quietHours: { from: 22, to: 7 } });
     const email = { kind: 'email', host: '127.0.0.1', port: smtp.port, security: 'starttls', user: 'backups@example.net', from: 'backups@example.net', to: 'anna@example.net', checkCertificate: false } as const;
 
     let state = await controller.saveChannel({ ...email, secret: 'not-the-password' });
@@ -70,7 +70,7 @@ describe('notification channels and their "Send a test"', () => {
     const receiver = await startHttpsReceiver();
     receiver.answers.status = (request) => (request.path === '/' && request.headers.authorization !== `Bearer ${TOKEN}` ? 403 : 200);
     const { controller, configDir } = await openController();
-    await controller.updateSettings({ digest: 'daily' });
+    await controller.updateSettings({ staleDays: 4 });
     const ntfy = { kind: 'ntfy', server: receiver.origin, topic: 'family-backups', checkCertificate: false } as const;
     const state = await controller.saveChannel(ntfy);
     const id = state.notify.channels[0]?.id as string;
