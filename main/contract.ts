@@ -100,6 +100,58 @@ export interface SettingsView {
   autostart: boolean;
   notifications: boolean;
   keepAwake: boolean;
+  /** Problems found in these hours (local time, from one whole hour to another) wait until they end, except a failing disk; null: none. */
+  quietHours: QuietHours | null;
+  /** A summary sent through every channel each morning, each Monday morning, or never. */
+  digest: Digest;
+}
+
+export interface QuietHours {
+  from: number;
+  to: number;
+}
+export type Digest = 'off' | 'daily' | 'weekly';
+
+export type ChannelKind = 'email' | 'ntfy' | 'webhook' | 'ping';
+
+/**
+ * Where messages go, without its secret: an e-mail's password, an ntfy
+ * access token, a webhook's address (it often carries a token), a ping
+ * address. `checkCertificate` false trusts a self-made certificate.
+ */
+export type ChannelSettings =
+  | { kind: 'email'; host: string; port: number; security: 'starttls' | 'tls'; user: string; from: string; to: string; checkCertificate: boolean }
+  | { kind: 'ntfy'; server: string; topic: string; checkCertificate: boolean }
+  | { kind: 'webhook'; checkCertificate: boolean }
+  /** Pinged when that computer's backup arrives; the address with `/fail` when it is overdue. */
+  | { kind: 'ping'; username: string; checkCertificate: boolean };
+
+/** A channel to add (no `id`) or change; `secret` left out keeps the one kept, null removes it. */
+export type ChannelInput = ChannelSettings & { id?: string; secret?: string | null };
+
+export interface ChannelView {
+  id: string;
+  settings: ChannelSettings;
+  /** Where it sends, in words, with nothing secret. */
+  label: string;
+  hasSecret: boolean;
+  /** Why the last message did not go out; null when it did (or none was sent yet). */
+  problem: string | null;
+  /** It failed several times in a row: shown on the dashboard until a message goes out again. */
+  failing: boolean;
+  lastSentAt: string | null;
+}
+
+export interface NotifyView {
+  channels: ChannelView[];
+  /** Problems waiting for the quiet hours to end. */
+  held: number;
+}
+
+/** What "Send a test" found, in words. */
+export interface ChannelTest {
+  sent: boolean;
+  message: string;
 }
 
 export interface Notice {
@@ -132,6 +184,7 @@ export interface AppState {
   integrity: IntegrityView;
   offsite: OffsiteView;
   caretaker: CaretakerView;
+  notify: NotifyView;
   settings: SettingsView;
   /** Things that happened that the user should know (a settings file that was damaged, ...). */
   notices: Notice[];
@@ -435,6 +488,8 @@ export interface SettingsPatch {
   notifications?: boolean;
   keepAwake?: boolean;
   setupComplete?: boolean;
+  quietHours?: QuietHours | null;
+  digest?: Digest;
 }
 
 export interface Api {
@@ -513,6 +568,12 @@ export interface Api {
   forgetPassword(input: { username: string }): Promise<AppState>;
   /** Which snapshots a policy (the default when left out) would keep and remove, asked of restic with the kept password; nothing is removed. */
   previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview>;
+
+  /** Adds or changes a channel for messages to the family's admin (e-mail, ntfy, a webhook, a computer's ping address). */
+  saveChannel(input: ChannelInput): Promise<AppState>;
+  removeChannel(input: { id: string }): Promise<AppState>;
+  /** Sends a test message through a saved channel now and says what happened. */
+  testChannel(input: { id: string }): Promise<ChannelTest>;
 }
 
 export type MethodName = keyof Api;
@@ -580,6 +641,9 @@ const methodNames = {
   showPassword: true,
   forgetPassword: true,
   previewRetention: true,
+  saveChannel: true,
+  removeChannel: true,
+  testChannel: true,
 } satisfies Record<MethodName, true>;
 export const METHODS = Object.keys(methodNames) as MethodName[];
 

@@ -3,6 +3,7 @@ import type { Activity } from './activity/activity.js';
 import type { Caretaker } from './caretaker/caretaker.js';
 import type { Disks } from './disks/disks.js';
 import type { Integrity } from './integrity/integrity.js';
+import type { Notify } from './notify/notify.js';
 import type { Offsite } from './offsite/offsite.js';
 import type { Serving } from './serving/serving.js';
 import type { Shared } from './core/shared.js';
@@ -35,7 +36,7 @@ export class StateRoom {
 
   constructor(
     private readonly shared: Shared,
-    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity; integrity: Integrity; offsite: Offsite; caretaker: Caretaker },
+    private readonly rooms: { disks: Disks; tls: Tls; serving: Serving; activity: Activity; integrity: Integrity; offsite: Offsite; caretaker: Caretaker; notify: Notify },
   ) {
     shared.on('changed', () => this.schedule());
     shared.on('tick', () => this.schedule());
@@ -63,7 +64,7 @@ export class StateRoom {
     const { shared, rooms } = this;
     const settings = shared.settings;
     const { supervisor } = shared;
-    const now = new Date();
+    const now = new Date(shared.options.now?.() ?? Date.now());
     const phase = supervisor.phase;
     const disks = await rooms.disks.views();
     // Only a disk that is really there is looked at: a bare mount point would show empty repositories.
@@ -96,6 +97,7 @@ export class StateRoom {
       })),
       rotation: rooms.disks.reasons(),
       offsite: offsite.target && { problem: offsite.problem, lastCopyAt: toDate(offsite.lastCopyAt), warnAfterDays: offsite.target.warnAfterDays },
+      failingChannels: rooms.notify.failing(),
       now,
     });
     return {
@@ -114,6 +116,7 @@ export class StateRoom {
       integrity,
       offsite,
       caretaker: rooms.caretaker.view(),
+      notify: rooms.notify.view(),
       settings: {
         listenAddresses: settings.listenAddresses,
         port: settings.port,
@@ -124,6 +127,8 @@ export class StateRoom {
         autostart: settings.autostart,
         notifications: settings.notifications,
         keepAwake: settings.keepAwake,
+        quietHours: settings.quietHours,
+        digest: settings.digest,
       },
       notices: shared.notices,
     };
@@ -141,6 +146,7 @@ export class StateRoom {
   }
 
   private publish(state: AppState): void {
+    this.rooms.notify.observe(state);
     const previous = this.last;
     this.last = state;
     if (previous && JSON.stringify(previous) === JSON.stringify(state)) return;

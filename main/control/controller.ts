@@ -2,18 +2,20 @@ import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
-  AddComputerInput, Api, ApiEvents, AppState, CaCertificate, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, Drive, EventName, FolderListing,
+  AddComputerInput, Api, ApiEvents, AppState, CaCertificate, ChannelInput, ChannelTest, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, Drive, EventName, FolderListing,
   GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, RepairLine, RetentionPolicy, RetentionPreview, SettingsPatch, SetupFile,
   SftpHostKey, Summary,
 } from '../contract.js';
 import { Activity } from './activity/activity.js';
 import { StateRoom } from './app-state.js';
-import { Caretaker, type Keychain } from './caretaker/caretaker.js';
+import { Caretaker } from './caretaker/caretaker.js';
 import { Computers } from './computers/computers.js';
 import { Connect } from './connect/connect.js';
 import { Disks } from './disks/disks.js';
 import { Integrity } from './integrity/integrity.js';
+import type { Keychain } from './core/keychain.js';
 import { Logins } from './core/logins.js';
+import { Notify } from './notify/notify.js';
 import { Offsite } from './offsite/offsite.js';
 import { Serving } from './serving/serving.js';
 import { SettingsStore, type Settings } from './core/settings.js';
@@ -21,7 +23,7 @@ import { Shared, type ControllerOptions } from './core/shared.js';
 import { Tls } from './tls/tls.js';
 
 export { CA_FILE_NAME, type ControllerOptions } from './core/shared.js';
-export type { Keychain } from './caretaker/caretaker.js';
+export type { Keychain } from './core/keychain.js';
 export { MAINTENANCE_USER } from './core/logins.js';
 
 const HTPASSWD_FILE = 'htpasswd';
@@ -49,6 +51,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   private readonly offsite: Offsite;
   private readonly connect: Connect;
   private readonly caretaker: Caretaker;
+  private readonly notify: Notify;
   private readonly state: StateRoom;
 
   private constructor(options: OpenOptions, store: SettingsStore, settings: Settings, logins: Logins) {
@@ -81,7 +84,8 @@ export class Controller extends EventEmitter<Events> implements Api {
       repaired: (username) => this.integrity.markRepaired({ repo: username }),
     });
     this.caretaker = new Caretaker(this.shared, options.keychain);
-    this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker });
+    this.notify = new Notify(this.shared, options.keychain);
+    this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker, notify: this.notify });
   }
 
   /** Loads the settings and logins (reporting damage, losing nothing) and resumes serving if it served before. */
@@ -94,6 +98,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     await controller.computers.checkLogins();
     await controller.offsite.refresh();
     await controller.caretaker.open();
+    await controller.notify.open();
     if (settings.serving && settings.currentDiskId !== null) {
       await controller.serving.start().catch((error: Error) => controller.shared.addNotice(error.message));
     }
@@ -266,5 +271,16 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview> {
     return this.caretaker.previewRetention(input);
+  }
+
+  // Messages to the family's admin.
+  saveChannel(input: ChannelInput): Promise<AppState> {
+    return this.notify.saveChannel(input);
+  }
+  removeChannel(input: { id: string }): Promise<AppState> {
+    return this.notify.removeChannel(input);
+  }
+  testChannel(input: { id: string }): Promise<ChannelTest> {
+    return this.notify.testChannel(input);
   }
 }

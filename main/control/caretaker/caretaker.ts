@@ -6,12 +6,12 @@ import { UserError } from '../core/errors.js';
 import type { ComputerRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
 import { KeptPasswords } from './kept-passwords.js';
-import { keyFileKeychain, type Keychain } from './keychain.js';
+import { keyFileKeychain, type Keychain } from '../core/keychain.js';
 import { findRestic, installHint, readVersion } from './restic-program.js';
 import { ResticRuns } from './restic-runs.js';
 import { DEFAULT_POLICY, policyFlags, readForget } from './retention.js';
 
-export type { Keychain } from './keychain.js';
+export type { Keychain } from '../core/keychain.js';
 
 /** restic's cache for the desktop's own runs, in the config folder (never the family's cache in the home folder). */
 const CACHE_FOLDER = 'restic-cache';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../../server/htpasswd.js';
 import { readCheckedFile, writeFileAtomically } from '../core/files.js';
-import type { Keychain } from './keychain.js';
+import type { Keychain } from '../core/keychain.js';
 
 export const STORE_FILE = 'kept-passwords.json';
 

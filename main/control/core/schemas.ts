@@ -63,6 +63,46 @@ const sshHost = z.string().min(1).max(253).regex(/^[A-Za-z0-9:][A-Za-z0-9.:-]*$/
 /** rclone's --bwlimit in bytes per second, with an optional K, M or G. */
 export const bandwidth = z.string().regex(/^\d+(\.\d+)?[KMG]?$/i, 'a rate such as 2M (2 MB per second) or 500K');
 
+const hour = z.number().int().min(0, 'an hour from 0 to 23').max(23, 'an hour from 0 to 23');
+export const quietHours = z.strictObject({ from: hour, to: hour }).refine((hours) => hours.from !== hours.to, 'quiet hours that end at another hour than they start');
+export const digest = z.enum(['off', 'daily', 'weekly']);
+const oneLine = (max: number) => z.string().trim().max(max).regex(NO_CONTROL, 'one line without control characters');
+/** An http(s) address without a login in it (a token goes in the secret field or the path). */
+const webAddress = z
+  .string()
+  .trim()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return /^https?:$/.test(url.protocol) && url.username === '' && url.password === '';
+    } catch {
+      return false;
+    }
+  }, 'an address starting with https:// (or http://)');
+const emailChannel = z.strictObject({
+  kind: z.literal('email'),
+  host: z.string().trim().min(1, 'the mail server’s name is needed').max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name such as smtp.gmail.com'),
+  port,
+  security: z.enum(['starttls', 'tls']),
+  user: oneLine(256),
+  from: z.email('a sender address such as backups@example.net'),
+  to: z.email('a recipient address such as anna@example.net'),
+  checkCertificate: z.boolean(),
+});
+const ntfyChannel = z.strictObject({ kind: z.literal('ntfy'), server: webAddress, topic: z.string().regex(/^[\w-]{1,64}$/, 'a topic of letters, digits, - and _'), checkCertificate: z.boolean() });
+const webhookChannel = z.strictObject({ kind: z.literal('webhook'), checkCertificate: z.boolean() });
+const pingChannel = z.strictObject({ kind: z.literal('ping'), username, checkCertificate: z.boolean() });
+/** A notification channel as kept, without its secret. */
+export const channelSettings = z.discriminatedUnion('kind', [emailChannel, ntfyChannel, webhookChannel, pingChannel]);
+export const channelId = z.string().regex(/^[a-z0-9-]{1,40}$/, 'a channel id');
+const channelInput = z.discriminatedUnion('kind', [
+  emailChannel.extend({ id: channelId.optional(), secret: z.union([z.string().min(1).max(1024).regex(NO_CONTROL, 'no control characters'), z.null()]).optional() }),
+  ntfyChannel.extend({ id: channelId.optional(), secret: z.union([z.string().regex(/^[\x21-\x7e]{1,256}$/, 'the access token, without spaces'), z.null()]).optional() }),
+  webhookChannel.extend({ id: channelId.optional(), secret: webAddress.optional() }),
+  pingChannel.extend({ id: channelId.optional(), secret: webAddress.optional() }),
+]);
+
 /** One schema per method: the compiler refuses a method without one, or a schema of the wrong shape. */
 export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   getState: noInput,
@@ -79,6 +119,8 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     notifications: z.boolean().optional(),
     keepAwake: z.boolean().optional(),
     setupComplete: z.boolean().optional(),
+    quietHours: quietHours.nullable().optional(),
+    digest: digest.optional(),
   }),
   dismissNotice: z.strictObject({ id: z.string().max(100) }),
   newGuiAddress: noInput,
@@ -186,6 +228,9 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
       .refine((policy) => Object.values(policy).some((count) => count > 0), 'a policy that keeps at least something (all zero would keep nothing)')
       .optional(),
   }),
+  saveChannel: channelInput,
+  removeChannel: z.strictObject({ id: channelId }),
+  testChannel: z.strictObject({ id: channelId }),
 };
 
 /** A short, readable account of what is wrong with an input. */

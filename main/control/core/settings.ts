@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../../server/htpasswd.js';
 import { readCheckedFile, writeFileAtomically } from './files.js';
-import { bandwidth, graceDays, integrityDays, listenAddresses, offsiteRemote, port, staleDays } from './schemas.js';
+import { bandwidth, digest, graceDays, integrityDays, listenAddresses, offsiteRemote, port, quietHours, staleDays } from './schemas.js';
 
 const timestamp = z.iso.datetime();
 /** Daily disk measurements kept for the growth trend. */
@@ -86,6 +86,9 @@ export const settingsSchema = z.strictObject({
   autostart: z.boolean(),
   notifications: z.boolean(),
   keepAwake: z.boolean(),
+  /** When problems wait before they are sent to the channels (the channels themselves are kept apart: they hold secrets). */
+  quietHours: quietHours.nullable().default(null),
+  digest: digest.default('off'),
   /** Whether the server was serving when the app last stopped, so it resumes. */
   serving: z.boolean(),
 });
@@ -117,6 +120,8 @@ export const DEFAULT_SETTINGS: Settings = {
   autostart: false,
   notifications: true,
   keepAwake: true,
+  quietHours: null,
+  digest: 'off',
   serving: false,
 };
 

@@ -9,6 +9,8 @@ export const DISK_WARN_FRACTION = 0.9;
 const DISK_FULL_BYTES = GIB;
 /** A certificate ending sooner than this turns the tray yellow (the household one is renewed 30 days ahead). */
 export const CERTIFICATE_WARN_DAYS = 14;
+/** The start of a failing notification channel's reason key (its id follows): the channel is not told about itself. */
+export const CHANNEL_FAILING = 'channel-failing:';
 
 export type Phase = 'stopped' | 'starting' | 'serving' | 'disk-missing' | 'error';
 
@@ -32,6 +34,8 @@ export interface StatusFacts {
   rotation: Reason[];
   /** The offsite copy, when there is a target: what went wrong last, when the last copy was complete, and from what age that is too old. */
   offsite: { problem: string | null; lastCopyAt: Date | null; warnAfterDays: number } | null;
+  /** Notification channels whose messages keep failing. */
+  failingChannels: { id: string; label: string; problem: string }[];
   now: Date;
 }
 
@@ -102,6 +106,13 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
       key: 'offsite-stale',
       severity: 'warning',
       message: `The offsite copy is ${plural(days(facts.now.getTime() - facts.offsite.lastCopyAt.getTime()), 'day')} old: backups since then exist only on the backup disk.`,
+    });
+  }
+  for (const channel of facts.failingChannels) {
+    reasons.push({
+      key: `${CHANNEL_FAILING}${channel.id}`,
+      severity: 'warning',
+      message: `Notifications (${channel.label}) keep failing: ${channel.problem} Check them in Settings → Notifications.`,
     });
   }
   if (facts.certificateNotAfter) {

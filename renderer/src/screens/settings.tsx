@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { AppState, GuiAddress, SettingsPatch } from '../../../main/contract.js';
 import { api } from '../api.js';
+import { Notifications } from '../components/notifications.js';
 import { Card, CopyButton, ErrorText, Toggle, useAction } from '../components/ui.js';
 import { parsePort } from '../format.js';
 
@@ -109,7 +110,7 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
         </form>
         {state.desktop ? (
           <>
-            <Toggle checked={settings.notifications} onChange={(notifications) => save({ notifications })} label="Notifications" hint="When backups stop working, and when they work again." />
+            <Toggle checked={settings.notifications} onChange={(notifications) => save({ notifications })} label="Notifications on this desktop" hint="When backups stop working, and when they work again." />
             <Toggle checked={settings.autostart} onChange={(autostart) => save({ autostart })} label="Start with this computer" hint="Hidden in the tray once the set-up is done." />
             <Toggle checked={settings.keepAwake} onChange={(keepAwake) => save({ keepAwake })} label="Keep this computer awake while backups run" />
           </>
@@ -123,6 +124,9 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
           Saved.
         </p>
       )}
+      <Card title="Notifications">
+        <Notifications state={state} />
+      </Card>
       {state.guiAddressFile !== null && <GuiAddressCard file={state.guiAddressFile} />}
       <Card title="Set-up">
         <p class="why">Walk through the first-run steps again: another disk, more computers, other security choices. Nothing is lost.</p>

@@ -19,6 +19,7 @@ const serving: StatusFacts = {
   certificateNotAfter: new Date(NOW.getTime() + 300 * DAY),
   damaged: [],
   offsite: null,
+  failingChannels: [],
   now: NOW,
 };
 
@@ -94,6 +95,13 @@ const rows: Row[] = [
   ],
   ['an offsite copy that fails', { offsite: { problem: 'The copy’s storage is full.', lastCopyAt: ago(1), warnAfterDays: 7 } }, 'attention', 'yellow', 'The offsite copy did not work: The copy’s storage is full.'],
   ['an offsite copy 8 days old', { offsite: { problem: null, lastCopyAt: ago(8), warnAfterDays: 7 } }, 'attention', 'yellow', 'The offsite copy is 8 days old: backups since then exist only on the backup disk.'],
+  [
+    'a notification channel that keeps failing',
+    { failingChannels: [{ id: 'a1b2', label: 'ntfy topic “family” on ntfy.sh', problem: 'ntfy answered 403: the topic needs a token.' }] },
+    'attention',
+    'yellow',
+    'Notifications (ntfy topic “family” on ntfy.sh) keep failing: ntfy answered 403: the topic needs a token. Check them in Settings → Notifications.',
+  ],
   ['an offsite copy 8 days old is fine when 14 are allowed', { offsite: { problem: null, lastCopyAt: ago(8), warnAfterDays: 14 } }, 'serving', 'green', 'Serving backups at https://192.168.1.20:8000/; every computer is up to date.'],
   [
     'read errors: the disk may be failing',

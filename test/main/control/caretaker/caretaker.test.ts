@@ -3,7 +3,7 @@ import { copyFileSync, readdirSync, readFileSync, statSync, unlinkSync, writeFil
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppState, Summary } from '../../../../main/contract.js';
-import { KEY_FILE } from '../../../../main/control/caretaker/keychain.js';
+import { KEY_FILE } from '../../../../main/control/core/keychain.js';
 import { STORE_FILE } from '../../../../main/control/caretaker/kept-passwords.js';
 import { SETTINGS_FILE } from '../../../../main/control/core/settings.js';
 import { backedUpLaptop, servingController } from '../../../helpers/client-computer.js';

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../core/files.js';
+import { writeFileAtomically } from './files.js';
 
 /**
  * Where the kept encryption passwords are locked: in the desktop app the
@@ -22,18 +22,19 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
- * AES-256-GCM with a random key kept in a 0600 file in the config folder.
+ * AES-256-GCM with a random key kept in a 0600 file in the config folder
+ * (one file per store that uses it, so that each creates its own key alone).
  * It protects the passwords where the config folder is not (a stolen backup
  * disk, the offsite copy, a copy of settings.json), not from someone who
  * can read this account's files.
  */
-export function keyFileKeychain(configDir: string): Keychain {
-  const file = join(configDir, KEY_FILE);
+export function keyFileKeychain(configDir: string, fileName = KEY_FILE): Keychain {
+  const file = join(configDir, fileName);
   let key: Promise<Buffer> | undefined;
   const loadKey = async (): Promise<Buffer> => {
     try {
       const existing = await readFile(file);
-      if (existing.length !== KEY_BYTES) throw new Error(`The key file ${file} is damaged (${existing.length} bytes instead of ${KEY_BYTES}): the kept passwords cannot be read. Move it aside and keep the passwords again.`);
+      if (existing.length !== KEY_BYTES) throw new Error(`The key file ${file} is damaged (${existing.length} bytes instead of ${KEY_BYTES}): what it locks cannot be read. Move it aside and give the passwords it locked again.`);
       // Tightened in case something loosened it: the key is as secret as the passwords.
       await chmod(file, 0o600);
       return existing;
