@@ -292,7 +292,7 @@ export interface EmergencySheet {
     repository: string | null;
     /** The kept encryption password; null: not kept here. */
     password: string | null;
-    /** restic's restore of the latest backup, straight from the disk, as typed in a terminal. */
+    /** restic's restore of the latest backup, straight from the disk, as typed in a terminal; null while there are no backups there. */
     restoreCommand: string | null;
     /** Reading the same backups from the offsite copy. */
     fromCopy: { steps: CommandLine[]; notes: string[] } | null;

@@ -11,9 +11,10 @@ export const restoreTarget = (username: string): string => `~/restored-${usernam
  * The emergency sheet from the app's state, the kept passwords and the
  * offsite copy's commands: what someone needs, with restic alone, to read
  * each computer's backups from the disk (or the copy) when this app or this
- * desktop is gone. restic asks for the password when the command runs.
+ * desktop is gone (`backedUp`: the computers whose repository is on the
+ * disk). restic asks for the password when the command runs.
  */
-export function buildSheet(state: AppState, passwords: Map<string, string | null>, fromCopy: Map<string, FromCopy>, now: Date): EmergencySheet {
+export function buildSheet(state: AppState, facts: { passwords: Map<string, string | null>; fromCopy: Map<string, FromCopy>; backedUp: Set<string> }, now: Date): EmergencySheet {
   const folder = state.storage?.folder ?? null;
   return {
     createdAt: now.toISOString(),
@@ -26,9 +27,9 @@ export function buildSheet(state: AppState, passwords: Map<string, string | null
         displayName: computer.displayName,
         username: computer.username,
         repository,
-        password: passwords.get(computer.username) ?? null,
-        restoreCommand: repository === null ? null : `restic -r ${SHELLS.bash.quote(repository)} restore latest --target ${restoreTarget(computer.username)}`,
-        fromCopy: fromCopy.get(computer.username) ?? null,
+        password: facts.passwords.get(computer.username) ?? null,
+        restoreCommand: repository === null || !facts.backedUp.has(computer.username) ? null : `restic -r ${SHELLS.bash.quote(repository)} restore latest --target ${restoreTarget(computer.username)}`,
+        fromCopy: facts.fromCopy.get(computer.username) ?? null,
       };
     }),
     offsite: state.offsite.target?.remote ?? null,

@@ -159,13 +159,15 @@ export class Restore {
     const state = await this.shared.state();
     const passwords = new Map<string, string | null>();
     const fromCopy = new Map<string, EmergencySheet['computers'][number]['fromCopy']>();
+    const backedUp = new Set<string>();
     for (const computer of state.computers) {
       passwords.set(computer.username, await this.restic.keptPassword(computer.username));
       fromCopy.set(computer.username, await this.restic.fromCopy(computer.username));
+      if (state.storage && (await stat(join(state.storage.folder, computer.username, 'config')).catch(() => undefined))) backedUp.add(computer.username);
     }
     const kept = [...passwords.values()].filter((password) => password !== null).length;
     this.shared.emit('note', `The emergency sheet was shown, with ${kept} kept encryption password${kept === 1 ? '' : 's'}.`, 'info');
-    return buildSheet(state, passwords, fromCopy, new Date(this.shared.options.now?.() ?? Date.now()));
+    return buildSheet(state, { passwords, fromCopy, backedUp }, new Date(this.shared.options.now?.() ?? Date.now()));
   }
 
   /** restic dump into `to` as fast as `to` takes it; `to` is ended only when restic succeeded, so a failed download is never taken for a whole one. */

@@ -5,6 +5,7 @@ import { CommandLines } from '../components/command-lines.js';
 import { ConnectComputer } from '../components/connect.js';
 import { RepairCard } from '../components/integrity.js';
 import { KeptPassword } from '../components/kept-password.js';
+import { RestoreSection } from '../components/restore.js';
 import { Retention } from '../components/retention.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parseGigabytes, plural, timeAgo } from '../format.js';
@@ -55,6 +56,7 @@ function ComputerDetail({
   repair,
   maintenanceUser,
   caretaker,
+  nativeFolderDialog,
   onLogin,
   onClose,
   onRemoved,
@@ -64,6 +66,7 @@ function ComputerDetail({
   repair?: IntegrityView['awaitingRepair'][number];
   maintenanceUser: string | null;
   caretaker: CaretakerView;
+  nativeFolderDialog: boolean;
   onLogin: (login: LoginCreated) => void;
   onClose: () => void;
   onRemoved: (message: string) => void;
@@ -166,6 +169,7 @@ function ComputerDetail({
       )}
       <ErrorText error={action.error} />
       <KeptPassword computer={computer} caretaker={caretaker} />
+      <RestoreSection computer={computer} caretaker={caretaker} nativeFolderDialog={nativeFolderDialog} />
       <Retention computer={computer} caretaker={caretaker} />
       {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} />}
       {password ? (
@@ -204,6 +208,7 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
           repair={state.integrity.awaitingRepair.find((candidate) => candidate.repo === computer.username)}
           maintenanceUser={state.maintenanceUser}
           caretaker={state.caretaker}
+          nativeFolderDialog={state.nativeFolderDialog}
           onLogin={onLogin}
           onClose={() => onSelect(null)}
           onRemoved={(message) => {

@@ -188,7 +188,7 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     expect(sheet).toMatchObject({ serverAddress: state.clientUrl, fingerprint: state.certificate.fingerprint, disk: { folder: data }, offsite: null });
     expect(sheet.computers).toEqual([
       { displayName: "Anna's laptop", username, repository: repo, password: RESTIC_PASSWORD, restoreCommand: `restic -r '${repo}' restore latest --target ~/restored-${username}`, fromCopy: null },
-      { displayName: 'Bea’s desktop', username: bea.username, repository: join(data, bea.username), password: null, restoreCommand: expect.any(String), fromCopy: null },
+      { displayName: 'Bea’s desktop', username: bea.username, repository: join(data, bea.username), password: null, restoreCommand: null, fromCopy: null },
     ]);
     expect(notes).toEqual(['The emergency sheet was shown, with 1 kept encryption password.']);
 
