@@ -51,6 +51,8 @@ async function annasBackups(big: boolean): Promise<{ controller: Controller; url
   writeFileSync(join(source, 'photos', 'summer', 'beach.jpg'), randomBytes(400_000));
   writeFileSync(join(source, 'photos', 'cat.jpg'), randomBytes(90_000));
   if (big) {
+    mkdirSync(join(source, 'letters'));
+    for (let index = 0; index < 600; index++) writeFileSync(join(source, 'letters', `letter-${index}.txt`), `letter ${index}`);
     // A sparse file: restic dumps gigabytes of zeros, long enough to cancel.
     writeFileSync(join(source, 'disk.img'), '');
     truncateSync(join(source, 'disk.img'), 4 * 2 ** 30);
@@ -110,6 +112,19 @@ describe.runIf(hasChromium() && hasTool('restic'))('restoring from the desktop, 
       await section.getByRole('status').getByRole('button', { name: 'Close' }).click();
     }
 
+    // A folder of 600 files, a page of 500 at a time.
+    await browser.getByRole('navigation', { name: 'Folder' }).getByRole('button', { name: basename(source), exact: true }).click();
+    await browser.getByRole('button', { name: 'letters', exact: true }).click();
+    await browser.getByText('1–500 of 600').waitFor();
+    expect(await browser.locator('tbody tr').count()).toBe(500);
+    await browser.getByRole('button', { name: 'Next →' }).click();
+    await browser.getByText('501–600 of 600').waitFor();
+    expect(await browser.locator('tbody tr').count()).toBe(100);
+    await screenshot(page, '68-restore-pages');
+    await browser.getByRole('button', { name: '← Previous' }).click();
+    await browser.getByText('1–500 of 600').waitFor();
+    expect(await browser.locator('tbody tr').first().textContent()).toContain('letter-0.txt');
+
     // A long download, cancelled on the page: restic stops, and the browser's download fails rather than ending as if whole.
     await browser.getByRole('navigation', { name: 'Folder' }).getByRole('button', { name: basename(source), exact: true }).click();
     const [slow] = await Promise.all([page.waitForEvent('download'), browser.getByRole('button', { name: 'Download disk.img' }).click()]);
@@ -168,6 +183,16 @@ describe.runIf(hasChromium() && hasTool('restic'))('restoring from the desktop, 
     await page.emulateMedia({ media: 'screen' });
 
     const command = (await anna.locator('pre code').first().textContent()) as string;
+
+    // Bea's page says why there is nothing to restore there yet, and what to do.
+    await page.getByRole('link', { name: 'Computers' }).click();
+    await page.getByRole('button', { name: /Bea’s desktop/ }).click();
+    await page
+      .getByRole('region', { name: 'Restore' })
+      .getByText('To get files back from Bea’s desktop’s backups on this desktop, keep its encryption password first (“Keep the encryption password” above): restic needs it to read the backups.')
+      .waitFor();
+    await screenshot(page, '67-restore-not-kept');
+
     const home = tempDir('rts-home-');
     const typed = spawnSync('bash', ['-c', command], { env: { PATH: process.env.PATH, HOME: home }, input: `${RESTIC_PASSWORD}\n`, encoding: 'utf8', timeout: 300_000 });
     expect(typed.status, typed.stderr).toBe(0);

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DownloadFormat, SnapshotEntry, SnapshotFolder, SnapshotView } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { formatBytes, formatDay, formatTime } from '../format.js';
@@ -29,6 +29,9 @@ export function SnapshotBrowser({ username, snapshot, start, onWant }: { usernam
     });
   const open = (path: string) => show(path, 0, []);
   useEffect(() => open(start), [snapshot.id, start]);
+  // Another folder or page starts at its top.
+  const list = useRef<HTMLDivElement>(null);
+  useEffect(() => list.current?.scrollTo({ top: 0 }), [folder]);
 
   return (
     <div class="snapshot-browser" aria-label={`The backup of ${formatDay(snapshot.time)} ${formatTime(snapshot.time)}`} role="region">
@@ -61,7 +64,7 @@ export function SnapshotBrowser({ username, snapshot, start, onWant }: { usernam
       )}
       <ErrorText error={action.error} />
       {folder && (
-        <div class="table-scroll">
+        <div class="table-scroll" ref={list}>
           <table class="table entries">
             <thead>
               <tr>

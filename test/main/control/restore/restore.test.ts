@@ -22,8 +22,8 @@ function resticProcesses(repo: string): string[] {
 }
 
 /** A controller on a fresh disk folder with Anna's laptop, its repository made by restic and its password kept. */
-async function annaWithKeptPassword(): Promise<{ controller: Controller; data: string; repo: string; username: string }> {
-  const { controller } = await openController();
+async function annaWithKeptPassword(options: Parameters<typeof openController>[0] = {}): Promise<{ controller: Controller; data: string; repo: string; username: string }> {
+  const { controller } = await openController(options);
   const data = tempDir('rts-data-');
   await controller.chooseFolder({ path: data });
   const { username } = await controller.addComputer({ displayName: "Anna's laptop" });
@@ -197,6 +197,39 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     const typed = spawnSync('bash', ['-c', sheet.computers[0]?.restoreCommand as string], { env: { PATH: process.env.PATH, HOME: home }, input: `${RESTIC_PASSWORD}\n`, encoding: 'utf8' });
     expect(typed.status, typed.stderr).toBe(0);
     expect(treeDigest(join(home, `restored-${username}`, source))).toEqual(treeDigest(source));
+  });
+
+  it('the desktop app: a download goes where the save dialog says, whole or not at all; a cancelled dialog downloads nothing', { timeout: 120_000 }, async () => {
+    const saveTo = tempDir('rts-saved-');
+    const answers: (string | null)[] = [join(saveTo, 'my cat.jpg'), null, join(saveTo, 'disk.img')];
+    const asked: string[] = [];
+    const { controller, repo, username } = await annaWithKeptPassword({
+      askSaveFile: (fileName) => {
+        asked.push(fileName);
+        return Promise.resolve(answers.shift() ?? null);
+      },
+    });
+    const source = tempDir('rts-source-');
+    writeFileSync(join(source, 'cat.jpg'), randomBytes(70_000));
+    writeFileSync(join(source, 'disk.img'), '');
+    truncateSync(join(source, 'disk.img'), 4 * 2 ** 30);
+    await resticOk(repo, ['backup', source], { timeoutMs: 600_000 });
+    const [snapshot] = await controller.listSnapshots({ username });
+    const input = { username, snapshotId: snapshot?.id as string, path: join(source, 'cat.jpg'), format: 'file' as const };
+
+    const started = await controller.startDownload(input);
+    expect(started).toMatchObject({ state: 'running', destination: join(saveTo, 'my cat.jpg') });
+    expect(await until(controller, started?.id as string, (view) => view.state === 'done')).toMatchObject({ bytes: 70_000 });
+    expect(readFileSync(join(saveTo, 'my cat.jpg')).equals(readFileSync(join(source, 'cat.jpg')))).toBe(true);
+    expect(await controller.startDownload(input)).toBeNull();
+
+    const big = await controller.startDownload({ ...input, path: join(source, 'disk.img') });
+    await until(controller, big?.id as string, (view) => view.bytes > 1 << 20);
+    expect(readdirSync(saveTo).sort()).toEqual(['disk.img.part', 'my cat.jpg']);
+    await controller.cancelTransfer({ id: big?.id as string });
+    expect(readdirSync(saveTo)).toEqual(['my cat.jpg']);
+    expect(asked).toEqual(['cat.jpg', 'cat.jpg', 'disk.img']);
+    await vi.waitFor(() => expect(resticProcesses(repo)).toEqual([]), { timeout: 10_000, interval: 100 });
   });
 
   it('refuses in words while the password is not kept', { timeout: 60_000 }, async () => {
