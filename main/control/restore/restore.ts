@@ -172,7 +172,7 @@ export class Restore {
 
   /** restic dump into `to` as fast as `to` takes it; `to` is ended only when restic succeeded, so a failed download is never taken for a whole one. */
   private async pump(transfer: Transfer, to: Writable): Promise<void> {
-    to.on('error', () => undefined);
+    to.on('error', (error: NodeJS.ErrnoException) => this.transfers.end(transfer, 'failed', `It could not be written (${error.code ?? error.message}).`));
     let run: Awaited<ReturnType<ResticAccess['stream']>>;
     try {
       run = await this.restic.stream(transfer.username, transfer.args, transfer.purpose);
@@ -183,10 +183,14 @@ export class Restore {
     this.transfers.stopWith(transfer, () => to.destroy());
     this.transfers.stopWith(transfer, run.cancel);
     let ending = false;
-    // The browser's own cancel (or a closed tab) closes `to` before restic is done.
-    to.on('close', () => {
-      if (!ending) this.transfers.end(transfer, 'cancelled', 'Cancelled.');
-    });
+    // The browser's own cancel (or a closed tab, or a file that cannot be written) closes `to` before restic is done.
+    const closed = () => {
+      if (ending) return;
+      this.transfers.end(transfer, 'cancelled', 'Cancelled.');
+      run.cancel();
+    };
+    if (to.destroyed) closed();
+    to.on('close', closed);
     run.stdout.on('data', (chunk: Buffer) => (transfer.view.bytes += chunk.length));
     run.stdout.pipe(to, { end: false });
     const outcome = await run.done;

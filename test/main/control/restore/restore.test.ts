@@ -201,7 +201,7 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
 
   it('the desktop app: a download goes where the save dialog says, whole or not at all; a cancelled dialog downloads nothing', { timeout: 120_000 }, async () => {
     const saveTo = tempDir('rts-saved-');
-    const answers: (string | null)[] = [join(saveTo, 'my cat.jpg'), null, join(saveTo, 'disk.img')];
+    const answers: (string | null)[] = [join(saveTo, 'my cat.jpg'), null, join(saveTo, 'disk.img'), join(saveTo, 'gone', 'cat.jpg')];
     const asked: string[] = [];
     const { controller, repo, username } = await annaWithKeptPassword({
       askSaveFile: (fileName) => {
@@ -228,7 +228,9 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     expect(readdirSync(saveTo).sort()).toEqual(['disk.img.part', 'my cat.jpg']);
     await controller.cancelTransfer({ id: big?.id as string });
     expect(readdirSync(saveTo)).toEqual(['my cat.jpg']);
-    expect(asked).toEqual(['cat.jpg', 'cat.jpg', 'disk.img']);
+    const unwritable = await controller.startDownload(input);
+    expect(await until(controller, unwritable?.id as string, (view) => view.state !== 'running')).toMatchObject({ state: 'failed', message: 'It could not be written (ENOENT).' });
+    expect(asked).toEqual(['cat.jpg', 'cat.jpg', 'disk.img', 'cat.jpg']);
     await vi.waitFor(() => expect(resticProcesses(repo)).toEqual([]), { timeout: 10_000, interval: 100 });
   });
 
