@@ -6,7 +6,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import type { TransferView } from '../../../../main/contract.js';
 import type { Controller } from '../../../../main/control/controller.js';
-import { openController } from '../../../helpers/controller.js';
+import { freePort, openController, waitForState } from '../../../helpers/controller.js';
 import { RESTIC_PASSWORD, resticOk, treeDigest } from '../../../helpers/restic.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { hasTool } from '../../../helpers/tools.js';
@@ -232,6 +232,31 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     expect(await until(controller, unwritable?.id as string, (view) => view.state !== 'running')).toMatchObject({ state: 'failed', message: 'It could not be written (ENOENT).' });
     expect(asked).toEqual(['cat.jpg', 'cat.jpg', 'disk.img', 'cat.jpg']);
     await vi.waitFor(() => expect(resticProcesses(repo)).toEqual([]), { timeout: 10_000, interval: 100 });
+  });
+
+  it.runIf(hasTool('rclone'))('the emergency sheet says where the offsite copy is, and its commands read a computer’s backups from there', { timeout: 180_000 }, async () => {
+    const { controller, repo, username } = await annaWithKeptPassword();
+    const source = tempDir('rts-source-');
+    writeFileSync(join(source, 'recipe.txt'), 'two eggs');
+    await resticOk(repo, ['backup', source]);
+    // The copy is made from the disk the server serves.
+    await controller.setTls({ enabled: false });
+    await controller.updateSettings({ port: await freePort() });
+    await controller.startServer();
+    await waitForState(controller, (state) => state.status === 'serving' || state.status === 'attention');
+    const copy = tempDir('rts-copy-');
+    await controller.setOffsite({ remote: copy });
+    await controller.copyOffsiteNow();
+    await waitForState(controller, (state) => state.offsite.lastCopyAt !== null && state.offsite.running === null, 60_000);
+
+    const sheet = await controller.emergencySheet();
+    expect(sheet.offsite).toBe(copy);
+    const steps = sheet.computers[0]?.fromCopy?.steps.map((step) => step.command) ?? [];
+    expect(steps[0]).toBe(`export RESTIC_REPOSITORY='${join(copy, username)}'`);
+    const home = tempDir('rts-home-');
+    const read = spawnSync('bash', ['-c', steps.join('\n')], { env: { PATH: process.env.PATH, HOME: home, RESTIC_PASSWORD }, encoding: 'utf8' });
+    expect(read.status, read.stderr).toBe(0);
+    expect(treeDigest(join(home, 'restic-restore', source))).toEqual(treeDigest(source));
   });
 
   it('refuses in words while the password is not kept', { timeout: 60_000 }, async () => {
