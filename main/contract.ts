@@ -37,6 +37,8 @@ export interface ComputerOverview {
   createdAt: string;
   /** When it last fetched its set-up through a "Connect this computer" line; null if never. */
   connectedAt: string | null;
+  /** How its server login reached it last: by the line (its `restic-tray-backup` command uses it), or shown for setting it up by hand. */
+  setUpBy: 'line' | 'hand';
   /** What that set-up reported: its system and restic version (null: not connected that way). */
   system: OperatingSystem | null;
   resticVersion: string | null;
@@ -48,6 +50,8 @@ export interface ComputerOverview {
   lastBackupAt: string | null;
   locks: number;
   stale: boolean;
+  /** With disks that take turns: each known disk, and the snapshots of this computer the app last saw on it. */
+  disks: { diskId: string; label: string; current: boolean; snapshots: number; lastBackupAt: string | null }[];
 }
 
 export interface DiskView {
@@ -57,6 +61,8 @@ export interface DiskView {
   present: boolean;
   current: boolean;
   lastBackupAt: string | null;
+  /** When the server last served it (null: not known yet); for the disk in use, now. */
+  lastInUseAt: string | null;
 }
 
 export interface StorageView {
@@ -87,6 +93,8 @@ export interface SettingsView {
   port: number;
   appendOnly: boolean;
   staleDays: number;
+  /** With disks that take turns: a disk away (not in use) longer than this many days is a reminder to swap them. */
+  swapReminderDays: number;
   /** A full integrity check of the backup disk at least this often. */
   integrityDays: number;
   autostart: boolean;
@@ -361,6 +369,12 @@ export interface ConnectLine {
   expiresAt: string;
 }
 
+/** A repair line: run once on a computer set up by the line, within 15 minutes; it may delete in its own backups until the repair ends (an hour at most). */
+export interface RepairLine extends ConnectLine {
+  /** What restic says on the way that looks alarming but is expected, to read before running it. */
+  expected: string[];
+}
+
 /** The set-up script as a file, for a USB stick (it carries the computer's login: keep it safe, delete it after). */
 export interface SetupFile {
   fileName: string;
@@ -458,6 +472,8 @@ export interface CommandSet {
   schedule: { label: string; files: { fileName: string; content: string }[]; usage: string };
   /** After the integrity check moved damaged files aside: the steps that repair the repository, in order. */
   repair: { steps: CommandLine[]; notes: string[] };
+  /** For a computer set up by the line: what its `restic-tray-backup` command does, with nothing to fill in (null otherwise). */
+  installed: { commands: CommandLine[]; notes: string[] } | null;
   /** For the maintenance login only (null otherwise): forget and prune, check, a new index; it never creates a repository or backs up. */
   maintenance: CommandLine[] | null;
   /** Reading the backups straight from the offsite copy (when there is one), with restic's own ways there. */
@@ -506,6 +522,7 @@ export interface SettingsPatch {
   port?: number;
   appendOnly?: boolean;
   staleDays?: number;
+  swapReminderDays?: number;
   integrityDays?: number;
   autostart?: boolean;
   notifications?: boolean;
@@ -530,6 +547,8 @@ export interface Api {
   /** Serve this folder (a folder on a USB disk, usually); a new disk is adopted and remembered. */
   chooseFolder(input: { path: string; label?: string }): Promise<AppState>;
   forgetDisk(input: { diskId: string }): Promise<AppState>;
+  /** Names a disk ("Home disk", "Away disk"): the name is shown everywhere instead of its folder's. */
+  renameDisk(input: { diskId: string; label: string }): Promise<AppState>;
   /** Stops serving and waits for uploads in flight, so the disk can be unplugged. */
   ejectDisk(): Promise<{ safe: boolean; message: string }>;
 
@@ -569,6 +588,8 @@ export interface Api {
   connectComputer(input: ConnectInput): Promise<ConnectLine>;
   /** The same set-up as a file to carry over (a fresh server password inside; the old one stops working). */
   setupFile(input: ConnectInput): Promise<SetupFile>;
+  /** A one-time line (15 minutes) that repairs a computer's backups there with what its set-up installed, and a right to delete in them until it ends (an hour at most). */
+  repairLine(input: ConnectInput): Promise<RepairLine>;
   /** No more copies; what is on the copy stays there. */
   removeOffsite(): Promise<AppState>;
   /** Copies now (copies also start by themselves once backups settle, and daily). */
@@ -634,6 +655,7 @@ const methodNames = {
   pickFolder: true,
   chooseFolder: true,
   forgetDisk: true,
+  renameDisk: true,
   ejectDisk: true,
   addComputer: true,
   removeComputer: true,
@@ -658,6 +680,7 @@ const methodNames = {
   setOffsiteS3: true,
   connectComputer: true,
   setupFile: true,
+  repairLine: true,
   removeOffsite: true,
   copyOffsiteNow: true,
   rebuildFromCopy: true,

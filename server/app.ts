@@ -1,9 +1,9 @@
-import { METHODS } from 'node:http';
+import { METHODS, type IncomingMessage } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { loadConfig, saveConfig, deleteConfig } from './config.js';
 import { DiskMissingError, HttpError, httpErrors, toHttpError } from './errors.js';
-import { SETUP_PREFIX, type Deps, type RestContext, type RestState } from './context.js';
+import { SETUP_BODY_BYTES, SETUP_PREFIX, type Deps, type RestContext, type RestState } from './context.js';
 import type { RequestEvent } from './events.js';
 import { listObjects } from './list.js';
 import { deleteObject, loadObject, saveObject } from './objects.js';
@@ -59,6 +59,18 @@ function setupPath(target: string): string | null {
   return query === -1 ? rest : rest.slice(0, query);
 }
 
+/** What a set-up script sends back: a few words, refused with 413 beyond SETUP_BODY_BYTES. */
+async function readSetupBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > SETUP_BODY_BYTES) throw new HttpError(413, `a set-up request carries at most ${SETUP_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** The request target as the log shows it: a set-up code is a credential until it is used; a target that is not a path (refused) is not shown. */
 function loggedTarget(target: string): string {
   if (!target.startsWith('/')) return '…';
@@ -91,12 +103,14 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
   app.use(async (ctx, next) => {
     const started = performance.now();
     const rawUrl = loggedTarget(ctx.req.url ?? '/');
+    // Read now: a request refused before its body was read has no socket left when its response closes.
+    const remoteAddress = ctx.req.socket.remoteAddress ?? '';
     ctx.state.bytes = 0;
     ctx.res.once('close', () => {
       const query = rawUrl.indexOf('?');
       hooks.onRequest({
         time: new Date(),
-        remoteAddress: ctx.req.socket.remoteAddress ?? '',
+        remoteAddress,
         user: ctx.state.access?.user ?? null,
         method: ctx.method,
         path: query === -1 ? rawUrl : rawUrl.slice(0, query),
@@ -158,12 +172,13 @@ export function createApp(deps: Deps, hooks: AppHooks): Koa<RestState> {
   app.use(async (ctx, next) => {
     const path = setupPath(ctx.req.url ?? '/');
     if (!deps.setup || path === null) return next();
-    if (ctx.method !== 'GET') {
+    if (ctx.method !== 'GET' && ctx.method !== 'POST') {
       ctx.status = 405;
-      ctx.set('Allow', 'GET');
+      ctx.set('Allow', 'GET, POST');
       return;
     }
-    const answer = await deps.setup({ path, address: ctx.req.socket.remoteAddress ?? '', host: ctx.get('Host'), userAgent: ctx.get('User-Agent') });
+    const body = ctx.method === 'POST' ? await readSetupBody(ctx.req) : '';
+    const answer = await deps.setup({ path, method: ctx.method, body, address: ctx.req.socket.remoteAddress ?? '', host: ctx.get('Host'), userAgent: ctx.get('User-Agent') });
     ctx.status = answer.status;
     ctx.type = answer.type;
     ctx.body = answer.body;

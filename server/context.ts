@@ -23,10 +23,15 @@ export type RestContext = ParameterizedContext<RestState>;
  * path, which no repository can have (their names never start with a dot).
  */
 export const SETUP_PREFIX = '/.connect/';
+/** What a set-up script may send back in one request: a password, a few words. */
+export const SETUP_BODY_BYTES = 4096;
 
 /** A set-up request: what follows the prefix, and who asks. */
 export interface SetupRequest {
   path: string;
+  /** `GET` fetches a script; `POST` hands the app what a script sends back (`body`, at most SETUP_BODY_BYTES). */
+  method: 'GET' | 'POST';
+  body: string;
   address: string;
   /** The Host header: the name or address the computer reached the server at. */
   host: string;

@@ -1,4 +1,4 @@
-import type { AppState, GuiAddress } from '../contract.js';
+import type { AppState, ComputerOverview, GuiAddress } from '../contract.js';
 import type { Activity } from './activity/activity.js';
 import type { Caretaker } from './caretaker/caretaker.js';
 import type { Disks } from './disks/disks.js';
@@ -7,7 +7,7 @@ import type { Offsite } from './offsite/offsite.js';
 import type { Serving } from './serving/serving.js';
 import type { Shared } from './core/shared.js';
 import { UserError } from './core/errors.js';
-import { describeStatus } from './core/status.js';
+import { describeStatus, isStale } from './core/status.js';
 import type { Tls } from './tls/tls.js';
 import { notificationsFor } from './tray-model.js';
 
@@ -15,6 +15,13 @@ import { notificationsFor } from './tray-model.js';
 const COALESCE_MS = 200;
 
 const toDate = (iso: string | null): Date | null => (iso === null ? null : new Date(iso));
+
+/** A computer's figures from the disk in use, with what each disk of the rotation holds: its last backup is the newest on any disk. */
+function withDisks(computer: Omit<ComputerOverview, 'disks'>, disks: ComputerOverview['disks'], staleDays: number, now: Date): ComputerOverview {
+  const newest = [computer.lastBackupAt, ...disks.map((disk) => disk.lastBackupAt)].reduce<string | null>((a, b) => (b !== null && (a === null || b > a) ? b : a), null);
+  if (newest === computer.lastBackupAt) return { ...computer, disks };
+  return { ...computer, disks, lastBackupAt: newest, stale: isStale({ createdAt: new Date(computer.createdAt), lastBackupAt: toDate(newest) }, staleDays, now) };
+}
 
 /**
  * The whole state the GUI and the tray show, composed from every room, and
@@ -61,7 +68,7 @@ export class StateRoom {
     const disks = await rooms.disks.views();
     // Only a disk that is really there is looked at: a bare mount point would show empty repositories.
     const readable = disks.find((disk) => disk.current && disk.present && phase !== 'disk-missing');
-    const computers = await rooms.activity.computerOverviews(readable, now);
+    const computers = (await rooms.activity.computerOverviews(readable, now)).map((computer) => withDisks(computer, rooms.disks.backupsOf(computer.username), settings.staleDays, now));
     const storage = readable ? await rooms.disks.storageView(readable) : null;
     const certificate = await rooms.tls.view();
     const clientUrl = rooms.serving.clientUrl();
@@ -87,6 +94,7 @@ export class StateRoom {
         displayName: repo.displayName,
         unreadable: repo.findings.some((finding) => finding.damage === 'unreadable'),
       })),
+      rotation: rooms.disks.reasons(),
       offsite: offsite.target && { problem: offsite.problem, lastCopyAt: toDate(offsite.lastCopyAt), warnAfterDays: offsite.target.warnAfterDays },
       now,
     });
@@ -111,6 +119,7 @@ export class StateRoom {
         port: settings.port,
         appendOnly: settings.appendOnly,
         staleDays: settings.staleDays,
+        swapReminderDays: settings.swapReminderDays,
         integrityDays: settings.integrityDays,
         autostart: settings.autostart,
         notifications: settings.notifications,

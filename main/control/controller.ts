@@ -3,8 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   AddComputerInput, Api, ApiEvents, AppState, CaCertificate, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, DownloadFormat, Drive, EmergencySheet,
-  EventName, FolderListing, GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, RetentionPolicy, RetentionPreview, SearchResult,
-  SettingsPatch, SetupFile, SftpHostKey, SnapshotFolder, SnapshotView, Summary, TransferView,
+  EventName, FolderListing, GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, RepairLine, RetentionPolicy, RetentionPreview,
+  SearchResult, SettingsPatch, SetupFile, SftpHostKey, SnapshotFolder, SnapshotView, Summary, TransferView,
 } from '../contract.js';
 import { Activity } from './activity/activity.js';
 import { StateRoom } from './app-state.js';
@@ -69,6 +69,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       users: () => this.computers.userPolicies(),
       prepareTls: () => this.tls.prepare(),
       renewCertificate: () => this.tls.renewIfNeeded(),
+      prepareDisk: (disk) => this.disks.prepareDisk(disk),
     });
     this.disks = new Disks(this.shared);
     this.activity = new Activity(this.shared);
@@ -78,6 +79,9 @@ export class Controller extends EventEmitter<Events> implements Api {
       clientUrl: () => this.serving.clientUrl(),
       served: () => this.tls.served(),
       authority: async () => (await this.tls.caCertificate()).pem,
+      keepPassword: async (username, password) => void (await this.caretaker.keepPassword({ username, password })),
+      allowDeleting: (username, until) => this.computers.allowDeleting(username, until),
+      repaired: (username) => this.integrity.markRepaired({ repo: username }),
     });
     this.caretaker = new Caretaker(this.shared, options.keychain);
     this.restore = new Restore(this.shared, {
@@ -156,6 +160,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   forgetDisk(input: { diskId: string }): Promise<AppState> {
     return this.disks.forgetDisk(input);
+  }
+  renameDisk(input: { diskId: string; label: string }): Promise<AppState> {
+    return this.disks.renameDisk(input);
   }
   ejectDisk(): Promise<{ safe: boolean; message: string }> {
     return this.disks.ejectDisk();
@@ -249,6 +256,9 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   setupFile(input: ConnectInput): Promise<SetupFile> {
     return this.connect.setupFile(input);
+  }
+  repairLine(input: ConnectInput): Promise<RepairLine> {
+    return this.connect.repairLine(input);
   }
 
   // The desktop looking after the backups: restic here, the kept passwords.

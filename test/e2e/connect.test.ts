@@ -44,7 +44,7 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     mkdirSync(join(home, 'Documents'));
     writeFileSync(join(home, 'Documents', 'letter.txt'), 'Dear grandma,\n');
     // A computer with no scheduler (no systemd, no cron): the app says it backs up only when run by hand.
-    const ran = await runInTerminal(line, home, ['a long family secret', 'a long family secret'], `${join(home, '.local', 'bin')}:${pathWithoutSchedulers()}`);
+    const ran = await runInTerminal(line, home, ['a long family secret', 'a long family secret', 'n'], `${join(home, '.local', 'bin')}:${pathWithoutSchedulers()}`);
     expect(ran.code, ran.output).toBe(0);
     const backedUp = await waitForState(controller, (state) => state.computers[0]?.snapshots === 1, 30_000);
     expect(backedUp.computers[0]?.connectedAt).not.toBeNull();

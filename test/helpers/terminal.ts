@@ -34,8 +34,13 @@ export function runInTerminal(line: string, home: string, answers: string[] = []
 
 /** A folder with every program of this PATH but the schedulers': a computer with no systemd, no cron, no launchd. */
 export function pathWithoutSchedulers(): string {
+  return pathWithout(['systemctl', 'crontab', 'launchctl']);
+}
+
+/** A folder with every program of this PATH but `missing`. */
+export function pathWithout(missing: string[]): string {
   const bin = tempDir('rts-bin-');
-  const linked = new Set(['systemctl', 'crontab', 'launchctl']);
+  const linked = new Set(missing);
   for (const folder of (process.env.PATH ?? '').split(delimiter)) {
     if (!existsSync(folder)) continue;
     for (const name of readdirSync(folder)) {

@@ -53,4 +53,24 @@ describe('the set-up route /.connect/ (the app hands its set-up scripts out ther
     expect(lines.filter((line) => line.includes(CODE))).toEqual([lines[1]]);
     expect(events.filter((event) => JSON.stringify(event).includes(CODE))).toEqual([events[1]]);
   });
+
+  it('a set-up script hands back a few words with POST (the body reaches the app, not the log); more than 4096 bytes is refused with 413; other methods get 405', async () => {
+    const asked: SetupRequest[] = [];
+    const { url, events } = await startServer({
+      setup: async (request) => {
+        asked.push(request);
+        return { status: 200, type: 'text/plain', body: 'kept' };
+      },
+    });
+    const sent = await fetch(`${url}/.connect/${CODE}/keep`, { method: 'POST', body: 'a family secret' });
+    expect([sent.status, await sent.text()]).toEqual([200, 'kept']);
+    expect(asked.map((request) => [request.method, request.path, request.body])).toEqual([['POST', `${CODE}/keep`, 'a family secret']]);
+    expect(JSON.stringify(events)).not.toContain('a family secret');
+
+    const large = await fetch(`${url}/.connect/${CODE}/keep`, { method: 'POST', body: 'x'.repeat(4097) });
+    expect(large.status).toBe(413);
+    const put = await fetch(`${url}/.connect/${CODE}/keep`, { method: 'PUT', body: 'x' });
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, POST']);
+    expect(asked).toHaveLength(1);
+  });
 });

@@ -5,6 +5,7 @@ import { readRepoStats, type RepoStats } from './repo-stats.js';
 import { RequestLog } from './request-log.js';
 import type { Shared } from '../core/shared.js';
 import { isStale } from '../core/status.js';
+import { setUpBy } from '../core/settings.js';
 
 /** Repository figures are trusted this long, or until a client writes to that repository. */
 const STATS_MAX_AGE_MS = 60_000;
@@ -29,6 +30,7 @@ export class Activity {
       summary: (summary) => shared.emitEvent('summary', summary),
     });
     shared.supervisor.on('requests', (events) => this.onRequests(events));
+    shared.supervisor.on('change', () => this.expireServed());
     shared.supervisor.on('warning', (message) => this.log.note({ time: now(), user: null, message, severity: 'warning' }));
     shared.on('note', (message, severity) => this.log.note({ time: now(), user: null, message, severity }));
     shared.on('tick', () => this.log.expire());
@@ -43,7 +45,7 @@ export class Activity {
   }
 
   /** Each computer with its figures, read from `readable` (the disk in use, when it is really there). */
-  computerOverviews(readable: DiskView | undefined, staleAt: Date): Promise<ComputerOverview[]> {
+  computerOverviews(readable: DiskView | undefined, staleAt: Date): Promise<Omit<ComputerOverview, 'disks'>[]> {
     const settings = this.shared.settings;
     const diskId = readable?.id ?? settings.currentDiskId;
     return Promise.all(
@@ -59,6 +61,7 @@ export class Activity {
           quotaBytes: computer.quotaBytes,
           createdAt: computer.createdAt,
           connectedAt: computer.connectedAt ?? null,
+          setUpBy: setUpBy(computer),
           system: computer.system ?? null,
           resticVersion: computer.resticVersion ?? null,
           scheduled: computer.scheduled ?? null,
@@ -80,6 +83,13 @@ export class Activity {
     const stats = await readRepoStats(join(disk.folder, username)).catch(() => undefined);
     if (stats) this.stats.set(key, { stats, at: Date.now(), dirty: false });
     return stats;
+  }
+
+  /** A disk that starts serving may have just been readied (repositories laid out on it): its figures are read again. */
+  private expireServed(): void {
+    const { supervisor } = this.shared;
+    if (supervisor.phase !== 'serving') return;
+    for (const [key, cached] of this.stats) if (key.startsWith(`${supervisor.disk?.id}/`)) cached.at = 0;
   }
 
   /**

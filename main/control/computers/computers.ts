@@ -4,7 +4,7 @@ import type { UserPolicy } from '../../../server/user-policy.js';
 import { buildCommandLines, type CopyLocation } from '../core/command-lines.js';
 import { UserError } from '../core/errors.js';
 import { generatePassword, maintenanceUsername, usernameFor } from '../core/logins.js';
-import type { ComputerRecord } from '../core/settings.js';
+import { setUpBy, type ComputerRecord } from '../core/settings.js';
 import { CA_FILE_NAME, type Shared } from '../core/shared.js';
 import { MAINTENANCE_RECORD_FILE, MaintenanceRecord } from './maintenance-record.js';
 
@@ -18,6 +18,8 @@ const sameNameKey = (name: string): string => name.normalize('NFKC').replace(/\s
  */
 export class Computers {
   private readonly maintenanceRecord: MaintenanceRecord;
+  /** Computers that may delete in their own backups for a repair, until then (ms): append-only or not. */
+  private readonly deleting = new Map<string, number>();
 
   constructor(
     private readonly shared: Shared,
@@ -27,6 +29,36 @@ export class Computers {
     private readonly copyLocation: () => Promise<CopyLocation | null>,
   ) {
     this.maintenanceRecord = new MaintenanceRecord(join(shared.options.configDir, MAINTENANCE_RECORD_FILE));
+    shared.on('tick', () => this.endExpiredRights());
+  }
+
+  private now(): number {
+    return this.shared.options.now?.() ?? Date.now();
+  }
+
+  /** A right to delete in its own backups until `until` (ms) for a repair, or ended (null); the server follows at once. */
+  allowDeleting(username: string, until: number | null): Promise<void> {
+    return this.shared.mutate(async () => {
+      if (until === null) this.deleting.delete(username);
+      else this.deleting.set(username, until);
+      await this.shared.reconfigure();
+    });
+  }
+
+  /** A repair that never said it ended loses its right to delete when that right expires. */
+  private endExpiredRights(): void {
+    const now = this.now();
+    const expired = [...this.deleting].filter(([, until]) => until <= now).map(([username]) => username);
+    if (expired.length === 0) return;
+    this.shared
+      .mutate(async () => {
+        for (const username of expired) {
+          this.deleting.delete(username);
+          this.shared.emit('note', `${this.shared.computer(username)?.displayName ?? username} may no longer delete in its backups: the hour for its repair is over.`, 'info');
+        }
+        await this.shared.reconfigure();
+      })
+      .catch((error: Error) => this.shared.addNotice(`A repair’s right to delete could not be taken back at once (${error.message}): stop and start the server.`));
   }
 
   private get settings() {
@@ -86,8 +118,9 @@ export class Computers {
   userPolicies(): Map<string, UserPolicy> {
     const users = new Map<string, UserPolicy>();
     for (const computer of this.settings.computers) {
+      const repairing = (this.deleting.get(computer.username) ?? 0) > this.now();
       users.set(computer.username, {
-        appendOnly: this.settings.appendOnly || computer.appendOnly,
+        appendOnly: (this.settings.appendOnly || computer.appendOnly) && !repairing,
         ...(computer.quotaBytes !== null ? { quotaBytes: computer.quotaBytes } : {}),
       });
     }
@@ -130,6 +163,11 @@ export class Computers {
       if (input.username !== this.settings.maintenanceUser) this.require(input.username);
       const password = generatePassword();
       await this.setLogin(input.username, password);
+      const computer = this.shared.computer(input.username);
+      if (computer) {
+        computer.setUpBy = 'hand';
+        await this.shared.save();
+      }
       return { username: input.username, password };
     });
   }
@@ -208,6 +246,7 @@ export class Computers {
       appendOnly: !maintenance && (this.settings.appendOnly || computer.appendOnly),
       maintenance,
       copy: await this.copyLocation(),
+      setUpByLine: setUpBy(computer) === 'line',
     });
   }
 

@@ -1,5 +1,6 @@
 import type { SetupFacts } from './connect-script.js';
 import { SHELLS } from '../core/shell-quote.js';
+import { POWERSHELL_COMMAND } from './installed-command.js';
 
 const q = SHELLS.powershell.quote;
 
@@ -50,16 +51,25 @@ const CHECK_CSHARP =
   '}else{policy.VerificationFlags=X509VerificationFlags.AllowUnknownCertificateAuthority;policy.ExtraStore.Add(ca);}' +
   'if(!chain.Build(served))return false;' +
   'return chain.ChainElements[chain.ChainElements.Count-1].Certificate.Thumbprint==ca.Thumbprint;}' +
-  'public static bool Reaches(string url,string authority){' +
+  'static HttpClientHandler Handler(string authority){' +
   'var ca=new X509Certificate2(Convert.FromBase64String(authority));' +
   'var handler=new HttpClientHandler();' +
   'handler.ServerCertificateCustomValidationCallback=(message,certificate,chain,errors)=>' +
   'certificate!=null&&(errors&(SslPolicyErrors.RemoteCertificateNameMismatch|SslPolicyErrors.RemoteCertificateNotAvailable))==0&&Trusted(certificate,ca);' +
-  'try{using(var client=new HttpClient(handler)){client.Timeout=TimeSpan.FromSeconds(5);client.GetAsync(url).Wait();return true;}}catch{return false;}}}';
+  'return handler;}' +
+  'public static bool Reaches(string url,string authority){' +
+  'try{using(var client=new HttpClient(Handler(authority))){client.Timeout=TimeSpan.FromSeconds(5);client.GetAsync(url).Wait();return true;}}catch{return false;}}' +
+  'public static string Send(string url,string authority,string body){' +
+  'try{using(var client=new HttpClient(Handler(authority))){client.Timeout=TimeSpan.FromMinutes(5);' +
+  'return client.PostAsync(url,new StringContent(body)).Result.Content.ReadAsStringAsync().Result;}}' +
+  'catch(Exception error){while(error.InnerException!=null)error=error.InnerException;return "The backup desktop did not answer ("+error.Message+").";}}}';
 
 /** Adds a C# class on Windows PowerShell 5.1 (which needs System.Net.Http named) and PowerShell 7 alike. */
 const addType = (csharp: string) =>
   `$type = @{ TypeDefinition = ${q(csharp)} }; if ($PSVersionTable.PSEdition -ne 'Core') { $type.ReferencedAssemblies = @('System.Net.Http', 'System.Core') }; Add-Type @type`;
+
+/** `[RtsSetupCheck]` in a script: `Reaches` a server the household authority vouches for, and `Send` it a few words. */
+export const CHECK_TYPE = addType(CHECK_CSHARP);
 
 /** The Windows line: pasted into PowerShell, it fetches the set-up script with the certificate pinned and runs it. */
 export function windowsLine(url: string, fingerprintHex: string): string {
@@ -71,51 +81,6 @@ export function powershellRefusal(message: string): string {
   return `Write-Host ${q(`Restic Tray Server: ${message}`)} -ForegroundColor Red\r\n`;
 }
 
-/** The small command installed on the computer, as on Linux and macOS: backup (-IfDue for the schedule), status, snapshots, uninstall. */
-const COMMAND = String.raw`param([string]$Action, [switch]$IfDue)
-$ErrorActionPreference = 'Stop'
-$Dir = $PSScriptRoot
-$TaskName = 'Restic Tray Server backup'
-$env:RESTIC_REPOSITORY_FILE = Join-Path $Dir 'repository'
-$env:RESTIC_PASSWORD_FILE = Join-Path $Dir 'password'
-$login = Join-Path $Dir 'login.ps1'
-if (Test-Path $login) { . $login }
-$ca = Join-Path $Dir 'ca.pem'
-function LastGood { $file = Join-Path $Dir 'last-good'; if (Test-Path $file) { [long](Get-Content $file) } else { 0 } }
-$now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
-switch ($Action) {
-  'backup' {
-    if ($IfDue -and ($now - (LastGood)) -lt 72000) { return }
-    $paths = Get-Content (Join-Path $Dir 'paths.txt') | Where-Object { $_ -and (Test-Path $_) }
-    & restic --cacert $ca backup --exclude-caches --exclude (Join-Path $env:USERPROFILE 'AppData') --exclude $Dir @paths
-    $code = $LASTEXITCODE
-    if ($code -eq 0 -or $code -eq 3) {
-      Set-Content (Join-Path $Dir 'last-run') "$now ok"
-      Set-Content (Join-Path $Dir 'last-good') "$now"
-    } else {
-      Set-Content (Join-Path $Dir 'last-run') "$now failed $code"
-      throw "restic ended with exit code $code"
-    }
-  }
-  'status' {
-    $file = Join-Path $Dir 'last-run'
-    if (Test-Path $file) {
-      $last = (Get-Content $file) -split ' '
-      Write-Host ('Last backup: ' + [DateTimeOffset]::FromUnixTimeSeconds([long]$last[0]).LocalDateTime + ': ' + $last[1])
-    } else { Write-Host 'Last backup: none yet' }
-    $task = Get-ScheduledTask -TaskName $TaskName -ErrorAction SilentlyContinue
-    if ($task) { Write-Host ('Next backup: ' + (Get-ScheduledTaskInfo -TaskName $TaskName).NextRunTime + ' (Task Scheduler; a missed day runs when the computer is on again)') }
-    else { Write-Host 'Next backup: not scheduled (run: restic-tray-backup backup)' }
-  }
-  'snapshots' { & restic --cacert $ca snapshots }
-  'uninstall' {
-    Unregister-ScheduledTask -TaskName $TaskName -Confirm:$false -ErrorAction SilentlyContinue
-    Remove-Item (Join-Path $env:LOCALAPPDATA 'Microsoft\WindowsApps\restic-tray-backup.cmd') -ErrorAction SilentlyContinue
-    Write-Host "The daily backup is no longer scheduled. The backups stay on the server; the settings and the encryption password stay in $Dir."
-  }
-  default { Write-Host 'usage: restic-tray-backup backup | status | snapshots | uninstall' }
-}
-`;
 
 /**
  * The Windows set-up script (Windows PowerShell 5.1 and PowerShell 7), the
@@ -137,7 +102,7 @@ export function powershellSetupScript(facts: SetupFacts, authorityDerBase64: str
     `$Authority = ${q(facts.authorityPem.trim())}`,
     `$AuthorityDer = ${q(authorityDerBase64)}`,
     `$Code = ${q(facts.code)}`,
-    `$CommandText = ${q(COMMAND)}`,
+    `$CommandText = ${q(POWERSHELL_COMMAND)}`,
   ].join('\r\n');
   const script = String.raw`# Restic Tray Server: connects this computer to the family's backup server.
 # Made for one computer; it carries its server login. Running it again is safe.
@@ -171,7 +136,7 @@ $acl.AddAccessRule((New-Object Security.AccessControl.FileSystemAccessRule($me, 
 Set-Acl -Path $Dir -AclObject $acl
 WriteText (Join-Path $Dir 'ca.pem') ($Authority + [Environment]::NewLine)
 
-${addType(CHECK_CSHARP)}
+${CHECK_TYPE}
 $server = $null
 foreach ($candidate in $Candidates) {
   $address = if ($candidate -match ':') { "[$candidate]" } else { $candidate }
@@ -193,6 +158,7 @@ if (-not (Test-Path $pathsFile)) {
 }
 
 $passwordFile = Join-Path $Dir 'password'
+$keep = $false
 if (-not (Test-Path $passwordFile)) {
   Write-Host ''
   Write-Host "Choose the encryption password for this computer's backups."
@@ -215,6 +181,9 @@ if (-not (Test-Path $passwordFile)) {
     Write-Host 'The two were not the same; once more.'
   }
   WriteText $passwordFile $first
+  Write-Host ''
+  Write-Host 'A copy kept on the backup desktop can be read by whoever uses that desktop''s account, and with it these backups.'
+  $keep = (Read-Host 'Keep a copy of this password on the backup desktop, so your backups can be restored even if it is forgotten? [Y/n]') -notmatch '^[nN]'
 }
 
 $command = Join-Path $Dir 'restic-tray-backup.ps1'
@@ -260,6 +229,8 @@ switch ($state) {
     Write-Host "The backup repository of $Computer was created on the server."
   }
 }
+# The app opens the backups with it before keeping it; the line's code allows this once.
+if ($keep) { Write-Host ([RtsSetupCheck]::Send("https://$($server):$Port/.connect/$Code/keep", $AuthorityDer, [IO.File]::ReadAllText($passwordFile))) }
 
 Write-Host 'The first backup starts now; it may take a while.'
 & powershell.exe -NoProfile -ExecutionPolicy Bypass -File $command backup

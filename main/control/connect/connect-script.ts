@@ -1,4 +1,5 @@
 import { SHELLS } from '../core/shell-quote.js';
+import { POSIX_COMMAND } from './installed-command.js';
 
 /** What one computer's set-up script is made of. */
 export interface SetupFacts {
@@ -45,62 +46,6 @@ export function refusalScript(message: string): string {
   return `#!/bin/sh\nprintf '%s\\n' ${q(`Restic Tray Server: ${message}`)} >&2\nexit 1\n`;
 }
 
-/**
- * The small command installed on the computer: `backup` (with `--if-due`
- * for the schedule: only when the last good backup is 20 hours old),
- * `status`, `snapshots`, `uninstall` (the schedule and the command go, the
- * backups and this folder's files stay).
- */
-const COMMAND = String.raw`#!/bin/sh
-# restic-tray-backup: this computer's backups to Restic Tray Server.
-set -eu
-self=$0
-[ -L "$self" ] && self=$(readlink "$self")
-DIR=$(CDPATH= cd -- "$(dirname -- "$self")" && pwd)
-. "$DIR/settings"
-export RESTIC_REPOSITORY_FILE RESTIC_PASSWORD_FILE
-[ -n "${'$'}{RESTIC_REST_USERNAME:-}" ] && export RESTIC_REST_USERNAME RESTIC_REST_PASSWORD
-r() { restic --cacert "$DIR/ca.pem" "$@"; }
-now() { date +%s; }
-last_good() { [ -s "$DIR/last-good" ] && cat "$DIR/last-good" || echo 0; }
-say_time() { date -d "@$1" 2>/dev/null || date -r "$1"; }
-case "${'$'}{1:-}" in
-backup)
-  if [ "${'$'}{2:-}" = --if-due ] && [ $(( $(now) - $(last_good) )) -lt 72000 ]; then exit 0; fi
-  started=$(now)
-  if r backup --files-from "$DIR/paths" --exclude-caches --exclude "$HOME/.cache" --exclude "$DIR"; then
-    echo "$started ok" > "$DIR/last-run"; echo "$started" > "$DIR/last-good"
-  else
-    code=$?; echo "$started failed $code" > "$DIR/last-run"; exit "$code"
-  fi ;;
-status)
-  if [ -s "$DIR/last-run" ]; then
-    set -- $(cat "$DIR/last-run")
-    echo "Last backup: $(say_time "$1"): ${'$'}{2}${'$'}{3:+ (exit code $3)}"
-  else
-    echo "Last backup: none yet"
-  fi
-  if [ -f "$HOME/.config/systemd/user/restic-tray-backup.timer" ] && systemctl --user is-enabled restic-tray-backup.timer >/dev/null 2>&1; then
-    echo "Next backup: $(systemctl --user show restic-tray-backup.timer -p NextElapseUSecRealtime --value) (a systemd timer; missed runs catch up)"
-  elif crontab -l 2>/dev/null | grep -q restic-tray-backup || [ -f "$HOME/Library/LaunchAgents/org.restic-tray-server.backup.plist" ]; then
-    echo "Next backup: within the hour after $(say_time $(( $(last_good) + 72000 ))) while the computer is on (checked hourly)"
-  else
-    echo "Next backup: not scheduled (run: restic-tray-backup backup)"
-  fi ;;
-snapshots) r snapshots ;;
-uninstall)
-  if [ -f "$HOME/.config/systemd/user/restic-tray-backup.timer" ]; then
-    systemctl --user disable --now restic-tray-backup.timer >/dev/null 2>&1 || true
-    rm -f "$HOME/.config/systemd/user/restic-tray-backup.timer" "$HOME/.config/systemd/user/restic-tray-backup.service"
-  fi
-  if crontab -l 2>/dev/null | grep -q restic-tray-backup; then crontab -l | grep -v restic-tray-backup | crontab -; fi
-  plist="$HOME/Library/LaunchAgents/org.restic-tray-server.backup.plist"
-  if [ -f "$plist" ]; then launchctl unload "$plist" 2>/dev/null || true; rm -f "$plist"; fi
-  rm -f "$HOME/.local/bin/restic-tray-backup"
-  echo "The daily backup is no longer scheduled. The backups stay on the server; the settings and the encryption password stay in $DIR." ;;
-*) echo "usage: restic-tray-backup backup | status | snapshots | uninstall" >&2; exit 2 ;;
-esac
-`;
 
 /**
  * The set-up script a "Connect this computer" line fetches, for Linux and
@@ -129,17 +74,24 @@ connect_this_computer() {
 set -eu
 umask 077
 ${values}
-COMMAND_TEXT=${q(COMMAND)}
+COMMAND_TEXT=${q(POSIX_COMMAND)}
 
 say() { printf '%s\n' "$*"; }
 fail() { printf 'Restic Tray Server: %s\n' "$*" >&2; trap - EXIT; exit 1; }
 AGAIN="run a new line from the app (the computer's page, Connect this computer): each line works once."
 trap 'code=$?; [ "$code" -eq 0 ] || printf "Restic Tray Server: the set-up stopped unexpectedly (exit code %s); see the message above, then make a new line in the app.\n" "$code" >&2' EXIT
-# This script arrives on standard input: answers come from the terminal.
-( : </dev/tty ) 2>/dev/null || fail "run the line in a terminal: it asks questions."
-exec 3</dev/tty
-ask() { printf '%s' "$1" >/dev/tty; IFS= read -r answer <&3 || answer=''; }
+# This script arrives on standard input: answers come from the terminal. Without one (the line piped to a
+# program), every question gets its default: a password is made, shown, and kept on the backup desktop.
+if ( : </dev/tty ) 2>/dev/null; then exec 3</dev/tty; terminal=yes; else terminal=no; fi
+ask() {
+  answer=''
+  [ "$terminal" = yes ] || return 0
+  printf '%s' "$1" >/dev/tty
+  IFS= read -r answer <&3 || answer=''
+}
 ask_hidden() {
+  answer=''
+  [ "$terminal" = yes ] || return 0
   printf '%s' "$1" >/dev/tty
   stty -echo <&3 2>/dev/null || true
   IFS= read -r answer <&3 || answer=''
@@ -158,6 +110,7 @@ if ! command -v restic >/dev/null 2>&1; then
   elif command -v brew >/dev/null 2>&1; then install='brew install restic'
   fi
   [ -n "$install" ] || fail "restic is not installed, and no package manager was found: install restic (restic.net), then $AGAIN"
+  [ "$terminal" = yes ] || fail "restic, the backup program, is not installed: install it with $install, then $AGAIN"
   ask "restic, the backup program, is not installed. Install it now with: $install ? [Y/n] "
   case "$answer" in [nN]*) fail "restic is needed: install it, then $AGAIN" ;; esac
   $install <&3 || fail "restic could not be installed: install it by hand, then $AGAIN"
@@ -195,6 +148,7 @@ mv "$DIR/login.new" "$DIR/login"
 } > "$DIR/settings"
 [ -s "$DIR/paths" ] || printf '%s\n' "$HOME" > "$DIR/paths"
 
+keep=no
 if [ ! -s "$DIR/password" ]; then
   say ""
   say "Choose the encryption password for this computer's backups."
@@ -218,6 +172,15 @@ if [ ! -s "$DIR/password" ]; then
   done
   printf '%s' "$first" > "$DIR/password.new"
   mv "$DIR/password.new" "$DIR/password"
+  say ""
+  say "A copy kept on the backup desktop can be read by whoever uses that desktop's account, and with it these backups."
+  keep=yes
+  if [ "$terminal" = yes ]; then
+    ask "Keep a copy of this password on the backup desktop, so your backups can be restored even if it is forgotten? [Y/n] "
+    case "$answer" in [nN]*) keep=no ;; esac
+  else
+    say "No terminal to ask: a copy is kept there (the default), so that your backups can be restored even if the password is forgotten."
+  fi
 fi
 
 printf '%s' "$COMMAND_TEXT" > "$DIR/restic-tray-backup"
@@ -262,6 +225,13 @@ case "$state" in
     fi
     say "The backup repository of $COMPUTER was created on the server." ;;
 esac
+if [ "$keep" = yes ]; then
+  # The app opens the backups with it before keeping it. The line's code allows this once; the password goes in the
+  # request's body, read from its file (out of the process list), and the address on standard input.
+  kept=$(printf 'url = "%s"\n' "https://$host:$PORT/.connect/$CODE/keep" | curl -sS --max-time 300 --cacert "$DIR/ca.pem" -K - --data-binary @"$DIR/password" 2>&1) ||
+    kept="The backup desktop did not answer, so the password is not kept there ($kept): keep it on the computer's page in the app."
+  say "$kept"
+fi
 
 say "The first backup starts now; it may take a while."
 "$DIR/restic-tray-backup" backup || fail "the backup did not finish: see restic's message above, then run: restic-tray-backup backup"

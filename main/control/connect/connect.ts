@@ -2,12 +2,13 @@ import { createHash, randomInt, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { SetupAnswer, SetupRequest } from '../../../server/context.js';
 import { SETUP_PREFIX } from '../../../server/context.js';
-import type { ConnectInput, ConnectLine, OperatingSystem, SetupFile } from '../../contract.js';
+import type { ConnectInput, ConnectLine, OperatingSystem, RepairLine, SetupFile } from '../../contract.js';
 import { UserError } from '../core/errors.js';
 import { generatePassword } from '../core/logins.js';
 import { powershellRefusal, powershellSetupScript, windowsLine } from './connect-powershell.js';
 import { posixLine, refusalScript, setupScript, type SetupFacts } from './connect-script.js';
-import type { ComputerRecord } from '../core/settings.js';
+import { EXPECTED_WARNINGS, powershellRepairScript, repairScript } from './repair-script.js';
+import { setUpBy, type ComputerRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
 import { WrongCodes } from './wrong-codes.js';
 
@@ -18,11 +19,16 @@ const CODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const CODE_LENGTH = 20;
 /** A set-up file may be run days later: it reports until then. */
 const FILE_REPORT_MS = 7 * 24 * 3_600_000;
+/** A repair's right to delete ends with the repair, or after this at the latest. */
+const REPAIR_MS = 3_600_000;
 const SHELL = 'text/x-shellscript; charset=utf-8';
 const POWERSHELL = 'text/plain; charset=utf-8';
+const TEXT = 'text/plain; charset=utf-8';
 
 interface Pending {
   username: string;
+  /** What the code fetches: the set-up script, or the repair one (which may delete until it ends). */
+  purpose: 'connect' | 'repair';
   /** `sh` (Linux, macOS) or `ps1` (Windows): the script the code fetches. */
   flavour: 'sh' | 'ps1';
   expiresAt: number;
@@ -30,6 +36,8 @@ interface Pending {
   /** The script reports once, at its end and before this time, what it found on the computer. */
   reportUntil: number;
   reported: boolean;
+  /** The set-up sent the encryption password to be kept (once), or the repair said it ended (once). */
+  answered: boolean;
 }
 
 /** What `uname -s` (or the Windows script) reports, as the app names systems. */
@@ -47,12 +55,24 @@ export interface ConnectParts {
   served: () => Promise<{ pem: string; names: string[] } | null>;
   /** The authority file the computers trust. */
   authority: () => Promise<string>;
+  /** Keeps a computer's encryption password, once restic on this desktop opened its backups with it (a UserError says why not). */
+  keepPassword: (username: string, password: string) => Promise<void>;
+  /** Lets the computer delete in its own backups until then (ms), for a repair; null ends that at once. */
+  allowDeleting: (username: string, until: number | null) => Promise<void>;
+  /** The damage found in its backups waits no more (a UserError when none waited). */
+  repaired: (username: string) => Promise<unknown>;
 }
 
 /** The script a system's set-up fetches: PowerShell for Windows, POSIX sh for the rest. */
 const scriptFor = (os: OperatingSystem): Pending['flavour'] => (os === 'windows' ? 'ps1' : 'sh');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The line that fetches `url` with the served certificate pinned: PowerShell for a `ps1` script, sh for the rest. */
+const lineFor = (url: string, certificate: string, now: number): ConnectLine => ({
+  line: url.endsWith('/ps1') ? windowsLine(url, new X509Certificate(certificate).fingerprint256.replaceAll(':', '')) : posixLine(url, publicKeyPin(certificate)),
+  expiresAt: new Date(now + CODE_MS).toISOString(),
+});
 
 const newCode = (): string => Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
 
@@ -115,28 +135,50 @@ export class Connect {
     const { certificate, clientUrl, now } = await this.prepare(input.username);
     const code = newCode();
     const flavour = scriptFor(input.os);
-    this.codes.set(code, { username: input.username, flavour, expiresAt: now + CODE_MS, usedAt: null, reportUntil: now + 2 * CODE_MS, reported: false });
-    const url = `${clientUrl.replace(/\/$/, '')}${SETUP_PREFIX}${code}/${flavour}`;
-    return {
-      line:
-        flavour === 'ps1'
-          ? windowsLine(url, new X509Certificate(certificate).fingerprint256.replaceAll(':', ''))
-          : posixLine(url, publicKeyPin(certificate)),
-      expiresAt: new Date(now + CODE_MS).toISOString(),
-    };
+    this.codes.set(code, { username: input.username, purpose: 'connect', flavour, expiresAt: now + CODE_MS, usedAt: null, reportUntil: now + 2 * CODE_MS, reported: false, answered: false });
+    return lineFor(`${clientUrl.replace(/\/$/, '')}${SETUP_PREFIX}${code}/${flavour}`, certificate, now);
   }
 
-  /** The server's answer to `GET /.connect/<code>/sh` (or `ps1`): the script, once, or a refusal the shell prints. */
+  /**
+   * The repair line: once, within 15 minutes, on a computer the line set up
+   * (it runs with what the set-up installed there). Fetching it lets that
+   * computer delete in its own backups until the repair says it ended, or
+   * an hour at most.
+   */
+  async repairLine(input: ConnectInput): Promise<RepairLine> {
+    const { computer, certificate, clientUrl, now } = await this.prepare(input.username);
+    if (setUpBy(computer) !== 'line') {
+      throw new UserError('set-up-by-hand', `${computer.displayName} was set up by hand: the repair line runs with what the set-up line installs there. Connect it with the line first, or repair it with the steps by hand.`);
+    }
+    const code = newCode();
+    const flavour = scriptFor(input.os);
+    this.codes.set(code, { username: input.username, purpose: 'repair', flavour, expiresAt: now + CODE_MS, usedAt: null, reportUntil: now + CODE_MS + REPAIR_MS, reported: true, answered: false });
+    return { ...lineFor(`${clientUrl.replace(/\/$/, '')}${SETUP_PREFIX}${code}/${flavour}`, certificate, now), expected: EXPECTED_WARNINGS };
+  }
+
+  /**
+   * The server's answer to `GET /.connect/<code>/sh` (or `ps1`): the script, once, or a refusal the shell prints;
+   * then, from that script, its report, the password it sends to be kept (`POST …/keep`) or the end of a repair (`POST …/done`).
+   */
   readonly answer = async (request: SetupRequest): Promise<SetupAnswer> => {
     const [code = '', asked = '', ...rest] = request.path.split('/');
     const refusal = (status: number, message: string): SetupAnswer =>
-      asked === 'ps1' ? { status, type: POWERSHELL, body: powershellRefusal(message) } : { status, type: SHELL, body: refusalScript(message) };
+      request.method === 'POST'
+        ? { status, type: TEXT, body: `Restic Tray Server: ${message}` }
+        : asked === 'ps1'
+          ? { status, type: POWERSHELL, body: powershellRefusal(message) }
+          : { status, type: SHELL, body: refusalScript(message) };
     const pending = this.codes.get(code);
     const now = this.now();
-    if (pending && asked === 'report' && (rest.length === 2 || rest.length === 3) && pending.usedAt !== null && !pending.reported && now < pending.reportUntil) {
+    const fetched = pending !== undefined && pending.usedAt !== null && now < pending.reportUntil;
+    if (fetched && request.method === 'GET' && asked === 'report' && (rest.length === 2 || rest.length === 3) && !pending.reported) {
       return this.report(pending, rest, request.host);
     }
-    if (!pending || pending.flavour !== asked || pending.usedAt !== null || pending.expiresAt < now) {
+    if (fetched && request.method === 'POST' && rest.length === 0 && !pending.answered) {
+      if (pending.purpose === 'connect' && asked === 'keep') return this.keep(pending, request.body);
+      if (pending.purpose === 'repair' && asked === 'done') return this.repairEnded(pending, request.body === 'ok');
+    }
+    if (request.method === 'POST' || !pending || pending.flavour !== asked || pending.usedAt !== null || pending.expiresAt < now) {
       // A valid code was told apart above by one lookup, so it is served whatever wrong ones arrive.
       const verdict = this.wrongCodes.count(request.address, now);
       if ('refused' in verdict) {
@@ -145,6 +187,7 @@ export class Connect {
           : refusal(429, 'Too many wrong set-up lines reached the backup server in the last minute: wait a minute, then make a new line in the app (the computer’s page, Connect this computer).');
       }
       await sleep(verdict.delayMs);
+      if (pending && request.method === 'POST') return refusal(410, 'This line did what it may already: it sends a password to keep, or ends a repair, once.');
       if (!pending || pending.flavour !== asked) return refusal(404, 'This set-up line is not known to the backup server: make a new one in the app (the computer’s page, Connect this computer).');
       if (pending.usedAt !== null) return refusal(410, 'This set-up line was used already: each line works once. Make a new one in the app (the computer’s page, Connect this computer).');
       return refusal(410, 'This set-up line expired (each works for 15 minutes): make a new one in the app (the computer’s page, Connect this computer).');
@@ -152,10 +195,53 @@ export class Connect {
     pending.usedAt = now;
     const computer = this.shared.settings.computers.find((one) => one.username === pending.username);
     if (!computer) return refusal(410, 'This computer was removed from the backup server.');
+    const type = pending.flavour === 'ps1' ? POWERSHELL : SHELL;
+    if (pending.purpose === 'repair') {
+      await this.parts.allowDeleting(computer.username, now + REPAIR_MS);
+      this.shared.emit('note', `${computer.displayName} fetched its repair (from ${request.address}): it may delete in its own backups until the repair ends, an hour at most.`, 'info');
+      const facts = { displayName: computer.displayName, code };
+      const body = pending.flavour === 'ps1' ? powershellRepairScript(facts, new X509Certificate(await this.parts.authority()).raw.toString('base64')) : repairScript(facts);
+      return { status: 200, type, body };
+    }
     const body = await this.script(computer, pending.flavour, code, now);
     this.shared.emit('note', `${computer.displayName} fetched its set-up (from ${request.address}): it now has a new server password.`, 'info');
-    return { status: 200, type: pending.flavour === 'ps1' ? POWERSHELL : SHELL, body };
+    return { status: 200, type, body };
   };
+
+  /** The encryption password a set-up sends, kept once the caretaker opened the backups with it; the answer is what the script prints. */
+  private async keep(pending: Pending, sent: string): Promise<SetupAnswer> {
+    pending.answered = true;
+    const computer = this.shared.settings.computers.find((one) => one.username === pending.username);
+    const password = sent.replace(/\r?\n$/, '');
+    const answer = (status: number, body: string): SetupAnswer => ({ status, type: TEXT, body });
+    if (!computer) return answer(410, 'Restic Tray Server: this computer was removed from the backup server.');
+    if (password === '' || /\p{Cc}/u.test(password)) return answer(400, 'The encryption password is not kept on the backup desktop: what was sent is not a password.');
+    try {
+      await this.parts.keepPassword(computer.username, password);
+      return answer(200, `The encryption password is kept on the backup desktop: ${computer.displayName}’s page there says so.`);
+    } catch (error) {
+      if (!(error instanceof UserError)) this.shared.emit('note', `The encryption password ${computer.displayName}’s set-up sent could not be kept: ${(error as Error).message}.`, 'warning');
+      const why = error instanceof UserError ? error.message : 'the app could not keep it.';
+      return answer(422, `The encryption password is not kept on the backup desktop: ${why} It can be kept later on ${computer.displayName}’s page there.`);
+    }
+  }
+
+  /** A repair said it ended (`ok` when restic's check passed): its right to delete ends now, and a passed check settles the damage found. */
+  private async repairEnded(pending: Pending, checked: boolean): Promise<SetupAnswer> {
+    pending.answered = true;
+    await this.parts.allowDeleting(pending.username, null);
+    const name = this.shared.computer(pending.username)?.displayName ?? pending.username;
+    this.shared.emit(
+      'note',
+      checked ? `The repair of ${name}’s backups ended, and restic’s check there found no errors: it may no longer delete.` : `The repair of ${name}’s backups stopped before its check passed (its terminal says why): it may no longer delete.`,
+      checked ? 'info' : 'warning',
+    );
+    // A UserError: nothing waited for a repair there (the damage was settled already, or found by no check).
+    await (checked ? this.parts.repaired(pending.username) : Promise.resolve()).catch((error: Error) => {
+      if (!(error instanceof UserError)) this.shared.emit('note', `The damage found in ${name}’s backups could not be set aside (${error.message}): press “Repaired” on its page.`, 'warning');
+    });
+    return { status: 200, type: TEXT, body: '' };
+  }
 
   /**
    * The set-up script as a file, for a USB stick: made now (with a fresh
@@ -166,7 +252,7 @@ export class Connect {
     const { computer, now } = await this.prepare(input.username);
     const code = newCode();
     const flavour = scriptFor(input.os);
-    this.codes.set(code, { username: input.username, flavour, expiresAt: now, usedAt: now, reportUntil: now + FILE_REPORT_MS, reported: false });
+    this.codes.set(code, { username: input.username, purpose: 'connect', flavour, expiresAt: now, usedAt: now, reportUntil: now + FILE_REPORT_MS, reported: false, answered: false });
     const content = await this.script(computer, flavour, code, now);
     return { fileName: `restic-tray-setup-${computer.username}.${flavour}`, content };
   }
@@ -178,6 +264,7 @@ export class Connect {
       await this.shared.logins.set(computer.username, password);
       this.shared.supervisor.current?.reloadUsers(true);
       computer.connectedAt = new Date(now).toISOString();
+      computer.setUpBy = 'line';
       await this.shared.save();
     });
     const clientUrl = new URL(this.parts.clientUrl() ?? '');

@@ -23,6 +23,8 @@ export interface CommandFacts {
   maintenance?: boolean;
   /** Where the offsite copy is, when there is one. */
   copy?: CopyLocation | null;
+  /** The set-up line installed `restic-tray-backup` there, with the server, the login and the encryption password. */
+  setUpByLine?: boolean;
 }
 
 /** Where the offsite copy of every repository is, as restic on a computer reaches it. */
@@ -126,6 +128,7 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
     },
     schedule: schedule(facts.os, syntax, envFileName, commands.backup.command),
     repair: repair(facts, command, commands.backup),
+    installed: facts.setUpByLine && !facts.maintenance ? installed(facts) : null,
     maintenance: facts.maintenance ? maintenance(facts, command) : null,
     fromCopy: facts.copy ? fromCopy(facts, syntax, facts.copy) : null,
     caFileName,
@@ -133,6 +136,31 @@ export function buildCommandLines(facts: CommandFacts): CommandSet {
       ...notes,
       ...(shell === 'cmd' ? [`Save the settings file below as ${syntax.inFolder(envFileName)} first: the set-up line loads it.`] : []),
       ...(caFileName ? [`Save the authority file as ${syntax.inFolder(caFileName)}: restic uses it to check that it talks to your server.`] : []),
+    ],
+  };
+}
+
+/**
+ * What `restic-tray-backup`, installed by the set-up line, does: the same
+ * words on every system (the line put it on the PATH), nothing to fill in.
+ */
+function installed(facts: CommandFacts): NonNullable<CommandSet['installed']> {
+  const line = (label: string, args: string): CommandLine => ({ label, command: `restic-tray-backup ${args}` });
+  const windows = facts.os === 'windows';
+  return {
+    commands: [
+      line('When it last backed up, and when it backs up next', 'status'),
+      line('Back up now', 'backup'),
+      line('List the backups', 'snapshots'),
+      line('Restore the latest backup into a new dated folder in your home folder (nothing is overwritten)', 'restore'),
+      line('Restore only one folder (here Documents, in the folder a new terminal opens in); a snapshot’s ID first picks an older backup, --target a new folder', 'restore latest Documents'),
+      line('Look for files in every backup', 'find "*.pdf"'),
+      ...(windows ? [] : [line('Browse the backups as a folder, until Ctrl-C (needs FUSE; it says so when it is missing)', 'mount ~/backups')]),
+      line('Check the backups', 'check'),
+    ],
+    notes: [
+      `These use what the set-up line installed on ${facts.displayName}: the server’s address, its login and certificate, and the encryption password are there already.`,
+      ...(windows ? ['Windows cannot show the backups as a folder: restore them, or find a file first.'] : []),
     ],
   };
 }

@@ -80,6 +80,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     port: port.optional(),
     appendOnly: z.boolean().optional(),
     staleDays: staleDays.optional(),
+    swapReminderDays: staleDays.optional(),
     integrityDays: integrityDays.optional(),
     autostart: z.boolean().optional(),
     notifications: z.boolean().optional(),
@@ -94,6 +95,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   pickFolder: noInput,
   chooseFolder: z.strictObject({ path: folderPath, label: displayName.optional() }),
   forgetDisk: z.strictObject({ diskId: z.string().max(100) }),
+  renameDisk: z.strictObject({ diskId: z.string().max(100), label: displayName }),
   ejectDisk: noInput,
   addComputer: z.strictObject({
     displayName,
@@ -173,6 +175,7 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
     .refine((input) => (input.service === 'other' ? input.endpoint !== undefined : input.region !== undefined && input.endpoint === undefined), 'a region for B2, Wasabi and Amazon; an address for another service'),
   connectComputer: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
   setupFile: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
+  repairLine: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
   removeOffsite: noInput,
   copyOffsiteNow: noInput,
   rebuildFromCopy: noInput,

@@ -21,6 +21,10 @@ const diskSchema = z.strictObject({
     .strictObject({ checkedAt: timestamp, objects: z.number().int().nonnegative(), bytes: z.number().nonnegative(), damaged: z.number().int().nonnegative() })
     .nullable()
     .default(null),
+  /** When the server last served this disk: a disk of a rotation away too long is a reminder to swap. */
+  lastInUseAt: timestamp.nullable().default(null),
+  /** Per computer, its snapshots on this disk and the newest one's time, as last seen: known while the disk is away. */
+  backups: z.record(z.string().regex(USERNAME), z.strictObject({ snapshots: z.number().int().nonnegative(), lastBackupAt: timestamp.nullable() })).default({}),
 });
 
 const computerSchema = z.strictObject({
@@ -31,6 +35,8 @@ const computerSchema = z.strictObject({
   createdAt: timestamp,
   /** When it last fetched its set-up through a "Connect this computer" line. */
   connectedAt: timestamp.optional(),
+  /** How its server login reached it last: in a set-up script (line or file), or shown to set it up by hand; before this was kept, a connection means the line. */
+  setUpBy: z.enum(['line', 'hand']).optional(),
   /** What its set-up reported: its system, its restic and where it reaches the server (`host:port`). */
   system: z.enum(['linux', 'macos', 'windows']).optional(),
   resticVersion: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
@@ -54,6 +60,8 @@ export const settingsSchema = z.strictObject({
   port,
   tls: z.enum(['household', 'own', 'off']),
   staleDays,
+  /** With disks that take turns: a disk not in use for longer than this is a reminder to swap. */
+  swapReminderDays: staleDays.default(14),
   /** Settings written before integrity checks existed get the default. */
   integrityDays: integrityDays.default(30),
   /** The offsite copy's target (null: none), and the rclone program when it is not on PATH. */
@@ -86,6 +94,9 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type DiskRecord = Settings['disks'][number];
 export type ComputerRecord = Settings['computers'][number];
 
+/** How a computer's server login reached it last (records from before this was kept: a connection means the line). */
+export const setUpBy = (computer: ComputerRecord): 'line' | 'hand' => computer.setUpBy ?? (computer.connectedAt ? 'line' : 'hand');
+
 export const DEFAULT_SETTINGS: Settings = {
   version: 1,
   setupComplete: false,
@@ -98,6 +109,7 @@ export const DEFAULT_SETTINGS: Settings = {
   port: 8000,
   tls: 'household',
   staleDays: 3,
+  swapReminderDays: 14,
   integrityDays: 30,
   offsite: null,
   rclonePath: null,

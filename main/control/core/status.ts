@@ -28,6 +28,8 @@ export interface StatusFacts {
   certificateNotAfter: Date | null;
   /** Repositories with damaged files found by the integrity check and not yet repaired. */
   damaged: { repo: string; displayName: string | null; unreadable: boolean }[];
+  /** What needs attention about disks taking turns (a disk away too long, a computer whose backups cannot reach the disk in use), from the disks room. */
+  rotation: Reason[];
   /** The offsite copy, when there is a target: what went wrong last, when the last copy was complete, and from what age that is too old. */
   offsite: { problem: string | null; lastCopyAt: Date | null; warnAfterDays: number } | null;
   now: Date;
@@ -69,6 +71,7 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
       });
     }
   }
+  reasons.push(...facts.rotation);
   for (const computer of facts.computers) {
     if (!isStale(computer, facts.staleDays, facts.now)) continue;
     const message = computer.lastBackupAt

@@ -28,6 +28,8 @@ export interface ServerConfig {
   timeouts?: Partial<Timeouts>;
   /** Answers "Connect this computer" set-up requests. */
   setup?: SetupHandler;
+  /** Readies a disk before it serves (the repositories it lacks laid out); it never stops the disk from serving. */
+  prepare?: (disk: DiskChoice) => Promise<void>;
 }
 
 const DISK_POLL_MS = 2000;
@@ -150,6 +152,8 @@ export class ServerSupervisor extends EventEmitter<{ change: []; requests: [Requ
       return;
     }
     this.disk = disk;
+    // Before the server exists: no computer's request is answered from a disk not ready yet.
+    await config.prepare?.(disk).catch((error: Error) => this.emit('warning', `cannot ready “${disk.label}”: ${error.message}`));
     let server: ResticServer;
     try {
       server = await ResticServer.create({

@@ -1,6 +1,6 @@
 import { stat, statfs } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
-import type { AppState, DiskView, Drive, FolderListing, StorageView } from '../../contract.js';
+import type { AppState, ComputerOverview, DiskView, Drive, FolderListing, Reason, StorageView } from '../../contract.js';
 import { DiskGuard, readDiskId } from '../../../server/disk-guard.js';
 import type { RequestEvent } from '../../../server/events.js';
 import { createSyncer } from '../../../server/fsync.js';
@@ -10,6 +10,8 @@ import { driveWarnings, isMemoryFileSystem, isNetworkFileSystem } from './file-s
 import { browseFolder, createFolder, type FolderContents } from './folders.js';
 import { USAGE_DAYS } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
+import type { DiskChoice } from '../core/supervisor.js';
+import { Rotation } from './rotation.js';
 import { describeTrend, recordUsage } from './usage-trend.js';
 
 const DRIVES_MAX_AGE_MS = 30_000;
@@ -31,8 +33,10 @@ export class Disks {
   private refused: { freeBytes: number | null } | undefined;
   private drives: { at: number; list: Promise<Drive[]> } | undefined;
   private usageSavedDay: string | undefined;
+  private readonly rotation: Rotation;
 
   constructor(private readonly shared: Shared) {
+    this.rotation = new Rotation(shared);
     shared.supervisor.on('change', () => this.followRotation());
     shared.supervisor.on('requests', (events) => this.onRequests(events));
   }
@@ -82,7 +86,8 @@ export class Disks {
         known.folder = folder;
         if (input.label) known.label = input.label;
       } else {
-        this.settings.disks.push({ id: diskId, label, folder, adoptedAt: new Date().toISOString(), lastBackupAt: null, usage: [], integrity: null });
+        const now = new Date(this.shared.options.now?.() ?? Date.now()).toISOString();
+        this.settings.disks.push({ id: diskId, label, folder, adoptedAt: now, lastBackupAt: null, usage: [], integrity: null, lastInUseAt: now, backups: {} });
       }
       this.settings.currentDiskId = diskId;
       await this.shared.save();
@@ -102,6 +107,39 @@ export class Disks {
       await this.shared.reconfigure();
       return this.shared.state();
     });
+  }
+
+  renameDisk(input: { diskId: string; label: string }): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      const disk = this.settings.disks.find((candidate) => candidate.id === input.diskId);
+      if (!disk) throw new UserError('unknown-disk', 'This disk is not known (any more).');
+      disk.label = input.label;
+      await this.shared.save();
+      // The server names the disk it waits for by this label.
+      await this.shared.reconfigure();
+      return this.shared.state();
+    });
+  }
+
+  /** Readies a disk before it serves: the computers' repositories it lacks are laid out (see rotation.ts). */
+  prepareDisk(disk: DiskChoice): Promise<void> {
+    return this.rotation.prepareDisk(disk);
+  }
+
+  /** What needs attention about the disks taking turns: one away too long, a computer whose backups cannot reach the disk in use. */
+  reasons(): Reason[] {
+    return this.rotation.reasons();
+  }
+
+  /** Each known disk with this computer's snapshots on it, as the app last saw them. */
+  backupsOf(username: string): ComputerOverview['disks'] {
+    return this.settings.disks.map((disk) => ({
+      diskId: disk.id,
+      label: disk.label,
+      current: disk.id === this.settings.currentDiskId,
+      snapshots: disk.backups[username]?.snapshots ?? 0,
+      lastBackupAt: disk.backups[username]?.lastBackupAt ?? null,
+    }));
   }
 
   ejectDisk(): Promise<{ safe: boolean; message: string }> {
@@ -124,6 +162,7 @@ export class Disks {
         present: (await readDiskId(disk.folder)) === disk.id,
         current: disk.id === this.settings.currentDiskId,
         lastBackupAt: disk.lastBackupAt,
+        lastInUseAt: disk.lastInUseAt,
       })),
     );
   }

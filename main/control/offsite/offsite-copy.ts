@@ -12,10 +12,11 @@ import { RcloneSession, type RcloneJob } from './rclone-session.js';
  * refer only to data that is already there. Locks are never copied.
  */
 export const COPY_STEPS = [
-  { name: 'config and keys', folders: ['config', 'keys/**'] },
-  { name: 'data', folders: ['data/**'] },
-  { name: 'indexes', folders: ['index/**'] },
-  { name: 'snapshots', folders: ['snapshots/**'] },
+  // Disks that take turns hold the same config and keys, each written at its own time: they are compared by content, not time.
+  { name: 'config and keys', folders: ['config', 'keys/**'], byContent: true },
+  { name: 'data', folders: ['data/**'], byContent: false },
+  { name: 'indexes', folders: ['index/**'], byContent: false },
+  { name: 'snapshots', folders: ['snapshots/**'], byContent: false },
 ] as const;
 
 export interface CopyProgress {
@@ -125,7 +126,7 @@ export async function copyInOrder(
       const list = join(lists, `step-${index}`);
       await writeFile(list, `${options.files.filter((file) => inStep(file, options.repos, step.folders)).join('\n')}\n`);
       const copyStep = () =>
-        rclone.job('sync/copy', { srcFs: options.from, dstFs: options.to, _filter: { FilesFromRaw: [list] } }, (stats) => options.onProgress?.({ step: step.name, stats }));
+        rclone.job('sync/copy', { srcFs: options.from, dstFs: options.to, _filter: { FilesFromRaw: [list] }, ...(step.byContent ? { _config: { CheckSum: true } } : {}) }, (stats) => options.onProgress?.({ step: step.name, stats }));
       let run = await copyStep();
       if (!run.ok && !run.stopped && (await options.mend(run.failedFiles))) run = await copyStep();
       if (run.stopped) return { ok: false, stopped: true, problem: 'Stopped before the end.' };

@@ -12,6 +12,22 @@ interface JournalFile {
   disks: Record<string, Record<string, string>>;
 }
 
+/** Per disk, the files it held at its last copy: with disks that take turns, a file one disk lacks may be the other's. */
+interface ListingsFile {
+  version: 1;
+  disks: Record<string, string[]>;
+}
+
+async function readJson<T extends { version: 1; disks: object }>(file: string): Promise<T> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as T;
+    if (parsed?.version === 1 && typeof parsed.disks === 'object' && parsed.disks !== null) return parsed;
+  } catch {
+    // A journal that cannot be read starts empty: the next copies note again what they find missing.
+  }
+  return { version: 1, disks: {} } as T;
+}
+
 /** The file of a restic object, relative to the backup folder. */
 export function objectFile(repo: string, type: string, id: string): string {
   const inRepo = type === 'data' ? `data/${id.slice(0, 2)}/${id}` : `${type}/${id}`;
@@ -28,18 +44,16 @@ export function objectFile(repo: string, type: string, id: string): string {
  */
 export class DeletionJournal {
   private data: JournalFile | undefined;
+  private listings: ListingsFile | undefined;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    /** Where each disk's files at its last copy are kept (written once per copy, not at each deletion). */
+    private readonly listingsFile: string,
+  ) {}
 
   private async load(): Promise<JournalFile> {
-    if (!this.data) {
-      try {
-        const parsed = JSON.parse(await readFile(this.file, 'utf8')) as JournalFile;
-        this.data = parsed?.version === 1 && typeof parsed.disks === 'object' ? parsed : { version: 1, disks: {} };
-      } catch {
-        this.data = { version: 1, disks: {} };
-      }
-    }
+    this.data ??= await readJson<JournalFile>(this.file);
     return this.data;
   }
 
@@ -56,7 +70,8 @@ export class DeletionJournal {
   /**
    * After a copy (`onDisk`: the disk's files it listed at its start):
    * files on the copy that the disk does not have are noted (if the server
-   * did not see them go), files that came back are forgotten, and those
+   * did not see them go) unless they are another disk's (it had them at its
+   * last copy, this disk did not), files that came back are forgotten, and those
    * deleted longer ago than `graceMs` are deleted from the copy. Returns
    * how many were deleted and how many still wait.
    */
@@ -72,7 +87,12 @@ export class DeletionJournal {
     const onCopy = new Set(listing.files);
     const { onDisk } = options;
     const seen = new Date(options.now).toISOString();
-    for (const file of onCopy) if (!onDisk.has(file)) disk[file] ??= seen;
+    this.listings ??= await readJson<ListingsFile>(this.listingsFile);
+    const before = new Set(this.listings.disks[options.diskId] ?? []);
+    const others = new Set(Object.entries(this.listings.disks).flatMap(([id, files]) => (id === options.diskId ? [] : files)));
+    for (const file of onCopy) if (!onDisk.has(file) && (before.has(file) || !others.has(file))) disk[file] ??= seen;
+    this.listings.disks[options.diskId] = [...onDisk];
+    await writeFileAtomically(this.listingsFile, `${JSON.stringify(this.listings)}\n`);
     for (const file of Object.keys(disk)) if (onDisk.has(file) || !onCopy.has(file)) delete disk[file];
     const due = Object.entries(disk)
       .filter(([, at]) => options.now - Date.parse(at) >= options.graceMs)

@@ -20,6 +20,7 @@ export const SETTLED_MS = 5 * 60_000;
 /** A copy at least this often while anything is there to copy. */
 const AT_LEAST_EVERY_MS = 24 * HOUR_MS;
 const JOURNAL_FILE = 'offsite-journal.json';
+const LISTINGS_FILE = 'offsite-listings.json';
 const DAY_MS = 24 * HOUR_MS;
 const PROBE_NAME = '.restic-tray-server-probe';
 /** Where the rclone of a copy under way listens (see rclone-session.ts). */
@@ -52,7 +53,7 @@ export class Offsite {
     /** Starts an integrity check of the disk in use (the integrity room does it). */
     private readonly checkDisk: () => Promise<unknown>,
   ) {
-    this.journal = new DeletionJournal(join(shared.options.configDir, JOURNAL_FILE));
+    this.journal = new DeletionJournal(join(shared.options.configDir, JOURNAL_FILE), join(shared.options.configDir, LISTINGS_FILE));
     shared.supervisor.on('requests', (events) => {
       if (events.some((event) => event.method === 'POST' && event.status === 200)) this.lastUploadAt = Date.now();
       const disk = shared.supervisor.disk;

@@ -6,7 +6,7 @@ import type { TlsOptions } from '../../../server/tls-files.js';
 import type { UserPolicy } from '../../../server/user-policy.js';
 import { UserError } from '../core/errors.js';
 import { WILDCARDS, type Shared } from '../core/shared.js';
-import type { ServerConfig } from '../core/supervisor.js';
+import type { DiskChoice, ServerConfig } from '../core/supervisor.js';
 
 /** What serving needs from the other rooms, handed in by the controller. */
 export interface ServingParts {
@@ -18,6 +18,8 @@ export interface ServingParts {
   renewCertificate: () => Promise<void>;
   /** Answers "Connect this computer" set-up requests (connect). */
   setup: SetupHandler;
+  /** Readies a disk before it serves: the repositories it lacks laid out (disks). */
+  prepareDisk: (disk: DiskChoice) => Promise<void>;
 }
 
 /**
@@ -97,6 +99,7 @@ export class Serving {
       port: this.settings.port,
       timeouts: this.shared.options.timeouts,
       setup: this.parts.setup,
+      prepare: this.parts.prepareDisk,
     };
   }
 

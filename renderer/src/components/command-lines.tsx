@@ -10,13 +10,44 @@ const SYSTEMS: { id: string; label: string; os: OperatingSystem; shell: Shell }[
   { id: 'cmd', label: 'Windows (cmd)', os: 'windows', shell: 'cmd' },
 ];
 
+/** What `restic-tray-backup` does on a computer the set-up line connected: nothing to fill in. */
+function InstalledCommands({ installed }: { installed: NonNullable<CommandSet['installed']> }) {
+  return (
+    <div class="installed" data-testid="installed-commands">
+      {installed.notes.map((note) => (
+        <p class="hint" key={note}>
+          {note}
+        </p>
+      ))}
+      {installed.commands.map((line) => (
+        <CodeBlock label={line.label} code={line.command} name={line.command.replace('restic-tray-backup ', '')} key={line.command} />
+      ))}
+    </div>
+  );
+}
+
 /**
  * The restic commands for one computer, per operating system, with copy
  * buttons and the authority file to save; with `repair`, the steps that
  * repair its repository after the integrity check moved damaged files aside.
+ * For a computer the set-up line connected, what its own command does comes
+ * first, and restic's commands by hand are folded under it.
  */
-export function CommandLines({ username, password, repository, repair }: { username: string; password?: string; repository?: string; repair?: boolean }) {
-  const [system, setSystem] = useState('linux');
+export function CommandLines({
+  username,
+  password,
+  repository,
+  repair,
+  os,
+}: {
+  username: string;
+  password?: string;
+  repository?: string;
+  repair?: boolean;
+  /** The computer's system, when its set-up reported it: the tab shown first. */
+  os?: OperatingSystem | null;
+}) {
+  const [system, setSystem] = useState<string>(os === 'windows' ? 'powershell' : (os ?? 'linux'));
   const [version, setVersion] = useState<ResticVersion>('before-0.17');
   const [set, setSet] = useState<CommandSet>();
   const action = useAction();
@@ -34,90 +65,109 @@ export function CommandLines({ username, password, repository, repair }: { usern
       download(ca.fileName, ca.pem);
     });
 
-  return (
-    <div class="commands">
-      <div class="commands-choice">
-        <div class="tabs" role="tablist" aria-label="Operating system">
-          {SYSTEMS.map((candidate) => (
-            <button type="button" role="tab" aria-selected={candidate.id === system} class={`tab ${candidate.id === system ? 'active' : ''}`} onClick={() => setSystem(candidate.id)} key={candidate.id}>
-              {candidate.label}
-            </button>
-          ))}
-        </div>
-        <label class="inline">
-          restic version
-          <select value={version} onChange={(event) => setVersion((event.target as HTMLSelectElement).value as ResticVersion)}>
-            <option value="before-0.17">before 0.17 (e.g. Debian 12, Ubuntu 24.04)</option>
-            <option value="0.17-or-newer">0.17 or newer</option>
-          </select>
-        </label>
+  const installed = !repair && set?.installed;
+  const choice = (
+    <div class="commands-choice">
+      <div class="tabs" role="tablist" aria-label="Operating system">
+        {SYSTEMS.map((candidate) => (
+          <button type="button" role="tab" aria-selected={candidate.id === system} class={`tab ${candidate.id === system ? 'active' : ''}`} onClick={() => setSystem(candidate.id)} key={candidate.id}>
+            {candidate.label}
+          </button>
+        ))}
       </div>
-      <ErrorText error={action.error} />
-      {set && (
+      <label class="inline">
+        restic version
+        <select value={version} onChange={(event) => setVersion((event.target as HTMLSelectElement).value as ResticVersion)}>
+          <option value="before-0.17">before 0.17 (e.g. Debian 12, Ubuntu 24.04)</option>
+          <option value="0.17-or-newer">0.17 or newer</option>
+        </select>
+      </label>
+    </div>
+  );
+  const byHand = set && (
+    <>
+      <div class="secrets">
+        <p>
+          <strong>Two secrets.</strong> {set.secrets.serverLogin}
+        </p>
+        <p>{set.secrets.encryptionPassword}</p>
+      </div>
+      {set.caFileName && (
+        <div class="step-line">
+          <span>
+            1. Save the authority file <code>{set.caFileName}</code> on the computer.
+          </span>
+          <button type="button" class="button small" onClick={() => void saveAuthority()}>
+            Save {set.caFileName}
+          </button>
+        </div>
+      )}
+      {set.notes.map((note) => (
+        <p class="hint" key={note}>
+          {note}
+        </p>
+      ))}
+      <CodeBlock label="Set-up: paste this first in a terminal on the computer" code={set.setup} name="set-up" />
+      {repair ? (
         <>
-          <div class="secrets">
-            <p>
-              <strong>Two secrets.</strong> {set.secrets.serverLogin}
-            </p>
-            <p>{set.secrets.encryptionPassword}</p>
-          </div>
-          {set.caFileName && (
-            <div class="step-line">
-              <span>
-                1. Save the authority file <code>{set.caFileName}</code> on the computer.
-              </span>
-              <button type="button" class="button small" onClick={() => void saveAuthority()}>
-                Save {set.caFileName}
-              </button>
-            </div>
-          )}
-          {set.notes.map((note) => (
+          {set.repair.steps.map((step, index) => (
+            <CodeBlock label={step.label} code={step.command} name={`repair step ${index + 1}`} key={step.label} />
+          ))}
+          {set.repair.notes.map((note) => (
             <p class="hint" key={note}>
               {note}
             </p>
           ))}
-          <CodeBlock label="Set-up: paste this first in a terminal on the computer" code={set.setup} name="set-up" />
-          {repair ? (
-            <>
-              {set.repair.steps.map((step, index) => (
-                <CodeBlock label={step.label} code={step.command} name={`repair step ${index + 1}`} key={step.label} />
-              ))}
-              {set.repair.notes.map((note) => (
-                <p class="hint" key={note}>
-                  {note}
-                </p>
-              ))}
-            </>
-          ) : set.maintenance ? (
-            set.maintenance.map((line, index) => <CodeBlock label={line.label} code={line.command} name={`maintenance step ${index + 1}`} key={line.label} />)
-          ) : (
-            Object.entries(set.commands).map(([key, line]) => <CodeBlock label={line.label} code={line.command} name={key} key={key} />)
-          )}
-          {!repair && !set.maintenance && (
+        </>
+      ) : set.maintenance ? (
+        set.maintenance.map((line, index) => <CodeBlock label={line.label} code={line.command} name={`maintenance step ${index + 1}`} key={line.label} />)
+      ) : (
+        Object.entries(set.commands).map(([key, line]) => <CodeBlock label={line.label} code={line.command} name={key} key={key} />)
+      )}
+      {!repair && !set.maintenance && (
+      <details class="more">
+        <summary>Without typing: a settings file, and a daily schedule</summary>
+        <p class="hint">{set.envFile.usage}</p>
+        <CodeBlock label={set.envFile.fileName} code={set.envFile.content} name={set.envFile.fileName} />
+        <h4>{set.schedule.label}</h4>
+        <p class="hint">{set.schedule.usage}</p>
+        {set.schedule.files.map((file) => (
+          <CodeBlock label={file.fileName} code={file.content} name={file.fileName} key={file.fileName} />
+        ))}
+      </details>
+      )}
+      {!repair && !set.maintenance && set.fromCopy && (
+      <details class="more">
+        <summary>From the offsite copy, when this server or its disk is gone</summary>
+        {set.fromCopy.notes.map((note) => (
+          <p class="hint" key={note}>
+            {note}
+          </p>
+        ))}
+        {set.fromCopy.steps.map((step, index) => (
+          <CodeBlock label={step.label} code={step.command} name={`copy step ${index + 1}`} key={step.label} />
+        ))}
+      </details>
+      )}
+    </>
+  );
+  return (
+    <div class="commands">
+      {installed ? (
+        <>
+          <InstalledCommands installed={installed} />
           <details class="more">
-            <summary>Without typing: a settings file, and a daily schedule</summary>
-            <p class="hint">{set.envFile.usage}</p>
-            <CodeBlock label={set.envFile.fileName} code={set.envFile.content} name={set.envFile.fileName} />
-            <h4>{set.schedule.label}</h4>
-            <p class="hint">{set.schedule.usage}</p>
-            {set.schedule.files.map((file) => (
-              <CodeBlock label={file.fileName} code={file.content} name={file.fileName} key={file.fileName} />
-            ))}
+            <summary>restic’s own commands, to set up another way by hand</summary>
+            {choice}
+            <ErrorText error={action.error} />
+            {byHand}
           </details>
-          )}
-          {!repair && !set.maintenance && set.fromCopy && (
-          <details class="more">
-            <summary>From the offsite copy, when this server or its disk is gone</summary>
-            {set.fromCopy.notes.map((note) => (
-              <p class="hint" key={note}>
-                {note}
-              </p>
-            ))}
-            {set.fromCopy.steps.map((step, index) => (
-              <CodeBlock label={step.label} code={step.command} name={`copy step ${index + 1}`} key={step.label} />
-            ))}
-          </details>
-          )}
+        </>
+      ) : (
+        <>
+          {choice}
+          <ErrorText error={action.error} />
+          {byHand}
         </>
       )}
     </div>

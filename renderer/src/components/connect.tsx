@@ -26,7 +26,7 @@ export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
     <section class="connect" aria-labelledby="connect-title">
       <h3 id="connect-title">Connect {computer.displayName}</h3>
       <p>
-        One line to run on {computer.displayName}: it installs restic if needed, asks for the backup encryption password, makes the first backup and a daily one. Its server login goes
+        One line to run on {computer.displayName}: it installs restic if needed, asks for the backup encryption password and whether to keep a copy of it here, makes the first backup and a daily one. Its server login goes
         straight to that computer: it is never shown.
         {computer.connectedAt && (
           <span class="muted">

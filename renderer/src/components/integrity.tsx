@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { hashOf } from '../place.js';
 import { formatBytes, formatDay, formatTime, plural, timeAgo } from '../format.js';
 import { CommandLines } from './command-lines.js';
+import { RepairLine } from './repair-line.js';
 import { Badge, Card, ErrorText, useAction, WhyDisabled } from './ui.js';
 
 type Repair = IntegrityView['awaitingRepair'][number];
@@ -110,18 +111,25 @@ export function IntegrityCard({ state }: { state: AppState }) {
   );
 }
 
-/** On a computer's page while its backups have damaged files: what was found, the repair steps, and "repaired". */
-export function RepairCard({ computer, repair, maintenanceUser }: { computer: ComputerOverview; repair: Repair; maintenanceUser: string | null }) {
+/**
+ * On a computer's page while its backups have damaged files: what was found, the repair (one line for a
+ * computer the set-up line connected, whose encryption password is not kept here; otherwise steps by hand), and "repaired".
+ */
+export function RepairCard({ computer, repair, maintenanceUser, kept }: { computer: ComputerOverview; repair: Repair; maintenanceUser: string | null; kept: boolean }) {
   const action = useAction();
   const viaMaintenance = computer.appendOnly;
+  const byLine = computer.setUpBy === 'line' && !kept;
   return (
     <div class="warning repair">
       <h3>Damaged backup files: repair needed</h3>
       <p>
-        The integrity check found damaged files in {computer.displayName}’s backups and moved them aside, so that new backups stop relying on them. Run these steps on {computer.displayName}: the backup step uploads again what was lost, where it is still on that computer.
+        The integrity check found damaged files in {computer.displayName}’s backups and moved them aside, so that new backups stop relying on them.
+        {byLine ? '' : ` Run these steps on ${computer.displayName}: the backup step uploads again what was lost, where it is still on that computer.`}
       </p>
       <Findings repair={repair} />
-      {viaMaintenance && !maintenanceUser ? (
+      {byLine ? (
+        <RepairLine computer={computer} />
+      ) : viaMaintenance && !maintenanceUser ? (
         <p class="hint">
           {computer.displayName} is append-only, and the repair deletes old index files: create the maintenance login in Security, and its repair steps for {computer.displayName} appear here.
         </p>

@@ -3,6 +3,7 @@ import type { AppState, CaretakerView, ComputerOverview, IntegrityView, LoginCre
 import { api } from '../api.js';
 import { CommandLines } from '../components/command-lines.js';
 import { ConnectComputer } from '../components/connect.js';
+import { ComputerDisks } from '../components/rotating-disks.js';
 import { RepairCard } from '../components/integrity.js';
 import { KeptPassword } from '../components/kept-password.js';
 import { RestoreSection } from '../components/restore.js';
@@ -86,6 +87,7 @@ function ComputerDetail({
           then, or install cron there and connect it again.
         </p>
       )}
+      <ComputerDisks computer={computer} />
       <ConnectComputer computer={computer} />
       <div class="settings-grid">
         <form
@@ -171,7 +173,7 @@ function ComputerDetail({
       <KeptPassword computer={computer} caretaker={caretaker} />
       <RestoreSection computer={computer} caretaker={caretaker} nativeFolderDialog={nativeFolderDialog} />
       <Retention computer={computer} caretaker={caretaker} />
-      {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} />}
+      {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} kept={caretaker.keptPasswords.includes(computer.username)} />}
       {password ? (
         <details class="more">
           <summary>Or set it up by hand: its server login, shown once, and the commands to paste</summary>
@@ -182,7 +184,7 @@ function ComputerDetail({
       ) : (
         <>
           <h3>Commands for {computer.displayName}</h3>
-          <CommandLines username={computer.username} />
+          <CommandLines username={computer.username} os={computer.system} />
         </>
       )}
     </Card>

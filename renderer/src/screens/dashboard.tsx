@@ -1,5 +1,6 @@
 import type { AppState } from '../../../main/contract.js';
 import { api } from '../api.js';
+import { RotatingDisks } from '../components/rotating-disks.js';
 import { Badge, Card, CopyButton, Dot, ErrorText, Meter, useAction } from '../components/ui.js';
 import { formatBytes, timeAgo } from '../format.js';
 import { hashOf } from '../place.js';
@@ -155,22 +156,6 @@ export function ComputerRows({ state }: { state: AppState }) {
         ))}
       </tbody>
     </table>
-  );
-}
-
-function RotatingDisks({ state }: { state: AppState }) {
-  if (state.disks.length < 2) return null;
-  return (
-    <Card title="Rotating disks">
-      <ul class="disk-list">
-        {state.disks.map((disk) => (
-          <li key={disk.id}>
-            <strong>{disk.label}</strong> {disk.current ? <Badge tone="ok">in use</Badge> : disk.present ? <Badge tone="muted">plugged in</Badge> : <Badge tone="muted">away</Badge>}
-            <span class="muted"> · last backup {timeAgo(disk.lastBackupAt)}</span>
-          </li>
-        ))}
-      </ul>
-    </Card>
   );
 }
 

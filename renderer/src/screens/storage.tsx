@@ -4,8 +4,9 @@ import { api } from '../api.js';
 import { FolderPicker } from '../components/folder-picker.js';
 import { IntegrityCard } from '../components/integrity.js';
 import { OffsiteCard } from '../components/offsite.js';
-import { Badge, Card, ErrorText, Meter, useAction } from '../components/ui.js';
-import { formatBytes, timeAgo } from '../format.js';
+import { KnownDisks } from '../components/rotating-disks.js';
+import { Card, ErrorText, Meter, useAction } from '../components/ui.js';
+import { formatBytes } from '../format.js';
 
 /** The disk in use, safe eject, switching to another disk or folder, the integrity checks and the offsite copy. */
 export function Storage({ state }: { state: AppState }) {
@@ -103,32 +104,7 @@ export function Storage({ state }: { state: AppState }) {
       )}
       <IntegrityCard state={state} />
       <OffsiteCard state={state} />
-      <Card title="Known disks">
-        <ul class="disk-list">
-          {state.disks.map((disk) => (
-            <li key={disk.id}>
-              <strong>{disk.label}</strong> <code class="muted">{disk.folder}</code>{' '}
-              {disk.current ? (
-                disk.present ? (
-                  <Badge tone="ok">in use</Badge>
-                ) : (
-                  <Badge tone="warn">in use, not plugged in</Badge>
-                )
-              ) : disk.present ? (
-                <Badge tone="muted">plugged in</Badge>
-              ) : (
-                <Badge tone="muted">away</Badge>
-              )}
-              <span class="muted"> · last backup {timeAgo(disk.lastBackupAt)}</span>
-              {!disk.current && (
-                <button type="button" class="button small" onClick={() => void action.run(() => api.forgetDisk({ diskId: disk.id }))}>
-                  Forget
-                </button>
-              )}
-            </li>
-          ))}
-        </ul>
-      </Card>
+      <KnownDisks state={state} />
     </div>
   );
 }

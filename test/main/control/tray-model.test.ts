@@ -15,6 +15,7 @@ const serving: StatusFacts = {
   staleDays: 3,
   disk: { totalBytes: 1000 * GB, freeBytes: 600 * GB },
   refusedForSpace: false,
+  rotation: [],
   certificateNotAfter: new Date(NOW.getTime() + 300 * DAY),
   damaged: [],
   offsite: null,

@@ -21,7 +21,7 @@ async function annaBackingUp() {
 }
 
 describe('what the computers do', () => {
-  it('the request log names the computer; its figures follow a backup; figures read from one disk never stand for another', async () => {
+  it('the request log names the computer; its figures follow a backup; figures read from one disk never stand for another (its last backup is the newest on any disk)', async () => {
     const { controller, username, saveSnapshot } = await annaBackingUp();
     await saveSnapshot();
 
@@ -38,8 +38,14 @@ describe('what the computers do', () => {
 
     const other = tempDir('rts-other-disk-');
     await controller.chooseFolder({ path: other });
-    const moved = await waitForState(controller, (s) => s.storage?.folder === other);
-    expect(moved.computers[0]).toMatchObject({ username, snapshots: 0, sizeBytes: null, lastBackupAt: null });
+    const moved = await waitForState(controller, (s) => s.storage?.folder === other && s.status === 'serving');
+    // Its repository was laid out there from the copy of its config, empty; its last backup is the newest on any disk.
+    expect(moved.computers[0]).toMatchObject({ username, snapshots: 0, lastBackupAt: state.computers[0]?.lastBackupAt });
+    expect(moved.computers[0]?.sizeBytes).toBeLessThan(1000);
+    expect(moved.computers[0]?.disks.map((disk) => [disk.current, disk.snapshots])).toEqual([
+      [false, 1],
+      [true, 0],
+    ]);
   });
 
   it('a finished backup (its snapshot written) is published at once, not after the figures’ five-second wait or the next tick', async () => {

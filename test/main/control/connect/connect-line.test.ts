@@ -43,7 +43,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('the L
     expect(line.split(code)).toHaveLength(2);
     expect(line).toMatch(new RegExp(`^\\( printf '%s\\\\n' 'url = "https://[^"]+/\\.connect/${code}/sh"' \\| curl [^|]* -K - \\|\\| `));
     const { home, calls } = await homeRecordingCurl();
-    const ran = await runInTerminal(line, home, ['family-secret-1', 'family-secret-1']);
+    const ran = await runInTerminal(line, home, ['family-secret-1', 'family-secret-1', 'n']);
     expect(ran.code, ran.output).toBe(0);
     expect(ran.output).toContain('Done: Anna backs up to the server.');
     // The fetch, the probe of each name (its login also on standard input), the report: every call seen, none with the code
@@ -85,7 +85,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('the L
         cutAt = cut;
         const { line } = await controller.connectComputer({ username: anna.username, os: 'linux' });
         const home = tempDir('rts-home-');
-        const ran = await runInTerminal(line.replace(/https:\/\/[^/]+\//, `https://127.0.0.1:${port}/`), home, ['family-secret-1', 'family-secret-1']);
+        const ran = await runInTerminal(line.replace(/https:\/\/[^/]+\//, `https://127.0.0.1:${port}/`), home, ['family-secret-1', 'family-secret-1', 'n']);
         expect([cut, ran.code], ran.output).not.toEqual([cut, 0]);
         expect(ran.output).toMatch(/curl: \(18\)/);
         expect(ran.output).toMatch(says);

@@ -19,7 +19,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('the s
     writeFileSync(join(home, '.bashrc'), '# my own settings\nalias ll="ls -l"\n');
     const path = pathWithoutSchedulers();
 
-    const first = await runInTerminal((await controller.connectComputer({ username: anna.username, os: 'linux' })).line, home, ['family-secret-1', 'family-secret-1'], path);
+    const first = await runInTerminal((await controller.connectComputer({ username: anna.username, os: 'linux' })).line, home, ['family-secret-1', 'family-secret-1', 'n'], path);
     expect(first.code, first.output).toBe(0);
     expect(first.output).toContain(`restic-tray-backup is in ${home}/.local/bin; that folder was added to your PATH in ~/.profile, ~/.bashrc: open a new terminal to use it.`);
     expect(first.output).toContain('No scheduler was found on this computer');
@@ -43,7 +43,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('the s
     // With the folder on the PATH, nothing is added: the path is only said.
     const other = tempDir('rts-home-');
     const line = (await controller.connectComputer({ username: anna.username, os: 'linux' })).line;
-    const onPath = await runInTerminal(line, other, ['family-secret-1', 'family-secret-1'], `${join(other, '.local', 'bin')}:${path}`);
+    const onPath = await runInTerminal(line, other, ['family-secret-1', 'family-secret-1', 'n'], `${join(other, '.local', 'bin')}:${path}`);
     expect(onPath.code, onPath.output).toBe(0);
     expect(onPath.output).toContain(`The command restic-tray-backup is in ${other}/.local/bin.`);
     expect(existsSync(join(other, '.profile'))).toBe(false);

@@ -112,6 +112,41 @@ describe('connecting a Windows computer (PowerShell cannot run here: its scripts
     expect(script).not.toMatch(/[^\r]\n/);
   });
 
+  it('restic-tray-backup on Windows restores, finds and checks as on Linux, and says why it cannot mount; the set-up asks to keep the password and sends it with the line’s code; the repair line’s script parses and repairs by restic’s version', async () => {
+    const { controller, anna, url } = await windowsSetUp();
+    const script = (await fetchScript(url)).body;
+    const [command = ''] = assigned(script, '$CommandText');
+    expect(parseErrors(await parse('powershell', command))).toEqual([]);
+    for (const branch of ['restore', 'find', 'mount', 'check']) expect(command).toContain(`  '${branch}' {`);
+    // The latest backup by default, into a new dated folder that is never one already there; a given folder must be empty.
+    expect(command).toContain("$base = Join-Path $env:USERPROFILE ('restic-restore-' + (Get-Date -Format 'yyyy-MM-dd'))");
+    expect(command).toContain('while (Test-Path $target) { $n++; $target = "$base-$n" }');
+    expect(command).toContain("if ((Test-Path $target) -and (Get-ChildItem -Force $target | Select-Object -First 1)) { throw");
+    expect(command).toContain('& restic --cacert $ca restore $snapshot --target $target @include');
+    expect(command).toContain('& restic --cacert $ca find @words');
+    expect(command).toContain('& restic --cacert $ca check @words');
+    expect(command).toContain("'mount' { throw 'restic-tray-backup: showing the backups as a folder needs FUSE, which Windows does not have");
+
+    expect(script).toContain("Read-Host 'Keep a copy of this password on the backup desktop, so your backups can be restored even if it is forgotten? [Y/n]') -notmatch '^[nN]'");
+    expect(script).toContain('if ($keep) { Write-Host ([RtsSetupCheck]::Send("https://$($server):$Port/.connect/$Code/keep", $AuthorityDer, [IO.File]::ReadAllText($passwordFile))) }');
+    const [check = ''] = assigned(script, 'TypeDefinition');
+    expect(check).toContain('public static string Send(string url,string authority,string body){');
+    expect(check).toContain('client.PostAsync(url,new StringContent(body))');
+
+    const repair = await controller.repairLine({ username: anna.username, os: 'windows' });
+    expect(parseErrors(await parse('powershell', repair.line))).toEqual([]);
+    const repairUrl = /\[RtsSetupFetch\]::Get\('([^']+)', '[0-9A-F]{64}'\)/.exec(repair.line)?.[1] ?? '';
+    const fetched = await fetchScript(repairUrl);
+    expect(fetched.status).toBe(200);
+    expect(parseErrors(await parse('powershell', fetched.body))).toEqual([]);
+    expect(fetched.body).toContain("$newer = $version.Success -and (([int]$version.Groups[1].Value -gt 0) -or ([int]$version.Groups[2].Value -ge 16))");
+    expect(fetched.body).toContain('if ($newer) { & restic --cacert $ca repair index } else { & restic --cacert $ca rebuild-index }');
+    expect(fetched.body).toContain('& restic --cacert $ca repair snapshots --forget');
+    expect(fetched.body).toContain('} finally {\r\n  [RtsSetupCheck]::Send("https://$server/.connect/$Code/done", $AuthorityDer, $outcome) | Out-Null');
+    for (const warning of repair.expected) expect(fetched.body).toContain(warning.replaceAll("'", "''"));
+    expect(fetched.body).not.toMatch(/(^|[;{]\s*)exit\b/m);
+  });
+
   it('a used line is refused in PowerShell’s words, without closing the window', async () => {
     const { url } = await windowsSetUp();
     expect((await fetchScript(url)).status).toBe(200);

@@ -37,7 +37,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     const home = familyHome();
     const said: string[] = [];
     controller.on('summary', (summary) => said.push(summary.message));
-    const first = await runInTerminal(line, home, ['family-secret-1', 'family-secret-1']);
+    const first = await runInTerminal(line, home, ['family-secret-1', 'family-secret-1', 'n']);
     expect(first.code, first.output).toBe(0);
     // The script's look for the server's address logs in: nothing in the live log looks like an attack.
     expect(said.filter((message) => /refused/i.test(message))).toEqual([]);
@@ -86,7 +86,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     // The encryption password's file lost and a new one chosen: the line says why it cannot go on, and changes nothing on the server.
     rmSync(join(dir, 'password'));
     const lost = await controller.connectComputer({ username: anna.username, os: 'linux' });
-    const refused = await runInTerminal(lost.line, home, ['another-secret', 'another-secret']);
+    const refused = await runInTerminal(lost.line, home, ['another-secret', 'another-secret', 'n']);
     expect(refused.code).toBe(1);
     expect(refused.output).toContain(`Restic Tray Server: the backups of Anna's laptop are on the server, but the encryption password in ${dir}/password does not open them`);
     writeFileSync(join(dir, 'password'), 'family-secret-1');
@@ -161,7 +161,7 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('conne
     const home = familyHome();
     // Enter at the password's question: one is made and shown once, with nothing else said about how it was made,
     // even in a terminal that ignores SIGPIPE (some do: there a pipe's writer is told "Broken pipe" instead of ended).
-    const ran = await runInTerminal(`trap '' PIPE; sh ${join(stick, file.fileName)}`, home, ['', '']);
+    const ran = await runInTerminal(`trap '' PIPE; sh ${join(stick, file.fileName)}`, home, ['', '', 'n']);
     expect(ran.code, ran.output).toBe(0);
     const made = /Your encryption password is: +(\S+)/.exec(ran.output)?.[1];
     expect(made).toMatch(/^([a-z2-9]{4}-){5}[a-z2-9]{4}$/);

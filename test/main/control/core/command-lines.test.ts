@@ -165,6 +165,9 @@ describe('command sets', () => {
     expect(older.maintenance?.map((line) => line.label).join(' ')).not.toMatch(/Create the repository|Back up/);
     expect(buildCommandLines({ ...facts, maintenance: true, resticVersion: '0.17-or-newer' }).maintenance?.[2]?.command).toMatch(/^restic repair index /);
     expect(older.secrets.serverLogin).toMatch(/reaches every computer’s backups and may delete them/);
+    // The maintenance login is no computer's own, and restic-tray-backup (the computer's own command) is not its way.
+    expect(Object.values(older.secrets).join(' ')).not.toMatch(/this computer|its own/i);
+    expect(buildCommandLines({ ...facts, username: 'maintenance', maintenance: true, setUpByLine: true }).installed).toBeNull();
   });
 
   it('reads the backups from the offsite copy with restic’s own back-ends: a folder, sftp: from the rclone remote, s3: with the storage’s keys, or rclone:', () => {

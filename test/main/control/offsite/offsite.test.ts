@@ -207,6 +207,44 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     await resticOk(onCopy, ['check', '--read-data']);
   });
 
+  it.runIf(hasTool('restic'))('with two disks taking turns, the copy is made from the disk that is in, and none of the other disk’s files counts as deleted: after the grace period the copy still holds the snapshots of both', { timeout: 180_000 }, async () => {
+    let clock = Date.now();
+    const { controller, configDir } = await servingController({ now: () => clock });
+    const { anna, home, lines, source } = await backedUpLaptop(controller, 2);
+    const homeDisk = (await controller.getState()).disks[0]?.id as string;
+    const copy = tempDir('rts-copy-');
+    await controller.setOffsite({ remote: copy });
+    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => summary.message.startsWith('Offsite copy finished')).length;
+    const copyAndWait = async (count: number) => {
+      await controller.copyOffsiteNow();
+      await expect.poll(finishedCopies, { timeout: 60_000 }).toBe(count);
+      await waitForState(controller, (state) => state.offsite.running === null);
+    };
+    await copyAndWait(1);
+
+    // The Away disk comes in: the computer backs up to it, and it is copied.
+    const away = tempDir('rts-away-');
+    await controller.chooseFolder({ path: away, label: 'Away disk' });
+    await waitForState(controller, (state) => state.storage?.label === 'Away disk' && state.status !== 'starting');
+    writeFileSync(join(source, 'new.txt'), 'written while the Away disk was in\n');
+    await paste(lines, 'backup', home);
+    await copyAndWait(2);
+    const journal = () => JSON.parse(readFileSync(join(configDir, 'offsite-journal.json'), 'utf8')) as { disks: Record<string, Record<string, string>> };
+    expect(Object.values(journal().disks).flatMap((files) => Object.keys(files))).toEqual([]);
+
+    // Past the grace period, from each disk in turn: nothing either disk holds leaves the copy.
+    clock += 31 * 86_400_000;
+    await copyAndWait(3);
+    await controller.chooseFolder({ path: (await controller.getState()).disks.find((disk) => disk.id === homeDisk)?.folder as string });
+    await waitForState(controller, (state) => state.storage?.diskId === homeDisk && state.status !== 'starting');
+    await copyAndWait(4);
+    expect(Object.values(journal().disks).flatMap((files) => Object.keys(files))).toEqual([]);
+    const onCopy = join(copy, anna.username);
+    const snapshots = JSON.parse(await resticOk(onCopy, ['snapshots', '--json'])) as unknown[];
+    expect(snapshots).toHaveLength(2);
+    await resticOk(onCopy, ['check', '--read-data']);
+  });
+
   it.runIf(hasTool('restic'))('a new disk after the old one died is rebuilt from the copy: restic restores through the server, and the integrity check that follows is clean', { timeout: 180_000 }, async () => {
     const { controller } = await servingController();
     const { source, home, lines } = await backedUpLaptop(controller, 3);
