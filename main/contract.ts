@@ -269,6 +269,99 @@ export interface RetentionPreview {
   forget: SnapshotLine[];
 }
 
+/** One backup of a computer, as restic lists it. */
+export interface SnapshotView {
+  id: string;
+  shortId: string;
+  time: string;
+  host: string;
+  paths: string[];
+  /** The bytes it holds where restic says (restic 0.17 and later); null otherwise. */
+  sizeBytes: number | null;
+}
+
+/** A file or folder inside a backup. */
+export interface SnapshotEntry {
+  name: string;
+  /** Its full path inside the backup, e.g. `/home/anna/Photos/2026`. */
+  path: string;
+  type: 'dir' | 'file' | 'symlink' | 'other';
+  sizeBytes: number | null;
+  modifiedAt: string | null;
+}
+
+/** One page of a folder inside a backup: folders first, then files, by name. */
+export interface SnapshotFolder {
+  snapshotId: string;
+  path: string;
+  entries: SnapshotEntry[];
+  /** Where this page starts among the folder's `total` entries. */
+  offset: number;
+  total: number;
+}
+
+/** One version of a file found in a computer's backups: the newest backup holding it, and in how many it is. */
+export interface FoundVersion {
+  path: string;
+  sizeBytes: number | null;
+  modifiedAt: string | null;
+  snapshotId: string;
+  snapshotTime: string;
+  snapshots: number;
+}
+
+export interface SearchResult {
+  versions: FoundVersion[];
+  /** More versions were found than are listed: a longer name finds fewer. */
+  truncated: boolean;
+}
+
+/** One file as it is, or a folder packed as a .zip or .tar. */
+export type DownloadFormat = 'file' | 'zip' | 'tar';
+
+/** A download from the backups, or a folder restored into a folder on this desktop. */
+export interface TransferView {
+  id: string;
+  kind: 'download' | 'restore';
+  /** The download's file name (`Photos.zip`), or the folder restored. */
+  name: string;
+  /** `waiting`: a download the browser is to fetch from `/download/<id>` (headless mode: there is no save dialog). */
+  state: 'waiting' | 'running' | 'done' | 'failed' | 'cancelled';
+  bytes: number;
+  /** About how many bytes there are in all, once known. */
+  totalBytes: number | null;
+  files: number;
+  /** Files of a restore that were already in the folder and were left as they were. */
+  kept: number;
+  /** The saved file (desktop app) or the folder restored into; null for a browser download. */
+  destination: string | null;
+  /** How it ended, in words. */
+  message: string | null;
+}
+
+/** The page for the family's drawer: how to reach every computer's backups without this app. */
+export interface EmergencySheet {
+  createdAt: string;
+  serverAddress: string | null;
+  fingerprint: string | null;
+  /** The backup disk and where its backups are on this desktop. */
+  disk: { label: string; folder: string } | null;
+  computers: {
+    displayName: string;
+    username: string;
+    /** The computer's backups on the disk, as this desktop sees them. */
+    repository: string | null;
+    /** The kept encryption password; null: not kept here. */
+    password: string | null;
+    /** restic's restore of the latest backup, straight from the disk, as typed in a terminal; null while there are no backups there. */
+    restoreCommand: string | null;
+    /** Reading the same backups from the offsite copy. */
+    fromCopy: { steps: CommandLine[]; notes: string[] } | null;
+  }[];
+  /** Where the offsite copy is; null without one. */
+  offsite: string | null;
+}
+
 export interface OffsiteInput {
   remote: string;
   /** An rclone configuration file that defines the remote (advanced: your own); leave out for the app's own. */
@@ -574,6 +667,21 @@ export interface Api {
   removeChannel(input: { id: string }): Promise<AppState>;
   /** Sends a test message through a saved channel now and says what happened. */
   testChannel(input: { id: string }): Promise<ChannelTest>;
+  /** A computer's backups, newest first (needs its kept password). */
+  listSnapshots(input: { username: string }): Promise<SnapshotView[]>;
+  /** One page of a folder inside a backup. */
+  browseSnapshot(input: { username: string; snapshotId: string; path: string; offset?: number }): Promise<SnapshotFolder>;
+  /** Every version of files whose name contains `name`, across all of a computer's backups. */
+  searchBackups(input: { username: string; name: string }): Promise<SearchResult>;
+  /** Starts a download: in the desktop app after a save dialog (null: cancelled there); in headless mode it waits for the browser to fetch it. */
+  startDownload(input: { username: string; snapshotId: string; path: string; format: DownloadFormat }): Promise<TransferView | null>;
+  /** Restores a folder (or file) of a backup into a folder on this desktop; files already there stay unless `replace`. */
+  restoreFolder(input: { username: string; snapshotId: string; path: string; target: string; replace: boolean }): Promise<TransferView>;
+  transfer(input: { id: string }): Promise<TransferView>;
+  /** Stops a download or restore (restic stops; nothing half-done is left in the folder). */
+  cancelTransfer(input: { id: string }): Promise<TransferView>;
+  /** The emergency sheet, with every kept password in it (the page asks first). */
+  emergencySheet(): Promise<EmergencySheet>;
 }
 
 export type MethodName = keyof Api;
@@ -644,6 +752,14 @@ const methodNames = {
   saveChannel: true,
   removeChannel: true,
   testChannel: true,
+  listSnapshots: true,
+  browseSnapshot: true,
+  searchBackups: true,
+  startDownload: true,
+  restoreFolder: true,
+  transfer: true,
+  cancelTransfer: true,
+  emergencySheet: true,
 } satisfies Record<MethodName, true>;
 export const METHODS = Object.keys(methodNames) as MethodName[];
 

@@ -56,7 +56,7 @@ describe('layers', () => {
     const rooms = readdirSync(control, { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && entry.name !== 'core')
       .map((entry) => entry.name);
-    expect(rooms.sort()).toEqual(['activity', 'caretaker', 'computers', 'connect', 'disks', 'integrity', 'notify', 'offsite', 'serving', 'tls']);
+    expect(rooms.sort()).toEqual(['activity', 'caretaker', 'computers', 'connect', 'disks', 'integrity', 'notify', 'offsite', 'restore', 'serving', 'tls']);
     const offences = rooms.flatMap((room) =>
       sourceFiles(join(control, room)).flatMap((file) =>
         specifiersOf(file)

@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
-  AddComputerInput, Api, ApiEvents, AppState, CaCertificate, ChannelInput, ChannelTest, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, Drive, EventName, FolderListing,
-  GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, RepairLine, RetentionPolicy, RetentionPreview, SettingsPatch, SetupFile,
-  SftpHostKey, Summary,
+  AddComputerInput, Api, ApiEvents, AppState, CaCertificate, ChannelInput, ChannelTest, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, DownloadFormat, Drive, EmergencySheet,
+  EventName, FolderListing, GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, RepairLine, RetentionPolicy, RetentionPreview,
+  SearchResult, SettingsPatch, SetupFile, SftpHostKey, SnapshotFolder, SnapshotView, Summary, TransferView,
 } from '../contract.js';
 import { Activity } from './activity/activity.js';
 import { StateRoom } from './app-state.js';
@@ -17,6 +17,7 @@ import type { Keychain } from './core/keychain.js';
 import { Logins } from './core/logins.js';
 import { Notify } from './notify/notify.js';
 import { Offsite } from './offsite/offsite.js';
+import { Restore, type DownloadSource } from './restore/restore.js';
 import { Serving } from './serving/serving.js';
 import { SettingsStore, type Settings } from './core/settings.js';
 import { Shared, type ControllerOptions } from './core/shared.js';
@@ -24,6 +25,7 @@ import { Tls } from './tls/tls.js';
 
 export { CA_FILE_NAME, type ControllerOptions } from './core/shared.js';
 export type { Keychain } from './core/keychain.js';
+export type { DownloadSource } from './restore/restore.js';
 export { MAINTENANCE_USER } from './core/logins.js';
 
 const HTPASSWD_FILE = 'htpasswd';
@@ -52,6 +54,7 @@ export class Controller extends EventEmitter<Events> implements Api {
   private readonly connect: Connect;
   private readonly caretaker: Caretaker;
   private readonly notify: Notify;
+  private readonly restore: Restore;
   private readonly state: StateRoom;
 
   private constructor(options: OpenOptions, store: SettingsStore, settings: Settings, logins: Logins) {
@@ -86,6 +89,12 @@ export class Controller extends EventEmitter<Events> implements Api {
     this.caretaker = new Caretaker(this.shared, options.keychain);
     this.notify = new Notify(this.shared, options.keychain);
     this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker, notify: this.notify });
+    this.restore = new Restore(this.shared, {
+      run: (username, args, purpose, json) => this.caretaker.runFor(username, args, purpose, json),
+      stream: (username, args, purpose) => this.caretaker.streamFor(username, args, purpose),
+      keptPassword: (username) => this.caretaker.keptPassword(username),
+      fromCopy: async (username) => (await this.computers.commandLines({ username, os: 'linux', resticVersion: 'before-0.17' })).fromCopy,
+    });
   }
 
   /** Loads the settings and logins (reporting damage, losing nothing) and resumes serving if it served before. */
@@ -110,6 +119,7 @@ export class Controller extends EventEmitter<Events> implements Api {
     this.state.close();
     await this.integrity.close();
     await this.offsite.close();
+    await this.restore.close();
     await this.caretaker.close();
     await this.shared.close();
   }
@@ -282,5 +292,35 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   testChannel(input: { id: string }): Promise<ChannelTest> {
     return this.notify.testChannel(input);
+  }
+
+  // Getting files back: snapshots, folders, search, downloads, restores, the emergency sheet.
+  listSnapshots(input: { username: string }): Promise<SnapshotView[]> {
+    return this.restore.listSnapshots(input);
+  }
+  browseSnapshot(input: { username: string; snapshotId: string; path: string; offset?: number }): Promise<SnapshotFolder> {
+    return this.restore.browseSnapshot(input);
+  }
+  searchBackups(input: { username: string; name: string }): Promise<SearchResult> {
+    return this.restore.searchBackups(input);
+  }
+  startDownload(input: { username: string; snapshotId: string; path: string; format: DownloadFormat }): Promise<TransferView | null> {
+    return this.restore.startDownload(input);
+  }
+  restoreFolder(input: { username: string; snapshotId: string; path: string; target: string; replace: boolean }): Promise<TransferView> {
+    return this.restore.restoreFolder(input);
+  }
+  transfer(input: { id: string }): Promise<TransferView> {
+    return this.restore.transfer(input);
+  }
+  cancelTransfer(input: { id: string }): Promise<TransferView> {
+    return this.restore.cancelTransfer(input);
+  }
+  emergencySheet(): Promise<EmergencySheet> {
+    return this.restore.emergencySheet();
+  }
+  /** Not in the contract: the headless bridge sends a waiting download to the browser that fetches it. */
+  openDownload(id: string): DownloadSource | null {
+    return this.restore.openDownload(id);
   }
 }

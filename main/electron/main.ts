@@ -44,6 +44,11 @@ async function start(): Promise<void> {
       const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
       return result.canceled ? null : (result.filePaths[0] ?? null);
     },
+    askSaveFile: async (fileName) => {
+      const options = { defaultPath: join(app.getPath('downloads'), fileName), title: 'Save the file from the backups' };
+      const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+      return result.canceled || !result.filePath ? null : result.filePath;
+    },
   });
   const isQuitting = drainOnQuit(app, () => controller.close());
   const onBug = (error: unknown) => console.error('internal error:', error);

@@ -6,10 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { EVENTS, type Api, type ApiEvents, type EventName } from '../contract.js';
+import type { DownloadSource } from '../control/controller.js';
 import { dispatch } from '../control/core/dispatch.js';
 import { CONTENT_SECURITY_POLICY } from '../csp.js';
 
-export type BridgedApi = Api & EventEmitter<{ [E in EventName]: [ApiEvents[E]] }>;
+export type BridgedApi = Api & EventEmitter<{ [E in EventName]: [ApiEvents[E]] }> & { openDownload(id: string): DownloadSource | null };
 
 export interface BridgeOptions {
   api: BridgedApi;
@@ -150,6 +151,23 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     res.write(`event: state\ndata: ${JSON.stringify(await options.api.getState())}\n\n`);
   };
 
+  /**
+   * A download the page started (`startDownload`), fetched by the browser
+   * itself so that it streams to the disk: a navigation cannot send the
+   * token, so the download's own ID (128 random bits, handed only to the
+   * page that asked, valid once and for a minute) lets it in instead.
+   */
+  const sendDownload = async (res: ServerResponse, id: string): Promise<void> => {
+    const download = options.api.openDownload(id);
+    if (!download) return send(res, 404, 'This download has already been fetched or has expired: start it again on the page.');
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(download.fileName)}`,
+      'Cache-Control': 'no-store',
+    });
+    await download.send(res);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -173,6 +191,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return callMethod(req, res, method);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed');
+    const download = /^\/download\/([\w-]{16,64})$/.exec(pathname)?.[1];
+    if (download !== undefined && req.method === 'GET') return foreign(req) ? send(res, 403, 'Requests from other pages are refused.') : sendDownload(res, download);
     return serveFile(res, pathname);
   };
 

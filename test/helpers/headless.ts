@@ -46,10 +46,10 @@ export function startHeadlessCli(configDir: string, args: string[] = []) {
     child.kill('SIGTERM');
     return exited;
   };
-  return new Promise<{ out: () => string; origin: string; stop: () => Promise<number | null> }>((resolve, reject) => {
+  return new Promise<{ out: () => string; origin: string; stop: () => Promise<number | null>; pid: number }>((resolve, reject) => {
     const look = () => {
       const origin = /^GUI: (http:\/\/127\.0\.0\.1:\d+)\/$/m.exec(out)?.[1];
-      if (origin && /^Settings: /m.test(out)) return resolve({ out: () => out, origin, stop });
+      if (origin && /^Settings: /m.test(out)) return resolve({ out: () => out, origin, stop, pid: child.pid as number });
       if (child.exitCode !== null) return reject(new Error(`headless mode exited ${child.exitCode}: ${out}`));
       setTimeout(look, 50);
     };

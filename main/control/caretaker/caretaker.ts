@@ -8,7 +8,7 @@ import type { Shared } from '../core/shared.js';
 import { KeptPasswords } from './kept-passwords.js';
 import { keyFileKeychain, type Keychain } from '../core/keychain.js';
 import { findRestic, installHint, readVersion } from './restic-program.js';
-import { ResticRuns } from './restic-runs.js';
+import { ResticRuns, type ResticResult, type ResticStream } from './restic-runs.js';
 import { DEFAULT_POLICY, policyFlags, readForget } from './retention.js';
 
 export type { Keychain } from '../core/keychain.js';
@@ -127,6 +127,36 @@ export class Caretaker {
     const result = await this.runs.run(['forget', '--dry-run', '--no-lock', ...policyFlags(policy)], { repo, password, purpose: `Previewing what the retention policy removes from ${computer.displayName}’s backups`, json: true });
     if (!result.ok) throw new UserError('restic-failed', `restic could not read ${computer.displayName}’s backups: ${result.failure}.`);
     return readForget(policy, result.json);
+  }
+
+  /** restic run against a computer's repository on the disk in use with its kept password (for the restore room); refused in words when none is kept. */
+  async runFor(username: string, args: string[], purpose: string, json = false): Promise<ResticResult> {
+    const { repo, password } = await this.access(username);
+    return this.runs.run(args, { repo, password, purpose, json });
+  }
+
+  /** As `runFor`, its output read as it comes. */
+  async streamFor(username: string, args: string[], purpose: string): Promise<ResticStream> {
+    const { repo, password } = await this.access(username);
+    return this.runs.stream(args, { repo, password, purpose });
+  }
+
+  /** A computer's kept password, or null when none is kept (for the emergency sheet, which asks first); an error in words when it cannot be unlocked. */
+  async keptPassword(username: string): Promise<string | null> {
+    if (!this.kept.has(username)) return null;
+    return this.kept.reveal(username).catch((error: Error) => {
+      throw new UserError('cannot-unlock', error.message);
+    });
+  }
+
+  private async access(username: string): Promise<{ repo: string; password: string }> {
+    const computer = this.computer(username);
+    if (!this.kept.has(computer.username)) throw new UserError('not-kept', `Keep the encryption password of ${computer.displayName} first (on its page): restic needs it to read its backups.`);
+    const repo = await this.repository(computer);
+    const password = await this.kept.reveal(computer.username).catch((error: Error) => {
+      throw new UserError('cannot-unlock', error.message);
+    });
+    return { repo, password };
   }
 
   private computer(username: string): ComputerRecord {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 
 export interface ResticRun {
   /** The repository's folder on the backup disk: restic reads it directly (its local backend). */
@@ -22,6 +23,18 @@ export interface ResticResult {
   /** restic said the password does not open the repository. */
   wrongPassword: boolean;
 }
+
+/** A run whose standard output is read as it comes (a dump of gigabytes never sits in memory). */
+export interface ResticStream {
+  stdout: Readable;
+  /** How it ended, once restic exited (`stdout` and `json` stay empty: the output went to the reader). */
+  done: Promise<ResticResult>;
+  /** Stops restic: SIGINT (it removes its lock), then SIGKILL if it is still there a few seconds later. */
+  cancel(): void;
+}
+
+/** How long a cancelled restic may take to remove its lock and stop before it is killed. */
+const CANCEL_GRACE_MS = 5000;
 
 /** Signals the live log: each run's outcome in words. */
 export type Note = (message: string, severity: 'info' | 'warning' | 'error') => void;
@@ -105,6 +118,47 @@ export class ResticRuns {
     if (ok && run.json) json = parseJson(stdout);
     this.note(ok ? `${run.purpose}: done.` : `${run.purpose}: it did not work, ${failure}.`, ok ? 'info' : 'warning');
     return { ok, code, stdout, json, failure, wrongPassword: /wrong password or no key found/.test(stderr) || code === 12 };
+  }
+
+  /**
+   * Runs restic as `run` does, its standard output handed over as a stream
+   * instead of kept; registered like every run, so that quitting stops it.
+   * A cancelled run ends without a note of failure: the user stopped it.
+   */
+  async stream(args: string[], run: ResticRun): Promise<ResticStream> {
+    const binary = await this.program();
+    if (this.closed) throw new Error('The app is quitting: restic is not started any more.');
+    // --quiet: without it restic writes where the password came from on standard output, ahead of a dumped file's bytes.
+    const child = spawn(binary, ['--repo', run.repo, '--quiet', ...args, ...(run.json ? ['--json'] : [])], {
+      stdio: 'pipe',
+      env: resticEnv(this.cacheDir),
+      windowsHide: true,
+    });
+    this.running.add(child);
+    let stderr = '';
+    let cancelled = false;
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(`${run.password}\n`);
+    const done = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    })
+      .finally(() => this.running.delete(child))
+      .then((code): ResticResult => {
+        const ok = code === 0 && !cancelled;
+        const failure = ok ? null : cancelled ? 'it was cancelled' : describeFailure(stderr, code);
+        if (!cancelled) this.note(ok ? `${run.purpose}: done.` : `${run.purpose}: it did not work, ${failure}.`, ok ? 'info' : 'warning');
+        return { ok, code, stdout: '', json: null, failure, wrongPassword: /wrong password or no key found/.test(stderr) };
+      });
+    const cancel = () => {
+      if (cancelled || child.exitCode !== null || child.signalCode !== null) return;
+      cancelled = true;
+      child.kill('SIGINT');
+      const kill = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
+      child.once('close', () => clearTimeout(kill));
+    };
+    return { stdout: child.stdout, done, cancel };
   }
 
   /** Stops every run under way and waits for each to end. */

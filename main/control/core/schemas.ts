@@ -28,6 +28,13 @@ const folderName = z
   .max(255)
   .refine((value) => !/[\\/\0]/.test(value) && value !== '.' && value !== '..', 'a folder name without / or \\');
 const pem = z.string().min(1).max(65_536);
+const snapshotId = z.string().regex(/^[0-9a-f]{8,64}$/, 'a snapshot ID: 8 to 64 hexadecimal digits');
+// A path inside a backup as restic writes it: absolute, with forward slashes.
+const snapshotPath = z
+  .string()
+  .max(4096)
+  .regex(/^\/[^\0]*$/, 'a path inside the backup, starting with /');
+const transferId = z.strictObject({ id: z.string().regex(/^[\w-]{16,64}$/, 'a transfer ID') });
 
 export const listenAddresses = z.union([
   z.literal('auto'),
@@ -231,6 +238,15 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   saveChannel: channelInput,
   removeChannel: z.strictObject({ id: channelId }),
   testChannel: z.strictObject({ id: channelId }),
+  listSnapshots: z.strictObject({ username }),
+  browseSnapshot: z.strictObject({ username, snapshotId, path: snapshotPath, offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }),
+  // restic reads a name starting with - as an option.
+  searchBackups: z.strictObject({ username, name: z.string().trim().min(1, 'a name to look for').max(255).regex(/^[^-\p{Cc}][^\p{Cc}]*$/u, 'a name that does not start with - and has no control characters') }),
+  startDownload: z.strictObject({ username, snapshotId, path: snapshotPath, format: z.enum(['file', 'zip', 'tar']) }),
+  restoreFolder: z.strictObject({ username, snapshotId, path: snapshotPath, target: folderPath, replace: z.boolean() }),
+  transfer: transferId,
+  cancelTransfer: transferId,
+  emergencySheet: noInput,
 };
 
 /** A short, readable account of what is wrong with an input. */

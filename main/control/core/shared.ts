@@ -22,6 +22,8 @@ export interface ControllerOptions {
   tickMs?: number;
   /** The system's folder dialog (the desktop app); headless mode has none and the GUI browses instead. */
   askFolder?: () => Promise<string | null>;
+  /** The system's save dialog for a download (the desktop app): the file to write, or null when cancelled; headless mode has none and the browser downloads instead. */
+  askSaveFile?: (fileName: string) => Promise<string | null>;
   /** Run by the desktop app, which shows the tray and notifications and starts with the computer. */
   desktop?: boolean;
   /** Headless mode's GUI address (the desktop app has none): the file that keeps it, and a new one (its new access key ends the old). */

@@ -16,12 +16,15 @@ export function FolderPicker({
   busy,
   chooseLabel = 'Use this folder',
   nativeDialog = false,
+  restoring = false,
 }: {
   onChoose: (path: string) => void;
   busy?: boolean;
   chooseLabel?: string;
   /** The desktop app can show the system's folder dialog too. */
   nativeDialog?: boolean;
+  /** A folder for restored files rather than for the backups: any folder will do, the home folder and this computer's disk included. */
+  restoring?: boolean;
 }) {
   const [drives, setDrives] = useState<Drive[]>();
   const [listing, setListing] = useState<FolderListing>();
@@ -44,13 +47,17 @@ export function FolderPicker({
   const selectedDrive = listing?.drive;
 
   const cannotChoose = !listing
-    ? 'Choose a drive above (an external disk is best), then the folder for the backups.'
-    : listing.home
+    ? restoring
+      ? 'Choose a drive above, then the folder.'
+      : 'Choose a drive above (an external disk is best), then the folder for the backups.'
+    : restoring
+      ? null
+      : listing.home
       ? 'Your home folder holds everything else too: make a folder for the backups in it (New folder here), or choose an external disk.'
       : null;
   const choose = () => {
     if (!listing || cannotChoose) return;
-    if (selectedDrive?.system && !confirming) setConfirming(true);
+    if (selectedDrive?.system && !restoring && !confirming) setConfirming(true);
     else onChoose(listing.path);
   };
 
@@ -74,7 +81,7 @@ export function FolderPicker({
           </li>
         ))}
       </ul>
-      {listing && listing.warnings.length > 0 && (
+      {!restoring && listing && listing.warnings.length > 0 && (
         // A folder in memory loses everything at a restart: said in red, not as one more caution.
         <div class={listing.inMemory ? 'error' : 'warning'} role="note">
           {listing.warnings.map((warning) => (
@@ -128,7 +135,7 @@ export function FolderPicker({
               }}
             >
               <label for="new-folder-name">New folder here</label>
-              <input id="new-folder-name" value={newName} placeholder="restic-backups" onInput={(event) => setNewName((event.target as HTMLInputElement).value)} />
+              <input id="new-folder-name" value={newName} placeholder={restoring ? 'Restored files' : 'restic-backups'} onInput={(event) => setNewName((event.target as HTMLInputElement).value)} />
               <button type="submit" class="button small" disabled={newName.trim() === ''}>
                 Create
               </button>
@@ -165,7 +172,7 @@ export function FolderPicker({
         </Confirm>
       ) : (
         <div class="picker-choose">
-          <span class="muted">Backups will go into</span> <code>{listing?.path ?? '…'}</code>
+          <span class="muted">{restoring ? 'Files will go into' : 'Backups will go into'}</span> <code>{listing?.path ?? '…'}</code>
           {listing?.fileSystem && <span class="muted"> ({listing.fileSystem})</span>}
           <button type="button" class="button primary" disabled={cannotChoose !== null || busy} aria-describedby="picker-why" onClick={choose}>
             {chooseLabel}

@@ -6,6 +6,7 @@ import { ConnectComputer } from '../components/connect.js';
 import { ComputerDisks } from '../components/rotating-disks.js';
 import { RepairCard } from '../components/integrity.js';
 import { KeptPassword } from '../components/kept-password.js';
+import { RestoreSection } from '../components/restore.js';
 import { Retention } from '../components/retention.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parseGigabytes, plural, timeAgo } from '../format.js';
@@ -56,6 +57,7 @@ function ComputerDetail({
   repair,
   maintenanceUser,
   caretaker,
+  nativeFolderDialog,
   onLogin,
   onClose,
   onRemoved,
@@ -65,6 +67,7 @@ function ComputerDetail({
   repair?: IntegrityView['awaitingRepair'][number];
   maintenanceUser: string | null;
   caretaker: CaretakerView;
+  nativeFolderDialog: boolean;
   onLogin: (login: LoginCreated) => void;
   onClose: () => void;
   onRemoved: (message: string) => void;
@@ -168,6 +171,7 @@ function ComputerDetail({
       )}
       <ErrorText error={action.error} />
       <KeptPassword computer={computer} caretaker={caretaker} />
+      <RestoreSection computer={computer} caretaker={caretaker} nativeFolderDialog={nativeFolderDialog} />
       <Retention computer={computer} caretaker={caretaker} />
       {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} kept={caretaker.keptPasswords.includes(computer.username)} />}
       {password ? (
@@ -206,6 +210,7 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
           repair={state.integrity.awaitingRepair.find((candidate) => candidate.repo === computer.username)}
           maintenanceUser={state.maintenanceUser}
           caretaker={state.caretaker}
+          nativeFolderDialog={state.nativeFolderDialog}
           onLogin={onLogin}
           onClose={() => onSelect(null)}
           onRemoved={(message) => {

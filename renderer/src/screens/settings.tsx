@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppState, GuiAddress, SettingsPatch } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { Notifications } from '../components/notifications.js';
+import { EmergencySheetCard } from '../components/emergency-sheet.js';
 import { Card, CopyButton, ErrorText, Toggle, useAction } from '../components/ui.js';
 import { parsePort } from '../format.js';
 
@@ -128,6 +129,7 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
         <Notifications state={state} />
       </Card>
       {state.guiAddressFile !== null && <GuiAddressCard file={state.guiAddressFile} />}
+      <EmergencySheetCard />
       <Card title="Set-up">
         <p class="why">Walk through the first-run steps again: another disk, more computers, other security choices. Nothing is lost.</p>
         <button type="button" class="button" onClick={onRunSetup}>

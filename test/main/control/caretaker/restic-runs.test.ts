@@ -71,4 +71,40 @@ describe.runIf(hasTool('restic'))('every run of restic on the desktop', () => {
     expect(resticProcesses(repo)).toEqual([]);
     await expect(runs.run(['snapshots'], { repo, password: RESTIC_PASSWORD, purpose: 'Too late' })).rejects.toThrow('The app is quitting: restic is not started any more.');
   });
+
+  it('streams a run’s output as it comes (nothing ahead of it), stops it on cancel without a note of failure, and stops streams when the app quits', { timeout: 180_000 }, async () => {
+    const folder = tempDir('rts-runs-');
+    const repo = join(folder, 'repo');
+    await resticOk(repo, ['init']);
+    writeFileSync(join(folder, 'small.txt'), 'exactly these bytes');
+    // Sparse: restic dumps gigabytes of zeros, long enough to be stopped.
+    writeFileSync(join(folder, 'big'), '');
+    truncateSync(join(folder, 'big'), 4 * 2 ** 30);
+    await resticOk(repo, ['backup', join(folder, 'small.txt'), join(folder, 'big')], { timeoutMs: 600_000 });
+    const notes: string[] = [];
+    const runs = new ResticRuns(() => Promise.resolve('restic'), tempDir('rts-runs-cache-'), (message) => notes.push(message));
+
+    const small = await runs.stream(['dump', 'latest', join(folder, 'small.txt')], { repo, password: RESTIC_PASSWORD, purpose: 'Dumping a file' });
+    const chunks: Buffer[] = [];
+    small.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    expect(await small.done).toMatchObject({ ok: true, failure: null });
+    expect(Buffer.concat(chunks).toString()).toBe('exactly these bytes');
+
+    let received = 0;
+    const big = await runs.stream(['dump', 'latest', join(folder, 'big')], { repo, password: RESTIC_PASSWORD, purpose: 'Dumping a big file' });
+    big.stdout.on('data', (chunk: Buffer) => (received += chunk.length));
+    await vi.waitFor(() => expect(received).toBeGreaterThan(1 << 20), { timeout: 60_000, interval: 50 });
+    big.cancel();
+    expect(await big.done).toMatchObject({ ok: false, failure: 'it was cancelled' });
+    expect(resticProcesses(repo)).toEqual([]);
+
+    const quitting = await runs.stream(['dump', 'latest', join(folder, 'big')], { repo, password: RESTIC_PASSWORD, purpose: 'Dumping while quitting' });
+    quitting.stdout.resume();
+    await vi.waitFor(() => expect(resticProcesses(repo)).toHaveLength(1), { timeout: 20_000, interval: 50 });
+    await runs.close();
+    expect(await quitting.done).toMatchObject({ ok: false });
+    expect(resticProcesses(repo)).toEqual([]);
+    await expect(runs.stream(['snapshots'], { repo, password: RESTIC_PASSWORD, purpose: 'Too late' })).rejects.toThrow('The app is quitting');
+    expect(notes).toEqual(['Dumping a file: done.', expect.stringMatching(/^Dumping while quitting: it did not work/)]);
+  });
 });

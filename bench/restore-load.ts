@@ -1,0 +1,110 @@
+/**
+ * Getting files back through the app: a folder downloaded as .tar through
+ * the headless GUI's download route (restic dump, streamed) against
+ * `restic restore` of the same folder run by hand, alternating, page cache
+ * dropped before each (where Linux lets us); and the first page of a folder
+ * of many files (restic ls, read and sorted by the app), then the next page
+ * (from the app's listing kept in memory).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LoginCreated, SnapshotFolder, SnapshotView, TransferView } from '../main/contract.js';
+import type { BenchApp } from './gui-load.js';
+import { dropCaches, timed } from './tools.js';
+
+const ROUNDS = 2;
+const MB = 1e6;
+const PASSWORD = 'bench restore password';
+
+export interface RestoreFigures {
+  folderBytes: number;
+  downloadMBps: number[];
+  byHandMBps: number[];
+  files: number;
+  firstPageMs: number;
+  nextPageMs: number;
+}
+
+function restic(repo: string, args: string[], cacheDir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('restic', ['--repo', repo, '--quiet', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: cacheDir } });
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`restic ${args[0]} exited ${code}: ${errors}`))));
+  });
+}
+
+/** The bytes of a GET of the GUI's download route, read and dropped as they come. */
+function fetchDownload(port: number, id: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: `/download/${id}` }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`download answered ${res.statusCode}`))));
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** A computer of the app backed up by restic straight onto the app's disk, with `folderMB` of random files in one folder and `files` small files in another; its password kept by the app. */
+async function backedUp(app: BenchApp, work: string, folderMB: number, files: number) {
+  const login = await app.gui.api<LoginCreated>('addComputer', { displayName: 'Bench restore' });
+  const repo = join(app.disk, login.username);
+  const cache = join(work, 'restic-cache');
+  const source = join(work, 'source');
+  mkdirSync(join(source, 'videos'), { recursive: true });
+  mkdirSync(join(source, 'many'));
+  for (let index = 0; index * 10 < folderMB; index++) writeFileSync(join(source, 'videos', `clip-${index}.bin`), randomBytes(Math.min(10, folderMB - index * 10) * MB));
+  for (let index = 0; index < files; index++) writeFileSync(join(source, 'many', `note-${index}.txt`), `${index}`);
+  await restic(repo, ['init'], cache);
+  await restic(repo, ['backup', source], cache);
+  await app.gui.api('keepPassword', { username: login.username, password: PASSWORD });
+  const [snapshot] = await app.gui.api<SnapshotView[]>('listSnapshots', { username: login.username });
+  return { username: login.username, repo, cache, source, snapshotId: (snapshot as SnapshotView).id };
+}
+
+export async function restoreFigures(app: BenchApp, folderMB = 300, files = 100_000): Promise<RestoreFigures> {
+  const work = mkdtempSync(join(tmpdir(), 'rts-bench-restore-'));
+  try {
+    const { username, repo, cache, source, snapshotId } = await backedUp(app, work, folderMB, files);
+    const folder = join(source, 'videos');
+    const figures: RestoreFigures = { folderBytes: folderMB * MB, downloadMBps: [], byHandMBps: [], files, firstPageMs: 0, nextPageMs: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      const byApp = async () => {
+        dropCaches();
+        let bytes = 0;
+        const seconds = await timed(async () => {
+          const started = await app.gui.api<TransferView>('startDownload', { username, snapshotId, path: folder, format: 'tar' });
+          bytes = await fetchDownload(app.gui.port, started.id);
+        });
+        figures.downloadMBps.push(bytes / MB / seconds);
+      };
+      const byHand = async () => {
+        dropCaches();
+        const target = join(work, `by-hand-${round}`);
+        const seconds = await timed(() => restic(repo, ['restore', snapshotId, '--target', target, '--include', folder], cache));
+        figures.byHandMBps.push(figures.folderBytes / MB / seconds);
+        rmSync(target, { recursive: true, force: true });
+      };
+      for (const run of round % 2 === 0 ? [byApp, byHand] : [byHand, byApp]) await run();
+    }
+    dropCaches();
+    const many = join(source, 'many');
+    let first: SnapshotFolder | undefined;
+    const firstPage = async () => {
+      first = await app.gui.api<SnapshotFolder>('browseSnapshot', { username, snapshotId, path: many });
+    };
+    figures.firstPageMs = (await timed(firstPage)) * 1000;
+    figures.nextPageMs = (await timed(() => app.gui.api('browseSnapshot', { username, snapshotId, path: many, offset: first?.entries.length ?? 0 }))) * 1000;
+    return figures;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
