@@ -1,11 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type {
-  AddComputerInput, Api, ApiEvents, AppState, CaCertificate, ChannelInput, ChannelTest, CommandLinesInput, CommandSet, ConnectInput, ConnectLine, DownloadFormat, Drive, EmergencySheet,
-  EventName, FolderListing, GuiAddress, LogEntry, LoginCreated, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, RepairLine, RetentionPolicy, RetentionPreview,
-  SearchResult, SettingsPatch, SetupFile, SftpHostKey, SnapshotFolder, SnapshotView, Summary, TransferView,
-} from '../contract.js';
+import type { Api, ApiEvents, EventName } from '../contract.js';
 import { Activity } from './activity/activity.js';
 import { StateRoom } from './app-state.js';
 import { Caretaker } from './caretaker/caretaker.js';
@@ -35,6 +31,9 @@ export type OpenOptions = ControllerOptions & { keychain?: Keychain };
 
 type Events = { [E in EventName]: [ApiEvents[E]] };
 
+/** The contract's methods, set on each controller from `contract()`. */
+export interface Controller extends Api {}
+
 /**
  * The app's brain: every decision the desktop app makes, as plain Node. The
  * Electron shell and the headless web mode only call these methods (the
@@ -42,7 +41,7 @@ type Events = { [E in EventName]: [ApiEvents[E]] };
  * own: each method forwards to the room that owns it (see
  * docs/architecture.md).
  */
-export class Controller extends EventEmitter<Events> implements Api {
+export class Controller extends EventEmitter<Events> {
   private readonly shared: Shared;
   private readonly computers: Computers;
   private readonly disks: Disks;
@@ -95,6 +94,7 @@ export class Controller extends EventEmitter<Events> implements Api {
       keptPassword: (username) => this.caretaker.keptPassword(username),
       fromCopy: async (username) => (await this.computers.commandLines({ username, os: 'linux', resticVersion: 'before-0.17' })).fromCopy,
     });
+    Object.assign(this, this.contract());
   }
 
   /** Loads the settings and logins (reporting damage, losing nothing) and resumes serving if it served before. */
@@ -124,200 +124,83 @@ export class Controller extends EventEmitter<Events> implements Api {
     await this.shared.close();
   }
 
-  // The state and the server's life.
-  getState(): Promise<AppState> {
-    return this.state.compose();
+  /** The contract's methods, each forwarded to the room that owns it. */
+  private contract(): Api {
+    return {
+      // The state and the server's life.
+      getState: () => this.state.compose(),
+      dismissNotice: (input) => this.state.dismissNotice(input),
+      startServer: () => this.serving.startServer(),
+      stopServer: () => this.serving.stopServer(),
+      updateSettings: (patch) => this.serving.updateSettings(patch),
+      newGuiAddress: () => this.state.newGuiAddress(),
+      // Disks and folders.
+      listDrives: () => this.disks.listDrives(),
+      browseFolder: (input) => this.disks.browseFolder(input),
+      createFolder: (input) => this.disks.createFolder(input),
+      pickFolder: () => this.disks.pickFolder(),
+      chooseFolder: (input) => this.disks.chooseFolder(input),
+      forgetDisk: (input) => this.disks.forgetDisk(input),
+      renameDisk: (input) => this.disks.renameDisk(input),
+      ejectDisk: () => this.disks.ejectDisk(),
+      // Computers and logins.
+      addComputer: (input) => this.computers.add(input),
+      removeComputer: (input) => this.computers.remove(input),
+      resetPassword: (input) => this.computers.resetPassword(input),
+      renameComputer: (input) => this.computers.rename(input),
+      updateComputer: (input) => this.computers.update(input),
+      createMaintenanceLogin: () => this.computers.createMaintenanceLogin(),
+      removeMaintenanceLogin: () => this.computers.removeMaintenanceLogin(),
+      commandLines: (input) => this.computers.commandLines(input),
+      // Certificates.
+      setTls: (input) => this.tls.setTls(input),
+      caCertificate: () => this.tls.caCertificate(),
+      regenerateCertificates: (input) => this.tls.regenerateCertificates(input),
+      importCertificate: (input) => this.tls.importCertificate(input),
+      useHouseholdCertificate: () => this.tls.useHouseholdCertificate(),
+      // Activity.
+      recentRequests: (input) => this.activity.recentRequests(input),
+      recentSummaries: () => this.activity.recentSummaries(),
+      // Integrity checks of the backup disk.
+      checkIntegrity: () => this.integrity.checkIntegrity(),
+      markRepaired: (input) => this.integrity.markRepaired(input),
+      // The offsite copy.
+      setOffsite: (input) => this.offsite.setOffsite(input),
+      sftpHostKey: (input) => this.offsite.sftpHostKey(input),
+      setOffsiteSftp: (input) => this.offsite.setOffsiteSftp(input),
+      setOffsiteS3: (input) => this.offsite.setOffsiteS3(input),
+      removeOffsite: () => this.offsite.removeOffsite(),
+      copyOffsiteNow: () => this.offsite.copyOffsiteNow(),
+      rebuildFromCopy: () => this.offsite.rebuildFromCopy(),
+      // Connecting a computer with one line, or a file.
+      connectComputer: (input) => this.connect.connectComputer(input),
+      setupFile: (input) => this.connect.setupFile(input),
+      repairLine: (input) => this.connect.repairLine(input),
+      // The desktop looking after the backups: restic here, the kept passwords.
+      setResticPath: (input) => this.caretaker.setResticPath(input),
+      keepPassword: (input) => this.caretaker.keepPassword(input),
+      showPassword: (input) => this.caretaker.showPassword(input),
+      forgetPassword: (input) => this.caretaker.forgetPassword(input),
+      previewRetention: (input) => this.caretaker.previewRetention(input),
+      // Messages to the family's admin.
+      saveChannel: (input) => this.notify.saveChannel(input),
+      removeChannel: (input) => this.notify.removeChannel(input),
+      testChannel: (input) => this.notify.testChannel(input),
+      // Getting files back: snapshots, folders, search, downloads, restores, the emergency sheet.
+      listSnapshots: (input) => this.restore.listSnapshots(input),
+      browseSnapshot: (input) => this.restore.browseSnapshot(input),
+      searchBackups: (input) => this.restore.searchBackups(input),
+      startDownload: (input) => this.restore.startDownload(input),
+      restoreFolder: (input) => this.restore.restoreFolder(input),
+      transfer: (input) => this.restore.transfer(input),
+      cancelTransfer: (input) => this.restore.cancelTransfer(input),
+      emergencySheet: () => this.restore.emergencySheet(),
+    };
   }
-  dismissNotice(input: { id: string }): Promise<AppState> {
-    return this.state.dismissNotice(input);
-  }
-  startServer(): Promise<AppState> {
-    return this.serving.startServer();
-  }
-  stopServer(): Promise<AppState> {
-    return this.serving.stopServer();
-  }
-  updateSettings(patch: SettingsPatch): Promise<AppState> {
-    return this.serving.updateSettings(patch);
-  }
-  newGuiAddress(): Promise<GuiAddress> {
-    return this.state.newGuiAddress();
-  }
+
+  /** Not in the contract: the desktop app asks again for the network's addresses when the system says they changed. */
   refreshNetwork(): Promise<void> {
     return this.serving.refreshNetwork();
-  }
-
-  // Disks and folders.
-  listDrives(): Promise<Drive[]> {
-    return this.disks.listDrives();
-  }
-  browseFolder(input: { path?: string }): Promise<FolderListing> {
-    return this.disks.browseFolder(input);
-  }
-  createFolder(input: { parent: string; name: string }): Promise<FolderListing> {
-    return this.disks.createFolder(input);
-  }
-  pickFolder(): Promise<string | null> {
-    return this.disks.pickFolder();
-  }
-  chooseFolder(input: { path: string; label?: string }): Promise<AppState> {
-    return this.disks.chooseFolder(input);
-  }
-  forgetDisk(input: { diskId: string }): Promise<AppState> {
-    return this.disks.forgetDisk(input);
-  }
-  renameDisk(input: { diskId: string; label: string }): Promise<AppState> {
-    return this.disks.renameDisk(input);
-  }
-  ejectDisk(): Promise<{ safe: boolean; message: string }> {
-    return this.disks.ejectDisk();
-  }
-
-  // Computers and logins.
-  addComputer(input: AddComputerInput): Promise<LoginCreated> {
-    return this.computers.add(input);
-  }
-  removeComputer(input: { username: string }): Promise<AppState> {
-    return this.computers.remove(input);
-  }
-  resetPassword(input: { username: string }): Promise<LoginCreated> {
-    return this.computers.resetPassword(input);
-  }
-  renameComputer(input: { username: string; displayName: string }): Promise<AppState> {
-    return this.computers.rename(input);
-  }
-  updateComputer(input: { username: string; appendOnly?: boolean; quotaBytes?: number | null }): Promise<AppState> {
-    return this.computers.update(input);
-  }
-  createMaintenanceLogin(): Promise<LoginCreated> {
-    return this.computers.createMaintenanceLogin();
-  }
-  removeMaintenanceLogin(): Promise<AppState> {
-    return this.computers.removeMaintenanceLogin();
-  }
-  commandLines(input: CommandLinesInput): Promise<CommandSet> {
-    return this.computers.commandLines(input);
-  }
-
-  // Certificates.
-  setTls(input: { enabled: boolean }): Promise<AppState> {
-    return this.tls.setTls(input);
-  }
-  caCertificate(): Promise<CaCertificate> {
-    return this.tls.caCertificate();
-  }
-  regenerateCertificates(input: { authority: boolean }): Promise<AppState> {
-    return this.tls.regenerateCertificates(input);
-  }
-  importCertificate(input: { certificatePem: string; keyPem: string }): Promise<AppState> {
-    return this.tls.importCertificate(input);
-  }
-  useHouseholdCertificate(): Promise<AppState> {
-    return this.tls.useHouseholdCertificate();
-  }
-
-  // Activity.
-  recentRequests(input: { limit?: number }): Promise<LogEntry[]> {
-    return this.activity.recentRequests(input);
-  }
-  recentSummaries(): Promise<Summary[]> {
-    return this.activity.recentSummaries();
-  }
-
-  // Integrity checks of the backup disk.
-  checkIntegrity(): Promise<AppState> {
-    return this.integrity.checkIntegrity();
-  }
-  markRepaired(input: { repo: string }): Promise<AppState> {
-    return this.integrity.markRepaired(input);
-  }
-
-  // The offsite copy.
-  setOffsite(input: OffsiteInput): Promise<AppState> {
-    return this.offsite.setOffsite(input);
-  }
-  sftpHostKey(input: { host: string; port?: number }): Promise<SftpHostKey> {
-    return this.offsite.sftpHostKey(input);
-  }
-  setOffsiteSftp(input: OffsiteSftpInput): Promise<AppState> {
-    return this.offsite.setOffsiteSftp(input);
-  }
-  setOffsiteS3(input: OffsiteS3Input): Promise<AppState> {
-    return this.offsite.setOffsiteS3(input);
-  }
-  removeOffsite(): Promise<AppState> {
-    return this.offsite.removeOffsite();
-  }
-  copyOffsiteNow(): Promise<AppState> {
-    return this.offsite.copyOffsiteNow();
-  }
-  rebuildFromCopy(): Promise<AppState> {
-    return this.offsite.rebuildFromCopy();
-  }
-
-  // Connecting a computer with one line, or a file.
-  connectComputer(input: ConnectInput): Promise<ConnectLine> {
-    return this.connect.connectComputer(input);
-  }
-  setupFile(input: ConnectInput): Promise<SetupFile> {
-    return this.connect.setupFile(input);
-  }
-  repairLine(input: ConnectInput): Promise<RepairLine> {
-    return this.connect.repairLine(input);
-  }
-
-  // The desktop looking after the backups: restic here, the kept passwords.
-  setResticPath(input: { path: string | null }): Promise<AppState> {
-    return this.caretaker.setResticPath(input);
-  }
-  keepPassword(input: { username: string; password: string }): Promise<AppState> {
-    return this.caretaker.keepPassword(input);
-  }
-  showPassword(input: { username: string }): Promise<{ password: string }> {
-    return this.caretaker.showPassword(input);
-  }
-  forgetPassword(input: { username: string }): Promise<AppState> {
-    return this.caretaker.forgetPassword(input);
-  }
-  previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview> {
-    return this.caretaker.previewRetention(input);
-  }
-
-  // Messages to the family's admin.
-  saveChannel(input: ChannelInput): Promise<AppState> {
-    return this.notify.saveChannel(input);
-  }
-  removeChannel(input: { id: string }): Promise<AppState> {
-    return this.notify.removeChannel(input);
-  }
-  testChannel(input: { id: string }): Promise<ChannelTest> {
-    return this.notify.testChannel(input);
-  }
-
-  // Getting files back: snapshots, folders, search, downloads, restores, the emergency sheet.
-  listSnapshots(input: { username: string }): Promise<SnapshotView[]> {
-    return this.restore.listSnapshots(input);
-  }
-  browseSnapshot(input: { username: string; snapshotId: string; path: string; offset?: number }): Promise<SnapshotFolder> {
-    return this.restore.browseSnapshot(input);
-  }
-  searchBackups(input: { username: string; name: string }): Promise<SearchResult> {
-    return this.restore.searchBackups(input);
-  }
-  startDownload(input: { username: string; snapshotId: string; path: string; format: DownloadFormat }): Promise<TransferView | null> {
-    return this.restore.startDownload(input);
-  }
-  restoreFolder(input: { username: string; snapshotId: string; path: string; target: string; replace: boolean }): Promise<TransferView> {
-    return this.restore.restoreFolder(input);
-  }
-  transfer(input: { id: string }): Promise<TransferView> {
-    return this.restore.transfer(input);
-  }
-  cancelTransfer(input: { id: string }): Promise<TransferView> {
-    return this.restore.cancelTransfer(input);
-  }
-  emergencySheet(): Promise<EmergencySheet> {
-    return this.restore.emergencySheet();
   }
   /** Not in the contract: the headless bridge sends a waiting download to the browser that fetches it. */
   openDownload(id: string): DownloadSource | null {
