@@ -13,9 +13,11 @@ const SYSTEMS: { id: string; label: string; os: OperatingSystem; shell: Shell }[
 /**
  * The restic commands for one computer, per operating system, with copy
  * buttons and the authority file to save; with `repair`, the steps that
- * repair its repository after the integrity check moved damaged files aside.
+ * repair its repository after the integrity check moved damaged files aside;
+ * with `restore`, only what gets files back (from the server, or from the
+ * offsite copy).
  */
-export function CommandLines({ username, password, repository, repair }: { username: string; password?: string; repository?: string; repair?: boolean }) {
+export function CommandLines({ username, password, repository, repair, restore }: { username: string; password?: string; repository?: string; repair?: boolean; restore?: boolean }) {
   const [system, setSystem] = useState('linux');
   const [version, setVersion] = useState<ResticVersion>('before-0.17');
   const [set, setSet] = useState<CommandSet>();
@@ -90,10 +92,12 @@ export function CommandLines({ username, password, repository, repair }: { usern
             </>
           ) : set.maintenance ? (
             set.maintenance.map((line, index) => <CodeBlock label={line.label} code={line.command} name={`maintenance step ${index + 1}`} key={line.label} />)
+          ) : restore ? (
+            <CodeBlock label={set.commands.restore.label} code={set.commands.restore.command} name="restore" />
           ) : (
             Object.entries(set.commands).map(([key, line]) => <CodeBlock label={line.label} code={line.command} name={key} key={key} />)
           )}
-          {!repair && !set.maintenance && (
+          {!repair && !restore && !set.maintenance && (
           <details class="more">
             <summary>Without typing: a settings file, and a daily schedule</summary>
             <p class="hint">{set.envFile.usage}</p>
@@ -105,7 +109,7 @@ export function CommandLines({ username, password, repository, repair }: { usern
             ))}
           </details>
           )}
-          {!repair && !set.maintenance && set.fromCopy && (
+          {restore && set.fromCopy && (
           <details class="more">
             <summary>From the offsite copy, when this server or its disk is gone</summary>
             {set.fromCopy.notes.map((note) => (
