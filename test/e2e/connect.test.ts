@@ -64,7 +64,7 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     expect(shown.filter((text) => text.includes(password))).toEqual([]);
 
     // Windows gets a PowerShell line; the set-up file downloads the same set-up for a USB stick.
-    await page.getByRole('tab', { name: 'Windows' }).click();
+    await page.locator('#connect').getByRole('tab', { name: 'Windows' }).click();
     await page.getByRole('button', { name: 'Make the line' }).click();
     expect(await page.locator('.code-block', { hasText: "Run this on Anna's laptop" }).locator('code').textContent()).toMatch(/^& \{ \$ErrorActionPreference = 'Stop'; .*\[RtsSetupFetch\]::Get\('https:\/\/[\d.]+:\d+\/\.connect\/[a-z2-9]{20}\/ps1', '[0-9A-F]{64}'\)\) \}$/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save the set-up file' }).click()]);
