@@ -11,6 +11,7 @@ const PACKAGE: Record<string, string> = {
   rclone: 'rclone',
   sshd: 'openssh-server',
   script: 'util-linux',
+  chattr: 'e2fsprogs',
 };
 
 /**
