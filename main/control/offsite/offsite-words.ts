@@ -49,11 +49,12 @@ export function describeFailure(errors: string[], code: number | null, place = p
       `${place} now identifies itself with another key than the one you confirmed. If its owner reinstalled it, set the copy up again (Change…) and check the new key with them; if not, something may stand between you and that computer: do not use it.`,
     );
   }
+  // Before the network's words: rclone says "couldn't connect SSH" for a refused login too.
+  if (/unable to authenticate|authentication failed/i.test(text)) return say(`${place} refused the login: check the user name and the password or key file (Change…).`);
   if (/connection refused/i.test(text)) return say(`${place} refused the connection: check that it is switched on and that its address and port are right. It is tried again later.`);
   if (/no route to host|i\/o timeout|network is unreachable|no such host|couldn't connect|dial tcp/i.test(text)) {
     return say(`${place} cannot be reached: check that it is switched on and connected, and this computer’s internet connection. It is tried again later.`);
   }
-  if (/unable to authenticate|authentication failed/i.test(text)) return say(`${place} refused the login: check the user name and the password or key file (Change…).`);
   if (/InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|Forbidden|status code: 403/.test(text)) {
     return say(`${place} refused the keys: check the key ID and the secret key, and that the key may read and write this bucket.`);
   }

@@ -28,7 +28,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
     const copy = tempDir('rts-copy-');
     const set = await controller.setOffsite({ remote: copy, bandwidth: '50M' });
-    expect(set.offsite.target).toEqual({ remote: copy, bandwidth: '50M', rcloneConfig: null, graceDays: 30, nightOnly: false, warnAfterDays: 7 });
+    expect(set.offsite.target).toEqual({ remote: copy, where: copy, bandwidth: '50M', rcloneConfig: null, graceDays: 30, nightOnly: false, warnAfterDays: 7 });
     const copied = await waitForState(controller, (state) => state.offsite.lastCopyAt !== null, 20_000);
     expect(copied.offsite.problem).toBeNull();
     expect((JSON.parse(readFileSync(join(configDir, 'settings.json'), 'utf8')) as { offsite: { remote: string } }).offsite.remote).toBe(copy);
@@ -181,7 +181,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
     const copy = tempDir('rts-copy-');
     await controller.setOffsite({ remote: copy });
-    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => summary.message.startsWith('Offsite copy finished')).length;
+    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => /^Offsite copy to .+ finished: /.test(summary.message)).length;
     const copyAndWait = async (count: number) => {
       await controller.copyOffsiteNow();
       await expect.poll(finishedCopies, { timeout: 60_000 }).toBe(count);
