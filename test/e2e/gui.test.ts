@@ -14,10 +14,10 @@ import { canMount, hasTool } from '../helpers/tools.js';
 
 const clipboard = (page: Page) => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
 
-/** What a copy button put on the clipboard (each copy differs from the one before). */
+/** What a copy button of the by-hand commands put on the clipboard (each copy differs from the one before). */
 async function copy(page: Page, name: string): Promise<string> {
   const before = await clipboard(page);
-  await page.getByRole('button', { name: `Copy ${name}`, exact: true }).click();
+  await page.locator('#by-hand').getByRole('button', { name: `Copy ${name}`, exact: true }).click();
   await expect.poll(() => clipboard(page)).not.toBe(before);
   return clipboard(page);
 }
@@ -72,7 +72,7 @@ describe.runIf(hasChromium() && hasTool('restic') && canMount())('the GUI, drive
     await screenshot(page, '05-computer-commands');
     const home = tempDir('rts-anna-home-');
     mkdirSync(join(home, '.config', 'restic'), { recursive: true });
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save restic-tray-server-ca.pem' }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#by-hand').getByRole('button', { name: 'Save restic-tray-server-ca.pem' }).click()]);
     await download.saveAs(join(home, '.config', 'restic', 'restic-tray-server-ca.pem'));
     const setup = await copy(page, 'set-up');
     const init = await copy(page, 'init');
