@@ -28,7 +28,7 @@ function DayStrip({ computer }: { computer: ComputerOverview }) {
         ))}
       </span>
       <span class="muted days-count" aria-hidden="true">
-        {computer.lastDays.filter((day) => day.arrived).length} of {computer.lastDays.filter((day) => day.arrived !== null).length} days
+        {computer.lastDays.filter((day) => day.arrived).length} of {plural(computer.lastDays.filter((day) => day.arrived !== null).length, 'day')}
       </span>
     </li>
   );
