@@ -27,6 +27,13 @@ export type Shell = 'bash' | 'powershell' | 'cmd';
 /** restic 0.17 added RESTIC_REST_USERNAME/PASSWORD; older versions need the login inside the URL. */
 export type ResticVersion = 'before-0.17' | '0.17-or-newer';
 
+/** One of a computer's last days: whether a backup of it arrived that day (null: it was not added yet). */
+export interface BackupDay {
+  /** `YYYY-MM-DD`, in this desktop's calendar. */
+  day: string;
+  arrived: boolean | null;
+}
+
 export interface ComputerOverview {
   username: string;
   displayName: string;
@@ -52,6 +59,8 @@ export interface ComputerOverview {
   stale: boolean;
   /** With disks that take turns: each known disk, and the snapshots of this computer the app last saw on it. */
   disks: { diskId: string; label: string; current: boolean; snapshots: number; lastBackupAt: string | null }[];
+  /** Its last 30 days, the oldest first and today last. */
+  lastDays: BackupDay[];
 }
 
 export interface DiskView {
@@ -77,6 +86,8 @@ export interface StorageView {
   inMemory: boolean;
   /** How fast the backups grow and when the disk will be full, from daily measurements; null until there are some. */
   trend: string | null;
+  /** The disk's used bytes, one measurement a day (the oldest first, today last), up to 90 days. */
+  usage: { day: string; usedBytes: number }[];
 }
 
 export interface CertificateView {
@@ -222,12 +233,23 @@ export interface OffsiteView {
   rclone: string | null;
   installHint: string | null;
   /** Where the copy goes: a folder (another disk, a network folder) or an rclone remote, `name:path`. */
-  target: { remote: string; bandwidth: string | null; rcloneConfig: string | null; graceDays: number; nightOnly: boolean; warnAfterDays: number } | null;
+  target: {
+    remote: string;
+    /** The same place as people know it: `anna@grandma.example.net:22/backups` (SFTP), `bucket/folder at s3.example.com` (S3), a folder, or the remote. */
+    where: string;
+    bandwidth: string | null;
+    rcloneConfig: string | null;
+    graceDays: number;
+    nightOnly: boolean;
+    warnAfterDays: number;
+  } | null;
   /** A copy, or with `rebuilding` a rebuild of the disk from the copy, under way. */
   running: { rebuilding: boolean; step: string; bytes: number; totalBytes: number; bytesPerSecond: number; secondsLeft: number | null } | null;
   lastCopyAt: string | null;
   /** What went wrong with the last copy, in words (it is tried again later). */
   problem: string | null;
+  /** rclone's own words for it, for whoever wants the details. */
+  problemDetails: string | null;
 }
 
 /** The desktop looking after the backups: restic on this computer, and the encryption passwords kept here. */

@@ -48,7 +48,8 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     expect(ran.code, ran.output).toBe(0);
     const backedUp = await waitForState(controller, (state) => state.computers[0]?.snapshots === 1, 30_000);
     expect(backedUp.computers[0]?.connectedAt).not.toBeNull();
-    await page.getByText('Last connected just now (Linux, restic 0.14.0).').waitFor();
+    const status = page.getByTestId('computer-status');
+    await expect.poll(() => status.textContent()).toContain('Snapshots1Connectedwith its set-up line, just nowSystemLinuxrestic0.14.0Daily backupnot scheduled');
     await page.getByText("The line was used: Anna's laptop fetched its set-up just now.").waitFor();
     expect(await block.count()).toBe(0);
     await look();
@@ -62,7 +63,7 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     expect(shown.filter((text) => text.includes(password))).toEqual([]);
 
     // Windows gets a PowerShell line; the set-up file downloads the same set-up for a USB stick.
-    await page.getByRole('tab', { name: 'Windows' }).click();
+    await page.locator('#connect').getByRole('tab', { name: 'Windows' }).click();
     await page.getByRole('button', { name: 'Make the line' }).click();
     expect(await page.locator('.code-block', { hasText: "Run this on Anna's laptop" }).locator('code').textContent()).toMatch(/^& \{ \$ErrorActionPreference = 'Stop'; .*\[RtsSetupFetch\]::Get\('https:\/\/[\d.]+:\d+\/\.connect\/[a-z2-9]{20}\/ps1', '[0-9A-F]{64}'\)\) \}$/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save the set-up file' }).click()]);

@@ -12,6 +12,7 @@ const PACKAGE: Record<string, string> = {
   sshd: 'openssh-server',
   script: 'util-linux',
   setsid: 'util-linux',
+  chattr: 'e2fsprogs',
 };
 
 /**

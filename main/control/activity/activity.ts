@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ComputerOverview, DiskView, LogEntry, Summary } from '../../contract.js';
 import type { RequestEvent } from '../../../server/events.js';
+import { lastDays, localDay, recordBackupDay } from './backup-days.js';
 import { readRepoStats, type RepoStats } from './repo-stats.js';
 import { RequestLog } from './request-log.js';
 import type { Shared } from '../core/shared.js';
@@ -34,6 +35,11 @@ export class Activity {
     shared.supervisor.on('warning', (message) => this.log.note({ time: now(), user: null, message, severity: 'warning' }));
     shared.on('note', (message, severity) => this.log.note({ time: now(), user: null, message, severity }));
     shared.on('tick', () => this.log.expire());
+  }
+
+  /** The time, in milliseconds (tests move it on to play days passing). */
+  private now(): number {
+    return this.shared.options.now?.() ?? Date.now();
   }
 
   async recentRequests(input: { limit?: number }): Promise<LogEntry[]> {
@@ -70,6 +76,7 @@ export class Activity {
           lastBackupAt: lastBackupAt?.toISOString() ?? null,
           locks: stats?.locks ?? 0,
           stale: isStale({ createdAt: new Date(computer.createdAt), lastBackupAt }, settings.staleDays, staleAt),
+          lastDays: lastDays(computer.backupDays ?? [], computer.createdAt, this.now()),
         };
       }),
     );
@@ -96,7 +103,8 @@ export class Activity {
    * Writes make a repository's figures old sooner. A snapshot written or
    * deleted is a backup that finished or was forgotten: its figures are read
    * again at once and the state published, so the computer's page does not
-   * say "never" for up to one tick after its first backup.
+   * say "never" for up to one tick after its first backup. A snapshot
+   * written is also the day's backup of that computer, recorded for good.
    */
   private onRequests(events: RequestEvent[]): void {
     this.log.add(events);
@@ -104,13 +112,24 @@ export class Activity {
     let backupEnded = false;
     for (const event of events) {
       if (event.user === null || event.repo === null || (event.method !== 'POST' && event.method !== 'DELETE')) continue;
-      const stats = this.stats.get(`${diskId}/${event.repo.split('/')[0] ?? ''}`);
+      const repo = event.repo.split('/')[0] ?? '';
+      const stats = this.stats.get(`${diskId}/${repo}`);
       const snapshot = event.type === 'snapshots' && event.status === 200;
       backupEnded ||= snapshot;
+      if (snapshot && event.method === 'POST') this.recordBackupDay(repo);
       if (!stats) continue;
       stats.dirty = true;
       if (snapshot) stats.at = 0;
     }
     if (backupEnded) this.shared.changed();
+  }
+
+  /** Today as a backup day of the computer whose repository this is; saved once a day. */
+  private recordBackupDay(username: string): void {
+    const computer = this.shared.computer(username);
+    const today = localDay(this.now());
+    if (!computer || computer.backupDays?.includes(today)) return;
+    computer.backupDays = recordBackupDay(computer.backupDays ?? [], today);
+    this.shared.saveInBackground();
   }
 }

@@ -7,6 +7,8 @@ import { bandwidth, digest, graceDays, integrityDays, listenAddresses, offsiteRe
 const timestamp = z.iso.datetime();
 /** Daily disk measurements kept for the growth trend. */
 export const USAGE_DAYS = 90;
+/** The days a computer's backups arrived, kept for the dashboard's strip of its last 30 days. */
+export const BACKUP_DAYS = 30;
 
 const diskSchema = z.strictObject({
   id: z.string().min(1).max(100),
@@ -43,6 +45,8 @@ const computerSchema = z.strictObject({
   reachedAt: z.string().max(300).optional(),
   /** Whether its set-up found a scheduler (systemd timer, cron, launchd) for the daily backup. */
   scheduled: z.boolean().optional(),
+  /** The days (this computer's calendar, oldest first) on which a backup of it arrived, the last `BACKUP_DAYS` of them. */
+  backupDays: z.array(z.iso.date()).max(BACKUP_DAYS).optional(),
 });
 
 export const settingsSchema = z.strictObject({

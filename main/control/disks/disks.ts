@@ -179,7 +179,7 @@ export class Disks {
       else if (freeBytes > this.refused.freeBytes + spaceRegained(totalBytes)) this.refused = undefined;
     }
     const record = this.settings.disks.find((candidate) => candidate.id === disk.id);
-    const now = new Date();
+    const now = new Date(this.shared.options.now?.() ?? Date.now());
     if (record) {
       record.usage = recordUsage(record.usage, totalBytes - freeBytes, now, USAGE_DAYS);
       // One write a day; later measurements of the same day ride along with the next save.
@@ -194,6 +194,7 @@ export class Disks {
       diskId: disk.id,
       label: disk.label,
       trend: record ? describeTrend(record.usage, freeBytes, now) : null,
+      usage: record ? record.usage.map((sample) => ({ ...sample })) : [],
       totalBytes,
       freeBytes,
       fileSystem: place.fileSystem,

@@ -9,6 +9,8 @@ export interface UsageSample {
 const DAY_MS = 86_400_000;
 /** The trend looks back this far: recent habits, not the first big backup. */
 const WINDOW_DAYS = 30;
+/** Beyond this, "full in about 7 years" claims more than a trend can tell. */
+const FORESEEABLE_DAYS = 5 * 365;
 
 const dayOf = (date: Date): string => date.toISOString().slice(0, 10);
 
@@ -26,7 +28,7 @@ function inWords(days: number): string {
   return `${Math.round(days / 365)} years`;
 }
 
-/** "Grows about 2.1 GB a week; full in about 8 months." from the daily measurements; null with less than two days. */
+/** "Grows about 2.1 GB a week: full in about 8 months at this pace." from the daily measurements; null with less than two days. */
 export function describeTrend(samples: UsageSample[], freeBytes: number, now: Date): string | null {
   const since = now.getTime() - WINDOW_DAYS * DAY_MS;
   const recent = samples.filter((sample) => Date.parse(sample.day) >= since - DAY_MS);
@@ -37,5 +39,6 @@ export function describeTrend(samples: UsageSample[], freeBytes: number, now: Da
   if (days < 1) return null;
   const perDay = (last.usedBytes - first.usedBytes) / days;
   if (perDay <= 0) return `No growth over the last ${inWords(days)}.`;
-  return `Grows about ${formatBytes(perDay * 7)} a week; full in about ${inWords(freeBytes / perDay)}.`;
+  const fullIn = freeBytes / perDay;
+  return `Grows about ${formatBytes(perDay * 7)} a week: full in ${fullIn > FORESEEABLE_DAYS ? 'more than 5 years' : `about ${inWords(fullIn)}`} at this pace.`;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { hashFile, isTempName } from '../../../server/atomic-write.js';
 import { runRclone, type RcloneOptions, type RcloneStats } from './rclone.js';
 import { RcloneSession, type RcloneJob } from './rclone-session.js';
+import { describeFailure } from './offsite-words.js';
 
 /**
  * What goes first: a repository's `config` and `keys`, then its packs, then
@@ -24,7 +25,8 @@ export interface CopyProgress {
   stats: RcloneStats;
 }
 
-export type CopyOutcome = { ok: true; bytes: number; files: number } | { ok: false; stopped: boolean; problem: string };
+/** A failure says what went wrong in words (`problem`), and keeps rclone's own text (`details`). */
+export type CopyOutcome = { ok: true; bytes: number; files: number } | { ok: false; stopped: boolean; problem: string; details: string | null };
 
 /** rclone's filter path for a repository's folder (`alice/laptop`, or '' for the data folder itself). */
 const under = (repo: string, path: string): string => `/${repo === '' ? '' : `${repo}/`}${path}`;
@@ -37,29 +39,6 @@ export function filterRules(repos: string[], folders: readonly string[]): string
     ...repos.flatMap((repo) => folders.map((folder) => `+ ${under(repo, folder)}`)),
     '- **',
   ];
-}
-
-/** The words for what went wrong, from rclone's error lines. */
-export function describeFailure(errors: string[], code: number | null): string {
-  const text = errors.join('\n');
-  if (/immutable file modified|can't update immutable/i.test(text)) {
-    return 'A file on the copy differs from the same file on the backup disk, and files of a backup never change: one of the two is damaged. Nothing was overwritten; run an integrity check.';
-  }
-  if (/connection refused|no route to host|i\/o timeout|network is unreachable|couldn't connect/i.test(text)) {
-    return `The copy’s storage cannot be reached (${(errors.find((line) => /refused|route|timeout|unreachable|connect/i.test(line)) ?? '').slice(0, 200)}). It is tried again later.`;
-  }
-  if (/permission denied|access denied|unable to authenticate|authentication failed/i.test(text)) {
-    return 'The copy’s storage refused the login or the folder: check the user, the key or password and the folder’s rights.';
-  }
-  if (/InvalidAccessKeyId|SignatureDoesNotMatch|Forbidden|status code: 403/.test(text)) {
-    return 'The cloud storage refused the keys: check the key ID and the secret key, and that the key may read and write this bucket.';
-  }
-  if (/NoSuchBucket/.test(text)) return 'The cloud storage has no bucket of that name: create it in the service’s web page first, or check its name.';
-  if (/no space left|quota/i.test(text)) return 'The copy’s storage is full.';
-  const unknown = /destination "([^":]+):[^"]*": didn't find section in config file/.exec(text) ?? /"([^":]+):[^"]*": didn't find section in config file/.exec(text);
-  if (unknown) return `rclone’s configuration has no remote called “${unknown[1]}”: set it up with rclone config first, or give the configuration file that has it.`;
-  const last = errors.at(-1);
-  return last ? `rclone failed: ${last.slice(0, 300)}` : `rclone stopped with exit code ${code}.`;
 }
 
 /** A file or folder under an rclone remote (`name:`, `name:folder` or a local folder). */
@@ -116,7 +95,7 @@ export async function listFiles(rclone: RcloneSession, remote: string, rules: st
  */
 export async function copyInOrder(
   rclone: RcloneSession,
-  options: { from: string; to: string; files: string[]; repos: string[]; onProgress?: (progress: CopyProgress) => void; mend: (failed: string[]) => Promise<boolean> },
+  options: { from: string; to: string; files: string[]; repos: string[]; place?: string; onProgress?: (progress: CopyProgress) => void; mend: (failed: string[]) => Promise<boolean> },
 ): Promise<CopyOutcome> {
   const lists = await mkdtemp(join(tmpdir(), 'rts-copy-'));
   let bytes = 0;
@@ -129,8 +108,8 @@ export async function copyInOrder(
         rclone.job('sync/copy', { srcFs: options.from, dstFs: options.to, _filter: { FilesFromRaw: [list] }, ...(step.byContent ? { _config: { CheckSum: true } } : {}) }, (stats) => options.onProgress?.({ step: step.name, stats }));
       let run = await copyStep();
       if (!run.ok && !run.stopped && (await options.mend(run.failedFiles))) run = await copyStep();
-      if (run.stopped) return { ok: false, stopped: true, problem: 'Stopped before the end.' };
-      if (!run.ok) return { ok: false, stopped: false, problem: describeFailure(run.errors, null) };
+      if (run.stopped) return { ok: false, stopped: true, problem: 'Stopped before the end.', details: null };
+      if (!run.ok) return { ok: false, stopped: false, ...describeFailure(run.errors, null, options.place) };
       bytes += run.stats?.bytes ?? 0;
       files += run.stats?.transfers ?? 0;
     }
@@ -150,7 +129,7 @@ export async function copyInOrder(
  */
 export async function copyRepositories(
   rclone: RcloneSession,
-  options: RcloneOptions & { root: string; repos: string[]; remote: string; onProgress?: (progress: CopyProgress) => void },
+  options: RcloneOptions & { root: string; repos: string[]; remote: string; place?: string; onProgress?: (progress: CopyProgress) => void },
 ): Promise<CopyOutcome & { listed: Set<string> }> {
   // The files as they are now: a snapshot written during the copy is left for the next one, because
   // its packs may have come after the data step; every snapshot already there has its packs there too.

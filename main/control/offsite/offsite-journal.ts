@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestEvent } from '../../../server/events.js';
 import { writeFileAtomically } from '../core/files.js';
-import { COPY_STEPS, describeFailure, filterRules, listFiles } from './offsite-copy.js';
+import { COPY_STEPS, filterRules, listFiles } from './offsite-copy.js';
+import { describeFailure } from './offsite-words.js';
 import type { RcloneSession } from './rclone-session.js';
 
 /** Per disk, each file deleted on it (relative to the backup folder) and when. */
@@ -77,13 +78,13 @@ export class DeletionJournal {
    */
   async reconcile(
     rclone: RcloneSession,
-    options: { diskId: string; repos: string[]; remote: string; now: number; graceMs: number; onDisk: Set<string> },
+    options: { diskId: string; repos: string[]; remote: string; place?: string; now: number; graceMs: number; onDisk: Set<string> },
   ): Promise<{ deleted: number; waiting: number; problem: string | null }> {
     const journal = await this.load();
     const disk = (journal.disks[options.diskId] ??= {});
     const folders = COPY_STEPS.flatMap((step) => [...step.folders]);
     const listing = await listFiles(rclone, options.remote, filterRules(options.repos, folders));
-    if (!listing.ok) return { deleted: 0, waiting: Object.keys(disk).length, problem: describeFailure(listing.errors, null) };
+    if (!listing.ok) return { deleted: 0, waiting: Object.keys(disk).length, problem: describeFailure(listing.errors, null, options.place).problem };
     const onCopy = new Set(listing.files);
     const { onDisk } = options;
     const seen = new Date(options.now).toISOString();
@@ -104,7 +105,7 @@ export class DeletionJournal {
         await writeFile(join(folder, 'files'), `${due.join('\n')}\n`);
         const run = await rclone.job('operations/delete', { fs: options.remote, _filter: { FilesFromRaw: [join(folder, 'files')] } });
         if (run.ok) for (const file of due) delete disk[file];
-        else problem = describeFailure(run.errors, null);
+        else problem = describeFailure(run.errors, null, options.place).problem;
       } finally {
         await rm(folder, { recursive: true, force: true });
       }

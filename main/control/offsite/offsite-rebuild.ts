@@ -1,6 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { copyInOrder, describeFailure, listFiles, openCopySession, type CopyOutcome, type CopyProgress } from './offsite-copy.js';
+import { copyInOrder, listFiles, openCopySession, type CopyOutcome, type CopyProgress } from './offsite-copy.js';
+import { describeFailure } from './offsite-words.js';
 import { hashFile } from '../../../server/atomic-write.js';
 import { createSyncer } from '../../../server/fsync.js';
 import { Storage } from '../../../server/storage.js';
@@ -19,17 +20,17 @@ const reposIn = (files: string[]): string[] =>
  * name. The caller checks the disk afterwards (the integrity check).
  */
 export async function rebuildFromCopy(
-  options: RcloneOptions & { leftoverFile?: string; remote: string; root: string; onProgress?: (progress: CopyProgress) => void; onWarning: (message: string) => void },
+  options: RcloneOptions & { leftoverFile?: string; remote: string; place?: string; root: string; onProgress?: (progress: CopyProgress) => void; onWarning: (message: string) => void },
 ): Promise<CopyOutcome & { repos?: string[] }> {
   const rclone = await openCopySession(options);
   let outcome: CopyOutcome;
   let repos: string[];
   try {
     const listing = await listFiles(rclone, options.remote, ['- .*', '- locks/**', '- */locks/**']);
-    if (listing.stopped) return { ok: false, stopped: true, problem: 'Stopped before the end.' };
-    if (!listing.ok) return { ok: false, stopped: false, problem: describeFailure(listing.errors, null) };
+    if (listing.stopped) return { ok: false, stopped: true, problem: 'Stopped before the end.', details: null };
+    if (!listing.ok) return { ok: false, stopped: false, ...describeFailure(listing.errors, null, options.place) };
     repos = reposIn(listing.files);
-    if (repos.length === 0) return { ok: false, stopped: false, problem: 'The offsite copy holds no repository: check that the card names the right place (Change…).' };
+    if (repos.length === 0) return { ok: false, stopped: false, problem: 'The offsite copy holds no repository: check that the card names the right place (Change…).', details: null };
     outcome = await copyInOrder(rclone, { ...options, from: options.remote, to: options.root, files: listing.files, repos, mend: (failed) => removeCutOff(options.root, failed) });
   } finally {
     await rclone.close();

@@ -7,7 +7,7 @@ import type { OffsiteS3Input, OffsiteSftpInput, SftpHostKey } from '../../contra
 import type { CopyLocation } from '../core/command-lines.js';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomically } from '../core/files.js';
-import { describeFailure } from './offsite-copy.js';
+import { describeFailure } from './offsite-words.js';
 import { runRclone } from './rclone.js';
 
 /** The app's own rclone configuration, in its config folder. */
@@ -115,7 +115,7 @@ export async function writeSftpRemote(binary: string, configDir: string, input: 
   let login = `key_file = ${input.keyFile}`;
   if (input.password !== undefined) {
     const obscured = await runRclone(['obscure', '-'], { binary, configFile: join(configDir, RCLONE_CONFIG_FILE), input: input.password });
-    if (obscured.code !== 0) throw new UserError('offsite-unusable', `rclone could not store the password: ${describeFailure(obscured.errors, obscured.code)}`);
+    if (obscured.code !== 0) throw new UserError('offsite-unusable', `rclone could not store the password: ${describeFailure(obscured.errors, obscured.code).problem}`);
     login = `pass = ${obscured.output.trim()}`;
   }
   await writeSection(configDir, SFTP_REMOTE, [

@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import type { AppState, OffsiteInput, OffsiteS3Input, OffsiteSftpInput, OffsiteView, SftpHostKey } from '../../contract.js';
 import { findRepositories } from '../../../server/scrub/scrub.js';
 import { formatBytes } from '../../common/format-bytes.js';
 import { UserError } from '../core/errors.js';
 import type { CopyLocation } from '../core/command-lines.js';
-import { copyRepositories, describeFailure, joinRemote, openCopySession, type CopyProgress } from './offsite-copy.js';
+import { copyRepositories, joinRemote, openCopySession, type CopyProgress } from './offsite-copy.js';
 import { DeletionJournal } from './offsite-journal.js';
 import { rebuildFromCopy } from './offsite-rebuild.js';
+import { probeTarget } from './offsite-probe.js';
 import { copyLocationOf, keepFormFiles, RCLONE_CONFIG_FILE, scanHostKey, writeS3Remote, writeSftpRemote } from './offsite-targets.js';
+import { placeInWords, placeName } from './offsite-words.js';
 import { findRclone, installHint, runRclone } from './rclone.js';
 import type { Shared } from '../core/shared.js';
 
@@ -22,7 +21,6 @@ const AT_LEAST_EVERY_MS = 24 * HOUR_MS;
 const JOURNAL_FILE = 'offsite-journal.json';
 const LISTINGS_FILE = 'offsite-listings.json';
 const DAY_MS = 24 * HOUR_MS;
-const PROBE_NAME = '.restic-tray-server-probe';
 /** Where the rclone of a copy under way listens (see rclone-session.ts). */
 const SESSION_FILE = 'rclone-session.json';
 
@@ -44,7 +42,9 @@ const atNight = (now: number): boolean => {
 export class Offsite {
   private run: { stop: AbortController; progress: CopyProgress | null; rebuilding: boolean } | undefined;
   private lastUploadAt = 0;
-  private problem: string | null = null;
+  private problem: { words: string; details: string | null } | null = null;
+  /** Where the target is, read from rclone's configuration when it was set or the app started (the view is composed without reading files). */
+  private place: { remote: string; location: CopyLocation } | undefined;
   private rclone: string | null = null;
   private readonly journal: DeletionJournal;
 
@@ -84,6 +84,21 @@ export class Offsite {
 
   async refresh(): Promise<void> {
     await this.binary();
+    const target = this.shared.settings.offsite;
+    if (target) await this.locate(target.remote, this.configFile);
+  }
+
+  /** Where `remote` is (see `place`). */
+  private async locate(remote: string, configFile: string): Promise<CopyLocation> {
+    const location = await copyLocationOf(remote, configFile);
+    this.place = { remote, location };
+    return location;
+  }
+
+  /** The target in the sentences that say what went wrong there. */
+  private placeName(): string {
+    const target = this.shared.settings.offsite;
+    return placeName(target && this.place?.remote === target.remote ? this.place.location : null);
   }
 
   view(): OffsiteView {
@@ -94,6 +109,7 @@ export class Offsite {
       installHint: this.rclone ? null : installHint(),
       target: target && {
         remote: target.remote,
+        where: this.place?.remote === target.remote ? placeInWords(this.place.location) : target.remote,
         bandwidth: target.bandwidth,
         rcloneConfig: target.rcloneConfig,
         graceDays: target.graceDays,
@@ -111,7 +127,8 @@ export class Offsite {
           }
         : null,
       lastCopyAt: target?.lastCopyAt ?? null,
-      problem: target ? this.problem : null,
+      problem: target ? (this.problem?.words ?? null) : null,
+      problemDetails: target ? (this.problem?.details ?? null) : null,
     };
   }
 
@@ -127,7 +144,10 @@ export class Offsite {
         }
       }
       const rcloneConfig = input.rcloneConfig ?? null;
-      await this.probe(binary, input.remote, rcloneConfig ?? join(this.shared.options.configDir, RCLONE_CONFIG_FILE));
+      const configFile = rcloneConfig ?? join(this.shared.options.configDir, RCLONE_CONFIG_FILE);
+      const location = await copyLocationOf(input.remote, configFile);
+      await probeTarget({ binary, remote: input.remote, configFile, place: placeName(location) });
+      this.place = { remote: input.remote, location };
       this.run?.stop.abort();
       this.problem = null;
       this.shared.settings.offsite = {
@@ -211,6 +231,7 @@ export class Offsite {
       configFile: this.configFile,
       leftoverFile: this.sessionFile,
       remote: target.remote,
+      place: this.placeName(),
       root: disk.folder,
       signal: run.stop.signal,
       onProgress: (progress) => {
@@ -250,30 +271,6 @@ export class Offsite {
     return target && copyLocationOf(target.remote, this.configFile);
   }
 
-  /** Writes a probe file there, reads it back and deletes it: the target works, or the user is told why not. */
-  private async probe(binary: string, remote: string, configFile: string): Promise<void> {
-    const local = await mkdtemp(join(tmpdir(), 'rts-probe-'));
-    try {
-      const content = randomBytes(32).toString('hex');
-      await writeFile(join(local, 'sent'), content);
-      const there = joinRemote(remote, PROBE_NAME);
-      const steps: [string[], string][] = [
-        [['copyto', join(local, 'sent'), there], 'write a test file there'],
-        [['copyto', there, join(local, 'back')], 'read the test file back'],
-        [['deletefile', there], 'delete the test file'],
-      ];
-      for (const [args, what] of steps) {
-        const run = await runRclone(args, { binary, configFile });
-        if (run.code !== 0) throw new UserError('offsite-unusable', `The copy cannot go there: rclone could not ${what}. ${describeFailure(run.errors, run.code)}`);
-      }
-      if ((await readFile(join(local, 'back'), 'utf8')) !== content) {
-        throw new UserError('offsite-unusable', 'The copy cannot go there: the test file came back different.');
-      }
-    } finally {
-      await rm(local, { recursive: true, force: true });
-    }
-  }
-
   private async copyIfDue(): Promise<void> {
     const target = this.shared.settings.offsite;
     if (!target || this.run || this.shared.supervisor.phase !== 'serving') return;
@@ -291,7 +288,7 @@ export class Offsite {
     const binary = await this.binary();
     if (!target || !disk) return;
     if (!binary) {
-      this.problem = `rclone is not installed. ${installHint()}`;
+      this.problem = { words: `rclone is not installed. ${installHint()}`, details: null };
       this.shared.changed();
       return;
     }
@@ -309,37 +306,40 @@ export class Offsite {
           root: disk.folder,
           repos,
           remote: target.remote,
+          place: this.placeName(),
           onProgress: (progress) => {
             run.progress = progress;
             this.shared.changed();
           },
         });
+        const where = this.view().target?.where;
         if (outcome.ok) {
           this.problem = null;
           if (this.shared.settings.offsite === target) {
             target.lastCopyAt = startedAt;
             this.shared.saveInBackground();
           }
-          this.shared.emit('note', `Offsite copy finished: ${formatBytes(outcome.bytes)} sent.`, 'info');
+          this.shared.emit('note', `Offsite copy to ${where} finished: ${formatBytes(outcome.bytes)} sent.`, 'info');
           const removed = await this.journal.reconcile(rclone, {
             diskId: disk.id,
             onDisk: outcome.listed,
             repos,
             remote: target.remote,
+            place: this.placeName(),
             now: this.now(),
             graceMs: target.graceDays * DAY_MS,
           });
           if (removed.problem) this.shared.emit('note', `Offsite copy: files deleted on the backup disk could not be deleted on the copy yet. ${removed.problem}`, 'warning');
           else if (removed.deleted > 0) this.shared.emit('note', `Offsite copy: ${removed.deleted} files deleted on the backup disk over ${target.graceDays} days ago were deleted on the copy too.`, 'info');
         } else if (!outcome.stopped) {
-          this.problem = outcome.problem;
-          this.shared.emit('note', `Offsite copy failed: ${outcome.problem}`, 'warning');
+          this.problem = { words: outcome.problem, details: outcome.details };
+          this.shared.emit('note', `Offsite copy to ${where} failed: ${outcome.problem}`, 'warning');
         }
       } finally {
         await rclone.close();
       }
     } catch (error) {
-      this.problem = `The copy could not run: ${(error as Error).message}`;
+      this.problem = { words: 'The copy could not run.', details: (error as Error).message };
     } finally {
       this.run = undefined;
       this.shared.changed();

@@ -29,21 +29,24 @@ function InstalledCommands({ installed }: { installed: NonNullable<CommandSet['i
 /**
  * The restic commands for one computer, per operating system, with copy
  * buttons and the authority file to save; with `repair`, the steps that
- * repair its repository after the integrity check moved damaged files aside.
- * For a computer the set-up line connected, what its own command does comes
- * first, and restic's commands by hand are folded under it.
+ * repair its repository after the integrity check moved damaged files aside;
+ * with `restore`, only what gets files back (from the server, or from the
+ * offsite copy). For a computer the set-up line connected, restoring is its
+ * own command, `restic-tray-backup`, with nothing to fill in.
  */
 export function CommandLines({
   username,
   password,
   repository,
   repair,
+  restore,
   os,
 }: {
   username: string;
   password?: string;
   repository?: string;
   repair?: boolean;
+  restore?: boolean;
   /** The computer's system, when its set-up reported it: the tab shown first. */
   os?: OperatingSystem | null;
 }) {
@@ -65,7 +68,7 @@ export function CommandLines({
       download(ca.fileName, ca.pem);
     });
 
-  const installed = !repair && set?.installed;
+  const installed = restore && set?.installed;
   const choice = (
     <div class="commands-choice">
       <div class="tabs" role="tablist" aria-label="Operating system">
@@ -83,6 +86,19 @@ export function CommandLines({
         </select>
       </label>
     </div>
+  );
+  const fromCopy = set?.fromCopy && (
+    <details class="more">
+      <summary>From the offsite copy, when this server or its disk is gone</summary>
+      {set.fromCopy.notes.map((note) => (
+        <p class="hint" key={note}>
+          {note}
+        </p>
+      ))}
+      {set.fromCopy.steps.map((step, index) => (
+        <CodeBlock label={step.label} code={step.command} name={`copy step ${index + 1}`} key={step.label} />
+      ))}
+    </details>
   );
   const byHand = set && (
     <>
@@ -121,10 +137,12 @@ export function CommandLines({
         </>
       ) : set.maintenance ? (
         set.maintenance.map((line, index) => <CodeBlock label={line.label} code={line.command} name={`maintenance step ${index + 1}`} key={line.label} />)
+      ) : restore ? (
+        <CodeBlock label={set.commands.restore.label} code={set.commands.restore.command} name="restore" />
       ) : (
         Object.entries(set.commands).map(([key, line]) => <CodeBlock label={line.label} code={line.command} name={key} key={key} />)
       )}
-      {!repair && !set.maintenance && (
+      {!repair && !restore && !set.maintenance && (
       <details class="more">
         <summary>Without typing: a settings file, and a daily schedule</summary>
         <p class="hint">{set.envFile.usage}</p>
@@ -136,19 +154,7 @@ export function CommandLines({
         ))}
       </details>
       )}
-      {!repair && !set.maintenance && set.fromCopy && (
-      <details class="more">
-        <summary>From the offsite copy, when this server or its disk is gone</summary>
-        {set.fromCopy.notes.map((note) => (
-          <p class="hint" key={note}>
-            {note}
-          </p>
-        ))}
-        {set.fromCopy.steps.map((step, index) => (
-          <CodeBlock label={step.label} code={step.command} name={`copy step ${index + 1}`} key={step.label} />
-        ))}
-      </details>
-      )}
+      {restore && fromCopy}
     </>
   );
   return (
@@ -156,12 +162,7 @@ export function CommandLines({
       {installed ? (
         <>
           <InstalledCommands installed={installed} />
-          <details class="more">
-            <summary>restic’s own commands, to set up another way by hand</summary>
-            {choice}
-            <ErrorText error={action.error} />
-            {byHand}
-          </details>
+          {fromCopy}
         </>
       ) : (
         <>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { ComputerOverview, ConnectLine } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { timeAgo } from '../format.js';
-import { CodeBlock, download, ErrorText, useAction } from './ui.js';
+import { Card, CodeBlock, download, ErrorText, useAction } from './ui.js';
 
 const SYSTEMS = [
   { os: 'linux', label: 'Linux', where: 'a terminal' },
@@ -23,18 +23,10 @@ export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
   const used = made !== null && computer.connectedAt !== null && Date.parse(computer.connectedAt) >= made.madeAt;
   const expired = made !== null && !used && Date.now() > Date.parse(made.expiresAt);
   return (
-    <section class="connect" aria-labelledby="connect-title">
-      <h3 id="connect-title">Connect {computer.displayName}</h3>
+    <Card title="Connect" id="connect">
       <p>
         One line to run on {computer.displayName}: it installs restic if needed, asks for the backup encryption password and whether to keep a copy of it here, makes the first backup and a daily one. Its server login goes
         straight to that computer: it is never shown.
-        {computer.connectedAt && (
-          <span class="muted">
-            {' '}
-            Last connected {timeAgo(computer.connectedAt)}
-            {computer.system && ` (${SYSTEMS.find((one) => one.os === computer.system)?.label}${computer.resticVersion ? `, restic ${computer.resticVersion}` : ''})`}.
-          </span>
-        )}
       </p>
       <div class="tabs" role="tablist" aria-label="Its system">
         {SYSTEMS.map((one) => (
@@ -99,6 +91,6 @@ export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
         The set-up file is the same set-up for a USB stick, with the server’s certificate inside; saving it gives {computer.displayName} a new server password at once.
       </p>
       <ErrorText error={action.error} />
-    </section>
+    </Card>
   );
 }

@@ -238,7 +238,7 @@ export function OffsiteCard({ state }: { state: AppState }) {
           <dl class="facts">
             <dt>Copy to</dt>
             <dd>
-              <code>{offsite.target.remote}</code>
+              <code>{offsite.target.where}</code>
             </dd>
             <dt>Last complete copy</dt>
             <dd>{timeAgo(offsite.lastCopyAt)}</dd>
@@ -265,7 +265,17 @@ export function OffsiteCard({ state }: { state: AppState }) {
               </p>
             </div>
           )}
-          {offsite.problem && <p class="warning">{offsite.problem}</p>}
+          {offsite.problem && (
+            <div class="warning" data-testid="offsite-problem">
+              <p>{offsite.problem}</p>
+              {offsite.problemDetails && (
+                <details>
+                  <summary>Details</summary>
+                  <pre class="details-text">{offsite.problemDetails}</pre>
+                </details>
+              )}
+            </div>
+          )}
           <div class="button-row">
             <button type="button" class="button" disabled={why !== null || action.busy} aria-describedby="offsite-why" onClick={() => void action.run(() => api.copyOffsiteNow())}>
               Copy now

@@ -129,10 +129,10 @@ export function RestoreSection({ computer, caretaker, nativeFolderDialog }: { co
 
   return (
     <section aria-labelledby="restore-title" class="restore">
-      <h3 id="restore-title">Restore</h3>
+      <h3 id="restore-title">On this desktop</h3>
       {!kept ? (
         <p class="muted">
-          To get files back from {computer.displayName}’s backups on this desktop, keep its encryption password first (“Keep the encryption password” above): restic needs it to read the
+          To get files back from {computer.displayName}’s backups on this desktop, keep its encryption password first (“Keep the encryption password” under Looking after the backups, below): restic needs it to read the
           backups.
         </p>
       ) : (

@@ -80,12 +80,13 @@ export function Confirm({
   );
 }
 
-export function Card({ title, children, actions, class: extra }: { title?: string; children: ComponentChildren; actions?: ComponentChildren; class?: string }) {
+/** A card; with `id`, its title names it (for screen readers) and it can be scrolled to. */
+export function Card({ title, children, actions, class: extra, id }: { title?: string; children: ComponentChildren; actions?: ComponentChildren; class?: string; id?: string }) {
   return (
-    <section class={`card ${extra ?? ''}`}>
+    <section class={`card ${extra ?? ''}`} id={id} aria-labelledby={id && title ? `${id}-title` : undefined}>
       {(title || actions) && (
         <header class="card-head">
-          {title && <h2>{title}</h2>}
+          {title && <h2 id={id && `${id}-title`}>{title}</h2>}
           {actions && <div class="card-actions">{actions}</div>}
         </header>
       )}

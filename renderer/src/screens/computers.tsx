@@ -9,7 +9,7 @@ import { KeptPassword } from '../components/kept-password.js';
 import { RestoreSection } from '../components/restore.js';
 import { Retention } from '../components/retention.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
-import { formatBytes, parseGigabytes, plural, timeAgo } from '../format.js';
+import { formatBytes, parseGigabytes, timeAgo } from '../format.js';
 
 function AddComputer({ onAdded }: { onAdded: (login: LoginCreated) => void }) {
   const [name, setName] = useState('');
@@ -51,44 +51,88 @@ function AddComputer({ onAdded }: { onAdded: (login: LoginCreated) => void }) {
   );
 }
 
-function ComputerDetail({
-  computer,
-  password,
-  repair,
-  maintenanceUser,
-  caretaker,
-  nativeFolderDialog,
-  onLogin,
-  onClose,
-  onRemoved,
-}: {
-  computer: ComputerOverview;
-  password?: string;
-  repair?: IntegrityView['awaitingRepair'][number];
-  maintenanceUser: string | null;
-  caretaker: CaretakerView;
-  nativeFolderDialog: boolean;
-  onLogin: (login: LoginCreated) => void;
-  onClose: () => void;
-  onRemoved: (message: string) => void;
-}) {
+const SYSTEM_NAMES: Record<NonNullable<ComputerOverview['system']>, string> = { linux: 'Linux', macos: 'macOS', windows: 'Windows' };
+
+/** What a family member looks at first: is it backing up, how much, and how it was set up. */
+function StatusFacts({ computer }: { computer: ComputerOverview }) {
+  const name = computer.displayName;
+  return (
+    <>
+      <dl class="facts" data-testid="computer-status">
+        <dt>Last backup</dt>
+        <dd class={computer.stale ? 'warn-text' : ''}>{timeAgo(computer.lastBackupAt)}</dd>
+        <dt>Size</dt>
+        <dd>
+          {computer.sizeBytes === null ? 'nothing yet' : formatBytes(computer.sizeBytes)}
+          {computer.quotaBytes !== null && ` of ${formatBytes(computer.quotaBytes)} allowed`}
+        </dd>
+        <dt>Snapshots</dt>
+        <dd>{computer.snapshots}</dd>
+        <dt>Connected</dt>
+        <dd>
+          {computer.connectedAt !== null
+            ? `with its set-up line, ${timeAgo(computer.connectedAt)}`
+            : computer.lastBackupAt !== null
+              ? 'by hand (its commands were pasted there)'
+              : 'not yet: make its line under Connect below'}
+        </dd>
+        <dt>System</dt>
+        <dd>{computer.system ? SYSTEM_NAMES[computer.system] : <span class="muted">not known</span>}</dd>
+        <dt>restic</dt>
+        <dd>{computer.resticVersion ?? <span class="muted">not known</span>}</dd>
+        <dt>Daily backup</dt>
+        <dd>
+          {computer.scheduled === true ? 'scheduled: it backs up by itself every day' : computer.scheduled === false ? 'not scheduled' : <span class="muted">not known</span>}
+        </dd>
+        <dt>On the backup disk</dt>
+        <dd>
+          <code>{computer.repoPath}</code> <span class="muted">(server login <code>{computer.username}</code>)</span>
+        </dd>
+      </dl>
+      {computer.scheduled === false && (
+        <p class="warning">
+          Not scheduled: {name} backs up only when run by hand (its set-up found no scheduler there). Run <code>restic-tray-backup backup</code> on that computer now and then, or install cron
+          there and connect it again.
+        </p>
+      )}
+    </>
+  );
+}
+
+/** After a password reset: that it worked, and the two ways to give the computer its new password. */
+function ResetDone({ computer }: { computer: ComputerOverview }) {
+  const name = computer.displayName;
+  const byLine = (
+    <li key="line">
+      Connected with its line: make a new line under{' '}
+      <button type="button" class="link" onClick={() => document.getElementById('connect')?.scrollIntoView()}>
+        Connect
+      </button>{' '}
+      and run it on {name}; it puts the new password in place by itself.
+    </li>
+  );
+  const byHand = (
+    <li key="hand">Set up by hand: update its password there. The new one is shown once under “By hand” below, inside the commands to paste.</li>
+  );
+  return (
+    <div class="done" role="status" data-testid="reset-done">
+      <p>
+        <strong>{name} has a new server password.</strong> The old one stopped working: {name} cannot back up until it has the new one. Give it the new one:
+      </p>
+      <ul>{computer.connectedAt === null && computer.lastBackupAt !== null ? [byHand, byLine] : [byLine, byHand]}</ul>
+    </div>
+  );
+}
+
+/** Name, quota, append-only, a new password and removal. */
+function ComputerSettings({ computer, onLogin, onRemoved }: { computer: ComputerOverview; onLogin: (login: LoginCreated) => void; onRemoved: (message: string) => void }) {
   const [name, setName] = useState(computer.displayName);
   const [quota, setQuota] = useState(computer.quotaBytes === null ? '' : String(computer.quotaBytes / 1e9));
   const [confirm, setConfirm] = useState<'reset' | 'remove' | null>(null);
+  const [reset, setReset] = useState(false);
   const action = useAction();
   return (
-    <Card title={computer.displayName} actions={<button type="button" class="button small" onClick={onClose}>Close</button>} class="detail">
-      <p class="muted">
-        Login <code>{computer.username}</code> · repository <code>{computer.repoPath}</code> · last backup {timeAgo(computer.lastBackupAt)} · {formatBytes(computer.sizeBytes ?? 0)} in {plural(computer.snapshots, 'snapshot')}
-      </p>
-      {computer.scheduled === false && (
-        <p class="warning">
-          Not scheduled: {computer.displayName} backs up only when run by hand (its set-up found no scheduler there). Run <code>restic-tray-backup backup</code> on that computer now and
-          then, or install cron there and connect it again.
-        </p>
-      )}
-      <ComputerDisks computer={computer} />
-      <ConnectComputer computer={computer} />
+    <Card title="Settings" id="computer-settings">
       <div class="settings-grid">
         <form
           class="row-form"
@@ -137,6 +181,7 @@ function ComputerDetail({
             void action.run(async () => {
               onLogin(await api.resetPassword({ username: computer.username }));
               setConfirm(null);
+              setReset(true);
             })
           }
         >
@@ -161,7 +206,14 @@ function ComputerDetail({
         </Confirm>
       ) : (
         <div class="button-row">
-          <button type="button" class="button" onClick={() => setConfirm('reset')}>
+          <button
+            type="button"
+            class="button"
+            onClick={() => {
+              setReset(false);
+              setConfirm('reset');
+            }}
+          >
             Reset password…
           </button>
           <button type="button" class="button danger" onClick={() => setConfirm('remove')}>
@@ -169,25 +221,72 @@ function ComputerDetail({
           </button>
         </div>
       )}
+      {reset && <ResetDone computer={computer} />}
       <ErrorText error={action.error} />
-      <KeptPassword computer={computer} caretaker={caretaker} />
-      <RestoreSection computer={computer} caretaker={caretaker} nativeFolderDialog={nativeFolderDialog} />
-      <Retention computer={computer} caretaker={caretaker} />
-      {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} kept={caretaker.keptPasswords.includes(computer.username)} />}
-      {password ? (
-        <details class="more">
-          <summary>Or set it up by hand: its server login, shown once, and the commands to paste</summary>
-          <PasswordOnce login={{ username: computer.username, password }} />
-          <h3>Commands for {computer.displayName}</h3>
-          <CommandLines username={computer.username} password={password} />
-        </details>
-      ) : (
-        <>
-          <h3>Commands for {computer.displayName}</h3>
-          <CommandLines username={computer.username} os={computer.system} />
-        </>
-      )}
     </Card>
+  );
+}
+
+/**
+ * A computer's page, one card per section, in the order a family member
+ * needs them: how it is doing (and a repair, when one is needed), connecting
+ * it, getting files back, looking after its backups, its settings, and last
+ * the restic commands for setting it up by hand, folded.
+ */
+function ComputerDetail({
+  computer,
+  password,
+  repair,
+  maintenanceUser,
+  caretaker,
+  nativeFolderDialog,
+  onLogin,
+  onClose,
+  onRemoved,
+}: {
+  computer: ComputerOverview;
+  password?: string;
+  repair?: IntegrityView['awaitingRepair'][number];
+  maintenanceUser: string | null;
+  caretaker: CaretakerView;
+  nativeFolderDialog: boolean;
+  onLogin: (login: LoginCreated) => void;
+  onClose: () => void;
+  onRemoved: (message: string) => void;
+}) {
+  const name = computer.displayName;
+  return (
+    <div class="computer-page">
+      <Card title={name} id="computer-status" actions={<button type="button" class="button small" onClick={onClose}>All computers</button>} class="detail">
+        <StatusFacts computer={computer} />
+        <ComputerDisks computer={computer} />
+        {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} kept={caretaker.keptPasswords.includes(computer.username)} />}
+      </Card>
+      <ConnectComputer computer={computer} />
+      <Card title="Restore" id="restore">
+        <RestoreSection computer={computer} caretaker={caretaker} nativeFolderDialog={nativeFolderDialog} />
+        <h3>On {name} itself</h3>
+        {computer.setUpBy === 'line' ? (
+          <p class="why">{name}’s set-up line installed the command <code>restic-tray-backup</code> there: these need nothing filled in.</p>
+        ) : (
+          <p class="why">To get files back, run these on {name} (or on another computer, to read {name}’s backups there); restic asks for {name}’s encryption password.</p>
+        )}
+        <CommandLines username={computer.username} os={computer.system} restore />
+      </Card>
+      <Card title="Looking after the backups" id="looking-after">
+        <KeptPassword computer={computer} caretaker={caretaker} />
+        <Retention computer={computer} caretaker={caretaker} />
+      </Card>
+      <ComputerSettings computer={computer} onLogin={onLogin} onRemoved={onRemoved} />
+      <Card title="By hand" id="by-hand">
+        <details class="more">
+          <summary>Set {name} up by hand: {password ? 'its new server login, shown once, and ' : ''}the restic commands to paste</summary>
+          {password && <PasswordOnce login={{ username: computer.username, password }} />}
+          <h3>Commands for {name}</h3>
+          <CommandLines username={computer.username} password={password} os={computer.system} />
+        </details>
+      </Card>
+    </div>
   );
 }
 

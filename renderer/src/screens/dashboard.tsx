@@ -1,6 +1,7 @@
 import type { AppState } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { RotatingDisks } from '../components/rotating-disks.js';
+import { BackupDays, CopyAndCheck, UsageChart } from '../components/pictures.js';
 import { Badge, Card, CopyButton, Dot, ErrorText, Meter, useAction } from '../components/ui.js';
 import { formatBytes, timeAgo } from '../format.js';
 import { hashOf } from '../place.js';
@@ -96,8 +97,9 @@ function DiskCard({ state }: { state: AppState }) {
         <strong>{formatBytes(storage.freeBytes)} free</strong> of {formatBytes(storage.totalBytes)} · {Math.round(used * 100)}% used
         {storage.fileSystem && <span class="muted"> · {storage.fileSystem}</span>}
       </p>
+      <UsageChart storage={storage} />
       {storage.trend && (
-        <p class="muted" data-testid="disk-trend">
+        <p data-testid="disk-trend">
           {storage.trend}
         </p>
       )}
@@ -167,11 +169,13 @@ export function Dashboard({ state }: { state: AppState }) {
       <StatusCard state={state} />
       <div class="grid">
         <DiskCard state={state} />
+        <CopyAndCheck state={state} />
         <RotatingDisks state={state} />
       </div>
       <Card title="Computers">
         <ComputerRows state={state} />
       </Card>
+      <BackupDays state={state} />
     </div>
   );
 }

@@ -12,11 +12,12 @@ describe('disk growth trend', () => {
   it.each([
     ['no measurement', [], 100, null],
     ['one day only', [daysAgo(0, 10)], 100, null],
-    ['2 GB a day, 100 GB free', [daysAgo(7, 10), daysAgo(0, 24)], 100, 'Grows about 14 GB a week; full in about 7 weeks.'],
-    ['10 GB a week, 2 TB free', [daysAgo(14, 100), daysAgo(7, 110), daysAgo(0, 120)], 2000, 'Grows about 10 GB a week; full in about 4 years.'],
-    ['fast: 50 GB a day, 200 GB free', [daysAgo(2, 100), daysAgo(0, 200)], 200, 'Grows about 350 GB a week; full in about 4 days.'],
+    ['2 GB a day, 100 GB free', [daysAgo(7, 10), daysAgo(0, 24)], 100, 'Grows about 14 GB a week: full in about 7 weeks at this pace.'],
+    ['10 GB a week, 2 TB free', [daysAgo(14, 100), daysAgo(7, 110), daysAgo(0, 120)], 2000, 'Grows about 10 GB a week: full in about 4 years at this pace.'],
+    ['fast: 50 GB a day, 200 GB free', [daysAgo(2, 100), daysAgo(0, 200)], 200, 'Grows about 350 GB a week: full in about 4 days at this pace.'],
     ['shrinking after a prune', [daysAgo(5, 100), daysAgo(0, 90)], 500, 'No growth over the last 5 days.'],
-    ['only the last 30 days count', [daysAgo(90, 0), daysAgo(20, 100), daysAgo(0, 120)], 1000, 'Grows about 7.0 GB a week; full in about 3 years.'],
+    ['only the last 30 days count', [daysAgo(90, 0), daysAgo(20, 100), daysAgo(0, 120)], 1000, 'Grows about 7.0 GB a week: full in about 3 years at this pace.'],
+    ['slow: 1 GB a week, 4 TB free', [daysAgo(14, 100), daysAgo(0, 102)], 4000, 'Grows about 1.0 GB a week: full in more than 5 years at this pace.'],
   ] as [string, UsageSample[], number, string | null][])('%s', (_, samples, freeGb, expected) => {
     expect(describeTrend(samples, freeGb * GB, NOW)).toBe(expected);
   });

@@ -163,7 +163,7 @@ describe.runIf(hasTool('rclone') && hasTool('restic'))('the offsite copy through
 
     ssh.stop();
     const off = await copyOnce({ binary, configFile, root, repos: ['anna'], remote });
-    expect(off).toMatchObject({ ok: false, stopped: false, problem: expect.stringMatching(/cannot be reached/) });
+    expect(off).toMatchObject({ ok: false, stopped: false, problem: expect.stringMatching(/^The copy’s storage refused the connection/), details: expect.stringMatching(/connection refused/) });
     await ssh.resume();
     expect(await copyOnce({ binary, configFile, root, repos: ['anna'], remote })).toMatchObject({ ok: true });
     expect((await restic(`sftp:root@127.0.0.1:${ssh.folder}/anna`, ['-o', `sftp.command=${ssh.sftpCommand()}`, 'snapshots'])).code).toBe(0);

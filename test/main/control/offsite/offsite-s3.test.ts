@@ -72,7 +72,7 @@ describe.runIf(hasTool('rclone') && hasTool('restic') && hasTool('openssl'))('th
     // The stand-in checks key IDs, not the signatures a wrong secret key would spoil.
     await expect(controller.setOffsiteS3({ ...form, accessKeyId: 'NOT-A-KEY-ID' })).rejects.toMatchObject({
       code: 'offsite-unusable',
-      message: 'The copy cannot go there: rclone could not write a test file there. The cloud storage refused the keys: check the key ID and the secret key, and that the key may read and write this bucket.',
+      message: `The copy cannot go there: rclone could not write a test file there. The cloud storage at ${new URL(s3.endpoint).host} refused the keys: check the key ID and the secret key, and that the key may read and write this bucket.`,
     });
     expect((await controller.getState()).offsite.target?.remote).toBe(folder);
     expect(existsSync(join(configDir, RCLONE_CONFIG_FILE))).toBe(false);

@@ -28,7 +28,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
     const copy = tempDir('rts-copy-');
     const set = await controller.setOffsite({ remote: copy, bandwidth: '50M' });
-    expect(set.offsite.target).toEqual({ remote: copy, bandwidth: '50M', rcloneConfig: null, graceDays: 30, nightOnly: false, warnAfterDays: 7 });
+    expect(set.offsite.target).toEqual({ remote: copy, where: copy, bandwidth: '50M', rcloneConfig: null, graceDays: 30, nightOnly: false, warnAfterDays: 7 });
     const copied = await waitForState(controller, (state) => state.offsite.lastCopyAt !== null, 20_000);
     expect(copied.offsite.problem).toBeNull();
     expect((JSON.parse(readFileSync(join(configDir, 'settings.json'), 'utf8')) as { offsite: { remote: string } }).offsite.remote).toBe(copy);
@@ -72,7 +72,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     await controller.copyOffsiteNow();
     const copied = await waitForState(controller, (state) => state.offsite.lastCopyAt !== null && state.offsite.running === null, 60_000);
     expect(copied.offsite.problem).toBeNull();
-    expect((await controller.recentSummaries()).map((summary) => summary.message).join('\n')).toMatch(/Offsite copy finished: .+ sent\./);
+    expect((await controller.recentSummaries()).map((summary) => summary.message).join('\n')).toContain(`Offsite copy to root@127.0.0.1:${ssh.port}${ssh.folder} finished: `);
     const sftp = ['-o', `sftp.command=${ssh.sftpCommand()}`];
     const repository = `sftp:root@127.0.0.1:${ssh.folder}/${anna.username}`;
     const target = tempDir('rts-restore-');
@@ -92,7 +92,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     await controller.copyOffsiteNow();
     const failing = await waitForState(controller, (state) => state.offsite.problem !== null && state.offsite.running === null, 60_000);
     expect(failing.colour).toBe('yellow');
-    expect(failing.sentence).toMatch(/The offsite copy did not work: The copy’s storage cannot be reached/);
+    expect(failing.sentence).toMatch(`The offsite copy did not work: The SFTP server at 127.0.0.1:${ssh.port} refused the connection: `);
     await ssh.resume();
     await controller.copyOffsiteNow();
     const back = await waitForState(controller, (state) => state.offsite.problem === null && state.offsite.running === null, 60_000);
@@ -107,7 +107,10 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     await expect(controller.sftpHostKey({ host: '127.0.0.1', port: ssh.port + 1 })).rejects.toMatchObject({ code: 'offsite-unreachable' });
     const form = { host: '127.0.0.1', port: ssh.port, hostKeyFingerprint: fingerprint, user: 'root', folder: ssh.folder };
     await expect(controller.setOffsiteSftp({ ...form, port: ssh.port + 1, keyFile: ssh.clientKey })).rejects.toMatchObject({ code: 'offsite-unreachable' });
-    await expect(controller.setOffsiteSftp({ ...form, password: 'correct horse battery' })).rejects.toMatchObject({ code: 'offsite-unusable' });
+    await expect(controller.setOffsiteSftp({ ...form, password: 'correct horse battery' })).rejects.toMatchObject({
+      code: 'offsite-unusable',
+      message: `The copy cannot go there: rclone could not write a test file there. The SFTP server at 127.0.0.1:${ssh.port} refused the login: check the user name and the password or key file (Change…).`,
+    });
     // A key other than the one confirmed (the server showed another between the look and the save): refused in words, nothing kept.
     const other = keygenFingerprint(`${ssh.clientKey}.pub`);
     await expect(controller.setOffsiteSftp({ ...form, hostKeyFingerprint: other, keyFile: ssh.clientKey })).rejects.toMatchObject({
@@ -178,7 +181,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
     const copy = tempDir('rts-copy-');
     await controller.setOffsite({ remote: copy });
-    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => summary.message.startsWith('Offsite copy finished')).length;
+    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => /^Offsite copy to .+ finished: /.test(summary.message)).length;
     const copyAndWait = async (count: number) => {
       await controller.copyOffsiteNow();
       await expect.poll(finishedCopies, { timeout: 60_000 }).toBe(count);
