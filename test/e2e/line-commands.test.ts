@@ -63,7 +63,7 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     await controller.checkIntegrity();
     await waitForState(controller, (state) => state.integrity.running === null && state.integrity.awaitingRepair.length > 0, 60_000);
 
-    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'All computers' }).click();
     await page.getByRole('button', { name: /^Ben's desktop/ }).click();
     await page.getByRole('heading', { name: 'Repair with one line' }).waitFor();
     await page.getByRole('button', { name: 'Make the repair line' }).click();

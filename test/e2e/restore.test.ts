@@ -189,7 +189,7 @@ describe.runIf(hasChromium() && hasTool('restic'))('restoring from the desktop, 
     await page.getByRole('button', { name: /Bea’s desktop/ }).click();
     await page
       .getByRole('region', { name: 'Restore' })
-      .getByText('To get files back from Bea’s desktop’s backups on this desktop, keep its encryption password first (“Keep the encryption password” above): restic needs it to read the backups.')
+      .getByText('To get files back from Bea’s desktop’s backups on this desktop, keep its encryption password first (“Keep the encryption password” under Looking after the backups, below): restic needs it to read the backups.')
       .waitFor();
     await screenshot(page, '67-restore-not-kept');
 
