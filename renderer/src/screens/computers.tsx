@@ -266,9 +266,7 @@ function ComputerDetail({
       <Card title="Restore" id="restore">
         <RestoreSection computer={computer} caretaker={caretaker} nativeFolderDialog={nativeFolderDialog} />
         <h3>On {name} itself</h3>
-        {computer.setUpBy === 'line' ? (
-          <p class="why">{name}’s set-up line installed the command <code>restic-tray-backup</code> there: these need nothing filled in.</p>
-        ) : (
+        {computer.setUpBy === 'hand' && (
           <p class="why">To get files back, run these on {name} (or on another computer, to read {name}’s backups there); restic asks for {name}’s encryption password.</p>
         )}
         <CommandLines username={computer.username} os={computer.system} restore />
