@@ -67,6 +67,7 @@ export class StateRoom {
     const clientUrl = rooms.serving.clientUrl();
     const integrity = rooms.integrity.view();
     const offsite = rooms.offsite.view();
+    const caretaker = rooms.caretaker.view();
     const view = describeStatus({
       phase,
       error: supervisor.problem,
@@ -88,6 +89,12 @@ export class StateRoom {
         unreadable: repo.findings.some((finding) => finding.damage === 'unreadable'),
       })),
       offsite: offsite.target && { problem: offsite.problem, lastCopyAt: toDate(offsite.lastCopyAt), warnAfterDays: offsite.target.warnAfterDays },
+      care: computers
+        .filter((computer) => caretaker.keptPasswords.includes(computer.username))
+        .map((computer) => {
+          const check = caretaker.computers.find((care) => care.username === computer.username)?.lastCheck;
+          return { username: computer.username, displayName: computer.displayName, checkProblem: check?.outcome === 'damaged' ? check.problem : null };
+        }),
       now,
     });
     return {
@@ -105,7 +112,7 @@ export class StateRoom {
       certificate: certificate.view,
       integrity,
       offsite,
-      caretaker: rooms.caretaker.view(),
+      caretaker,
       settings: {
         listenAddresses: settings.listenAddresses,
         port: settings.port,

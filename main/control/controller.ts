@@ -69,14 +69,21 @@ export class Controller extends EventEmitter<Events> implements Api {
     });
     this.disks = new Disks(this.shared);
     this.activity = new Activity(this.shared);
-    this.integrity = new Integrity(this.shared, (relative, destination) => this.offsite.fetchObject(relative, destination));
+    this.integrity = new Integrity(this.shared, {
+      fetchFromCopy: (relative, destination) => this.offsite.fetchObject(relative, destination),
+      repairByDesktop: (repo) => this.caretaker.repairAfterScrub(repo),
+    });
     this.offsite = new Offsite(this.shared, () => this.integrity.checkIntegrity());
     this.connect = new Connect(this.shared, {
       clientUrl: () => this.serving.clientUrl(),
       served: () => this.tls.served(),
       authority: async () => (await this.tls.caCertificate()).pem,
     });
-    this.caretaker = new Caretaker(this.shared, options.keychain);
+    this.caretaker = new Caretaker(this.shared, options.keychain, {
+      activityOf: (username) => this.activity.activityOf(username),
+      copying: () => this.offsite.view().running !== null,
+      spaceFreed: (diskId, bytes) => void this.disks.spaceFreed(diskId, bytes),
+    });
     this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker });
   }
 
@@ -256,5 +263,14 @@ export class Controller extends EventEmitter<Events> implements Api {
   }
   previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview> {
     return this.caretaker.previewRetention(input);
+  }
+  setRetentionPolicy(input: { username: string; policy: RetentionPolicy }): Promise<AppState> {
+    return this.caretaker.setRetentionPolicy(input);
+  }
+  runRetention(input: { username: string }): Promise<AppState> {
+    return this.caretaker.runRetention(input);
+  }
+  checkBackups(input: { username: string }): Promise<AppState> {
+    return this.caretaker.checkBackups(input);
   }
 }

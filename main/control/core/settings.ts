@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../../server/htpasswd.js';
 import { readCheckedFile, writeFileAtomically } from './files.js';
-import { bandwidth, graceDays, integrityDays, listenAddresses, offsiteRemote, port, staleDays } from './schemas.js';
+import { bandwidth, graceDays, integrityDays, listenAddresses, offsiteRemote, port, retentionPolicy, staleDays } from './schemas.js';
 
 const timestamp = z.iso.datetime();
 /** Daily disk measurements kept for the growth trend. */
@@ -14,8 +14,11 @@ const diskSchema = z.strictObject({
   folder: z.string().min(1).max(4096),
   adoptedAt: timestamp,
   lastBackupAt: timestamp.nullable(),
-  /** Used bytes, one measurement per day (the newest last), for the growth trend. */
-  usage: z.array(z.strictObject({ day: z.iso.date(), usedBytes: z.number().int().nonnegative() })).max(USAGE_DAYS).default([]),
+  /** Used bytes, one measurement per day (the newest last), and what retention freed that day, for the growth trend. */
+  usage: z
+    .array(z.strictObject({ day: z.iso.date(), usedBytes: z.number().int().nonnegative(), freedBytes: z.number().int().nonnegative().optional() }))
+    .max(USAGE_DAYS)
+    .default([]),
   /** The last complete integrity check of this disk, remembered for while it is away. */
   integrity: z
     .strictObject({ checkedAt: timestamp, objects: z.number().int().nonnegative(), bytes: z.number().nonnegative(), damaged: z.number().int().nonnegative() })
@@ -37,6 +40,8 @@ const computerSchema = z.strictObject({
   reachedAt: z.string().max(300).optional(),
   /** Whether its set-up found a scheduler (systemd timer, cron, launchd) for the daily backup. */
   scheduled: z.boolean().optional(),
+  /** Its retention policy, when not the default. */
+  retention: retentionPolicy.optional(),
 });
 
 export const settingsSchema = z.strictObject({

@@ -7,6 +7,8 @@ const GIB = 1024 ** 3;
 export const DISK_WARN_FRACTION = 0.9;
 /** Less free space than this (or 1%) counts as full: the next pack may not fit. */
 const DISK_FULL_BYTES = GIB;
+/** Less free than this share of the disk: the app proposes running the retention now. */
+export const RETENTION_PROPOSED_FRACTION = 0.1;
 /** A certificate ending sooner than this turns the tray yellow (the household one is renewed 30 days ahead). */
 export const CERTIFICATE_WARN_DAYS = 14;
 
@@ -30,6 +32,8 @@ export interface StatusFacts {
   damaged: { repo: string; displayName: string | null; unreadable: boolean }[];
   /** The offsite copy, when there is a target: what went wrong last, when the last copy was complete, and from what age that is too old. */
   offsite: { problem: string | null; lastCopyAt: Date | null; warnAfterDays: number } | null;
+  /** The computers whose encryption password is kept (the desktop can run their retention), and the damage restic's own check found in each. */
+  care: { username: string; displayName: string; checkProblem: string | null }[];
   now: Date;
 }
 
@@ -68,6 +72,23 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
         message: `The backup disk is ${Math.floor(used * 100)}% full (${formatBytes(freeBytes)} free).`,
       });
     }
+  }
+  const first = facts.care[0];
+  if (facts.disk && first && facts.disk.freeBytes < facts.disk.totalBytes * RETENTION_PROPOSED_FRACTION) {
+    const names = facts.care.map((computer) => computer.displayName).join(', ');
+    reasons.push({
+      key: 'retention-proposed',
+      severity: 'warning',
+      message: `Less than 10% of the backup disk is free: removing old backups makes room. Preview and run the retention now on the page of ${facts.care.length === 1 ? first.displayName : `each computer (${names})`}.`,
+    });
+  }
+  for (const computer of facts.care) {
+    if (!computer.checkProblem) continue;
+    reasons.push({
+      key: `check-damaged:${computer.username}`,
+      severity: 'warning',
+      message: `restic’s monthly check of ${computer.displayName}’s backups found damage: ${computer.checkProblem}. Run “Check now” in Storage: damaged files are moved aside and repaired.`,
+    });
   }
   for (const computer of facts.computers) {
     if (!isStale(computer, facts.staleDays, facts.now)) continue;

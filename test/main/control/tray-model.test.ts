@@ -18,6 +18,7 @@ const serving: StatusFacts = {
   certificateNotAfter: new Date(NOW.getTime() + 300 * DAY),
   damaged: [],
   offsite: null,
+  care: [],
   now: NOW,
 };
 
