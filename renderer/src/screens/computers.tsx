@@ -1,11 +1,10 @@
 import { useState } from 'preact/hooks';
-import type { AppState, CaretakerView, ComputerOverview, IntegrityView, LoginCreated } from '../../../main/contract.js';
+import type { AppState, CaretakerView, ComputerOverview, IntegrityView, LoginCreated, StorageView } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { CommandLines } from '../components/command-lines.js';
 import { ConnectComputer } from '../components/connect.js';
 import { RepairCard } from '../components/integrity.js';
-import { KeptPassword } from '../components/kept-password.js';
-import { Retention } from '../components/retention.js';
+import { LookingAfter } from '../components/looking-after.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parseGigabytes, plural, timeAgo } from '../format.js';
 
@@ -55,6 +54,7 @@ function ComputerDetail({
   repair,
   maintenanceUser,
   caretaker,
+  storage,
   onLogin,
   onClose,
   onRemoved,
@@ -64,6 +64,7 @@ function ComputerDetail({
   repair?: IntegrityView['awaitingRepair'][number];
   maintenanceUser: string | null;
   caretaker: CaretakerView;
+  storage: StorageView | null;
   onLogin: (login: LoginCreated) => void;
   onClose: () => void;
   onRemoved: (message: string) => void;
@@ -165,8 +166,7 @@ function ComputerDetail({
         </div>
       )}
       <ErrorText error={action.error} />
-      <KeptPassword computer={computer} caretaker={caretaker} />
-      <Retention computer={computer} caretaker={caretaker} />
+      <LookingAfter computer={computer} caretaker={caretaker} storage={storage} />
       {repair && <RepairCard computer={computer} repair={repair} maintenanceUser={maintenanceUser} />}
       {password ? (
         <details class="more">
@@ -204,6 +204,7 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
           repair={state.integrity.awaitingRepair.find((candidate) => candidate.repo === computer.username)}
           maintenanceUser={state.maintenanceUser}
           caretaker={state.caretaker}
+          storage={state.storage}
           onLogin={onLogin}
           onClose={() => onSelect(null)}
           onRemoved={(message) => {

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { AppState, GuiAddress, SettingsPatch } from '../../../main/contract.js';
 import { api } from '../api.js';
+import { ResticProgram } from '../components/restic-program.js';
 import { Card, CopyButton, ErrorText, Toggle, useAction } from '../components/ui.js';
 import { parsePort } from '../format.js';
 
@@ -123,6 +124,7 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
           Saved.
         </p>
       )}
+      <ResticProgram caretaker={state.caretaker} />
       {state.guiAddressFile !== null && <GuiAddressCard file={state.guiAddressFile} />}
       <Card title="Set-up">
         <p class="why">Walk through the first-run steps again: another disk, more computers, other security choices. Nothing is lost.</p>
