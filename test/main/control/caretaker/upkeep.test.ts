@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppState, ComputerCare, Summary } from '../../../../main/contract.js';
@@ -121,5 +121,19 @@ describe.runIf(hasTool('restic'))('the desktop runs the retention policy and the
     const standard = await controller.setRetentionPolicy({ username: anna.username, policy: { withinDays: 2, daily: 7, weekly: 5, monthly: 12, yearly: 3 } });
     expect(careOf(standard, anna.username).preset).toBe('standard');
     expect(readFileSync(join(configDir, SETTINGS_FILE), 'utf8')).not.toContain('"retention"');
+  });
+
+  it('runs the restic bundled with the app before the one on PATH, and the one set in Settings before both', { timeout: 60_000 }, async () => {
+    const bundled = join(tempDir('rts-resources-'), 'restic');
+    copyFileSync('/usr/bin/restic', bundled);
+    const { controller } = await openController({ bundledRestic: bundled });
+    expect((await controller.getState()).caretaker.restic?.path).toBe(bundled);
+    const own = join(tempDir('rts-restic-bin-'), 'restic');
+    copyFileSync('/usr/bin/restic', own);
+    expect((await controller.setResticPath({ path: own })).caretaker.restic?.path).toBe(own);
+    expect((await controller.setResticPath({ path: null })).caretaker.restic?.path).toBe(bundled);
+    const { controller: fromSources } = await openController({ bundledRestic: join(tempDir('rts-resources-'), 'restic') });
+    expect((await fromSources.getState()).caretaker.restic?.path).toMatch(/\/restic$/);
+    expect((await fromSources.getState()).caretaker.restic?.path).not.toContain('rts-resources-');
   });
 });
