@@ -6,7 +6,9 @@
  * the app receives uploads (see gui-load.ts), the integrity check's reading
  * rate and what it costs uploads (integrity-load.ts), the offsite copy
  * to a folder and over SFTP against rclone by hand, and what a copy costs
- * uploads (offsite-load.ts), and restic's own backup.
+ * uploads (offsite-load.ts), retention of a repository by the app against
+ * restic forget --prune by hand (retention-load.ts, BENCH_RETENTION_MB, 1024
+ * by default), and restic's own backup.
  * Give rest-server's binary in REST_SERVER; without it only our figures are
  * printed. Prints figures; it asserts nothing.
  */
@@ -22,6 +24,7 @@ import { hashPassword } from '../server/htpasswd.js';
 import { guiUnderLoad, openApp, type Answers } from './gui-load.js';
 import { integrityUnderLoad } from './integrity-load.js';
 import { offsiteUnderLoad } from './offsite-load.js';
+import { retentionByAppAndByHand } from './retention-load.js';
 import { call, cpuSeconds, inParallel, median, packMaker, peakRss, sha256, startProcess, startServer, timed, type Started } from './tools.js';
 
 const PACKS = 32;
@@ -200,6 +203,9 @@ async function main(): Promise<void> {
         line('app uploads during an SFTP copy', offsite.uploadDuringCopyMBps, offsite.uploadAloneMBps, 'MB/s', 0, 'without');
       } else console.log('OpenSSH\'s sshd is not installed: the copy over SFTP is not measured.');
     } else console.log('rclone is not installed: the offsite copy is not measured.');
+    const retention = await retentionByAppAndByHand(app, work, Number(process.env.BENCH_RETENTION_MB ?? 1024));
+    line(`retention of ${(retention.bytes / MB).toFixed(0)} MB (forget --prune)`, [retention.appSeconds], [retention.byHandSeconds], 's', 1, 'restic by hand');
+    console.log(`${pad('  freed by the app')} ${(retention.appFreedBytes / MB).toFixed(0)} MB`);
   } finally {
     app.close();
   }
