@@ -7,6 +7,7 @@ import { formatBytes } from '../../../../main/common/format-bytes.js';
 import { SETTINGS_FILE } from '../../../../main/control/core/settings.js';
 import { CARE_RECORD_NAME } from '../../../../server/care-record.js';
 import { openController, waitForState } from '../../../helpers/controller.js';
+import { callGui, startHeadlessCli } from '../../../helpers/headless.js';
 import { RESTIC_PASSWORD, resticOk } from '../../../helpers/restic.js';
 import { startServer } from '../../../helpers/running-server.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
@@ -135,5 +136,32 @@ describe.runIf(hasTool('restic'))('the desktop runs the retention policy and the
     const { controller: fromSources } = await openController({ bundledRestic: join(tempDir('rts-resources-'), 'restic') });
     expect((await fromSources.getState()).caretaker.restic?.path).toMatch(/\/restic$/);
     expect((await fromSources.getState()).caretaker.restic?.path).not.toContain('rts-resources-');
+  });
+
+  it('npm run headless as a process: the password, a wrong one too, in none of its output and no file but its sealed store, through keeping, preview, retention and check', { timeout: 180_000 }, async () => {
+    const configDir = tempDir('rts-config-');
+    const gui = await startHeadlessCli(configDir);
+    const token = /#token=([\w-]+)/.exec(readFileSync(join(configDir, 'gui-address.txt'), 'utf8'))?.[1] as string;
+    const data = tempDir('rts-data-');
+    expect(await callGui(gui.origin, token, 'chooseFolder', { path: data })).toBe(200);
+    expect(await callGui(gui.origin, token, 'addComputer', { displayName: "Anna's laptop" })).toBe(200);
+    const repo = join(data, 'annas-laptop');
+    await resticOk(repo, ['init']);
+    await fourMonthsOfBackups(repo, 12);
+    const wrong = 'a wrong encryption password';
+    expect(await callGui(gui.origin, token, 'keepPassword', { username: 'annas-laptop', password: wrong })).toBe(422);
+    expect(await callGui(gui.origin, token, 'keepPassword', { username: 'annas-laptop', password: RESTIC_PASSWORD })).toBe(200);
+    expect(await callGui(gui.origin, token, 'previewRetention', { username: 'annas-laptop' })).toBe(200);
+    expect(await callGui(gui.origin, token, 'runRetention', { username: 'annas-laptop' })).toBe(200);
+    await expect.poll(() => readFileSync(join(data, CARE_RECORD_NAME), 'utf8').includes('"retention"'), { timeout: 60_000 }).toBe(true);
+    expect(await callGui(gui.origin, token, 'checkBackups', { username: 'annas-laptop' })).toBe(200);
+    await expect.poll(() => readFileSync(join(data, CARE_RECORD_NAME), 'utf8').includes('"check"'), { timeout: 60_000 }).toBe(true);
+    await gui.stop();
+    expect(gui.out()).toMatch(/Settings: /);
+    for (const secret of [RESTIC_PASSWORD, wrong]) {
+      expect(gui.out()).not.toContain(secret);
+      expect(filesUnder(configDir).filter((file) => file.content.includes(secret)).map((file) => file.path)).toEqual([]);
+      expect(filesUnder(data).filter((file) => file.content.includes(secret)).map((file) => file.path)).toEqual([]);
+    }
   });
 });
