@@ -137,7 +137,7 @@ export class Upkeep {
     return (await this.recordOf(disk)).repos[computer.username]?.repair?.ok === true;
   }
 
-  /** Stops the run under way (the caretaker's runs stop with SIGINT on quit) and waits for it. */
+  /** Waits for the run under way to end (the caretaker has stopped its restic with SIGINT first). */
   async close(): Promise<void> {
     await this.current?.done.catch(() => undefined);
   }
