@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppState, ComputerCare } from '../../../../main/contract.js';
 import { backedUpLaptop, paste, servingController } from '../../../helpers/client-computer.js';
 import { openServing, runBash, waitForState } from '../../../helpers/controller.js';
-import { RESTIC_PASSWORD, resticOk } from '../../../helpers/restic.js';
+import { makeSourceTree, RESTIC_PASSWORD, resticOk, startRestic } from '../../../helpers/restic.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { FakeUsbDisk } from '../../../helpers/tmpfs.js';
 import { canMount, hasTool } from '../../../helpers/tools.js';
@@ -23,6 +23,12 @@ async function olderBackups(repo: string, count: number, size = 256 << 10): Prom
     await resticOk(repo, ['backup', '--host', 'annas-laptop', '--time', resticTime(new Date(Date.now() - (count - index) * 9 * DAY_MS)), source]);
   }
 }
+
+/** Whether restic's lock is on the disk, written whole (restic 0.14 creates the file, then writes it: an empty one is not a lock to it yet). */
+const locked = (repo: string): boolean =>
+  readdirSync(join(repo, 'locks'))
+    .filter((name) => !name.startsWith('.'))
+    .some((name) => statSync(join(repo, 'locks', name)).size > 0);
 
 /** The desktop's own restic doing `words` (its command line) on this repository, by its process id. */
 function resticProcess(repo: string, words: string[]): number | undefined {
@@ -42,8 +48,7 @@ function resticProcess(repo: string, words: string[]): number | undefined {
 async function pausePruneUnderLock(repo: string): Promise<number> {
   for (;;) {
     const pid = resticProcess(repo, ['forget', '--prune']);
-    const locks = readdirSync(join(repo, 'locks')).filter((name) => !name.startsWith('.'));
-    if (pid !== undefined && locks.length > 0) {
+    if (pid !== undefined && locked(repo)) {
       process.kill(pid, 'SIGSTOP');
       return pid;
     }
@@ -99,6 +104,35 @@ describe.runIf(hasTool('restic'))('the desktop’s runs of restic meet backups, 
     await resticOk(repo, ['check', '--read-data']);
   });
 
+  it('a prune asked for while a backup holds restic’s lock fails in words; the schedule runs it an hour later', { timeout: 240_000 }, async () => {
+    let clock = Date.now();
+    const { controller } = await servingController({ now: () => clock, tickMs: 100 });
+    const { anna } = await backedUpLaptop(controller, 2, 1 << 16);
+    const repo = join((await controller.getState()).storage?.folder as string, anna.username);
+    await olderBackups(repo, 12, 16 << 10);
+    await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
+    // The quiet 15 minutes pass while a backup runs (paused under its lock): "Run now" does not wait for them.
+    const packs = () => readdirSync(join(repo, 'data'), { recursive: true }).length;
+    const before = packs();
+    const backup = startRestic(repo, ['backup', '--host', 'annas-laptop', makeSourceTree(8, 4 << 20)]);
+    // Paused once it uploads: well past taking its lock.
+    while (!locked(repo) || packs() === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    backup.child.kill('SIGSTOP');
+    await controller.runRetention({ username: anna.username });
+    const refused = careOf(await waitForState(controller, (state) => careOf(state, anna.username).lastRetention !== null, 60_000), anna.username);
+    expect(refused.lastRetention).toMatchObject({ ok: false, removed: 0, problem: 'another restic is working on these backups; it is tried again later' });
+    expect(refused.retentionDueAt).toBe(new Date(Date.parse(refused.lastRetention?.at as string) + 60 * MINUTE_MS).toISOString());
+    backup.child.kill('SIGCONT');
+    expect((await backup.done).code).toBe(0);
+
+    clock += 61 * MINUTE_MS;
+    const again = careOf(await waitForState(controller, (state) => careOf(state, anna.username).lastRetention?.ok === true, 120_000), anna.username);
+    expect(again.lastRetention?.removed).toBeGreaterThan(0);
+    // The month's check comes next; ours waits for it (restic's check locks the repository).
+    await waitForState(controller, (state) => careOf(state, anna.username).lastCheck !== null, 120_000);
+    await resticOk(repo, ['check', '--read-data']);
+  });
+
   it.runIf(canMount())('a disk unplugged during a prune stops it at once, nothing is written where the disk was, and the schedule runs it again once the disk is back', { timeout: 240_000 }, async () => {
     const disk = new FakeUsbDisk(256);
     let clock = Date.now();
@@ -127,6 +161,7 @@ describe.runIf(hasTool('restic'))('the desktop’s runs of restic meet backups, 
     clock += 61 * MINUTE_MS;
     const again = careOf(await waitForState(controller, (state) => careOf(state, anna.username).lastRetention?.ok === true, 120_000), anna.username);
     expect(again.lastRetention?.removed).toBeGreaterThan(0);
+    await waitForState(controller, (state) => careOf(state, anna.username).lastCheck !== null, 120_000);
     expect(readdirSync(join(repo, 'locks')).filter((name) => !name.startsWith('.'))).toEqual([]);
     await resticOk(repo, ['check', '--read-data']);
   });
