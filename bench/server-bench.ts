@@ -8,7 +8,9 @@
  * to a folder and over SFTP against rclone by hand, and what a copy costs
  * uploads (offsite-load.ts), a folder downloaded through the GUI against
  * `restic restore` by hand and the first page of a folder of 100,000 files
- * (restore-load.ts), and restic's own backup.
+ * (restore-load.ts), retention of a repository by the app against restic
+ * forget --prune by hand (retention-load.ts, BENCH_RETENTION_MB, 1024 by
+ * default), and restic's own backup.
  * Give rest-server's binary in REST_SERVER; without it only our figures are
  * printed. Prints figures; it asserts nothing.
  */
@@ -25,6 +27,7 @@ import { guiUnderLoad, openApp, type Answers } from './gui-load.js';
 import { integrityUnderLoad } from './integrity-load.js';
 import { offsiteUnderLoad } from './offsite-load.js';
 import { restoreFigures } from './restore-load.js';
+import { retentionByAppAndByHand } from './retention-load.js';
 import { call, cpuSeconds, inParallel, median, packMaker, peakRss, sha256, startProcess, startServer, timed, type Started } from './tools.js';
 
 const PACKS = 32;
@@ -206,6 +209,9 @@ async function main(): Promise<void> {
     const restore = await restoreFigures(app);
     line(`download of ${(restore.folderBytes / MB).toFixed(0)} MB as .tar (GUI)`, restore.downloadMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand');
     console.log(`${pad(`folder of ${restore.files} files`)} first page ${restore.firstPageMs.toFixed(0)} ms, next page ${restore.nextPageMs.toFixed(0)} ms`);
+    const retention = await retentionByAppAndByHand(app, work, Number(process.env.BENCH_RETENTION_MB ?? 1024));
+    line(`retention of ${(retention.bytes / MB).toFixed(0)} MB (forget --prune)`, [retention.appSeconds], [retention.byHandSeconds], 's', 1, 'restic by hand');
+    console.log(`${pad('  freed by the app')} ${(retention.appFreedBytes / MB).toFixed(0)} MB`);
   } finally {
     app.close();
   }

@@ -264,6 +264,26 @@ export interface CaretakerView {
   keptPasswords: string[];
   /** What locks the kept passwords: the system keychain (the desktop app), or a key file in the app's config folder (headless mode). */
   passwordLock: 'keychain' | 'key-file';
+  /** What the desktop does for each computer: its retention policy, and its runs of restic on the disk in use. */
+  computers: ComputerCare[];
+}
+
+/** The named policies the page offers; `custom` is any other. */
+export type RetentionPreset = 'standard' | 'lean' | 'generous' | 'custom';
+
+/** One computer's upkeep by the desktop (its runs are read from the disk in use, whose record keeps them). */
+export interface ComputerCare {
+  username: string;
+  policy: RetentionPolicy;
+  preset: RetentionPreset;
+  /** What restic is doing for it now. */
+  running: 'retention' | 'check' | 'repair' | null;
+  lastRetention: { at: string; ok: boolean; removed: number; freedBytes: number; problem: string | null } | null;
+  /** When the weekly retention is due next (it then waits until the computer's backup arrived and it has been quiet 15 minutes); null without a kept password. */
+  retentionDueAt: string | null;
+  lastCheck: { at: string; outcome: 'ok' | 'damaged' | 'failed'; subset: string; problem: string | null } | null;
+  /** The desktop's last repair after the integrity check; `healedAt` is the backup that put back what the damaged files held (null: the next backup will). */
+  repair: { at: string; ok: boolean; steps: string[]; problem: string | null; healedAt: string | null } | null;
 }
 
 /** Which snapshots are kept: all from the last `withinDays` days, then the newest of so many days, weeks, months and years (0: none by that rule). */
@@ -289,6 +309,8 @@ export interface RetentionPreview {
   policy: RetentionPolicy;
   keep: SnapshotLine[];
   forget: SnapshotLine[];
+  /** About how much space pruning would free (restic's own estimate of what it would delete). */
+  freedBytes: number;
 }
 
 /** One backup of a computer, as restic lists it. */
@@ -704,6 +726,12 @@ export interface Api {
   cancelTransfer(input: { id: string }): Promise<TransferView>;
   /** The emergency sheet, with every kept password in it (the page asks first). */
   emergencySheet(): Promise<EmergencySheet>;
+  /** The computer's retention policy from now on (the weekly run uses it). */
+  setRetentionPolicy(input: { username: string; policy: RetentionPolicy }): Promise<AppState>;
+  /** Removes the old backups the policy does not keep and frees their space now (forget --prune); the state shows it running, then its outcome. */
+  runRetention(input: { username: string }): Promise<AppState>;
+  /** Runs this month's restic check now (a twelfth of the data read); the state shows it running, then its outcome. */
+  checkBackups(input: { username: string }): Promise<AppState>;
 }
 
 export type MethodName = keyof Api;
@@ -782,6 +810,9 @@ const methodNames = {
   transfer: true,
   cancelTransfer: true,
   emergencySheet: true,
+  setRetentionPolicy: true,
+  runRetention: true,
+  checkBackups: true,
 } satisfies Record<MethodName, true>;
 export const METHODS = Object.keys(methodNames) as MethodName[];
 

@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { readCareRecord, type CareRecord } from './care-record.js';
 import type { RequestEvent } from './events.js';
 import { isObjectId, isObjectType } from './repo-path.js';
 import { findRepositories, readScrubState, type ScrubState } from './scrub/scrub.js';
@@ -21,14 +22,15 @@ interface RepoStats {
   lastSnapshotMs: number;
 }
 
-/** A scrape reads the scrub's record once, not once per gauge. */
+/** A scrape reads the scrub's and the care record once, not once per gauge. */
 const SCRUB_READ_MS = 1000;
 
 /**
  * rest-server's Prometheus counters, with the same names and labels so its
  * Grafana dashboard works, plus gauges for each repository's size and last
- * snapshot time, and the integrity check's record (`scrub.ts`, kept in the
- * data folder by the app or by `restic-tray-server scrub`). A private
+ * snapshot time, the integrity check's record (`scrub.ts`, kept in the
+ * data folder by the app or by `restic-tray-server scrub`) and what the
+ * desktop app's own restic runs did (`care-record.ts`). A private
  * registry: nothing global, nothing shared.
  */
 export class Metrics {
@@ -37,6 +39,7 @@ export class Metrics {
   private readonly repos = new Map<string, RepoStats>();
 
   private scrubRead: { at: number; state: Promise<ScrubState> } | undefined;
+  private careRead: { at: number; record: Promise<CareRecord> } | undefined;
 
   private constructor(private readonly root: string) {
     const pair = (operation: Operation) => ({
@@ -95,6 +98,35 @@ export class Metrics {
         for (const [repo, count] of counts) this.set({ repo }, count);
       },
     });
+    const care = () => this.careRecord();
+    const perRepo = (name: string, help: string, value: (care: CareRecord['repos'][string]) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['repo'],
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const [repo, record] of Object.entries((await care()).repos)) {
+            const figure = value(record);
+            if (figure !== undefined) this.set({ repo }, figure);
+          }
+        },
+      });
+    const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+    perRepo('rest_server_retention_last_run_timestamp_seconds', 'When the desktop last ran the retention policy (forget and prune) on a repository, in seconds since the epoch', (r) => (r.retention ? seconds(r.retention.at) : undefined));
+    perRepo('rest_server_retention_last_run_ok', 'Whether that retention run worked (1) or failed (0)', (r) => (r.retention ? Number(r.retention.ok) : undefined));
+    perRepo('rest_server_retention_snapshots_removed', 'Snapshots removed by the last retention run', (r) => r.retention?.removed);
+    perRepo('rest_server_retention_freed_bytes', 'Bytes freed on the disk by the last retention run', (r) => r.retention?.freedBytes);
+    perRepo('rest_server_check_last_timestamp_seconds', 'When the desktop last ran restic check on a repository, in seconds since the epoch', (r) => (r.check ? seconds(r.check.at) : undefined));
+    perRepo('rest_server_check_last_ok', 'Whether the last restic check found nothing wrong (1), or found damage or could not run (0)', (r) => (r.check ? Number(r.check.outcome === 'ok') : undefined));
+  }
+
+  private careRecord(): Promise<CareRecord> {
+    if (!this.careRead || Date.now() - this.careRead.at > SCRUB_READ_MS) {
+      this.careRead = { at: Date.now(), record: readCareRecord(this.root).catch((): CareRecord => ({ version: 1, repos: {} })) };
+    }
+    return this.careRead.record;
   }
 
   private scrubState(): Promise<ScrubState> {

@@ -75,6 +75,7 @@ export class StateRoom {
     const clientUrl = rooms.serving.clientUrl();
     const integrity = rooms.integrity.view();
     const offsite = rooms.offsite.view();
+    const caretaker = rooms.caretaker.view();
     const view = describeStatus({
       phase,
       error: supervisor.problem,
@@ -98,6 +99,12 @@ export class StateRoom {
       rotation: rooms.disks.reasons(),
       offsite: offsite.target && { problem: offsite.problem, lastCopyAt: toDate(offsite.lastCopyAt), warnAfterDays: offsite.target.warnAfterDays },
       failingChannels: rooms.notify.failing(),
+      care: computers
+        .filter((computer) => caretaker.keptPasswords.includes(computer.username))
+        .map((computer) => {
+          const check = caretaker.computers.find((care) => care.username === computer.username)?.lastCheck;
+          return { username: computer.username, displayName: computer.displayName, checkProblem: check?.outcome === 'damaged' ? check.problem : null };
+        }),
       now,
     });
     return {
@@ -115,7 +122,7 @@ export class StateRoom {
       certificate: certificate.view,
       integrity,
       offsite,
-      caretaker: rooms.caretaker.view(),
+      caretaker,
       notify: rooms.notify.view(),
       settings: {
         listenAddresses: settings.listenAddresses,

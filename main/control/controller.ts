@@ -75,7 +75,10 @@ export class Controller extends EventEmitter<Events> {
     });
     this.disks = new Disks(this.shared);
     this.activity = new Activity(this.shared);
-    this.integrity = new Integrity(this.shared, (relative, destination) => this.offsite.fetchObject(relative, destination));
+    this.integrity = new Integrity(this.shared, {
+      fetchFromCopy: (relative, destination) => this.offsite.fetchObject(relative, destination),
+      repairByDesktop: (repo) => this.caretaker.repairAfterScrub(repo),
+    });
     this.offsite = new Offsite(this.shared, () => this.integrity.checkIntegrity());
     this.connect = new Connect(this.shared, {
       clientUrl: () => this.serving.clientUrl(),
@@ -85,7 +88,11 @@ export class Controller extends EventEmitter<Events> {
       allowDeleting: (username, until) => this.computers.allowDeleting(username, until),
       repaired: (username) => this.integrity.markRepaired({ repo: username }),
     });
-    this.caretaker = new Caretaker(this.shared, options.keychain);
+    this.caretaker = new Caretaker(this.shared, options.keychain, {
+      activityOf: (username) => this.activity.activityOf(username),
+      copying: () => this.offsite.view().running !== null,
+      spaceFreed: (diskId, bytes) => void this.disks.spaceFreed(diskId, bytes),
+    });
     this.notify = new Notify(this.shared, options.keychain);
     this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker, notify: this.notify });
     this.restore = new Restore(this.shared, {
@@ -182,6 +189,9 @@ export class Controller extends EventEmitter<Events> {
       showPassword: (input) => this.caretaker.showPassword(input),
       forgetPassword: (input) => this.caretaker.forgetPassword(input),
       previewRetention: (input) => this.caretaker.previewRetention(input),
+      setRetentionPolicy: (input) => this.caretaker.setRetentionPolicy(input),
+      runRetention: (input) => this.caretaker.runRetention(input),
+      checkBackups: (input) => this.caretaker.checkBackups(input),
       // Messages to the family's admin.
       saveChannel: (input) => this.notify.saveChannel(input),
       removeChannel: (input) => this.notify.removeChannel(input),

@@ -39,6 +39,8 @@ async function start(): Promise<void> {
     configDir: app.getPath('userData'),
     desktop: true,
     keychain: await systemKeychain(safeStorage),
+    // Put there by electron-builder from build/restic/ (scripts/bundle-restic.mjs); absent when run from the sources.
+    bundledRestic: join(process.resourcesPath, 'restic', process.platform === 'win32' ? 'restic.exe' : 'restic'),
     askFolder: async () => {
       const options = { properties: ['openDirectory' as const, 'createDirectory' as const], title: 'Where should the backups go?' };
       const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);

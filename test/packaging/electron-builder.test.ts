@@ -37,6 +37,10 @@ describe('electron-builder.yml', () => {
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1024, 1024]);
   });
 
+  it('ships restic per platform from where scripts/bundle-restic.mjs unpacks it', () => {
+    expect(config.extraResources).toEqual([{ from: 'build/restic/${os}-${arch}', to: 'restic' }]);
+  });
+
   it('packs the app’s entry point', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { main: string };
     expect(pkg.main).toBe('dist/main/electron/main.js');

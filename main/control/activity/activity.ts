@@ -23,6 +23,8 @@ export class Activity {
   private readonly log: RequestLog;
   /** Per disk and repository: figures read from one disk never stand for another. */
   private readonly stats = new Map<string, { stats: RepoStats; at: number; dirty: boolean }>();
+  /** Each login's last request, on the app's clock. */
+  private readonly lastRequest = new Map<string, number>();
 
   constructor(private readonly shared: Shared) {
     this.log = new RequestLog((user) => shared.computer(user)?.displayName ?? null);
@@ -48,6 +50,12 @@ export class Activity {
 
   async recentSummaries(): Promise<Summary[]> {
     return this.log.recentSummaries();
+  }
+
+  /** When the computer last sent a request, and its newest snapshot on the disk in use (as last read): the caretaker waits for both. */
+  activityOf(username: string): { lastRequestAt: number | null; lastBackupAt: number | null } {
+    const diskId = this.shared.supervisor.disk?.id ?? this.shared.settings.currentDiskId;
+    return { lastRequestAt: this.lastRequest.get(username) ?? null, lastBackupAt: this.stats.get(`${diskId}/${username}`)?.stats.lastBackupAt?.getTime() ?? null };
   }
 
   /** Each computer with its figures, read from `readable` (the disk in use, when it is really there). */
@@ -110,7 +118,9 @@ export class Activity {
     this.log.add(events);
     const diskId = this.shared.supervisor.disk?.id;
     let backupEnded = false;
+    const at = this.shared.options.now?.() ?? Date.now();
     for (const event of events) {
+      if (event.user !== null) this.lastRequest.set(event.user, at);
       if (event.user === null || event.repo === null || (event.method !== 'POST' && event.method !== 'DELETE')) continue;
       const repo = event.repo.split('/')[0] ?? '';
       const stats = this.stats.get(`${diskId}/${repo}`);

@@ -3,15 +3,19 @@ import { isAbsolute, join } from 'node:path';
 import type { AppState, CaretakerView, RetentionPolicy, RetentionPreview } from '../../contract.js';
 import { readDiskId } from '../../../server/disk-guard.js';
 import { UserError } from '../core/errors.js';
-import type { ComputerRecord } from '../core/settings.js';
+import type { ComputerRecord, DiskRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
 import { KeptPasswords } from './kept-passwords.js';
 import { keyFileKeychain, type Keychain } from '../core/keychain.js';
 import { findRestic, installHint, readVersion } from './restic-program.js';
 import { ResticRuns, type ResticResult, type ResticStream } from './restic-runs.js';
-import { DEFAULT_POLICY, policyFlags, readForget } from './retention.js';
+import { DEFAULT_POLICY, policyFlags, readForget, readPruneEstimate } from './retention.js';
+import { Upkeep, type UpkeepHooks } from './upkeep.js';
 
 export type { Keychain } from '../core/keychain.js';
+
+/** What the caretaker needs to know from other rooms (the controller hands it in). */
+export type CaretakerRooms = Pick<UpkeepHooks, 'activityOf' | 'copying' | 'spaceFreed'>;
 
 /** restic's cache for the desktop's own runs, in the config folder (never the family's cache in the home folder). */
 const CACHE_FOLDER = 'restic-cache';
@@ -27,15 +31,24 @@ export class Caretaker {
   private resticProblem: string | null = null;
   private readonly kept: KeptPasswords;
   private readonly runs: ResticRuns;
+  private readonly upkeep: Upkeep;
 
   constructor(
     private readonly shared: Shared,
     /** The system keychain (the desktop app); without one the passwords are locked by a key file in the config folder. */
     keychain: Keychain | undefined,
+    rooms: CaretakerRooms,
   ) {
     const { configDir } = shared.options;
     this.kept = new KeptPasswords(configDir, { keychain, keyFile: keyFileKeychain(configDir) });
     this.runs = new ResticRuns(() => this.program(), join(configDir, CACHE_FOLDER), (message, severity) => shared.emit('note', message, severity));
+    this.upkeep = new Upkeep(shared, this.runs, {
+      ...rooms,
+      kept: (username) => this.kept.has(username),
+      password: (username) => this.kept.reveal(username),
+      policyOf: (computer) => computer.retention ?? DEFAULT_POLICY,
+      resticVersion: () => this.restic?.version ?? null,
+    });
   }
 
   /** Reads the kept passwords' store (a damaged one becomes a notice) and looks for restic. */
@@ -46,8 +59,9 @@ export class Caretaker {
   }
 
   /** Stops the restic runs under way and waits for them. */
-  close(): Promise<void> {
-    return this.runs.close();
+  async close(): Promise<void> {
+    await this.runs.close();
+    await this.upkeep.close();
   }
 
   view(): CaretakerView {
@@ -58,6 +72,7 @@ export class Caretaker {
       problem: this.resticProblem,
       keptPasswords: this.kept.usernames().filter((username) => known.has(username)),
       passwordLock: this.kept.lock.kind,
+      computers: this.upkeep.views(),
     };
   }
 
@@ -123,10 +138,59 @@ export class Caretaker {
     const password = await this.kept.reveal(computer.username).catch((error: Error) => {
       throw new UserError('cannot-unlock', error.message);
     });
-    const policy = input.policy ?? DEFAULT_POLICY;
-    const result = await this.runs.run(['forget', '--dry-run', '--no-lock', ...policyFlags(policy)], { repo, password, purpose: `Previewing what the retention policy removes from ${computer.displayName}’s backups`, json: true });
+    const policy = input.policy ?? computer.retention ?? DEFAULT_POLICY;
+    const result = await this.runs.run(['forget', '--dry-run', '--prune', '--no-lock', ...policyFlags(policy)], { repo, password, purpose: `Previewing what the retention policy removes from ${computer.displayName}’s backups`, json: true });
     if (!result.ok) throw new UserError('restic-failed', `restic could not read ${computer.displayName}’s backups: ${result.failure}.`);
-    return readForget(policy, result.json);
+    return readForget(policy, result.json, readPruneEstimate(`${result.stdout}\n${result.stderr}`));
+  }
+
+  setRetentionPolicy(input: { username: string; policy: RetentionPolicy }): Promise<AppState> {
+    return this.shared.mutate(async () => {
+      const computer = this.computer(input.username);
+      const standard = (Object.keys(DEFAULT_POLICY) as (keyof RetentionPolicy)[]).every((key) => input.policy[key] === DEFAULT_POLICY[key]);
+      this.shared.settings = {
+        ...this.shared.settings,
+        computers: this.shared.settings.computers.map((other) => (other === computer ? { ...other, retention: standard ? undefined : input.policy } : other)),
+      };
+      await this.shared.save();
+      return this.shared.state();
+    });
+  }
+
+  /** "Run now": the retention starts at once (the state shows it running, then its outcome). */
+  runRetention(input: { username: string }): Promise<AppState> {
+    return this.startNow(input.username, 'retention');
+  }
+
+  /** "Check now": this month's twelfth of the data, at once. */
+  checkBackups(input: { username: string }): Promise<AppState> {
+    return this.startNow(input.username, 'check');
+  }
+
+  /**
+   * The integrity check moved damaged files of this repository aside: with
+   * its password kept, the desktop repairs it at once (a new index, and with
+   * restic 0.16 or later the snapshots too); the next backup then puts back
+   * what the files held. False when it cannot (no password kept: the
+   * computer's own repair commands are the way).
+   */
+  async repairAfterScrub(repoName: string): Promise<boolean> {
+    const computer = this.shared.computer(repoName);
+    if (!computer || !this.kept.has(computer.username) || !this.restic) return false;
+    const disk = await this.diskOf(computer).catch(() => undefined);
+    return disk ? this.upkeep.repair(computer, disk) : false;
+  }
+
+  private async startNow(username: string, job: 'retention' | 'check'): Promise<AppState> {
+    const computer = this.computer(username);
+    if (!this.kept.has(computer.username)) throw new UserError('not-kept', `Keep the encryption password of ${computer.displayName} first: restic needs it to open its backups.`);
+    const disk = await this.diskOf(computer);
+    try {
+      this.upkeep.start(computer, disk, job);
+    } catch (error) {
+      throw new UserError('busy', (error as Error).message);
+    }
+    return this.shared.state();
   }
 
   /** restic run against a computer's repository on the disk in use with its kept password (for the restore room); refused in words when none is kept. */
@@ -167,25 +231,30 @@ export class Caretaker {
 
   /** The computer's repository folder on the backup disk, when that disk is the one plugged in and the repository is there. */
   private async repository(computer: ComputerRecord): Promise<string> {
+    return join((await this.diskOf(computer)).folder, computer.username);
+  }
+
+  /** The backup disk in use, when it is plugged in and holds the computer's repository. */
+  private async diskOf(computer: ComputerRecord): Promise<DiskRecord> {
     const { supervisor } = this.shared;
     const disk = this.shared.settings.disks.find((known) => known.id === supervisor.disk?.id) ?? this.shared.currentDisk();
     if (!disk) throw new UserError('no-disk', 'Choose the backup disk first (Storage).');
     if ((await readDiskId(disk.folder).catch(() => undefined)) !== disk.id) {
       throw new UserError('disk-missing', `The backup disk “${disk.label}” is not plugged in: plug it in and try again.`);
     }
-    const repo = join(disk.folder, computer.username);
     try {
-      await access(join(repo, 'config'));
+      await access(join(disk.folder, computer.username, 'config'));
     } catch {
       throw new UserError('no-backups', `${computer.displayName} has no backups on “${disk.label}” yet: keep its password after its first backup.`);
     }
-    return repo;
+    return disk;
   }
 
   /** Looks for restic again (it may have been installed meanwhile) and reads its version. */
   private async findProgram(): Promise<{ path: string; version: string } | null> {
     const configured = this.shared.settings.resticPath;
-    const path = await findRestic(configured);
+    // A path set in Settings is the family's own choice; else the restic bundled with the app (its version known, its checksum checked when built); else PATH.
+    const path = await findRestic(configured ?? (await findRestic(this.shared.options.bundledRestic ?? null)));
     if (!path) {
       this.restic = null;
       this.resticProblem = configured ? `There is no restic program at ${configured}. ${installHint()}` : `restic is not installed on this desktop. ${installHint()}`;

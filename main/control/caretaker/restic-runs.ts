@@ -10,12 +10,16 @@ export interface ResticRun {
   purpose: string;
   /** Adds `--json` and parses what restic writes (one document, or one per line). */
   json?: boolean;
+  /** Stops the run at once (SIGKILL): the disk it works on is gone, and nothing more may be written where it was. */
+  signal?: AbortSignal;
 }
 
 export interface ResticResult {
   ok: boolean;
   code: number | null;
   stdout: string;
+  /** What restic reported besides its answer (with --json, prune's figures are there). */
+  stderr: string;
   /** restic's JSON answer: one value, or an array of the lines' values; null without `json`. */
   json: unknown;
   /** Why it failed, in words; null when it worked. */
@@ -52,7 +56,7 @@ export function describeFailure(stderr: string, code: number | null): string {
   return last ? last.replace(/^Fatal: /, '') : code === null ? 'restic was stopped' : `restic stopped with code ${code}`;
 }
 
-/** One JSON document, or JSON lines (restic's progress and summaries). */
+/** One JSON document, or JSON lines (restic's progress and summaries); lines of text among them (prune's report after forget's JSON) are left out. */
 export function parseJson(stdout: string): unknown {
   const text = stdout.trim();
   if (text === '') return null;
@@ -62,7 +66,14 @@ export function parseJson(stdout: string): unknown {
     return text
       .split('\n')
       .filter((line) => line.trim().startsWith('{') || line.trim().startsWith('['))
-      .map((line) => JSON.parse(line) as unknown);
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as unknown];
+        } catch {
+          // "[0:00] 100.00%  3 / 3 snapshots": a progress line, not JSON.
+          return [];
+        }
+      });
   }
 }
 
@@ -99,6 +110,9 @@ export class ResticRuns {
       windowsHide: true,
     });
     this.running.add(child);
+    const stop = () => child.kill('SIGKILL');
+    if (run.signal?.aborted) stop();
+    run.signal?.addEventListener('abort', stop, { once: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -109,7 +123,10 @@ export class ResticRuns {
     const code = await new Promise<number | null>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', resolve);
-    }).finally(() => this.running.delete(child));
+    }).finally(() => {
+      this.running.delete(child);
+      run.signal?.removeEventListener('abort', stop);
+    });
     // restic says where the password came from on standard output, ahead of its JSON.
     stdout = stdout.replace(/^reading repository password from stdin\r?\n/, '');
     const ok = code === 0;
@@ -117,7 +134,7 @@ export class ResticRuns {
     let json: unknown = null;
     if (ok && run.json) json = parseJson(stdout);
     this.note(ok ? `${run.purpose}: done.` : `${run.purpose}: it did not work, ${failure}.`, ok ? 'info' : 'warning');
-    return { ok, code, stdout, json, failure, wrongPassword: /wrong password or no key found/.test(stderr) || code === 12 };
+    return { ok, code, stdout, stderr, json, failure, wrongPassword: /wrong password or no key found/.test(stderr) || code === 12 };
   }
 
   /**
@@ -149,7 +166,7 @@ export class ResticRuns {
         const ok = code === 0 && !cancelled;
         const failure = ok ? null : cancelled ? 'it was cancelled' : describeFailure(stderr, code);
         if (!cancelled) this.note(ok ? `${run.purpose}: done.` : `${run.purpose}: it did not work, ${failure}.`, ok ? 'info' : 'warning');
-        return { ok, code, stdout: '', json: null, failure, wrongPassword: /wrong password or no key found/.test(stderr) };
+        return { ok, code, stdout: '', stderr, json: null, failure, wrongPassword: /wrong password or no key found/.test(stderr) || code === 12 };
       });
     const cancel = () => {
       if (cancelled || child.exitCode !== null || child.signalCode !== null) return;

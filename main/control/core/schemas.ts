@@ -52,6 +52,10 @@ export const offsiteRemote = z
   .refine((value) => isAbsolute(value) || /^[\w.][\w. -]*:/.test(value), 'a full folder path, or an rclone remote and path such as backup-box:restic');
 /** How many snapshots (or days) a retention rule keeps. */
 const keepCount = z.number().int().min(0).max(10_000);
+/** A retention policy: how many of each kind of snapshot it keeps; one that keeps nothing is refused. */
+export const retentionPolicy = z
+  .strictObject({ withinDays: keepCount, daily: keepCount, weekly: keepCount, monthly: keepCount, yearly: keepCount })
+  .refine((policy) => Object.values(policy).some((count) => count > 0), 'a policy that keeps at least something (all zero would keep nothing)');
 export const graceDays = z.number().int().min(0).max(3650);
 /** An S3 service's address: http(s), a host and maybe a port, nothing else. */
 const s3Endpoint = z
@@ -228,13 +232,6 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   keepPassword: z.strictObject({ username, password: z.string().min(1, 'the password is needed').max(1024).regex(NO_CONTROL, 'no control characters') }),
   showPassword: z.strictObject({ username }),
   forgetPassword: z.strictObject({ username }),
-  previewRetention: z.strictObject({
-    username,
-    policy: z
-      .strictObject({ withinDays: keepCount, daily: keepCount, weekly: keepCount, monthly: keepCount, yearly: keepCount })
-      .refine((policy) => Object.values(policy).some((count) => count > 0), 'a policy that keeps at least something (all zero would keep nothing)')
-      .optional(),
-  }),
   saveChannel: channelInput,
   removeChannel: z.strictObject({ id: channelId }),
   testChannel: z.strictObject({ id: channelId }),
@@ -247,6 +244,10 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   transfer: transferId,
   cancelTransfer: transferId,
   emergencySheet: noInput,
+  previewRetention: z.strictObject({ username, policy: retentionPolicy.optional() }),
+  setRetentionPolicy: z.strictObject({ username, policy: retentionPolicy }),
+  runRetention: z.strictObject({ username }),
+  checkBackups: z.strictObject({ username }),
 };
 
 /** A short, readable account of what is wrong with an input. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../../server/htpasswd.js';
 import { readCheckedFile, writeFileAtomically } from './files.js';
-import { bandwidth, digest, graceDays, integrityDays, listenAddresses, offsiteRemote, port, quietHours, staleDays } from './schemas.js';
+import { bandwidth, digest, graceDays, integrityDays, listenAddresses, offsiteRemote, port, quietHours, retentionPolicy, staleDays } from './schemas.js';
 
 const timestamp = z.iso.datetime();
 /** Daily disk measurements kept for the growth trend. */
@@ -16,8 +16,11 @@ const diskSchema = z.strictObject({
   folder: z.string().min(1).max(4096),
   adoptedAt: timestamp,
   lastBackupAt: timestamp.nullable(),
-  /** Used bytes, one measurement per day (the newest last), for the growth trend. */
-  usage: z.array(z.strictObject({ day: z.iso.date(), usedBytes: z.number().int().nonnegative() })).max(USAGE_DAYS).default([]),
+  /** Used bytes, one measurement per day (the newest last), and what retention freed that day, for the growth trend. */
+  usage: z
+    .array(z.strictObject({ day: z.iso.date(), usedBytes: z.number().int().nonnegative(), freedBytes: z.number().int().nonnegative().optional() }))
+    .max(USAGE_DAYS)
+    .default([]),
   /** The last complete integrity check of this disk, remembered for while it is away. */
   integrity: z
     .strictObject({ checkedAt: timestamp, objects: z.number().int().nonnegative(), bytes: z.number().nonnegative(), damaged: z.number().int().nonnegative() })
@@ -47,6 +50,8 @@ const computerSchema = z.strictObject({
   scheduled: z.boolean().optional(),
   /** The days (this computer's calendar, oldest first) on which a backup of it arrived, the last `BACKUP_DAYS` of them. */
   backupDays: z.array(z.iso.date()).max(BACKUP_DAYS).optional(),
+  /** Its retention policy, when not the default. */
+  retention: retentionPolicy.optional(),
 });
 
 export const settingsSchema = z.strictObject({

@@ -30,6 +30,8 @@ export interface ControllerOptions {
   gui?: { addressFile: string; renew(): Promise<string> };
   /** Server timeouts (tests shorten the drain). */
   timeouts?: Partial<Timeouts>;
+  /** The restic program bundled with the desktop app (in its resources); used unless Settings name another. */
+  bundledRestic?: string;
   /** The time, in milliseconds; tests move it on to play days passing (the offsite copy's grace period). */
   now?: () => number;
 }

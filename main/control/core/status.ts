@@ -7,6 +7,8 @@ const GIB = 1024 ** 3;
 export const DISK_WARN_FRACTION = 0.9;
 /** Less free space than this (or 1%) counts as full: the next pack may not fit. */
 const DISK_FULL_BYTES = GIB;
+/** Less free than this share of the disk: the app proposes running the retention now. */
+export const RETENTION_PROPOSED_FRACTION = 0.1;
 /** A certificate ending sooner than this turns the tray yellow (the household one is renewed 30 days ahead). */
 export const CERTIFICATE_WARN_DAYS = 14;
 /** The start of a failing notification channel's reason key (its id follows): the channel is not told about itself. */
@@ -36,6 +38,8 @@ export interface StatusFacts {
   offsite: { problem: string | null; lastCopyAt: Date | null; warnAfterDays: number } | null;
   /** Notification channels whose messages keep failing. */
   failingChannels: { id: string; label: string; problem: string }[];
+  /** The computers whose encryption password is kept (the desktop can run their retention), and the damage restic's own check found in each. */
+  care: { username: string; displayName: string; checkProblem: string | null }[];
   now: Date;
 }
 
@@ -76,6 +80,23 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
     }
   }
   reasons.push(...facts.rotation);
+  const first = facts.care[0];
+  if (facts.disk && first && facts.disk.freeBytes < facts.disk.totalBytes * RETENTION_PROPOSED_FRACTION) {
+    const names = facts.care.map((computer) => computer.displayName).join(', ');
+    reasons.push({
+      key: 'retention-proposed',
+      severity: 'warning',
+      message: `Less than 10% of the backup disk is free: removing old backups makes room. Preview and run the retention now on the page of ${facts.care.length === 1 ? first.displayName : `each computer (${names})`}.`,
+    });
+  }
+  for (const computer of facts.care) {
+    if (!computer.checkProblem) continue;
+    reasons.push({
+      key: `check-damaged:${computer.username}`,
+      severity: 'warning',
+      message: `restic’s monthly check of ${computer.displayName}’s backups found damage: ${computer.checkProblem}. Run “Check now” in Storage: damaged files are moved aside and repaired.`,
+    });
+  }
   for (const computer of facts.computers) {
     if (!isStale(computer, facts.staleDays, facts.now)) continue;
     const message = computer.lastBackupAt

@@ -12,7 +12,7 @@ import { USAGE_DAYS } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
 import type { DiskChoice } from '../core/supervisor.js';
 import { Rotation } from './rotation.js';
-import { describeTrend, recordUsage } from './usage-trend.js';
+import { describeTrend, recordFreed, recordUsage } from './usage-trend.js';
 
 const DRIVES_MAX_AGE_MS = 30_000;
 /** Free space that must come back after a 507 before the disk stops counting as full: 64 MiB, or 1% of a small disk. */
@@ -150,6 +150,17 @@ export class Disks {
       await this.shared.supervisor.stop();
       return { safe: true, message: `It is now safe to unplug “${label}”: the server stopped after the last upload. Press Start when the disk is back.` };
     });
+  }
+
+  /** Space the desktop's retention freed on a disk: kept with today's measurement, so the forecast tells growth from what retention removes. */
+  async spaceFreed(diskId: string, freedBytes: number): Promise<void> {
+    const record = this.settings.disks.find((disk) => disk.id === diskId);
+    if (!record) return;
+    const space = await statfs(record.folder).catch(() => undefined);
+    const usedBytes = space ? (space.blocks - space.bavail) * space.bsize : (record.usage.at(-1)?.usedBytes ?? 0);
+    record.usage = recordFreed(record.usage, freedBytes, usedBytes, new Date(this.shared.options.now?.() ?? Date.now()), USAGE_DAYS);
+    this.shared.saveInBackground();
+    this.shared.changed();
   }
 
   /** Every adopted disk: whether it is plugged in, whether it is the one in use. */

@@ -4,6 +4,8 @@ export interface UsageSample {
   /** `YYYY-MM-DD` */
   day: string;
   usedBytes: number;
+  /** What retention freed on that day (the desktop's forget --prune). */
+  freedBytes?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -14,11 +16,20 @@ const FORESEEABLE_DAYS = 5 * 365;
 
 const dayOf = (date: Date): string => date.toISOString().slice(0, 10);
 
-/** Today's measurement replaces an earlier one of the same day; the list keeps the last `keep` days. */
+/** Today's measurement replaces an earlier one of the same day (what retention freed today stays); the list keeps the last `keep` days. */
 export function recordUsage(samples: UsageSample[], usedBytes: number, now: Date, keep: number): UsageSample[] {
   const day = dayOf(now);
+  const freedBytes = samples.find((sample) => sample.day === day)?.freedBytes;
   const earlier = samples.filter((sample) => sample.day !== day);
-  return [...earlier, { day, usedBytes }].slice(-keep);
+  return [...earlier, { day, usedBytes, ...(freedBytes ? { freedBytes } : {}) }].slice(-keep);
+}
+
+/** Space retention freed today, added to today's measurement (made now when there is none yet: the disk's use then is `usedBytes`). */
+export function recordFreed(samples: UsageSample[], freedBytes: number, usedBytes: number, now: Date, keep: number): UsageSample[] {
+  const day = dayOf(now);
+  const today = samples.find((sample) => sample.day === day);
+  const earlier = samples.filter((sample) => sample.day !== day);
+  return [...earlier, { day, usedBytes: today?.usedBytes ?? usedBytes, freedBytes: (today?.freedBytes ?? 0) + freedBytes }].slice(-keep);
 }
 
 function inWords(days: number): string {
@@ -38,6 +49,12 @@ export function describeTrend(samples: UsageSample[], freeBytes: number, now: Da
   const days = (Date.parse(last.day) - Date.parse(first.day)) / DAY_MS;
   if (days < 1) return null;
   const perDay = (last.usedBytes - first.usedBytes) / days;
+  // The first day is the starting point: what was freed after it is counted, as the growth is.
+  const freedPerDay = recent.filter((sample) => sample !== first).reduce((sum, sample) => sum + (sample.freedBytes ?? 0), 0) / days;
+  if (freedPerDay > 0) {
+    const added = `Backups add about ${formatBytes((perDay + freedPerDay) * 7)} a week and removing old ones frees about ${formatBytes(freedPerDay * 7)}`;
+    return perDay <= 0 ? `${added}: the disk is not filling up.` : `${added}; full in about ${inWords(freeBytes / perDay)}.`;
+  }
   if (perDay <= 0) return `No growth over the last ${inWords(days)}.`;
   const fullIn = freeBytes / perDay;
   return `Grows about ${formatBytes(perDay * 7)} a week: full in ${fullIn > FORESEEABLE_DAYS ? 'more than 5 years' : `about ${inWords(fullIn)}`} at this pace.`;

@@ -55,8 +55,12 @@ export class Integrity {
 
   constructor(
     private readonly shared: Shared,
-    /** Fetches a file (relative to the backup folder) from the offsite copy to `destination`; false when there is none (the offsite room knows). */
-    private readonly fetchFromCopy: (relative: string, destination: string) => Promise<boolean>,
+    private readonly rooms: {
+      /** Fetches a file (relative to the backup folder) from the offsite copy to `destination`; false when there is none (the offsite room knows). */
+      fetchFromCopy: (relative: string, destination: string) => Promise<boolean>;
+      /** The desktop repairs the repository itself (its password is kept: the caretaker knows); false when it cannot. */
+      repairByDesktop: (repo: string) => Promise<boolean>;
+    },
   ) {
     shared.supervisor.on('requests', (events) => {
       if (events.length > 0) this.lastRequestAt = Date.now();
@@ -157,7 +161,7 @@ export class Integrity {
     const final = join(disk.folder, ...relative.split('/'));
     const temp = tempPathIn(dirname(final));
     try {
-      if (!(await this.fetchFromCopy(relative, temp))) return;
+      if (!(await this.rooms.fetchFromCopy(relative, temp))) return;
       if ((await hashFile(temp)) !== basename(final)) return;
       await rename(temp, final);
       await this.syncer.syncFolder(dirname(final));
@@ -166,6 +170,14 @@ export class Integrity {
       this.shared.emit('note', `Integrity check: the damaged file ${finding.file} of ${whose} was put back whole from the offsite copy.`, 'info');
     } finally {
       await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  /** What the offsite copy could not put back, the desktop repairs where it keeps the password; those findings are then settled. */
+  private async repairByDesktop(disk: DiskRecord): Promise<void> {
+    const state = await this.load(disk);
+    for (const repo of new Set(state.open.map((finding) => finding.repo))) {
+      if (await this.rooms.repairByDesktop(repo)) await settleFindings(disk.folder, repo, this.syncer);
     }
   }
 
@@ -221,6 +233,7 @@ export class Integrity {
           const found = pass.findings.length === 0 ? 'nothing damaged' : `${plural(pass.findings.length, 'damaged file')} found`;
           this.shared.emit('note', `Integrity check of “${disk.label}” finished: ${plural(pass.objects, 'object')} (${formatBytes(pass.bytes)}) checked, ${found}.`, pass.findings.length === 0 ? 'info' : 'error');
           for (const finding of pass.findings) await this.putBack(disk, finding);
+          await this.repairByDesktop(disk);
         } else {
           this.shared.emit('note', `Integrity check of “${disk.label}” paused after ${plural(outcome.counts.objects, 'object')}; it goes on when the disk is served again.`, 'info');
         }

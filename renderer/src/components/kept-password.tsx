@@ -20,7 +20,7 @@ export function KeptPassword({ computer, caretaker }: { computer: ComputerOvervi
   const why = caretaker.restic === null ? caretaker.problem : typed === '' ? 'Type the encryption password first.' : null;
   return (
     <section aria-labelledby="kept-password-title">
-      <h3 id="kept-password-title">The encryption password</h3>
+      <h4 id="kept-password-title">The encryption password</h4>
       {kept ? (
         <>
           <p class="ok-text" role="status">

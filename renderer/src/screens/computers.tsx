@@ -1,13 +1,12 @@
 import { useState } from 'preact/hooks';
-import type { AppState, CaretakerView, ComputerOverview, IntegrityView, LoginCreated } from '../../../main/contract.js';
+import type { AppState, CaretakerView, ComputerOverview, IntegrityView, LoginCreated, StorageView } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { CommandLines } from '../components/command-lines.js';
 import { ConnectComputer } from '../components/connect.js';
 import { ComputerDisks } from '../components/rotating-disks.js';
 import { RepairCard } from '../components/integrity.js';
-import { KeptPassword } from '../components/kept-password.js';
+import { LookingAfter } from '../components/looking-after.js';
 import { RestoreSection } from '../components/restore.js';
-import { Retention } from '../components/retention.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parseGigabytes, timeAgo } from '../format.js';
 
@@ -239,6 +238,7 @@ function ComputerDetail({
   repair,
   maintenanceUser,
   caretaker,
+  storage,
   nativeFolderDialog,
   onLogin,
   onClose,
@@ -249,6 +249,7 @@ function ComputerDetail({
   repair?: IntegrityView['awaitingRepair'][number];
   maintenanceUser: string | null;
   caretaker: CaretakerView;
+  storage: StorageView | null;
   nativeFolderDialog: boolean;
   onLogin: (login: LoginCreated) => void;
   onClose: () => void;
@@ -272,8 +273,7 @@ function ComputerDetail({
         <CommandLines username={computer.username} os={computer.system} restore />
       </Card>
       <Card title="Looking after the backups" id="looking-after">
-        <KeptPassword computer={computer} caretaker={caretaker} />
-        <Retention computer={computer} caretaker={caretaker} />
+        <LookingAfter computer={computer} caretaker={caretaker} storage={storage} />
       </Card>
       <ComputerSettings computer={computer} onLogin={onLogin} onRemoved={onRemoved} />
       <Card title="By hand" id="by-hand">
@@ -307,6 +307,7 @@ export function Computers({ state, passwords, onLogin, selected, onSelect }: { s
           repair={state.integrity.awaitingRepair.find((candidate) => candidate.repo === computer.username)}
           maintenanceUser={state.maintenanceUser}
           caretaker={state.caretaker}
+          storage={state.storage}
           nativeFolderDialog={state.nativeFolderDialog}
           onLogin={onLogin}
           onClose={() => onSelect(null)}

@@ -3,6 +3,7 @@ import type { AppState, GuiAddress, SettingsPatch } from '../../../main/contract
 import { api } from '../api.js';
 import { Notifications } from '../components/notifications.js';
 import { EmergencySheetCard } from '../components/emergency-sheet.js';
+import { ResticProgram } from '../components/restic-program.js';
 import { Card, CopyButton, ErrorText, Toggle, useAction } from '../components/ui.js';
 import { parsePort } from '../format.js';
 
@@ -128,6 +129,7 @@ export function Settings({ state, onRunSetup }: { state: AppState; onRunSetup: (
       <Card title="Notifications">
         <Notifications state={state} />
       </Card>
+      <ResticProgram caretaker={state.caretaker} />
       {state.guiAddressFile !== null && <GuiAddressCard file={state.guiAddressFile} />}
       <EmergencySheetCard />
       <Card title="Set-up">

@@ -20,6 +20,7 @@ const serving: StatusFacts = {
   damaged: [],
   offsite: null,
   failingChannels: [],
+  care: [],
   now: NOW,
 };
 
@@ -149,6 +150,23 @@ describe('status, colour and sentence', () => {
       ['disk-full', 'critical'],
       ['stale:anna', 'warning'],
       ['certificate-expiring', 'warning'],
+    ]);
+  });
+
+  it('proposes running the retention when less than 10% of the disk is free and the desktop keeps a password; says when restic’s check found damage', () => {
+    const anna = { username: 'anna', displayName: "Anna's laptop", checkProblem: null };
+    const bea = { username: 'bea', displayName: 'Bea’s desktop', checkProblem: 'restic found damage in the backups (pack 3f5a: not found)' };
+    const messages = (change: Partial<StatusFacts>) => describeStatus({ ...serving, ...change }).reasons.map((reason) => [reason.key, reason.message]);
+    expect(messages({ disk: { totalBytes: 1000 * GB, freeBytes: 101 * GB }, care: [anna] })).toEqual([]);
+    expect(messages({ disk: { totalBytes: 1000 * GB, freeBytes: 99 * GB }, care: [] })).toEqual([['disk-almost-full', 'The backup disk is 90% full (99 GB free).']]);
+    expect(messages({ disk: { totalBytes: 1000 * GB, freeBytes: 99 * GB }, care: [anna] })).toEqual([
+      ['disk-almost-full', 'The backup disk is 90% full (99 GB free).'],
+      ['retention-proposed', "Less than 10% of the backup disk is free: removing old backups makes room. Preview and run the retention now on the page of Anna's laptop."],
+    ]);
+    expect(messages({ disk: { totalBytes: 1000 * GB, freeBytes: 50 * GB }, care: [anna, bea] })).toEqual([
+      ['disk-almost-full', 'The backup disk is 95% full (50 GB free).'],
+      ['retention-proposed', "Less than 10% of the backup disk is free: removing old backups makes room. Preview and run the retention now on the page of each computer (Anna's laptop, Bea’s desktop)."],
+      ['check-damaged:bea', 'restic’s monthly check of Bea’s desktop’s backups found damage: restic found damage in the backups (pack 3f5a: not found). Run “Check now” in Storage: damaged files are moved aside and repaired.'],
     ]);
   });
 });

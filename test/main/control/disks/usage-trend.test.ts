@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeTrend, recordUsage, type UsageSample } from '../../../../main/control/disks/usage-trend.js';
+import { describeTrend, recordFreed, recordUsage, type UsageSample } from '../../../../main/control/disks/usage-trend.js';
 
 const GB = 1e9;
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -32,6 +32,29 @@ describe('disk growth trend', () => {
     expect(samples).toEqual([
       { day: '2026-11-21', usedBytes: 3 },
       { day: '2026-11-22', usedBytes: 4 },
+    ]);
+  });
+});
+
+describe('the forecast with what retention frees', () => {
+  const freed = (days: number, usedGb: number, freedGb: number): UsageSample => ({ ...daysAgo(days, usedGb), freedBytes: freedGb * GB });
+  it.each([
+    ['retention frees less than backups add', [daysAgo(14, 100), freed(7, 105, 10), daysAgo(0, 114)], 500, 'Backups add about 12 GB a week and removing old ones frees about 5.0 GB; full in about 17 months.'],
+    ['retention frees as much as backups add', [daysAgo(7, 100), freed(0, 100, 14)], 500, 'Backups add about 14 GB a week and removing old ones frees about 14 GB: the disk is not filling up.'],
+    ['what was freed on the first day is before the window', [freed(7, 100, 50), daysAgo(0, 114)], 500, 'Grows about 14 GB a week; full in about 8 months.'],
+  ] as [string, UsageSample[], number, string][])('%s', (_, samples, freeGb, expected) => {
+    expect(describeTrend(samples, freeGb * GB, NOW)).toBe(expected);
+  });
+
+  it('adds what retention freed to the day’s measurement, and a later measurement of the day keeps it', () => {
+    let samples: UsageSample[] = [{ day: '2026-11-19', usedBytes: 10 }];
+    samples = recordFreed(samples, 5, 20, new Date('2026-11-20T08:00:00Z'), 10);
+    expect(samples.at(-1)).toEqual({ day: '2026-11-20', usedBytes: 20, freedBytes: 5 });
+    samples = recordFreed(samples, 2, 99, new Date('2026-11-20T09:00:00Z'), 10);
+    samples = recordUsage(samples, 15, new Date('2026-11-20T10:00:00Z'), 10);
+    expect(samples).toEqual([
+      { day: '2026-11-19', usedBytes: 10 },
+      { day: '2026-11-20', usedBytes: 15, freedBytes: 7 },
     ]);
   });
 });
