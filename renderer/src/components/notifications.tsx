@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppState, ChannelInput, ChannelKind, ChannelTest, ChannelView, Digest } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { parsePort, timeAgo } from '../format.js';
-import { Badge, Confirm, ErrorText, Toggle, useAction } from './ui.js';
+import { Badge, Confirm, ErrorText, Field, Toggle, useAction } from './ui.js';
 
 /** Common providers' mail servers: host and port only (the login is the family's own). */
 const PROVIDERS: { label: string; host: string; port: number; security: 'starttls' | 'tls' }[] = [
@@ -52,21 +52,6 @@ function inputOf(kind: ChannelKind, form: Form, id: string | undefined): Channel
   }
 }
 
-function Text({ id, label, value, onInput, hint, secret, placeholder }: { id: string; label: string; value: string; onInput: (value: string) => void; hint?: string; secret?: boolean; placeholder?: string }) {
-  const common = { id, value, placeholder, 'aria-describedby': hint ? `${id}-hint` : undefined, onInput: (event: Event) => onInput((event.target as HTMLInputElement).value) };
-  return (
-    <>
-      <label for={id}>{label}</label>
-      {secret ? <input type="password" autocomplete="off" {...common} /> : <input type="text" {...common} />}
-      {hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-    </>
-  );
-}
-
 /** Adding or changing one channel. */
 function ChannelForm({ state, channel, onDone }: { state: AppState; channel: ChannelView | null; onDone: () => void }) {
   const [kind, setKind] = useState<ChannelKind>(channel?.settings.kind ?? 'email');
@@ -112,28 +97,28 @@ function ChannelForm({ state, channel, onDone }: { state: AppState; channel: Cha
               <option value={provider.host}>{provider.label}</option>
             ))}
           </select>
-          <Text id="mail-host" label="Mail server (SMTP)" value={form.host} onInput={set('host')} placeholder="smtp.example.net" />
-          <Text id="mail-port" label="Port" value={form.port} onInput={set('port')} />
+          <Field id="mail-host" label="Mail server (SMTP)" value={form.host} onInput={set('host')} placeholder="smtp.example.net" />
+          <Field id="mail-port" label="Port" value={form.port} onInput={set('port')} />
           <label for="mail-security">Encryption</label>
           <select id="mail-security" value={form.security} onChange={(event) => set('security')((event.target as HTMLSelectElement).value)}>
             <option value="starttls">STARTTLS (usually port 587)</option>
             <option value="tls">TLS from the start (usually port 465)</option>
           </select>
-          <Text id="mail-user" label="Login (often the e-mail address; empty for none)" value={form.user} onInput={set('user')} />
-          <Text id="mail-password" label="Password" secret value={form.secret} onInput={set('secret')} placeholder={kept} hint="Kept in a file in this app’s settings folder that only you can read, never in the settings or the logs. Gmail, iCloud and Yahoo want an app password made for this." />
-          <Text id="mail-from" label="From" value={form.from} onInput={set('from')} placeholder="backups@example.net" />
-          <Text id="mail-to" label="To" value={form.to} onInput={set('to')} placeholder="you@example.net" />
+          <Field id="mail-user" label="Login (often the e-mail address; empty for none)" value={form.user} onInput={set('user')} />
+          <Field id="mail-password" label="Password" secret value={form.secret} onInput={set('secret')} placeholder={kept} hint="Kept in a file in this app’s settings folder that only you can read, never in the settings or the logs. Gmail, iCloud and Yahoo want an app password made for this." />
+          <Field id="mail-from" label="From" value={form.from} onInput={set('from')} placeholder="backups@example.net" />
+          <Field id="mail-to" label="To" value={form.to} onInput={set('to')} placeholder="you@example.net" />
         </>
       )}
       {kind === 'ntfy' && (
         <>
-          <Text id="ntfy-server" label="ntfy server" value={form.server} onInput={set('server')} hint="ntfy.sh, or your own ntfy server’s address." />
-          <Text id="ntfy-topic" label="Topic" value={form.topic} onInput={set('topic')} hint="Subscribe to it in the ntfy app on your phone. On ntfy.sh anyone who knows a topic can read it: choose one hard to guess." />
-          <Text id="ntfy-token" label="Access token (optional)" secret value={form.secret} onInput={set('secret')} placeholder={kept} hint="Only for a topic that needs a login (tk_…)." />
+          <Field id="ntfy-server" label="ntfy server" value={form.server} onInput={set('server')} hint="ntfy.sh, or your own ntfy server’s address." />
+          <Field id="ntfy-topic" label="Topic" value={form.topic} onInput={set('topic')} hint="Subscribe to it in the ntfy app on your phone. On ntfy.sh anyone who knows a topic can read it: choose one hard to guess." />
+          <Field id="ntfy-token" label="Access token (optional)" secret value={form.secret} onInput={set('secret')} placeholder={kept} hint="Only for a topic that needs a login (tk_…)." />
         </>
       )}
       {kind === 'webhook' && (
-        <Text
+        <Field
           id="webhook-url"
           label="Webhook address"
           secret
@@ -152,7 +137,7 @@ function ChannelForm({ state, channel, onDone }: { state: AppState; channel: Cha
               <option value={computer.username}>{computer.displayName}</option>
             ))}
           </select>
-          <Text
+          <Field
             id="ping-url"
             label="Ping address"
             secret

@@ -2,30 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppState, OffsiteS3Input, SftpHostKey } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { formatBytes, parsePort, plural, timeAgo } from '../format.js';
-import { Card, Confirm, ErrorText, Meter, Toggle, useAction, WhyDisabled } from './ui.js';
-
-/** A text field with its label and an optional hint under it; `secret` hides what is typed. */
-function Field({ id, label, value, onInput, hint, secret, placeholder, narrow }: { id: string; label: string; value: string; onInput: (value: string) => void; hint?: string; secret?: boolean; placeholder?: string; narrow?: boolean }) {
-  const common = {
-    id,
-    class: narrow ? 'narrow' : undefined,
-    value,
-    placeholder,
-    onInput: (event: Event) => onInput((event.target as HTMLInputElement).value),
-    'aria-describedby': hint ? `${id}-hint` : undefined,
-  };
-  return (
-    <>
-      <label for={id}>{label}</label>
-      {secret ? <input type="password" autocomplete="off" {...common} /> : <input type="text" {...common} />}
-      {hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-    </>
-  );
-}
+import { Card, Confirm, ErrorText, Field, Meter, Toggle, useAction, WhyDisabled } from './ui.js';
 
 type S3Form = { service: string; region: string; endpoint: string; bucket: string; folder: string; accessKeyId: string; secretAccessKey: string };
 

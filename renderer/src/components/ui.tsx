@@ -131,6 +131,29 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   );
 }
 
+/** A text field with its label and an optional hint under it; `secret` hides what is typed. */
+export function Field({ id, label, value, onInput, hint, secret, placeholder, narrow }: { id: string; label: string; value: string; onInput: (value: string) => void; hint?: string; secret?: boolean; placeholder?: string; narrow?: boolean }) {
+  const common = {
+    id,
+    class: narrow ? 'narrow' : undefined,
+    value,
+    placeholder,
+    onInput: (event: Event) => onInput((event.target as HTMLInputElement).value),
+    'aria-describedby': hint ? `${id}-hint` : undefined,
+  };
+  return (
+    <>
+      <label for={id}>{label}</label>
+      {secret ? <input type="password" autocomplete="off" {...common} /> : <input type="text" {...common} />}
+      {hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+    </>
+  );
+}
+
 /**
  * A switch that moves at once when clicked; the app's next state confirms it
  * (or, if the change was refused, puts it back).
