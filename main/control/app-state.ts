@@ -102,8 +102,16 @@ export class StateRoom {
       care: computers
         .filter((computer) => caretaker.keptPasswords.includes(computer.username))
         .map((computer) => {
-          const check = caretaker.computers.find((care) => care.username === computer.username)?.lastCheck;
-          return { username: computer.username, displayName: computer.displayName, checkProblem: check?.outcome === 'damaged' ? check.problem : null };
+          const care = caretaker.computers.find((candidate) => candidate.username === computer.username);
+          const check = care?.lastCheck;
+          const retention = care?.lastRetention;
+          const runProblem =
+            retention && !retention.ok
+              ? `removing old backups did not work, ${retention.problem ?? 'restic stopped'}`
+              : check?.outcome === 'failed'
+                ? `the monthly check did not run, ${check.problem ?? 'restic stopped'}`
+                : null;
+          return { username: computer.username, displayName: computer.displayName, checkProblem: check?.outcome === 'damaged' ? check.problem : null, runProblem };
         }),
       now,
     });

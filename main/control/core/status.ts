@@ -39,7 +39,7 @@ export interface StatusFacts {
   /** Notification channels whose messages keep failing. */
   failingChannels: { id: string; label: string; problem: string }[];
   /** The computers whose encryption password is kept (the desktop can run their retention), and the damage restic's own check found in each. */
-  care: { username: string; displayName: string; checkProblem: string | null }[];
+  care: { username: string; displayName: string; checkProblem: string | null; runProblem: string | null }[];
   now: Date;
 }
 
@@ -90,12 +90,20 @@ export function reasonsFor(facts: StatusFacts): Reason[] {
     });
   }
   for (const computer of facts.care) {
-    if (!computer.checkProblem) continue;
-    reasons.push({
-      key: `check-damaged:${computer.username}`,
-      severity: 'warning',
-      message: `restic’s monthly check of ${computer.displayName}’s backups found damage: ${computer.checkProblem}. Run “Check now” in Storage: damaged files are moved aside and repaired.`,
-    });
+    if (computer.checkProblem) {
+      reasons.push({
+        key: `check-damaged:${computer.username}`,
+        severity: 'warning',
+        message: `restic’s monthly check of ${computer.displayName}’s backups found damage: ${computer.checkProblem}. Run “Check now” in Storage: damaged files are moved aside and repaired.`,
+      });
+    }
+    if (computer.runProblem) {
+      reasons.push({
+        key: `care-failing:${computer.username}`,
+        severity: 'warning',
+        message: `The desktop could not look after ${computer.displayName}’s backups: ${computer.runProblem}.`,
+      });
+    }
   }
   for (const computer of facts.computers) {
     if (!isStale(computer, facts.staleDays, facts.now)) continue;

@@ -154,8 +154,8 @@ describe('status, colour and sentence', () => {
   });
 
   it('proposes running the retention when less than 10% of the disk is free and the desktop keeps a password; says when restic’s check found damage', () => {
-    const anna = { username: 'anna', displayName: "Anna's laptop", checkProblem: null };
-    const bea = { username: 'bea', displayName: 'Bea’s desktop', checkProblem: 'restic found damage in the backups (pack 3f5a: not found)' };
+    const anna = { username: 'anna', displayName: "Anna's laptop", checkProblem: null, runProblem: null };
+    const bea = { username: 'bea', displayName: 'Bea’s desktop', checkProblem: 'restic found damage in the backups (pack 3f5a: not found)', runProblem: null };
     const messages = (change: Partial<StatusFacts>) => describeStatus({ ...serving, ...change }).reasons.map((reason) => [reason.key, reason.message]);
     expect(messages({ disk: { totalBytes: 1000 * GB, freeBytes: 101 * GB }, care: [anna] })).toEqual([]);
     expect(messages({ disk: { totalBytes: 1000 * GB, freeBytes: 99 * GB }, care: [] })).toEqual([['disk-almost-full', 'The backup disk is 90% full (99 GB free).']]);
@@ -167,6 +167,17 @@ describe('status, colour and sentence', () => {
       ['disk-almost-full', 'The backup disk is 95% full (50 GB free).'],
       ['retention-proposed', "Less than 10% of the backup disk is free: removing old backups makes room. Preview and run the retention now on the page of each computer (Anna's laptop, Bea’s desktop)."],
       ['check-damaged:bea', 'restic’s monthly check of Bea’s desktop’s backups found damage: restic found damage in the backups (pack 3f5a: not found). Run “Check now” in Storage: damaged files are moved aside and repaired.'],
+    ]);
+  });
+
+  it('says when the desktop’s retention or check of a computer did not work, so that it reaches the notifications', () => {
+    const anna = { username: 'anna', displayName: "Anna's laptop", checkProblem: null, runProblem: 'removing old backups did not work, the password does not open these backups' };
+    expect(describeStatus({ ...serving, care: [anna] }).reasons).toEqual([
+      {
+        key: 'care-failing:anna',
+        severity: 'warning',
+        message: "The desktop could not look after Anna's laptop’s backups: removing old backups did not work, the password does not open these backups.",
+      },
     ]);
   });
 });

@@ -122,12 +122,18 @@ describe.runIf(hasTool('restic'))('the desktop’s runs of restic meet backups, 
     const refused = careOf(await waitForState(controller, (state) => careOf(state, anna.username).lastRetention !== null, 60_000), anna.username);
     expect(refused.lastRetention).toMatchObject({ ok: false, removed: 0, problem: 'another restic is working on these backups; it is tried again later' });
     expect(refused.retentionDueAt).toBe(new Date(Date.parse(refused.lastRetention?.at as string) + 60 * MINUTE_MS).toISOString());
+    // A reason on the dashboard, which the notifications send.
+    const failing = (state: AppState) => state.reasons.find((reason) => reason.key === `care-failing:${anna.username}`)?.message;
+    expect(failing(await controller.getState())).toBe(
+      "The desktop could not look after Anna's laptop’s backups: removing old backups did not work, another restic is working on these backups; it is tried again later.",
+    );
     backup.child.kill('SIGCONT');
     expect((await backup.done).code).toBe(0);
 
     clock += 61 * MINUTE_MS;
     const again = careOf(await waitForState(controller, (state) => careOf(state, anna.username).lastRetention?.ok === true, 120_000), anna.username);
     expect(again.lastRetention?.removed).toBeGreaterThan(0);
+    expect(failing(await controller.getState())).toBeUndefined();
     // The month's check comes next; ours waits for it (restic's check locks the repository).
     await waitForState(controller, (state) => careOf(state, anna.username).lastCheck !== null, 120_000);
     await resticOk(repo, ['check', '--read-data']);
