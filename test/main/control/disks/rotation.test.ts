@@ -44,7 +44,7 @@ async function connectedLaptop(controller: Controller) {
   writeFileSync(join(documents, 'letter.txt'), 'Dear grandma,\n');
   const connect = async () => {
     const { line } = await controller.connectComputer({ username: anna.username, os: 'linux' });
-    return runInTerminal(line, home, [PASSWORD, PASSWORD], `${join(home, '.local', 'bin')}:${pathWithoutSchedulers()}`);
+    return runInTerminal(line, home, [PASSWORD, PASSWORD, 'n'], `${join(home, '.local', 'bin')}:${pathWithoutSchedulers()}`);
   };
   const ran = await connect();
   expect(ran.code, ran.output).toBe(0);
