@@ -51,11 +51,11 @@ export function describeTrend(samples: UsageSample[], freeBytes: number, now: Da
   const perDay = (last.usedBytes - first.usedBytes) / days;
   // The first day is the starting point: what was freed after it is counted, as the growth is.
   const freedPerDay = recent.filter((sample) => sample !== first).reduce((sum, sample) => sum + (sample.freedBytes ?? 0), 0) / days;
+  const fullIn = perDay > 0 ? `full in ${freeBytes / perDay > FORESEEABLE_DAYS ? 'more than 5 years' : `about ${inWords(freeBytes / perDay)}`} at this pace` : null;
   if (freedPerDay > 0) {
     const added = `Backups add about ${formatBytes((perDay + freedPerDay) * 7)} a week and removing old ones frees about ${formatBytes(freedPerDay * 7)}`;
-    return perDay <= 0 ? `${added}: the disk is not filling up.` : `${added}; full in about ${inWords(freeBytes / perDay)}.`;
+    return fullIn === null ? `${added}: the disk is not filling up.` : `${added}: ${fullIn}.`;
   }
-  if (perDay <= 0) return `No growth over the last ${inWords(days)}.`;
-  const fullIn = freeBytes / perDay;
-  return `Grows about ${formatBytes(perDay * 7)} a week: full in ${fullIn > FORESEEABLE_DAYS ? 'more than 5 years' : `about ${inWords(fullIn)}`} at this pace.`;
+  if (fullIn === null) return `No growth over the last ${inWords(days)}.`;
+  return `Grows about ${formatBytes(perDay * 7)} a week: ${fullIn}.`;
 }

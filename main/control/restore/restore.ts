@@ -206,11 +206,16 @@ export class Restore {
   }
 
   private async runRestore(transfer: Transfer, staging: string, restored: string, destination: string, replace: boolean): Promise<void> {
+    // The staging folder goes before the outcome shows: a finished restore leaves nothing of its own in the folder.
+    const end = async (state: 'done' | 'failed', message: string) => {
+      await rm(staging, { recursive: true, force: true });
+      this.transfers.end(transfer, state, message);
+    };
     let run: Awaited<ReturnType<ResticAccess['stream']>>;
     try {
       run = await this.restic.stream(transfer.username, transfer.args, transfer.purpose);
     } catch (error) {
-      return this.transfers.end(transfer, 'failed', (error as Error).message);
+      return end('failed', (error as Error).message);
     }
     this.transfers.stopWith(transfer, run.cancel);
     run.stdout.resume();
@@ -218,14 +223,14 @@ export class Restore {
       void measure(staging).then((seen) => Object.assign(transfer.view, seen));
     }, PROGRESS_MS);
     const outcome = await run.done.finally(() => clearInterval(progress));
-    if (!outcome.ok) return this.transfers.end(transfer, 'failed', `It did not work: ${outcome.failure}.`);
+    if (!outcome.ok) return end('failed', `It did not work: ${outcome.failure}.`);
     try {
       const placed = await place(restored, destination, replace);
       Object.assign(transfer.view, { files: placed.files, bytes: placed.bytes, kept: placed.kept });
       const kept = placed.kept > 0 ? ` ${placed.kept} file${placed.kept === 1 ? ' was' : 's were'} already there and ${placed.kept === 1 ? 'was' : 'were'} left as ${placed.kept === 1 ? 'it was' : 'they were'}.` : '';
-      this.transfers.end(transfer, 'done', `Restored ${placed.files} file${placed.files === 1 ? '' : 's'} (${formatBytes(placed.bytes)}) into ${destination}.${kept}`);
+      await end('done', `Restored ${placed.files} file${placed.files === 1 ? '' : 's'} (${formatBytes(placed.bytes)}) into ${destination}.${kept}`);
     } catch (error) {
-      this.transfers.end(transfer, 'failed', `The restored files could not be put in place: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+      await end('failed', `The restored files could not be put in place: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
     }
   }
 

@@ -39,9 +39,9 @@ describe('disk growth trend', () => {
 describe('the forecast with what retention frees', () => {
   const freed = (days: number, usedGb: number, freedGb: number): UsageSample => ({ ...daysAgo(days, usedGb), freedBytes: freedGb * GB });
   it.each([
-    ['retention frees less than backups add', [daysAgo(14, 100), freed(7, 105, 10), daysAgo(0, 114)], 500, 'Backups add about 12 GB a week and removing old ones frees about 5.0 GB; full in about 17 months.'],
+    ['retention frees less than backups add', [daysAgo(14, 100), freed(7, 105, 10), daysAgo(0, 114)], 500, 'Backups add about 12 GB a week and removing old ones frees about 5.0 GB: full in about 17 months at this pace.'],
     ['retention frees as much as backups add', [daysAgo(7, 100), freed(0, 100, 14)], 500, 'Backups add about 14 GB a week and removing old ones frees about 14 GB: the disk is not filling up.'],
-    ['what was freed on the first day is before the window', [freed(7, 100, 50), daysAgo(0, 114)], 500, 'Grows about 14 GB a week; full in about 8 months.'],
+    ['what was freed on the first day is before the window', [freed(7, 100, 50), daysAgo(0, 114)], 500, 'Grows about 14 GB a week: full in about 8 months at this pace.'],
   ] as [string, UsageSample[], number, string][])('%s', (_, samples, freeGb, expected) => {
     expect(describeTrend(samples, freeGb * GB, NOW)).toBe(expected);
   });

@@ -217,7 +217,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     const homeDisk = (await controller.getState()).disks[0]?.id as string;
     const copy = tempDir('rts-copy-');
     await controller.setOffsite({ remote: copy });
-    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => summary.message.startsWith('Offsite copy finished')).length;
+    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => /^Offsite copy to .+ finished: /.test(summary.message)).length;
     const copyAndWait = async (count: number) => {
       await controller.copyOffsiteNow();
       await expect.poll(finishedCopies, { timeout: 60_000 }).toBe(count);
