@@ -149,7 +149,6 @@ export interface LoadedSettings {
  */
 export class SettingsStore {
   private writing: Promise<void> = Promise.resolve();
-  private closed = false;
 
   constructor(readonly configDir: string) {}
 
@@ -169,9 +168,8 @@ export class SettingsStore {
     };
   }
 
-  /** Saves one settings object at a time, in the order asked; the content is taken at the call, so later changes wait for their own save. Once closed, nothing more is written. */
+  /** Saves one settings object at a time, in the order asked; the content is taken at the call, so later changes wait for their own save. */
   save(settings: Settings): Promise<void> {
-    if (this.closed) return Promise.resolve();
     let content: string;
     try {
       content = `${JSON.stringify(settingsSchema.parse(settings), null, 2)}\n`;
@@ -182,10 +180,4 @@ export class SettingsStore {
     this.writing = next.catch(() => undefined);
     return next;
   }
-  /** Waits for the saves under way; a save asked for later (a room's late work after the app closed) writes nothing, so it never overwrites what another process wrote since. */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.writing;
-  }
-
 }
