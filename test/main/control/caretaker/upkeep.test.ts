@@ -119,6 +119,8 @@ describe.runIf(hasTool('restic'))('the desktop runs the retention policy and the
     expect(careOf(custom, anna.username)).toMatchObject({ policy: { ...lean, daily: 3 }, preset: 'custom' });
     const reopened = await openController({ configDir });
     expect(careOf(await reopened.controller.getState(), anna.username).policy).toEqual({ ...lean, daily: 3 });
+    // Closed before the next change: two apps on one config folder would both write it.
+    await reopened.controller.close();
     const standard = await controller.setRetentionPolicy({ username: anna.username, policy: { withinDays: 2, daily: 7, weekly: 5, monthly: 12, yearly: 3 } });
     expect(careOf(standard, anna.username).preset).toBe('standard');
     expect(readFileSync(join(configDir, SETTINGS_FILE), 'utf8')).not.toContain('"retention"');
