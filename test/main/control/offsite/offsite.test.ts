@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RCLONE_CONFIG_FILE, writeSftpRemote } from '../../../../main/control/offsite/offsite-targets.js';
 import { QUARANTINE_NAME } from '../../../../server/scrub/scrub.js';
+import type { Controller } from '../../../../main/control/controller.js';
 import { backedUpLaptop, clientHome, paste, servingController } from '../../../helpers/client-computer.js';
 import { openServing, runBash, waitForState } from '../../../helpers/controller.js';
 import { makeSourceTree, RESTIC_PASSWORD, resticOk, treeDigest } from '../../../helpers/restic.js';
@@ -14,6 +15,16 @@ import { writeRepository } from '../../../helpers/repository.js';
 
 /** A public key's fingerprint as `ssh-keygen -lf` prints it. */
 const keygenFingerprint = (publicKey: string): string => (/ (SHA256:\S+) /.exec(execFileSync('ssh-keygen', ['-lf', publicKey], { encoding: 'utf8' }))?.[1] as string);
+
+/** Asks for a copy and waits until the live log has counted `count` finished copies and none runs. */
+function copier(controller: Controller) {
+  const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => /^Offsite copy to .+ finished: /.test(summary.message)).length;
+  return async (count: number) => {
+    await controller.copyOffsiteNow();
+    await expect.poll(finishedCopies, { timeout: 60_000 }).toBe(count);
+    await waitForState(controller, (state) => state.offsite.running === null);
+  };
+}
 
 describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
   it('refuses a target inside the backup folder, and one rclone cannot write to, saying why; a fresh target is copied to by itself', { timeout: 60_000 }, async () => {
@@ -181,12 +192,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
 
     const copy = tempDir('rts-copy-');
     await controller.setOffsite({ remote: copy });
-    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => /^Offsite copy to .+ finished: /.test(summary.message)).length;
-    const copyAndWait = async (count: number) => {
-      await controller.copyOffsiteNow();
-      await expect.poll(finishedCopies, { timeout: 60_000 }).toBe(count);
-      await waitForState(controller, (state) => state.offsite.running === null);
-    };
+    const copyAndWait = copier(controller);
     await copyAndWait(1);
     const onCopy = join(copy, anna.username);
     const snapshots = async (repository: string) => JSON.parse(await resticOk(repository, ['snapshots', '--json'])) as { id: string; paths: string[] }[];
@@ -217,12 +223,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     const homeDisk = (await controller.getState()).disks[0]?.id as string;
     const copy = tempDir('rts-copy-');
     await controller.setOffsite({ remote: copy });
-    const finishedCopies = async () => (await controller.recentSummaries()).filter((summary) => /^Offsite copy to .+ finished: /.test(summary.message)).length;
-    const copyAndWait = async (count: number) => {
-      await controller.copyOffsiteNow();
-      await expect.poll(finishedCopies, { timeout: 60_000 }).toBe(count);
-      await waitForState(controller, (state) => state.offsite.running === null);
-    };
+    const copyAndWait = copier(controller);
     await copyAndWait(1);
 
     // The Away disk comes in: the computer backs up to it, and it is copied.
