@@ -149,6 +149,7 @@ export interface LoadedSettings {
  */
 export class SettingsStore {
   private writing: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(readonly configDir: string) {}
 
@@ -168,8 +169,9 @@ export class SettingsStore {
     };
   }
 
-  /** Saves one settings object at a time, in the order asked; the content is taken at the call, so later changes wait for their own save. */
+  /** Saves one settings object at a time, in the order asked; the content is taken at the call, so later changes wait for their own save. Once closed, nothing more is written. */
   save(settings: Settings): Promise<void> {
+    if (this.closed) return Promise.resolve();
     let content: string;
     try {
       content = `${JSON.stringify(settingsSchema.parse(settings), null, 2)}\n`;
@@ -179,5 +181,11 @@ export class SettingsStore {
     const next = this.writing.then(() => writeFileAtomically(this.file, content));
     this.writing = next.catch(() => undefined);
     return next;
+  }
+
+  /** Waits for the saves under way; a save asked for later (a room's late work after the app closed) writes nothing, so it never overwrites what another process wrote since. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.writing;
   }
 }

@@ -153,5 +153,6 @@ export class Shared extends EventEmitter<SharedEvents> {
     this.closed = true;
     clearInterval(this.ticker);
     await this.supervisor.stop();
+    await this.store.close();
   }
 }
