@@ -163,15 +163,19 @@ export function Toggle({ checked, onChange, label, hint, disabled }: { checked: 
   const [saving, setSaving] = useState(false);
   const truth = useRef(checked);
   truth.current = checked;
+  // After a save the switch shows the saved value again; a newer change cancels that (it would show the older value).
+  const settle = useRef<ReturnType<typeof setTimeout>>();
   useEffect(() => setShown(checked), [checked]);
+  useEffect(() => () => clearTimeout(settle.current), []);
   const change = async (value: boolean) => {
+    clearTimeout(settle.current);
     setShown(value);
     setSaving(true);
     try {
       await onChange(value);
     } finally {
       setSaving(false);
-      setTimeout(() => setShown(truth.current), CONFIRM_MS);
+      settle.current = setTimeout(() => setShown(truth.current), CONFIRM_MS);
     }
   };
   return (
