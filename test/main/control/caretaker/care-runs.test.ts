@@ -30,7 +30,7 @@ const locked = (repo: string): boolean =>
     .filter((name) => !name.startsWith('.'))
     .some((name) => statSync(join(repo, 'locks', name)).size > 0);
 
-/** The desktop's own restic doing `words` (its command line) on this repository, by its process id. */
+/** The desktop's own restic doing `words` (its command line, not a dry run) on this repository, by its process id. */
 function resticProcess(repo: string, words: string[]): number | undefined {
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     let args: string[];
@@ -39,7 +39,7 @@ function resticProcess(repo: string, words: string[]): number | undefined {
     } catch {
       continue;
     }
-    if (args.includes(repo) && words.every((word) => args.includes(word))) return Number(pid);
+    if (args.includes(repo) && words.every((word) => args.includes(word)) && !args.includes('--dry-run')) return Number(pid);
   }
   return undefined;
 }
@@ -50,7 +50,9 @@ async function pausePruneUnderLock(repo: string): Promise<number> {
     const pid = resticProcess(repo, ['forget', '--prune']);
     if (pid !== undefined && locked(repo)) {
       process.kill(pid, 'SIGSTOP');
-      return pid;
+      // Between the look and the stop restic may have let go of its lock (a busy machine): then it goes on and is caught again.
+      if (locked(repo)) return pid;
+      process.kill(pid, 'SIGCONT');
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
