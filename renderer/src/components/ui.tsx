@@ -164,7 +164,7 @@ export function Toggle({ checked, onChange, label, hint, disabled }: { checked: 
   const truth = useRef(checked);
   truth.current = checked;
   // After a save the switch shows the saved value again; a newer change cancels that (it would show the older value).
-  const settle = useRef<ReturnType<typeof setTimeout>>();
+  const settle = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => setShown(checked), [checked]);
   useEffect(() => () => clearTimeout(settle.current), []);
   const change = async (value: boolean) => {
