@@ -10,13 +10,16 @@
  * `restic restore` by hand and the first page of a folder of 100,000 files
  * (restore-load.ts), retention of a repository by the app against restic
  * forget --prune by hand (retention-load.ts, BENCH_RETENTION_MB, 1024 by
- * default), and restic's own backup.
+ * default), and restic's own backup and restore over HTTP and over TLS.
+ * Every server lives for the whole run and each comparison starts with a
+ * warm-up round that is not counted: the app serves for days.
  * Give rest-server's binary in REST_SERVER; without it only our figures are
- * printed. Prints figures; it asserts nothing.
+ * printed. BENCH_ONLY (a comma-separated list of http, auth, tls, app,
+ * restic) runs some of the phases. Prints figures; it asserts nothing.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { Agent as TlsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -46,6 +49,8 @@ const peerBinary = process.env.REST_SERVER;
 interface Server {
   name: string;
   started: Started;
+  /** Where it keeps the repositories. */
+  folder: string;
   agent: Agent;
   headers?: Record<string, string>;
   /** Full garbage collections so far (ours, run with --trace-gc). */
@@ -73,7 +78,7 @@ async function measured(server: Server, task: () => Promise<void>): Promise<{ se
   return { seconds, cpu: cpuSeconds(pid) - before, gcs: (server.fullGcs?.() ?? 0) - gcsBefore };
 }
 
-/** One round against one server: 512 MiB of packs up and down (each verified by SHA-256), then small uploads. */
+/** One round against one server: 512 MiB of packs up and down (each verified by SHA-256), then small uploads; the repository is removed after. */
 async function round(server: Server, figures: Figures, index: number): Promise<void> {
   const { port } = server.started;
   const repo = `/bench${index}`;
@@ -104,10 +109,16 @@ async function round(server: Server, figures: Figures, index: number): Promise<v
   );
   figures.small.push(SMALL_OBJECTS / small.seconds);
   figures.gcs.small.push(small.gcs);
+  rmSync(join(server.folder, repo), { recursive: true, force: true });
 }
 
-/** ROUNDS rounds against each server, alternating which goes first so that neither always follows the other's disk writeback. */
+/**
+ * A warm-up round each (not counted), then ROUNDS rounds against each
+ * server, alternating which goes first so that neither always follows the
+ * other's disk writeback.
+ */
 async function alternating(first: Server, second: Server | undefined): Promise<[Figures, Figures]> {
+  for (const server of [first, second]) if (server) await round(server, emptyFigures(), ROUNDS);
   const figures: [Figures, Figures] = [emptyFigures(), emptyFigures()];
   for (let index = 0; index < ROUNDS; index++) {
     const order = index % 2 === 0 ? [first, second] : [second, first];
@@ -116,6 +127,7 @@ async function alternating(first: Server, second: Server | undefined): Promise<[
   return figures;
 }
 
+/** Runs restic (no cache, quiet) and returns its seconds. */
 function restic(args: string[]): Promise<number> {
   return timed(
     () =>
@@ -157,34 +169,101 @@ function printRounds(ours: Figures, peer: Figures | undefined, how = ''): void {
   line(`4 KiB uploads${how}`, ours.small, peer?.small, '/s');
 }
 
-async function main(): Promise<void> {
-  console.log(`Benchmark: ${PACKS} packs x ${PACK_SIZE >> 20} MiB over ${CONNECTIONS} keep-alive connections, ${SMALL_OBJECTS} x 4 KiB uploads; data in ${work}`);
-  if (!peerBinary) console.log('REST_SERVER is not set: the comparison with rest-server is skipped (give the path of its binary to compare).');
+/** The phases BENCH_ONLY may name; all of them run without it. */
+const PHASES = ['http', 'auth', 'tls', 'app', 'restic'];
 
+function chosenPhases(): Set<string> {
+  const named = process.env.BENCH_ONLY?.split(',').map((name) => name.trim()).filter((name) => name !== '') ?? PHASES;
+  const unknown = named.filter((name) => !PHASES.includes(name));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY names ${unknown.join(', ')}: the phases are ${PHASES.join(', ')}.`);
+  return new Set(named);
+}
+
+/** Our server and rest-server (when given), both plain HTTP or both TLS, alive for the whole run. */
+interface Pair {
+  ours: Server;
+  peer?: Server;
+  scheme: 'http' | 'https';
+  /** The certificate restic is told to trust, over TLS. */
+  cacert?: string;
+}
+
+async function plainPair(): Promise<Pair> {
   mkdirSync(join(work, 'ours'));
   // --trace-gc prints one line per collection: the full ones (Mark-Compact) are counted.
   const started = await startServer(join(work, 'ours'), ['--no-auth'], 0, ['--trace-gc']);
   const ours: Server = {
     name: 'ours',
     started,
+    folder: join(work, 'ours'),
     agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }),
     fullGcs: () => (started.output().match(/Mark-Compact/g) ?? []).length,
   };
-  let peer: Server | undefined;
-  if (peerBinary) {
-    mkdirSync(join(work, 'peer'));
-    peer = { name: 'rest-server', started: await startProcess(peerBinary, ['--path', join(work, 'peer'), '--no-auth', '--listen', '127.0.0.1:0']), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
+  if (!peerBinary) return { ours, scheme: 'http' };
+  mkdirSync(join(work, 'peer'));
+  const folder = join(work, 'peer');
+  const peer = { name: 'rest-server', folder, started: await startProcess(peerBinary, ['--path', folder, '--no-auth', '--listen', '127.0.0.1:0']), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
+  return { ours, peer, scheme: 'http' };
+}
+
+/** Both servers over TLS, as the app serves restic, with the same certificate. */
+async function tlsPair(): Promise<Pair> {
+  const authority = await createAuthority('bench');
+  const certificate = await issueServerCertificate(authority, { hostNames: ['localhost'], addresses: ['127.0.0.1'] });
+  const certFile = join(work, 'tls-cert.pem');
+  const keyFile = join(work, 'tls-key.pem');
+  const cacert = join(work, 'tls-ca.pem');
+  writeFileSync(certFile, certificate.certificatePem);
+  writeFileSync(keyFile, certificate.keyPem, { mode: 0o600 });
+  writeFileSync(cacert, authority.certificatePem);
+  const flags = ['--no-auth', '--tls', '--tls-cert', certFile, '--tls-key', keyFile];
+  const agent = () => new TlsAgent({ keepAlive: true, maxSockets: CONNECTIONS, ca: authority.certificatePem });
+  const ourFolder = join(work, 'ours-tls');
+  mkdirSync(ourFolder);
+  const ours: Server = { name: 'ours over TLS', folder: ourFolder, started: await startServer(ourFolder, flags), agent: agent() };
+  if (!peerBinary) return { ours, scheme: 'https', cacert };
+  const peerFolder = join(work, 'peer-tls');
+  mkdirSync(peerFolder);
+  const peer = { name: 'rest-server over TLS', folder: peerFolder, started: await startProcess(peerBinary, ['--path', peerFolder, ...flags, '--listen', '127.0.0.1:0']), agent: agent() };
+  return { ours, peer, scheme: 'https', cacert };
+}
+
+async function main(): Promise<void> {
+  const phases = chosenPhases();
+  console.log(`Benchmark: ${PACKS} packs x ${PACK_SIZE >> 20} MiB over ${CONNECTIONS} keep-alive connections, ${SMALL_OBJECTS} x 4 KiB uploads; data in ${work}; phases ${[...phases].join(', ')}`);
+  if (!peerBinary) console.log('REST_SERVER is not set: the comparison with rest-server is skipped (give the path of its binary to compare).');
+  const plain = await plainPair();
+  const tls = await tlsPair();
+
+  if (phases.has('http')) {
+    const [ourFigures, peerFigures] = await alternating(plain.ours, plain.peer);
+    printRounds(ourFigures, plain.peer ? peerFigures : undefined);
+    const { gcs } = ourFigures;
+    console.log(`${pad('full GCs (ours), per round')} upload ${list(gcs.upload)}; download ${list(gcs.download)}; 4 KiB uploads ${list(gcs.small)}`);
+    console.log(`${pad('peak RSS')} ours ${(peakRss(plain.ours.started.child.pid as number) / MB).toFixed(0)} MB${plain.peer ? `  rest-server ${(peakRss(plain.peer.started.child.pid as number) / MB).toFixed(0)} MB` : ''}`);
+  }
+  if (phases.has('auth')) await compareAuth();
+  if (phases.has('tls')) {
+    const [ourFigures, peerFigures] = await alternating(tls.ours, tls.peer);
+    printRounds(ourFigures, tls.peer ? peerFigures : undefined, ' over TLS');
+  }
+  if (phases.has('app')) await appFigures();
+  if (phases.has('restic')) {
+    const tree = makeTree();
+    await resticRounds(plain, tree, '');
+    await resticRounds(tls, tree, ' over TLS');
+    console.log(`${pad('peak RSS after restic')} ours ${(peakRss(plain.ours.started.child.pid as number) / MB).toFixed(0)} MB, over TLS ${(peakRss(tls.ours.started.child.pid as number) / MB).toFixed(0)} MB`);
   }
 
-  const [ourFigures, peerFigures] = await alternating(ours, peer);
-  printRounds(ourFigures, peer ? peerFigures : undefined);
-  const { gcs } = ourFigures;
-  console.log(`${pad('full GCs (ours), per round')} upload ${list(gcs.upload)}; download ${list(gcs.download)}; 4 KiB uploads ${list(gcs.small)}`);
-  console.log(`${pad('peak RSS')} ours ${(peakRss(ours.started.child.pid as number) / MB).toFixed(0)} MB${peer ? `  rest-server ${(peakRss(peer.started.child.pid as number) / MB).toFixed(0)} MB` : ''}`);
+  for (const server of [plain.ours, plain.peer, tls.ours, tls.peer]) {
+    server?.agent.destroy();
+    server?.started.child.kill('SIGTERM');
+  }
+  rmSync(work, { recursive: true, force: true });
+}
 
-  await compareAuth();
-  await compareTls();
-
+/** The app as a person runs it: the GUI under uploads, the integrity check, the offsite copy, restores and retention. */
+async function appFigures(): Promise<void> {
   const app = await openApp(work);
   try {
     const gui = await guiUnderLoad(app);
@@ -204,7 +283,7 @@ async function main(): Promise<void> {
       if (offsite.sftp) {
         line(`offsite copy of ${size} over SFTP`, offsite.sftp.appMBps, offsite.sftp.byHandMBps, 'MB/s', 0, 'rclone by hand');
         line('app uploads during an SFTP copy', offsite.uploadDuringCopyMBps, offsite.uploadAloneMBps, 'MB/s', 0, 'without');
-      } else console.log('OpenSSH\'s sshd is not installed: the copy over SFTP is not measured.');
+      } else console.log("OpenSSH's sshd is not installed: the copy over SFTP is not measured.");
     } else console.log('rclone is not installed: the offsite copy is not measured.');
     const restore = await restoreFigures(app);
     line(`download of ${(restore.folderBytes / MB).toFixed(0)} MB as .tar (GUI)`, restore.downloadMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand');
@@ -215,27 +294,44 @@ async function main(): Promise<void> {
   } finally {
     app.close();
   }
+}
 
-  const tree = makeTree();
-  const ourBackups: number[] = [];
-  const peerBackups: number[] = [];
-  for (let index = 0; index < ROUNDS; index++) {
-    const order = index % 2 === 0 ? [ours, peer] : [peer, ours];
+/**
+ * restic's own backup of the tree into a new repository, then its restore
+ * into an empty folder (both removed after), through each server of the pair: a warm-up round
+ * (not counted), then ROUNDS alternating rounds. The server's CPU is counted
+ * as well; a restored large file is compared with its source.
+ */
+async function resticRounds(pair: Pair, tree: string, how: string): Promise<void> {
+  const servers = [pair.ours, pair.peer].filter((server) => server !== undefined);
+  const figures = new Map(servers.map((server) => [server, { backup: [] as number[], backupCpu: [] as number[], restore: [] as number[], restoreCpu: [] as number[] }]));
+  const target = join(work, 'restored');
+  for (let index = -1; index < ROUNDS; index++) {
+    const order = index % 2 === 0 ? servers : [...servers].reverse();
     for (const server of order) {
-      if (!server) continue;
-      const repo = `rest:http://127.0.0.1:${server.started.port}/restic${index}/`;
-      await restic(['--repo', repo, 'init']);
-      (server === ours ? ourBackups : peerBackups).push(await restic(['--repo', repo, 'backup', tree]));
+      const name = `restic${index + 1}`;
+      const flags = ['--repo', `rest:${pair.scheme}://127.0.0.1:${server.started.port}/${name}/`, ...(pair.cacert ? ['--cacert', pair.cacert] : [])];
+      await restic([...flags, 'init']);
+      const backup = await measured(server, () => restic([...flags, 'backup', tree]).then(() => undefined));
+      const restore = await measured(server, () => restic([...flags, 'restore', 'latest', '--target', target]).then(() => undefined));
+      if (sha256(readFileSync(join(target, tree, 'large0.bin'))) !== sha256(readFileSync(join(tree, 'large0.bin')))) throw new Error(`restic restored a different file through ${server.name}`);
+      rmSync(target, { recursive: true, force: true });
+      rmSync(join(server.folder, name), { recursive: true, force: true });
+      const kept = figures.get(server);
+      if (index < 0 || !kept) continue;
+      kept.backup.push(backup.seconds);
+      kept.backupCpu.push(backup.cpu);
+      kept.restore.push(restore.seconds);
+      kept.restoreCpu.push(restore.cpu);
     }
   }
-  line('restic backup of 400 MB', ourBackups, peer ? peerBackups : undefined, 's', 1);
-  console.log(`${pad('peak RSS after restic')} ours ${(peakRss(ours.started.child.pid as number) / MB).toFixed(0)} MB`);
-
-  for (const server of [ours, peer]) {
-    server?.agent.destroy();
-    server?.started.child.kill('SIGTERM');
-  }
-  rmSync(work, { recursive: true, force: true });
+  const ours = figures.get(pair.ours);
+  const peer = pair.peer ? figures.get(pair.peer) : undefined;
+  if (!ours) return;
+  line(`restic backup of 400 MB${how}`, ours.backup, peer?.backup, 's', 1);
+  line('  server CPU', ours.backupCpu, peer?.backupCpu, 's', 2);
+  line(`restic restore of 400 MB${how}`, ours.restore, peer?.restore, 's', 1);
+  line('  server CPU', ours.restoreCpu, peer?.restoreCpu, 's', 2);
 }
 
 /**
@@ -248,9 +344,10 @@ async function compareAuth(): Promise<void> {
   mkdirSync(openDir);
   mkdirSync(authDir);
   writeFileSync(join(authDir, '.htpasswd'), `bench:${await hashPassword('bench-password')}\n`);
-  const open: Server = { name: 'no-auth', started: await startServer(openDir), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
+  const open: Server = { name: 'no-auth', folder: openDir, started: await startServer(openDir), agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
   const authed: Server = {
     name: 'auth',
+    folder: authDir,
     started: await startServer(authDir, []),
     agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }),
     headers: { Authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` },
@@ -264,31 +361,6 @@ async function compareAuth(): Promise<void> {
   for (const server of [open, authed]) {
     server.agent.destroy();
     server.started.child.kill('SIGTERM');
-  }
-}
-
-/** Both servers over TLS, as the app serves restic, with the same certificate: upload and download rounds, alternating. */
-async function compareTls(): Promise<void> {
-  const authority = await createAuthority('bench');
-  const pair = await issueServerCertificate(authority, { hostNames: ['localhost'], addresses: ['127.0.0.1'] });
-  const certFile = join(work, 'tls-cert.pem');
-  const keyFile = join(work, 'tls-key.pem');
-  writeFileSync(certFile, pair.certificatePem);
-  writeFileSync(keyFile, pair.keyPem, { mode: 0o600 });
-  const flags = ['--no-auth', '--tls', '--tls-cert', certFile, '--tls-key', keyFile];
-  const agent = () => new TlsAgent({ keepAlive: true, maxSockets: CONNECTIONS, ca: authority.certificatePem });
-  mkdirSync(join(work, 'ours-tls'));
-  const ours: Server = { name: 'ours over TLS', started: await startServer(join(work, 'ours-tls'), flags), agent: agent() };
-  let peer: Server | undefined;
-  if (peerBinary) {
-    mkdirSync(join(work, 'peer-tls'));
-    peer = { name: 'rest-server over TLS', started: await startProcess(peerBinary, ['--path', join(work, 'peer-tls'), ...flags, '--listen', '127.0.0.1:0']), agent: agent() };
-  }
-  const [ourFigures, peerFigures] = await alternating(ours, peer);
-  printRounds(ourFigures, peer ? peerFigures : undefined, ' over TLS');
-  for (const server of [ours, peer]) {
-    server?.agent.destroy();
-    server?.started.child.kill('SIGTERM');
   }
 }
 
