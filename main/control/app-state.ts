@@ -161,6 +161,8 @@ export class StateRoom {
   }
 
   private publish(state: AppState): void {
+    // A state composed as the app closed is not told to anyone.
+    if (this.closed) return;
     this.rooms.notify.observe(state);
     const previous = this.last;
     this.last = state;

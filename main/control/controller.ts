@@ -124,6 +124,7 @@ export class Controller extends EventEmitter<Events> {
   /** Stops the server (uploads in flight may finish) and the timers; the settings stay as they are. */
   async close(): Promise<void> {
     this.state.close();
+    await this.notify.close();
     await this.integrity.close();
     await this.offsite.close();
     await this.restore.close();

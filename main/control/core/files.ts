@@ -16,6 +16,28 @@ export async function writeFileAtomically(path: string, content: string | Buffer
   await writeAtomically(path, Readable.from([Buffer.from(content)]), { mode, syncer });
 }
 
+/**
+ * A file's writes, one at a time in the order asked. Once closed (the app
+ * closing), it waits for the writes under way and drops later ones: a
+ * room's late work never overwrites what another process wrote since.
+ */
+export class WriteQueue {
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  add(write: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const next = this.writing.then(write);
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.writing;
+  }
+}
+
 /** A JSON file read and checked: absent, its value, or damaged (then moved aside, never deleted). */
 export type CheckedFile<T> = { state: 'missing' } | { state: 'read'; value: T } | { state: 'damaged'; what: string; aside: string };
 

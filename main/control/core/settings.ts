@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { USERNAME } from '../../../server/htpasswd.js';
-import { readCheckedFile, writeFileAtomically } from './files.js';
+import { readCheckedFile, writeFileAtomically, WriteQueue } from './files.js';
 import { bandwidth, digest, graceDays, integrityDays, listenAddresses, offsiteRemote, port, quietHours, retentionPolicy, staleDays } from './schemas.js';
 
 const timestamp = z.iso.datetime();
@@ -148,8 +148,7 @@ export interface LoadedSettings {
  * logins are bcrypt hashes in the password file.
  */
 export class SettingsStore {
-  private writing: Promise<void> = Promise.resolve();
-  private closed = false;
+  private readonly writes = new WriteQueue();
 
   constructor(readonly configDir: string) {}
 
@@ -171,21 +170,17 @@ export class SettingsStore {
 
   /** Saves one settings object at a time, in the order asked; the content is taken at the call, so later changes wait for their own save. Once closed, nothing more is written. */
   save(settings: Settings): Promise<void> {
-    if (this.closed) return Promise.resolve();
     let content: string;
     try {
       content = `${JSON.stringify(settingsSchema.parse(settings), null, 2)}\n`;
     } catch (error) {
       return Promise.reject(error);
     }
-    const next = this.writing.then(() => writeFileAtomically(this.file, content));
-    this.writing = next.catch(() => undefined);
-    return next;
+    return this.writes.add(() => writeFileAtomically(this.file, content));
   }
 
-  /** Waits for the saves under way; a save asked for later (a room's late work after the app closed) writes nothing, so it never overwrites what another process wrote since. */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.writing;
+  /** Waits for the saves under way; later ones write nothing. */
+  close(): Promise<void> {
+    return this.writes.close();
   }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readCheckedFile, writeFileAtomically } from '../core/files.js';
+import { readCheckedFile, writeFileAtomically, WriteQueue } from '../core/files.js';
 import { keyFileKeychain, type Keychain } from '../core/keychain.js';
 import { channelId, channelSettings } from '../core/schemas.js';
 import type { StoredChannel } from './senders.js';
@@ -36,7 +36,7 @@ export type NotifyRecord = { channels: StoredChannel[]; announced: Problem[]; di
  * desktop app) or else by a key file, as the kept passwords are.
  */
 export class NotifyStore {
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writes = new WriteQueue();
   private readonly keyFile: Keychain;
 
   constructor(
@@ -59,9 +59,9 @@ export class NotifyStore {
     return { record, problem: `The notification settings were damaged (${read.what}). They were kept as ${read.aside}: add the channels again in Settings → Notifications.` };
   }
 
-  /** One write at a time, in the order asked, each secret sealed afresh. */
+  /** One write at a time, in the order asked, each secret sealed afresh; once closed, nothing more is written. */
   save(record: NotifyRecord): Promise<void> {
-    const next = this.writing.then(async () => {
+    return this.writes.add(async () => {
       const lock = this.keychain?.isAvailable() ? this.keychain : this.keyFile;
       const channels = await Promise.all(
         record.channels.map(async ({ id, settings, secret }) => ({ id, settings, secret: secret === null ? null : { lock: lock.kind, sealed: (await lock.encrypt(secret)).toString('base64') } })),
@@ -69,8 +69,11 @@ export class NotifyStore {
       const stored: Stored = { version: 1, channels, announced: record.announced, digestDay: record.digestDay };
       await writeFileAtomically(this.file, `${JSON.stringify(stored, null, 2)}\n`, 0o600);
     });
-    this.writing = next.catch(() => undefined);
-    return next;
+  }
+
+  /** Waits for the writes under way; later ones write nothing. */
+  close(): Promise<void> {
+    return this.writes.close();
   }
 
   /** The secrets opened; one whose lock is not here (or changed) is dropped, and said in words: the channel asks for it again. */

@@ -72,6 +72,11 @@ export class Notify {
     });
   }
 
+  /** The app closes: what is being written is finished, nothing later is (messages not sent yet are not kept). */
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
   async open(): Promise<void> {
     const { record, problem } = await this.store.load(new Date(this.now()));
     this.record = record;
