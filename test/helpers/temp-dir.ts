@@ -5,7 +5,8 @@ import { afterAll } from 'vitest';
 
 const made: string[] = [];
 afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  // A process a test started may still be ending and writing there: the removal tries again.
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 /** A fresh folder under the system temp folder, removed after the test file. */

@@ -116,8 +116,10 @@ describe.runIf(hasTool('restic'))('a check while a computer backs up', () => {
 
 describe('integrity checks in the app', () => {
   it('a never-checked disk is checked by itself once the server is idle; the disk remembers it', { timeout: 60_000 }, async () => {
-    const { controller, data } = await openServing({ tickMs: 100 });
+    // The repository is there before the server serves: its first tick may already start the check.
+    const data = tempDir('rts-data-');
     writeRepository(data, 'family', 5, 10_000);
+    const { controller } = await openServing({ path: data, tickMs: 100 });
     const checked = await waitForState(controller, (s) => s.integrity.disks[0]?.lastCheckedAt !== null && s.integrity.running === null, 30_000);
     expect(checked.integrity.disks[0]).toMatchObject({ objects: 5, damaged: 0 });
     expect(checked.integrity.nextCheckAt).not.toBeNull();
@@ -126,10 +128,11 @@ describe('integrity checks in the app', () => {
   });
 
   it('each disk of a rotating pair gets its own check, and is remembered while it is away', { timeout: 60_000 }, async () => {
-    const { controller, data } = await openServing({ tickMs: 100 });
+    const data = tempDir('rts-data-');
     const other = tempDir('rts-data-');
     writeRepository(data, 'family', 3, 4096);
     writeRepository(other, 'family', 7, 4096);
+    const { controller } = await openServing({ path: data, tickMs: 100 });
     const first = await waitForState(controller, (s) => s.integrity.disks[0]?.lastCheckedAt !== null && s.integrity.running === null, 30_000);
     expect(first.integrity.disks[0]?.objects).toBe(3);
     await controller.chooseFolder({ path: other });

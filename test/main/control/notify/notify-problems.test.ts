@@ -46,7 +46,7 @@ describe.runIf(hasTool('restic'))('problems told to the admin, once, and their r
     }
     await look(controller);
     await look(controller);
-    expect(bodies(receiver.received, '/hook/secret-token')).toHaveLength(1);
+    expect(bodies(receiver.received, '/hook/secret-token').map((body) => `${body.event}: ${body.message}`)).toEqual([`problem: ${problem?.message}`]);
     expect(receiver.received.filter((request) => request.path === '/ping/5f1c-uuid/fail')).toHaveLength(1);
 
     // Its next backup arrives (the ping says so); with the clock back at the backup's time it is no longer overdue.
