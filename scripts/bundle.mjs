@@ -4,9 +4,14 @@
 import { build } from 'esbuild';
 import { copyFile, mkdir } from 'node:fs/promises';
 
+/** A warning is a mistake (a style sheet with a lost brace still bundles, and styles go missing): the build fails on it. */
+function refuseWarnings(result) {
+  if (result.warnings.length > 0) throw new Error(`the bundle has ${result.warnings.length} warning(s): fix them (printed above)`);
+}
+
 const out = 'dist/renderer';
 await mkdir(out, { recursive: true });
-await build({
+refuseWarnings(await build({
   entryPoints: { app: 'renderer/src/main.tsx', styles: 'renderer/src/styles.css' },
   outdir: out,
   bundle: true,
@@ -18,9 +23,9 @@ await build({
   jsxImportSource: 'preact',
   legalComments: 'none',
   logLevel: 'warning',
-});
+}));
 await copyFile('renderer/index.html', `${out}/index.html`);
-await build({
+refuseWarnings(await build({
   entryPoints: ['main/electron/preload.ts'],
   outfile: 'dist/main/electron/preload.cjs',
   bundle: true,
@@ -29,4 +34,4 @@ await build({
   target: 'node22',
   external: ['electron'],
   logLevel: 'warning',
-});
+}));
