@@ -7,6 +7,7 @@ import { CONTENT_SECURITY_POLICY } from '../../../main/csp.js';
 import { startBridge, type Bridge } from '../../../main/headless/bridge.js';
 import { freePort, openController } from '../../helpers/controller.js';
 import { callGui, HEADLESS_CLI, startHeadlessCli } from '../../helpers/headless.js';
+import { RESTIC_PASSWORD, resticOk } from '../../helpers/restic.js';
 import { hasTool } from '../../helpers/tools.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -139,6 +140,30 @@ describe('the headless bridge', () => {
     expect((await call(bridge, 'POST', '/api/getState', { headers: json, body: '{not json' })).status).toBe(400);
     expect((await call(bridge, 'GET', '/api/getState', { headers: json })).status).toBe(405);
     expect(bugs).toEqual([]);
+  });
+
+  it.runIf(hasTool('restic'))('a waiting download is refused to another page (without being used up), served once to its own, and a guessed one is not there', { timeout: 60_000 }, async () => {
+    const { bridge, controller } = await bridged();
+    const data = tempDir('rts-data-');
+    await controller.setTls({ enabled: false });
+    await controller.chooseFolder({ path: data });
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const source = tempDir('rts-source-');
+    writeFileSync(join(source, 'letter.txt'), 'Dear Anna');
+    await resticOk(join(data, anna.username), ['init']);
+    await resticOk(join(data, anna.username), ['backup', source]);
+    await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
+    const snapshotId = (await controller.listSnapshots({ username: anna.username }))[0]?.id as string;
+    const waiting = await controller.startDownload({ username: anna.username, snapshotId, path: join(source, 'letter.txt'), format: 'file' });
+    const path = `/download/${waiting?.id}`;
+
+    expect((await call(bridge, 'GET', path, { headers: { 'Sec-Fetch-Site': 'cross-site' } })).status).toBe(403);
+    expect((await call(bridge, 'GET', path, { headers: { Origin: 'https://attacker.example' } })).status).toBe(403);
+    expect((await call(bridge, 'GET', '/download/0123456789abcdef0123456789abcdef')).status).toBe(404);
+    const own = await call(bridge, 'GET', path, { headers: { 'Sec-Fetch-Site': 'same-origin' } });
+    expect(own).toMatchObject({ status: 200, text: 'Dear Anna' });
+    expect(own.headers['content-disposition']).toBe("attachment; filename*=UTF-8''letter.txt");
+    expect((await call(bridge, 'GET', path)).status).toBe(404);
   });
 
   it('never serves a file outside the GUI folder', async () => {
