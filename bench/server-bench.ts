@@ -289,7 +289,7 @@ async function appFigures(): Promise<void> {
     line(`download of ${(restore.folderBytes / MB).toFixed(0)} MB as .tar (GUI)`, restore.downloadMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand');
     console.log(`${pad(`folder of ${restore.files} files`)} first page ${restore.firstPageMs.toFixed(0)} ms, next page ${restore.nextPageMs.toFixed(0)} ms`);
     const retention = await retentionByAppAndByHand(app, work, Number(process.env.BENCH_RETENTION_MB ?? 1024));
-    line(`retention of ${(retention.bytes / MB).toFixed(0)} MB (forget --prune)`, [retention.appSeconds], [retention.byHandSeconds], 's', 1, 'restic by hand');
+    line(`retention of ${(retention.bytes / MB).toFixed(0)} MB (forget --prune)`, retention.appSeconds, retention.byHandSeconds, 's', 1, 'restic by hand');
     console.log(`${pad('  freed by the app')} ${(retention.appFreedBytes / MB).toFixed(0)} MB`);
   } finally {
     app.close();
