@@ -18,6 +18,7 @@ export interface RestoreFacts {
 
 const AGAIN = "make a new line in the app (the computer's page, Restore, Set up a new computer with these files): each line works once.";
 const q = SHELLS.bash.quote;
+const powershell = SHELLS.powershell.quote;
 
 /**
  * A new computer's set-up, for Linux and macOS: the connect line's, with
@@ -102,3 +103,70 @@ if [ -d "$staging" ]; then
 fi
 say "Nothing that was on this computer before was changed."
 say ""`;
+
+/** The same steps in the Windows set-up (PowerShell), which never calls `exit`. */
+export function powershellNewLaptopSteps(facts: RestoreFacts): SetupSteps {
+  return {
+    values: [
+      `$KeptPassword = ${powershell(facts.password)}`,
+      `$Snapshot = ${powershell(facts.snapshotId)}`,
+      `$BackedUp = ${powershell(facts.backedUp)}`,
+      `$From = ${powershell(facts.from)}`,
+      `$Target = ${powershell(facts.target ?? '~')}`,
+      `$NeedsMinor = ${facts.needsMinor}`,
+    ].join('\r\n'),
+    again: AGAIN,
+    greeting: 'Write-Host "Setting up this computer as $($Computer): its files come back from its backup of $BackedUp, then it backs up to the server as $Computer did."',
+    checkVersion: String.raw`if ($version.Success -and [int]$version.Groups[1].Value -eq 0 -and [int]$version.Groups[2].Value -lt $NeedsMinor) {
+  Fail "restic 0.$($version.Groups[2].Value) on this computer is too old to read the backups of $Computer (they need restic 0.$NeedsMinor or newer): install a newer restic (restic.net), then $Again"
+}`,
+    // The kept password reached this script over the pinned connection; it goes into the folder only this user may open.
+    password: String.raw`$keep = $false
+WriteText $passwordFile $KeptPassword
+$KeptPassword = ''`,
+    missing: `    Fail "there are no backups of $Computer on the server (the backup desktop may be using another disk now): check its Storage page, then $Again"`,
+    beforeBackup: POWERSHELL_RESTORE,
+  };
+}
+
+const POWERSHELL_RESTORE = String.raw`$into = if ($Target -eq '~') { $env:USERPROFILE } elseif ($Target -match '^~[\\/]') { Join-Path $env:USERPROFILE $Target.Substring(2) } elseif ([IO.Path]::IsPathRooted($Target)) { $Target } else { Join-Path $env:USERPROFILE $Target }
+New-Item -ItemType Directory -Force -Path $into | Out-Null
+$base = Join-Path $into ('restic-restore-' + (Get-Date -Format 'yyyy-MM-dd'))
+$staging = $base
+$n = 1
+while (Test-Path -LiteralPath $staging) { $n++; $staging = "$base-$n" }
+New-Item -ItemType Directory -Path $staging | Out-Null
+function Tally([string]$Folder) {
+  $measured = Get-ChildItem -LiteralPath $Folder -Recurse -Force -File -ErrorAction SilentlyContinue | Measure-Object -Property Length -Sum
+  @([int64]$measured.Count, [int64]$measured.Sum)
+}
+function Size([double]$Bytes) {
+  $units = 'bytes', 'KB', 'MB', 'GB', 'TB', 'PB'
+  $i = 0
+  while ($Bytes -ge 1000 -and $i -lt 5) { $Bytes /= 1000; $i++ }
+  if ($i -eq 0) { "$Bytes bytes" } elseif ($Bytes -lt 10) { '{0:0.0} {1}' -f $Bytes, $units[$i] } else { '{0:0} {1}' -f $Bytes, $units[$i] }
+}
+function Files([int64]$Count) { if ($Count -eq 1) { '1 file' } else { "$Count files" } }
+# Moves what $Source holds into $Destination, never over anything: a folder on both sides is entered, anything else already there stays.
+function MoveIn([string]$Source, [string]$Destination) {
+  foreach ($entry in @(Get-ChildItem -LiteralPath $Source -Force)) {
+    $there = Join-Path $Destination $entry.Name
+    if (-not (Test-Path -LiteralPath $there)) { Move-Item -LiteralPath $entry.FullName -Destination $there -ErrorAction Continue }
+    elseif ($entry.PSIsContainer -and (Get-Item -LiteralPath $there -Force).PSIsContainer) { MoveIn $entry.FullName $there }
+  }
+}
+Write-Host ''
+Write-Host "Restoring the files of $Computer from its backup of $BackedUp; this may take a while."
+& restic --cacert $ca restore $Snapshot --target $staging
+if ($LASTEXITCODE -ne 0) { Fail "the files could not be restored (restic's message is above; what arrived is in $staging), so nothing was backed up from this computer and no backup is scheduled yet: $Again" }
+$restored = Tally $staging
+$old = Join-Path $staging $From
+if (Test-Path -LiteralPath $old) { MoveIn $old $into }
+# What was moved in leaves empty folders behind: the deepest go first, so their parents are seen empty after them.
+Get-ChildItem -LiteralPath $staging -Recurse -Force -Directory | Sort-Object { $_.FullName.Length } -Descending | Where-Object { -not (Get-ChildItem -LiteralPath $_.FullName -Force) } | Remove-Item -Force
+if (-not (Get-ChildItem -LiteralPath $staging -Force)) { Remove-Item -LiteralPath $staging -Force }
+$left = if (Test-Path -LiteralPath $staging) { Tally $staging } else { @(0, 0) }
+Write-Host "Restored $(Files ($restored[0] - $left[0])) ($(Size ($restored[1] - $left[1]))) into $into."
+if (Test-Path -LiteralPath $staging) { Write-Host "Not moved in, because something of the same name was already there (or it was not in the home folder of $Computer): $(Files $left[0]) ($(Size $left[1])), in $staging." }
+Write-Host 'Nothing that was on this computer before was changed.'
+Write-Host ''`;
