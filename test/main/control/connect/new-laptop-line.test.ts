@@ -149,6 +149,17 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('the n
     expect(expired.code).not.toBe(0);
     expect(expired.output).toContain('This set-up line expired');
 
+    // restic too old for these compressed backups: said before anything is written there.
+    const older = tempDir('rts-home-');
+    mkdirSync(join(older, '.local', 'bin'), { recursive: true });
+    const real = (await runBash('command -v restic', {})).stdout.trim();
+    writeFileSync(join(older, '.local', 'bin', 'restic'), `#!/bin/sh\nif [ "$1" = version ]; then echo 'restic 0.13.1 compiled with go1.18 on linux/amd64'; exit 0; fi\nexec '${real}' "$@"\n`);
+    chmodSync(join(older, '.local', 'bin', 'restic'), 0o755);
+    const tooOld = await runInTerminal((await controller.newLaptopLine({ username: anna.username, os: 'linux' })).line, older);
+    expect(tooOld.code).not.toBe(0);
+    expect(tooOld.output).toContain("Restic Tray Server: restic 0.13 on this computer is too old to read the backups of Anna's laptop (they need restic 0.14 or newer): install a newer restic (restic.net), then make a new line in the app");
+    expect(existsSync(join(older, '.config'))).toBe(false);
+
     // A restore that fails (the chosen folder is on a disk of 1 MiB): one sentence, nothing backed up, no schedule, the settings usable.
     const small = new FakeUsbDisk(1);
     const failing = await controller.newLaptopLine({ username: anna.username, os: 'linux', target: small.mountPoint });
