@@ -225,8 +225,9 @@ export class Connect {
       await sleep(verdict.delayMs);
       if (pending && request.method === 'POST') return refusal(410, 'This line did what it may already: it sends a password to keep, or ends a repair, once.');
       if (!pending || pending.flavour !== asked) return refusal(404, 'This set-up line is not known to the backup server: make a new one in the app (the computer’s page, Connect this computer).');
-      if (pending.usedAt !== null) return refusal(410, 'This set-up line was used already: each line works once. Make a new one in the app (the computer’s page, Connect this computer).');
-      return refusal(410, 'This set-up line expired (each works for 15 minutes): make a new one in the app (the computer’s page, Connect this computer).');
+      const where = pending.purpose === 'new-laptop' ? 'Restore, Set up a new computer with these files' : 'Connect this computer';
+      if (pending.usedAt !== null) return refusal(410, `This set-up line was used already: each line works once. Make a new one in the app (the computer’s page, ${where}).`);
+      return refusal(410, `This set-up line expired (each works for 15 minutes): make a new one in the app (the computer’s page, ${where}).`);
     }
     pending.usedAt = now;
     const computer = this.shared.settings.computers.find((one) => one.username === pending.username);

@@ -25,8 +25,8 @@ const powershell = SHELLS.powershell.quote;
  * the kept encryption password instead of a new one, and the newest backup
  * restored before the first backup (a backup of the nearly empty computer
  * must never become the newest one). restic writes over files of the same
- * name, so it restores into a new folder beside the target, on the same
- * disk, and only what is not there yet is moved in: a new computer's own
+ * name, so it restores into a new folder inside the target (the same disk:
+ * a move is a rename), and only what is not there yet is moved in: a new computer's own
  * files (its .bashrc) stay as they are, and what was not moved stays in
  * that folder, said at the end. A failed restore ends the set-up before
  * any backup or schedule, with the settings in place.

@@ -142,12 +142,12 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('the n
     // The line works once; a new one expires after 15 minutes.
     const again = await runInTerminal(made.line, tempDir('rts-home-'));
     expect(again.code).not.toBe(0);
-    expect(again.output).toContain('This set-up line was used already');
+    expect(again.output).toContain('This set-up line was used already: each line works once. Make a new one in the app (the computer’s page, Restore, Set up a new computer with these files).');
     const late = await controller.newLaptopLine({ username: anna.username, os: 'linux' });
     clock += 15 * 60_000 + 1000;
     const expired = await runInTerminal(late.line, tempDir('rts-home-'));
     expect(expired.code).not.toBe(0);
-    expect(expired.output).toContain('This set-up line expired');
+    expect(expired.output).toContain('This set-up line expired (each works for 15 minutes): make a new one in the app (the computer’s page, Restore, Set up a new computer with these files).');
 
     // restic too old for these compressed backups: said before anything is written there.
     const older = tempDir('rts-home-');
