@@ -472,6 +472,20 @@ export interface RepairLine extends ConnectLine {
   expected: string[];
 }
 
+/** A new computer set up with an old one's files: which system it runs, and where the files go (its home folder when left out). */
+export interface NewLaptopInput extends ConnectInput {
+  /** A folder on the new computer: a full path, or one inside its home (`Old laptop`, `~/Old laptop`). */
+  target?: string;
+}
+
+/** The new-computer line: run once on the new computer within 15 minutes, it restores the newest backup there and connects it as the same computer. */
+export interface NewLaptopLine extends ConnectLine {
+  /** The backup it restores: the computer's newest. */
+  backup: { time: string; host: string };
+  /** The oldest restic that reads these backups (`0.14` for compressed ones), null when any does; the line says so there before it changes anything. */
+  needsRestic: string | null;
+}
+
 /** The set-up script as a file, for a USB stick (it carries the computer's login: keep it safe, delete it after). */
 export interface SetupFile {
   fileName: string;
@@ -689,6 +703,8 @@ export interface Api {
   setupFile(input: ConnectInput): Promise<SetupFile>;
   /** A one-time line (15 minutes) that repairs a computer's backups there with what its set-up installed, and a right to delete in them until it ends (an hour at most). */
   repairLine(input: ConnectInput): Promise<RepairLine>;
+  /** A one-time line (15 minutes) for a new computer that replaces this one: the connect line's set-up with the kept encryption password, and the newest backup restored there first, never over a file. */
+  newLaptopLine(input: NewLaptopInput): Promise<NewLaptopLine>;
   /** No more copies; what is on the copy stays there. */
   removeOffsite(): Promise<AppState>;
   /** Copies now (copies also start by themselves once backups settle, and daily). */
@@ -791,6 +807,7 @@ const methodNames = {
   connectComputer: true,
   setupFile: true,
   repairLine: true,
+  newLaptopLine: true,
   removeOffsite: true,
   copyOffsiteNow: true,
   rebuildFromCopy: true,

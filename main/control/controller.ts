@@ -87,6 +87,8 @@ export class Controller extends EventEmitter<Events> {
       keepPassword: async (username, password) => void (await this.caretaker.keepPassword({ username, password })),
       allowDeleting: (username, until) => this.computers.allowDeleting(username, until),
       repaired: (username) => this.integrity.markRepaired({ repo: username }),
+      keptPassword: (username) => this.caretaker.keptPassword(username),
+      readBackups: (username, args, purpose) => this.caretaker.runFor(username, args, purpose, true),
     });
     this.caretaker = new Caretaker(this.shared, options.keychain, {
       activityOf: (username) => this.activity.activityOf(username),
@@ -184,6 +186,7 @@ export class Controller extends EventEmitter<Events> {
       connectComputer: (input) => this.connect.connectComputer(input),
       setupFile: (input) => this.connect.setupFile(input),
       repairLine: (input) => this.connect.repairLine(input),
+      newLaptopLine: (input) => this.connect.newLaptopLine(input),
       // The desktop looking after the backups: restic here, the kept passwords.
       setResticPath: (input) => this.caretaker.setResticPath(input),
       keepPassword: (input) => this.caretaker.keepPassword(input),

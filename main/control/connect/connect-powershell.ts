@@ -1,4 +1,5 @@
-import type { SetupFacts } from './connect-script.js';
+import type { SetupFacts, SetupSteps } from './connect-script.js';
+import { powershellNewLaptopSteps } from './new-laptop-script.js';
 import { SHELLS } from '../core/shell-quote.js';
 import { POWERSHELL_COMMAND } from './installed-command.js';
 
@@ -82,6 +83,44 @@ export function powershellRefusal(message: string): string {
 }
 
 
+const CONNECT_STEPS: SetupSteps = {
+  values: '',
+  again: "run a new line from the app (the computer's page, Connect this computer): each line works once.",
+  greeting: 'Write-Host "Connecting $Computer to the backup server."',
+  checkVersion: '',
+  password: String.raw`$keep = $false
+if (-not (Test-Path $passwordFile)) {
+  Write-Host ''
+  Write-Host "Choose the encryption password for this computer's backups."
+  Write-Host 'Without it nobody, not you and not the backup server, can restore them: write it down and keep it safe.'
+  while ($true) {
+    $first = Plain (Read-Host -AsSecureString 'Encryption password (press Enter to have one made for you)')
+    if ($first -eq '') {
+      $letters = 'abcdefghjkmnpqrstuvwxyz23456789'
+      $bytes = New-Object byte[] 24
+      [Security.Cryptography.RandomNumberGenerator]::Create().GetBytes($bytes)
+      $first = (($bytes | ForEach-Object { $letters[$_ % $letters.Length] }) -join '') -replace '(.{4})(?!$)', '$1-'
+      Write-Host ''
+      Write-Host "Your encryption password is:  $first"
+      Write-Host 'Write this down now: without it nobody can restore these backups. It is not shown again.'
+      Read-Host 'Press Enter once it is written down' | Out-Null
+      break
+    }
+    if ($first.Length -lt 8) { Write-Host 'At least 8 characters, please.'; continue }
+    if ((Plain (Read-Host -AsSecureString 'The same again')) -eq $first) { break }
+    Write-Host 'The two were not the same; once more.'
+  }
+  WriteText $passwordFile $first
+  Write-Host ''
+  Write-Host 'A copy kept on the backup desktop can be read by whoever uses that desktop''s account, and with it these backups.'
+  $keep = (Read-Host 'Keep a copy of this password on the backup desktop, so your backups can be restored even if it is forgotten? [Y/n]') -notmatch '^[nN]'
+}`,
+  missing: String.raw`    & restic --cacert $ca init | Out-Null
+    if ($LASTEXITCODE -ne 0) { Fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then $Again" }
+    Write-Host "The backup repository of $Computer was created on the server."`,
+  beforeBackup: '',
+};
+
 /**
  * The Windows set-up script (Windows PowerShell 5.1 and PowerShell 7), the
  * same steps as the POSIX one: restic (offered through winget or scoop),
@@ -92,6 +131,7 @@ export function powershellRefusal(message: string): string {
  * user's window.
  */
 export function powershellSetupScript(facts: SetupFacts, authorityDerBase64: string): string {
+  const steps = facts.restore ? powershellNewLaptopSteps(facts.restore) : CONNECT_STEPS;
   const values = [
     `$Computer = ${q(facts.displayName)}`,
     `$LoginUser = ${q(facts.username)}`,
@@ -103,17 +143,18 @@ export function powershellSetupScript(facts: SetupFacts, authorityDerBase64: str
     `$AuthorityDer = ${q(authorityDerBase64)}`,
     `$Code = ${q(facts.code)}`,
     `$CommandText = ${q(POWERSHELL_COMMAND)}`,
+    steps.values,
   ].join('\r\n');
   const script = String.raw`# Restic Tray Server: connects this computer to the family's backup server.
 # Made for one computer; it carries its server login. Running it again is safe.
 $ErrorActionPreference = 'Stop'
 ${values}
 function Fail([string]$Why) { throw "Restic Tray Server: $Why" }
-$Again = 'run a new line from the app (the computer''s page, Connect this computer): each line works once.'
+$Again = ${q(steps.again)}
 function Plain([Security.SecureString]$Secret) { [Runtime.InteropServices.Marshal]::PtrToStringBSTR([Runtime.InteropServices.Marshal]::SecureStringToBSTR($Secret)) }
 function WriteText([string]$Path, [string]$Text) { [IO.File]::WriteAllText($Path, $Text, (New-Object Text.UTF8Encoding($false))) }
 
-Write-Host "Connecting $Computer to the backup server."
+${steps.greeting}
 if (-not (Get-Command restic -ErrorAction SilentlyContinue)) {
   if (Get-Command winget -ErrorAction SilentlyContinue) { $how = 'winget install --exact --id restic.restic' }
   elseif (Get-Command scoop -ErrorAction SilentlyContinue) { $how = 'scoop install restic' }
@@ -125,6 +166,7 @@ if (-not (Get-Command restic -ErrorAction SilentlyContinue)) {
   if (-not (Get-Command restic -ErrorAction SilentlyContinue)) { Fail 'restic was installed but is not found yet: open a new PowerShell window and run a new line.' }
 }
 $version = [regex]::Match((& restic version | Out-String), 'restic (\d+)\.(\d+)')
+${steps.checkVersion}
 $newLogin = $version.Success -and (([int]$version.Groups[1].Value -gt 0) -or ([int]$version.Groups[2].Value -ge 17))
 
 $Dir = Join-Path $env:LOCALAPPDATA 'restic-tray-server'
@@ -158,33 +200,7 @@ if (-not (Test-Path $pathsFile)) {
 }
 
 $passwordFile = Join-Path $Dir 'password'
-$keep = $false
-if (-not (Test-Path $passwordFile)) {
-  Write-Host ''
-  Write-Host "Choose the encryption password for this computer's backups."
-  Write-Host 'Without it nobody, not you and not the backup server, can restore them: write it down and keep it safe.'
-  while ($true) {
-    $first = Plain (Read-Host -AsSecureString 'Encryption password (press Enter to have one made for you)')
-    if ($first -eq '') {
-      $letters = 'abcdefghjkmnpqrstuvwxyz23456789'
-      $bytes = New-Object byte[] 24
-      [Security.Cryptography.RandomNumberGenerator]::Create().GetBytes($bytes)
-      $first = (($bytes | ForEach-Object { $letters[$_ % $letters.Length] }) -join '') -replace '(.{4})(?!$)', '$1-'
-      Write-Host ''
-      Write-Host "Your encryption password is:  $first"
-      Write-Host 'Write this down now: without it nobody can restore these backups. It is not shown again.'
-      Read-Host 'Press Enter once it is written down' | Out-Null
-      break
-    }
-    if ($first.Length -lt 8) { Write-Host 'At least 8 characters, please.'; continue }
-    if ((Plain (Read-Host -AsSecureString 'The same again')) -eq $first) { break }
-    Write-Host 'The two were not the same; once more.'
-  }
-  WriteText $passwordFile $first
-  Write-Host ''
-  Write-Host 'A copy kept on the backup desktop can be read by whoever uses that desktop''s account, and with it these backups.'
-  $keep = (Read-Host 'Keep a copy of this password on the backup desktop, so your backups can be restored even if it is forgotten? [Y/n]') -notmatch '^[nN]'
-}
+${steps.password}
 
 $command = Join-Path $Dir 'restic-tray-backup.ps1'
 WriteText $command $CommandText
@@ -224,14 +240,13 @@ switch ($state) {
   'refused' { Fail "the backup server refused the login this set-up carries: the computer's server password was changed after it was made: $Again" }
   'other-password' { Fail "the backups of $Computer are on the server, but the encryption password in $passwordFile does not open them: put the right one there, then $Again" }
   'missing' {
-    & restic --cacert $ca init | Out-Null
-    if ($LASTEXITCODE -ne 0) { Fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then $Again" }
-    Write-Host "The backup repository of $Computer was created on the server."
+${steps.missing}
   }
 }
 # The app opens the backups with it before keeping it; the line's code allows this once.
 if ($keep) { Write-Host ([RtsSetupCheck]::Send("https://$($server):$Port/.connect/$Code/keep", $AuthorityDer, [IO.File]::ReadAllText($passwordFile))) }
 
+${steps.beforeBackup}
 Write-Host 'The first backup starts now; it may take a while.'
 & powershell.exe -NoProfile -ExecutionPolicy Bypass -File $command backup
 if ($LASTEXITCODE -ne 0) { Fail 'the backup did not finish: see restic''s message above, then run: restic-tray-backup backup' }

@@ -1,5 +1,6 @@
 import { SHELLS } from '../core/shell-quote.js';
 import { POSIX_COMMAND } from './installed-command.js';
+import { newLaptopSteps, type RestoreFacts } from './new-laptop-script.js';
 
 /** What one computer's set-up script is made of. */
 export interface SetupFacts {
@@ -15,6 +16,8 @@ export interface SetupFacts {
   authorityPem: string;
   /** The line's code: the script's last request reports through it what it found (the system, restic's version). */
   code: string;
+  /** For a new computer taking over an old one's backups: the kept encryption password and what to restore. */
+  restore?: RestoreFacts;
 }
 
 const q = SHELLS.bash.quote;
@@ -48,107 +51,32 @@ export function refusalScript(message: string): string {
 
 
 /**
- * The set-up script a "Connect this computer" line fetches, for Linux and
- * macOS (POSIX sh: it runs under dash, bash and macOS's sh). Its answers
- * come from the terminal, since the script itself arrives on standard
- * input; everything it writes goes into one folder only this user can
- * read. Running it again updates the login and the address, keeps the
- * encryption password and never re-creates the repository.
+ * The steps in which a set-up differs: connecting a computer (these), or a
+ * new computer taking over an old one's backups (`new-laptop-script.ts`).
+ * Each is shell text put in its place in `setupScript`.
  */
-export function setupScript(facts: SetupFacts): string {
-  const values = [
-    `COMPUTER=${q(facts.displayName)}`,
-    `LOGIN_USER=${q(facts.username)}`,
-    `LOGIN_PASSWORD=${q(facts.password)}`,
-    `REPO_PATH=${q(facts.repoPath)}`,
-    `PORT=${facts.port}`,
-    `HOSTS=${q(facts.hosts.join(' '))}`,
-    `AUTHORITY=${q(facts.authorityPem.trim())}`,
-    `CODE=${q(facts.code)}`,
-  ].join('\n');
-  return String.raw`#!/bin/sh
-# Restic Tray Server: connects this computer to the family's backup server.
-# Made for one computer; it carries its server login. Running it again is safe.
-# All of it is one function, called on the last line: a download cut off anywhere runs nothing.
-connect_this_computer() {
-set -eu
-umask 077
-${values}
-COMMAND_TEXT=${q(POSIX_COMMAND)}
-
-say() { printf '%s\n' "$*"; }
-fail() { printf 'Restic Tray Server: %s\n' "$*" >&2; trap - EXIT; exit 1; }
-AGAIN="run a new line from the app (the computer's page, Connect this computer): each line works once."
-trap 'code=$?; [ "$code" -eq 0 ] || printf "Restic Tray Server: the set-up stopped unexpectedly (exit code %s); see the message above, then make a new line in the app.\n" "$code" >&2' EXIT
-# This script arrives on standard input: answers come from the terminal. Without one (the line piped to a
-# program), every question gets its default: a password is made, shown, and kept on the backup desktop.
-if ( : </dev/tty ) 2>/dev/null; then exec 3</dev/tty; terminal=yes; else terminal=no; fi
-ask() {
-  answer=''
-  [ "$terminal" = yes ] || return 0
-  printf '%s' "$1" >/dev/tty
-  IFS= read -r answer <&3 || answer=''
-}
-ask_hidden() {
-  answer=''
-  [ "$terminal" = yes ] || return 0
-  printf '%s' "$1" >/dev/tty
-  stty -echo <&3 2>/dev/null || true
-  IFS= read -r answer <&3 || answer=''
-  stty echo <&3 2>/dev/null || true
-  printf '\n' >/dev/tty
+export interface SetupSteps {
+  /** Shell assignments the steps use. */
+  values: string;
+  /** What a failure says to do next, after "then". */
+  again: string;
+  greeting: string;
+  /** Right after restic's version is read: its major and minor number are $1 and $2. */
+  checkVersion: string;
+  /** Puts the encryption password into $DIR/password; `keep=yes` sends it to be kept. */
+  password: string;
+  /** The repository is not on the server. */
+  missing: string;
+  /** Right before the first backup. */
+  beforeBackup: string;
 }
 
-say "Connecting $COMPUTER to the backup server."
-
-if ! command -v restic >/dev/null 2>&1; then
-  install=''
-  if command -v apt-get >/dev/null 2>&1; then install='sudo apt-get install -y restic'
-  elif command -v dnf >/dev/null 2>&1; then install='sudo dnf install -y restic'
-  elif command -v pacman >/dev/null 2>&1; then install='sudo pacman -S --noconfirm restic'
-  elif command -v zypper >/dev/null 2>&1; then install='sudo zypper install -y restic'
-  elif command -v brew >/dev/null 2>&1; then install='brew install restic'
-  fi
-  [ -n "$install" ] || fail "restic is not installed, and no package manager was found: install restic (restic.net), then $AGAIN"
-  [ "$terminal" = yes ] || fail "restic, the backup program, is not installed: install it with $install, then $AGAIN"
-  ask "restic, the backup program, is not installed. Install it now with: $install ? [Y/n] "
-  case "$answer" in [nN]*) fail "restic is needed: install it, then $AGAIN" ;; esac
-  $install <&3 || fail "restic could not be installed: install it by hand, then $AGAIN"
-fi
-version=$(restic version | sed -n 's/^restic \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
-set -- $version 0 0
-if [ "$1" -gt 0 ] || [ "$2" -ge 17 ]; then new_login=yes; else new_login=no; fi
-
-DIR="${'$'}{XDG_CONFIG_HOME:-$HOME/.config}/restic-tray-server"
-mkdir -p "$DIR"
-chmod 700 "$DIR"
-printf '%s\n' "$AUTHORITY" > "$DIR/ca.pem"
-
-host=''
-for candidate in $HOSTS; do
-  case "$candidate" in *:*) address="[$candidate]" ;; *) address="$candidate" ;; esac
-  # The probe logs in (its login through curl's configuration on standard input, out of the process list) and asks what
-  # restic asks first, so the live log shows no refused login for it.
-  if printf 'user = "%s:%s"\n' "$LOGIN_USER" "$LOGIN_PASSWORD" | curl -s -I -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" -K - "https://$address:$PORT${'$'}{REPO_PATH}config"; then host="$address"; break; fi
-done
-[ -n "$host" ] || fail "the backup server does not answer with its certificate at any of: $HOSTS."
-
-if [ "$new_login" = yes ]; then
-  printf '%s\n' "rest:https://$host:$PORT$REPO_PATH" > "$DIR/repository.new"
-  { printf "RESTIC_REST_USERNAME='%s'\n" "$LOGIN_USER"; printf "RESTIC_REST_PASSWORD='%s'\n" "$LOGIN_PASSWORD"; } > "$DIR/login.new"
-else
-  printf '%s\n' "rest:https://$LOGIN_USER:$LOGIN_PASSWORD@$host:$PORT$REPO_PATH" > "$DIR/repository.new"
-  : > "$DIR/login.new"
-fi
-mv "$DIR/repository.new" "$DIR/repository"
-mv "$DIR/login.new" "$DIR/login"
-{
-  printf '%s\n' "RESTIC_REPOSITORY_FILE='$DIR/repository'" "RESTIC_PASSWORD_FILE='$DIR/password'"
-  printf '%s\n' ". '$DIR/login'"
-} > "$DIR/settings"
-[ -s "$DIR/paths" ] || printf '%s\n' "$HOME" > "$DIR/paths"
-
-keep=no
+const CONNECT_STEPS: SetupSteps = {
+  values: '',
+  again: "run a new line from the app (the computer's page, Connect this computer): each line works once.",
+  greeting: 'say "Connecting $COMPUTER to the backup server."',
+  checkVersion: '',
+  password: String.raw`keep=no
 if [ ! -s "$DIR/password" ]; then
   say ""
   say "Choose the encryption password for this computer's backups."
@@ -181,8 +109,120 @@ if [ ! -s "$DIR/password" ]; then
   else
     say "No terminal to ask: a copy is kept there (the default), so that your backups can be restored even if the password is forgotten."
   fi
-fi
+fi`,
+  missing: String.raw`    if ! refused=$(restic --cacert "$DIR/ca.pem" init 2>&1 >/dev/null); then
+      printf '%s\n' "$refused" >&2
+      fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then $AGAIN"
+    fi
+    say "The backup repository of $COMPUTER was created on the server."`,
+  beforeBackup: '',
+};
 
+/**
+ * The set-up script a "Connect this computer" line fetches, for Linux and
+ * macOS (POSIX sh: it runs under dash, bash and macOS's sh). Its answers
+ * come from the terminal, since the script itself arrives on standard
+ * input; everything it writes goes into one folder only this user can
+ * read. Running it again updates the login and the address, keeps the
+ * encryption password and never re-creates the repository.
+ */
+export function setupScript(facts: SetupFacts): string {
+  const steps = facts.restore ? newLaptopSteps(facts.restore) : CONNECT_STEPS;
+  const values = [
+    `COMPUTER=${q(facts.displayName)}`,
+    `LOGIN_USER=${q(facts.username)}`,
+    `LOGIN_PASSWORD=${q(facts.password)}`,
+    `REPO_PATH=${q(facts.repoPath)}`,
+    `PORT=${facts.port}`,
+    `HOSTS=${q(facts.hosts.join(' '))}`,
+    `AUTHORITY=${q(facts.authorityPem.trim())}`,
+    `CODE=${q(facts.code)}`,
+    steps.values,
+  ].join('\n');
+  return String.raw`#!/bin/sh
+# Restic Tray Server: connects this computer to the family's backup server.
+# Made for one computer; it carries its server login. Running it again is safe.
+# All of it is one function, called on the last line: a download cut off anywhere runs nothing.
+connect_this_computer() {
+set -eu
+umask 077
+${values}
+COMMAND_TEXT=${q(POSIX_COMMAND)}
+
+say() { printf '%s\n' "$*"; }
+fail() { printf 'Restic Tray Server: %s\n' "$*" >&2; trap - EXIT; exit 1; }
+AGAIN=${q(steps.again)}
+trap 'code=$?; [ "$code" -eq 0 ] || printf "Restic Tray Server: the set-up stopped unexpectedly (exit code %s); see the message above, then make a new line in the app.\n" "$code" >&2' EXIT
+# This script arrives on standard input: answers come from the terminal. Without one (the line piped to a
+# program), every question gets its default: a password is made, shown, and kept on the backup desktop.
+if ( : </dev/tty ) 2>/dev/null; then exec 3</dev/tty; terminal=yes; else terminal=no; fi
+ask() {
+  answer=''
+  [ "$terminal" = yes ] || return 0
+  printf '%s' "$1" >/dev/tty
+  IFS= read -r answer <&3 || answer=''
+}
+ask_hidden() {
+  answer=''
+  [ "$terminal" = yes ] || return 0
+  printf '%s' "$1" >/dev/tty
+  stty -echo <&3 2>/dev/null || true
+  IFS= read -r answer <&3 || answer=''
+  stty echo <&3 2>/dev/null || true
+  printf '\n' >/dev/tty
+}
+
+${steps.greeting}
+
+if ! command -v restic >/dev/null 2>&1; then
+  install=''
+  if command -v apt-get >/dev/null 2>&1; then install='sudo apt-get install -y restic'
+  elif command -v dnf >/dev/null 2>&1; then install='sudo dnf install -y restic'
+  elif command -v pacman >/dev/null 2>&1; then install='sudo pacman -S --noconfirm restic'
+  elif command -v zypper >/dev/null 2>&1; then install='sudo zypper install -y restic'
+  elif command -v brew >/dev/null 2>&1; then install='brew install restic'
+  fi
+  [ -n "$install" ] || fail "restic is not installed, and no package manager was found: install restic (restic.net), then $AGAIN"
+  [ "$terminal" = yes ] || fail "restic, the backup program, is not installed: install it with $install, then $AGAIN"
+  ask "restic, the backup program, is not installed. Install it now with: $install ? [Y/n] "
+  case "$answer" in [nN]*) fail "restic is needed: install it, then $AGAIN" ;; esac
+  $install <&3 || fail "restic could not be installed: install it by hand, then $AGAIN"
+fi
+version=$(restic version | sed -n 's/^restic \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
+set -- $version 0 0
+${steps.checkVersion}
+if [ "$1" -gt 0 ] || [ "$2" -ge 17 ]; then new_login=yes; else new_login=no; fi
+
+DIR="${'$'}{XDG_CONFIG_HOME:-$HOME/.config}/restic-tray-server"
+mkdir -p "$DIR"
+chmod 700 "$DIR"
+printf '%s\n' "$AUTHORITY" > "$DIR/ca.pem"
+
+host=''
+for candidate in $HOSTS; do
+  case "$candidate" in *:*) address="[$candidate]" ;; *) address="$candidate" ;; esac
+  # The probe logs in (its login through curl's configuration on standard input, out of the process list) and asks what
+  # restic asks first, so the live log shows no refused login for it.
+  if printf 'user = "%s:%s"\n' "$LOGIN_USER" "$LOGIN_PASSWORD" | curl -s -I -o /dev/null --max-time 5 --cacert "$DIR/ca.pem" -K - "https://$address:$PORT${'$'}{REPO_PATH}config"; then host="$address"; break; fi
+done
+[ -n "$host" ] || fail "the backup server does not answer with its certificate at any of: $HOSTS."
+
+if [ "$new_login" = yes ]; then
+  printf '%s\n' "rest:https://$host:$PORT$REPO_PATH" > "$DIR/repository.new"
+  { printf "RESTIC_REST_USERNAME='%s'\n" "$LOGIN_USER"; printf "RESTIC_REST_PASSWORD='%s'\n" "$LOGIN_PASSWORD"; } > "$DIR/login.new"
+else
+  printf '%s\n' "rest:https://$LOGIN_USER:$LOGIN_PASSWORD@$host:$PORT$REPO_PATH" > "$DIR/repository.new"
+  : > "$DIR/login.new"
+fi
+mv "$DIR/repository.new" "$DIR/repository"
+mv "$DIR/login.new" "$DIR/login"
+{
+  printf '%s\n' "RESTIC_REPOSITORY_FILE='$DIR/repository'" "RESTIC_PASSWORD_FILE='$DIR/password'"
+  printf '%s\n' ". '$DIR/login'"
+} > "$DIR/settings"
+[ -s "$DIR/paths" ] || printf '%s\n' "$HOME" > "$DIR/paths"
+
+${steps.password}
 printf '%s' "$COMMAND_TEXT" > "$DIR/restic-tray-backup"
 chmod 700 "$DIR/restic-tray-backup"
 mkdir -p "$HOME/.local/bin"
@@ -219,11 +259,7 @@ case "$state" in
   refused) fail "the backup server refused the login this set-up carries: the computer's server password was changed after it was made: $AGAIN" ;;
   other-password) fail "the backups of $COMPUTER are on the server, but the encryption password in $DIR/password does not open them: put the right one there, then $AGAIN" ;;
   missing)
-    if ! refused=$(restic --cacert "$DIR/ca.pem" init 2>&1 >/dev/null); then
-      printf '%s\n' "$refused" >&2
-      fail "the backup repository could not be created on the server (restic's message is above): check that the app shows the server running and its backup disk with room, then $AGAIN"
-    fi
-    say "The backup repository of $COMPUTER was created on the server." ;;
+${steps.missing} ;;
 esac
 if [ "$keep" = yes ]; then
   # The app opens the backups with it before keeping it. The line's code allows this once; the password goes in the
@@ -233,6 +269,7 @@ if [ "$keep" = yes ]; then
   say "$kept"
 fi
 
+${steps.beforeBackup}
 say "The first backup starts now; it may take a while."
 "$DIR/restic-tray-backup" backup || fail "the backup did not finish: see restic's message above, then run: restic-tray-backup backup"
 

@@ -2,11 +2,13 @@ import { createHash, randomInt, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { SetupAnswer, SetupRequest } from '../../../server/context.js';
 import { SETUP_PREFIX } from '../../../server/context.js';
-import type { ConnectInput, ConnectLine, OperatingSystem, RepairLine, SetupFile } from '../../contract.js';
+import type { ConnectInput, ConnectLine, NewLaptopInput, NewLaptopLine, OperatingSystem, RepairLine, SetupFile } from '../../contract.js';
 import { UserError } from '../core/errors.js';
 import { generatePassword } from '../core/logins.js';
 import { powershellRefusal, powershellSetupScript, windowsLine } from './connect-powershell.js';
 import { posixLine, refusalScript, setupScript, type SetupFacts } from './connect-script.js';
+import { planRestore, restoreFacts, type RestorePlan } from './new-laptop.js';
+import type { RestoreFacts } from './new-laptop-script.js';
 import { EXPECTED_WARNINGS, powershellRepairScript, repairScript } from './repair-script.js';
 import { setUpBy, type ComputerRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
@@ -21,14 +23,18 @@ const CODE_LENGTH = 20;
 const FILE_REPORT_MS = 7 * 24 * 3_600_000;
 /** A repair's right to delete ends with the repair, or after this at the latest. */
 const REPAIR_MS = 3_600_000;
+/** A new computer's set-up reports after its restore, which may take hours. */
+const RESTORE_REPORT_MS = 24 * 3_600_000;
 const SHELL = 'text/x-shellscript; charset=utf-8';
 const POWERSHELL = 'text/plain; charset=utf-8';
 const TEXT = 'text/plain; charset=utf-8';
 
 interface Pending {
   username: string;
-  /** What the code fetches: the set-up script, or the repair one (which may delete until it ends). */
-  purpose: 'connect' | 'repair';
+  /** What the code fetches: the set-up script, the repair one (which may delete until it ends), or a new computer's set-up. */
+  purpose: 'connect' | 'repair' | 'new-laptop';
+  /** What a new computer's set-up restores. */
+  plan?: RestorePlan;
   /** `sh` (Linux, macOS) or `ps1` (Windows): the script the code fetches. */
   flavour: 'sh' | 'ps1';
   expiresAt: number;
@@ -61,6 +67,10 @@ export interface ConnectParts {
   allowDeleting: (username: string, until: number | null) => Promise<void>;
   /** The damage found in its backups waits no more (a UserError when none waited). */
   repaired: (username: string) => Promise<unknown>;
+  /** A computer's kept encryption password, null when none is kept (a UserError when it cannot be unlocked). */
+  keptPassword: (username: string) => Promise<string | null>;
+  /** restic run here on a computer's backups with its kept password, its answer as JSON (a UserError says why it cannot run). */
+  readBackups: (username: string, args: string[], purpose: string) => Promise<{ ok: boolean; json: unknown; failure: string | null }>;
 }
 
 /** The script a system's set-up fetches: PowerShell for Windows, POSIX sh for the rest. */
@@ -157,6 +167,32 @@ export class Connect {
   }
 
   /**
+   * The new-computer line: once, within 15 minutes, on a computer replacing
+   * this one: the connect line's set-up with the kept encryption password,
+   * the newest backup (read here now) restored there first.
+   */
+  async newLaptopLine(input: NewLaptopInput): Promise<NewLaptopLine> {
+    const { computer, certificate, clientUrl, now } = await this.prepare(input.username);
+    const name = computer.displayName;
+    if ((await this.parts.keptPassword(computer.username)) === null) {
+      const how = `Keep it first: Looking after the backups, Keep the encryption password, with the password written down when ${name} was set up.`;
+      throw new UserError('not-kept', `No encryption password of ${name} is kept on this desktop, and the new computer needs it to read the backups. ${how}`);
+    }
+    const read = async (args: string[]) => {
+      const result = await this.parts.readBackups(computer.username, args, `Reading the newest backup of ${name} for a new computer`);
+      if (!result.ok) throw new UserError('restic-failed', `restic could not read ${name}’s backups here: ${result.failure}.`);
+      return result.json;
+    };
+    const plan = await planRestore(read, input.target ?? null);
+    if (!plan) throw new UserError('no-backups', `${name} has no backups yet: there is nothing to set a new computer up with.`);
+    const code = newCode();
+    const flavour = scriptFor(input.os);
+    this.codes.set(code, { username: input.username, purpose: 'new-laptop', plan, flavour, expiresAt: now + CODE_MS, usedAt: null, reportUntil: now + CODE_MS + RESTORE_REPORT_MS, reported: false, answered: true });
+    const line = lineFor(`${clientUrl.replace(/\/$/, '')}${SETUP_PREFIX}${code}/${flavour}`, certificate, now);
+    return { ...line, backup: { time: plan.backup.time, host: plan.backup.host }, needsRestic: plan.needsMinor > 0 ? `0.${plan.needsMinor}` : null };
+  }
+
+  /**
    * The server's answer to `GET /.connect/<code>/sh` (or `ps1`): the script, once, or a refusal the shell prints;
    * then, from that script, its report, the password it sends to be kept (`POST …/keep`) or the end of a repair (`POST …/done`).
    */
@@ -189,8 +225,9 @@ export class Connect {
       await sleep(verdict.delayMs);
       if (pending && request.method === 'POST') return refusal(410, 'This line did what it may already: it sends a password to keep, or ends a repair, once.');
       if (!pending || pending.flavour !== asked) return refusal(404, 'This set-up line is not known to the backup server: make a new one in the app (the computer’s page, Connect this computer).');
-      if (pending.usedAt !== null) return refusal(410, 'This set-up line was used already: each line works once. Make a new one in the app (the computer’s page, Connect this computer).');
-      return refusal(410, 'This set-up line expired (each works for 15 minutes): make a new one in the app (the computer’s page, Connect this computer).');
+      const where = pending.purpose === 'new-laptop' ? 'Restore, Set up a new computer with these files' : 'Connect this computer';
+      if (pending.usedAt !== null) return refusal(410, `This set-up line was used already: each line works once. Make a new one in the app (the computer’s page, ${where}).`);
+      return refusal(410, `This set-up line expired (each works for 15 minutes): make a new one in the app (the computer’s page, ${where}).`);
     }
     pending.usedAt = now;
     const computer = this.shared.settings.computers.find((one) => one.username === pending.username);
@@ -201,6 +238,13 @@ export class Connect {
       this.shared.emit('note', `${computer.displayName} fetched its repair (from ${request.address}): it may delete in its own backups until the repair ends, an hour at most.`, 'info');
       const facts = { displayName: computer.displayName, code };
       const body = pending.flavour === 'ps1' ? powershellRepairScript(facts, new X509Certificate(await this.parts.authority()).raw.toString('base64')) : repairScript(facts);
+      return { status: 200, type, body };
+    }
+    if (pending.plan) {
+      const password = await this.parts.keptPassword(computer.username).catch(() => null);
+      if (password === null) return refusal(410, `The encryption password of ${computer.displayName} is no longer kept on the backup desktop: keep it on its page there, then make a new line.`);
+      const body = await this.script(computer, pending.flavour, code, now, restoreFacts(pending.plan, password));
+      this.shared.emit('note', `A new computer fetched the set-up of ${computer.displayName} (from ${request.address}): it restores the backup of ${pending.plan.backup.time}, then backs up with a new server password.`, 'info');
       return { status: 200, type, body };
     }
     const body = await this.script(computer, pending.flavour, code, now);
@@ -258,7 +302,7 @@ export class Connect {
   }
 
   /** A fresh server password for the computer, and its set-up script that carries it; `code` is where the script reports at its end. */
-  private async script(computer: ComputerRecord, flavour: 'sh' | 'ps1', code: string, now: number): Promise<string> {
+  private async script(computer: ComputerRecord, flavour: 'sh' | 'ps1', code: string, now: number, restore?: RestoreFacts): Promise<string> {
     const password = generatePassword();
     await this.shared.mutate(async () => {
       await this.shared.logins.set(computer.username, password);
@@ -277,6 +321,7 @@ export class Connect {
       hosts: [...((await this.parts.served())?.names ?? []).filter((name) => isIP(name) === 0 && name !== 'localhost'), clientUrl.hostname.replace(/^\[|\]$/g, '')],
       authorityPem: await this.parts.authority(),
       code,
+      restore,
     };
     return flavour === 'ps1' ? powershellSetupScript(facts, new X509Certificate(facts.authorityPem).raw.toString('base64')) : setupScript(facts);
   }

@@ -222,6 +222,12 @@ export const INPUTS: { [M in MethodName]: z.ZodType<MethodInput<M>> } = {
   connectComputer: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
   setupFile: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
   repairLine: z.strictObject({ username, os: z.enum(['linux', 'macos', 'windows']) }),
+  // Written into the script the line fetches (quoted there): one line of printable text.
+  newLaptopLine: z.strictObject({
+    username,
+    os: z.enum(['linux', 'macos', 'windows']),
+    target: z.string().trim().min(1, 'a folder, or leave it empty for the home folder').max(1024).regex(NO_CONTROL, 'no control characters').optional(),
+  }),
   removeOffsite: noInput,
   copyOffsiteNow: noInput,
   rebuildFromCopy: noInput,

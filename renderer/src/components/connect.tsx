@@ -4,7 +4,8 @@ import { api } from '../api.js';
 import { timeAgo } from '../format.js';
 import { Card, CodeBlock, download, ErrorText, useAction } from './ui.js';
 
-const SYSTEMS = [
+/** The systems a line is made for, and where a person pastes it there. */
+export const SYSTEMS = [
   { os: 'linux', label: 'Linux', where: 'a terminal' },
   { os: 'macos', label: 'macOS', where: 'Terminal (in Applications, Utilities)' },
   { os: 'windows', label: 'Windows', where: 'PowerShell (Start menu, type PowerShell)' },

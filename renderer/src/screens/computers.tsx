@@ -6,6 +6,7 @@ import { ConnectComputer } from '../components/connect.js';
 import { ComputerDisks } from '../components/rotating-disks.js';
 import { RepairCard } from '../components/integrity.js';
 import { LookingAfter } from '../components/looking-after.js';
+import { NewLaptop } from '../components/new-laptop.js';
 import { RestoreSection } from '../components/restore.js';
 import { Badge, Card, Confirm, ErrorText, PasswordOnce, Toggle, useAction, WhyDisabled } from '../components/ui.js';
 import { formatBytes, parseGigabytes, timeAgo } from '../format.js';
@@ -271,6 +272,7 @@ function ComputerDetail({
           <p class="why">To get files back, run these on {name} (or on another computer, to read {name}’s backups there); restic asks for {name}’s encryption password.</p>
         )}
         <CommandLines username={computer.username} os={computer.system} restore />
+        <NewLaptop computer={computer} caretaker={caretaker} />
       </Card>
       <Card title="Looking after the backups" id="looking-after">
         <LookingAfter computer={computer} caretaker={caretaker} storage={storage} />

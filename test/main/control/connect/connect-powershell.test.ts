@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { servingController } from '../../../helpers/client-computer.js';
+import { backedUpLaptop, servingController } from '../../../helpers/client-computer.js';
+import { RESTIC_PASSWORD } from '../../../helpers/restic.js';
 import { parse, parseErrors } from '../../../helpers/parsers.js';
 
 interface Fetched {
@@ -145,6 +146,28 @@ describe('connecting a Windows computer (PowerShell cannot run here: its scripts
     expect(fetched.body).toContain('} finally {\r\n  [RtsSetupCheck]::Send("https://$server/.connect/$Code/done", $AuthorityDer, $outcome) | Out-Null');
     for (const warning of repair.expected) expect(fetched.body).toContain(warning.replaceAll("'", "''"));
     expect(fetched.body).not.toMatch(/(^|[;{]\s*)exit\b/m);
+  });
+
+  it('a new computer’s line fetches the connect script with the kept password written into the folder only the user may open, the newest backup restored into a new folder and moved in without overwriting, before the first backup; it parses, and never calls exit', async () => {
+    const { controller } = await servingController();
+    const { anna } = await backedUpLaptop(controller);
+    await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
+    const made = await controller.newLaptopLine({ username: anna.username, os: 'windows', target: 'Old laptop' });
+    expect(parseErrors(await parse('powershell', made.line))).toEqual([]);
+    const fetched = await fetchScript(/\[RtsSetupFetch\]::Get\('([^']+)', '[0-9A-F]{64}'\)/.exec(made.line)?.[1] ?? '');
+    expect(fetched.status).toBe(200);
+    const script = fetched.body;
+    expect(parseErrors(await parse('powershell', script))).toEqual([]);
+    expect(assigned(script, '$KeptPassword')).toEqual([RESTIC_PASSWORD, '']);
+    expect(assigned(script, '$Target')).toEqual(['Old laptop']);
+    expect(assigned(script, '$Snapshot')[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(script).toContain('WriteText $passwordFile $KeptPassword');
+    expect(script).not.toContain('Encryption password (press Enter to have one made for you)');
+    const restore = script.indexOf('& restic --cacert $ca restore $Snapshot --target $staging');
+    expect(restore).toBeGreaterThan(script.indexOf("'there' { Write-Host"));
+    expect(restore).toBeLessThan(script.indexOf("Write-Host 'The first backup starts now; it may take a while.'"));
+    expect(script).toContain('if (-not (Test-Path -LiteralPath $there)) { Move-Item -LiteralPath $entry.FullName -Destination $there');
+    expect(script).not.toMatch(/(^|[;{]\s*)exit\b/m);
   });
 
   it('a used line is refused in PowerShell’s words, without closing the window', async () => {
