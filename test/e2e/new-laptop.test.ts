@@ -36,6 +36,10 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     writeFileSync(join(old, 'Documents', 'letter.txt'), 'Dear grandma,\n');
     const connected = await runInTerminal((await controller.connectComputer({ username: anna.username, os: 'linux' })).line, old, ['a long family secret', 'a long family secret', '']);
     expect(connected.code, connected.output).toBe(0);
+    // The page, open meanwhile, follows: the computer's own commands now, and its first backup in the list.
+    const restore = page.getByRole('region', { name: 'Restore' });
+    await restore.getByTestId('installed-commands').waitFor();
+    await restore.getByRole('button', { name: /^Open the backup of/ }).waitFor();
 
     await part.getByRole('tab', { name: 'Linux' }).waitFor();
     expect(await part.getByRole('tab', { name: 'Linux' }).getAttribute('aria-selected')).toBe('true');

@@ -41,6 +41,7 @@ export function CommandLines({
   repair,
   restore,
   os,
+  setUpBy,
 }: {
   username: string;
   password?: string;
@@ -49,6 +50,8 @@ export function CommandLines({
   restore?: boolean;
   /** The computer's system, when its set-up reported it: the tab shown first. */
   os?: OperatingSystem | null;
+  /** How the computer was set up: when a line sets it up while the page is open, the commands are asked for again. */
+  setUpBy?: 'line' | 'hand';
 }) {
   const [system, setSystem] = useState<string>(os === 'windows' ? 'powershell' : (os ?? 'linux'));
   const [version, setVersion] = useState<ResticVersion>('before-0.17');
@@ -60,7 +63,7 @@ export function CommandLines({
     void action.run(async () =>
       setSet(await api.commandLines({ username, os: chosen.os, shell: chosen.shell, resticVersion: version, ...(password ? { password } : {}), ...(repository ? { repository } : {}) })),
     );
-  }, [username, password, repository, system, version]);
+  }, [username, password, repository, system, version, setUpBy]);
 
   const saveAuthority = () =>
     action.run(async () => {

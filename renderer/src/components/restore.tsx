@@ -111,9 +111,10 @@ export function RestoreSection({ computer, caretaker, nativeFolderDialog }: { co
   const [transfer, setTransfer] = useState<TransferView | null>(null);
   const action = useAction();
   const load = () => void action.run(async () => setSnapshots(await api.listSnapshots({ username: computer.username })));
+  // A backup that arrives while the page is open is listed.
   useEffect(() => {
     if (kept) load();
-  }, [kept, computer.username]);
+  }, [kept, computer.username, computer.lastBackupAt]);
 
   const want = (snapshotId: string, wanted: Wanted) => {
     if (wanted.how === 'restore') return setRestoring({ snapshotId, wanted });

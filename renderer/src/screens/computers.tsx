@@ -271,7 +271,7 @@ function ComputerDetail({
         {computer.setUpBy === 'hand' && (
           <p class="why">To get files back, run these on {name} (or on another computer, to read {name}’s backups there); restic asks for {name}’s encryption password.</p>
         )}
-        <CommandLines username={computer.username} os={computer.system} restore />
+        <CommandLines username={computer.username} os={computer.system} setUpBy={computer.setUpBy} restore />
         <NewLaptop computer={computer} caretaker={caretaker} />
       </Card>
       <Card title="Looking after the backups" id="looking-after">
