@@ -2,10 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import type { CaretakerView, ComputerOverview, NewLaptopLine } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { formatDay, formatTime, timeAgo } from '../format.js';
-import { SYSTEMS } from './connect.js';
+import { clock, lineState, SYSTEMS, SystemTabs, type LineSystem } from './connect.js';
 import { CodeBlock, ErrorText, Field, useAction } from './ui.js';
-
-const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 /**
  * "Set up a new computer with these files": for a computer that died or was
@@ -16,7 +14,7 @@ const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-d
 export function NewLaptop({ computer, caretaker }: { computer: ComputerOverview; caretaker: CaretakerView }) {
   const name = computer.displayName;
   const kept = caretaker.keptPasswords.includes(computer.username);
-  const [os, setOs] = useState<(typeof SYSTEMS)[number]['os']>(computer.system ?? 'linux');
+  const [os, setOs] = useState<LineSystem>(computer.system ?? 'linux');
   const system = SYSTEMS.find((one) => one.os === os) ?? SYSTEMS[0];
   const [target, setTarget] = useState('');
   const [made, setMade] = useState<(NewLaptopLine & { madeAt: number }) | null>(null);
@@ -28,9 +26,8 @@ export function NewLaptop({ computer, caretaker }: { computer: ComputerOverview;
     const timer = setTimeout(() => setNow(Date.now()), Math.max(0, Date.parse(made.expiresAt) - Date.now()) + 1000);
     return () => clearTimeout(timer);
   }, [made]);
-  // Fetching the line connects the computer again; the state's refresh every few seconds brings that, or the line's end.
-  const used = made !== null && computer.connectedAt !== null && Date.parse(computer.connectedAt) >= made.madeAt;
-  const expired = made !== null && !used && Date.now() > Date.parse(made.expiresAt);
+  // Fetching the line connects the computer again.
+  const state = lineState(made, computer);
   return (
     <section class="new-laptop" aria-labelledby="new-laptop-title">
       <h3 id="new-laptop-title">Set up a new computer with these files</h3>
@@ -42,22 +39,14 @@ export function NewLaptop({ computer, caretaker }: { computer: ComputerOverview;
         <p class="muted">This needs {name}’s encryption password kept on this desktop (Looking after the backups, below): the new computer gets it from here.</p>
       ) : (
         <>
-          <div class="tabs" role="tablist" aria-label="The new computer’s system">
-            {SYSTEMS.map((one) => (
-              <button
-                type="button"
-                role="tab"
-                aria-selected={one.os === os}
-                class={`tab ${one.os === os ? 'active' : ''}`}
-                onClick={() => {
-                  setOs(one.os);
-                  setMade(null);
-                }}
-              >
-                {one.label}
-              </button>
-            ))}
-          </div>
+          <SystemTabs
+            os={os}
+            label="The new computer’s system"
+            onChoose={(chosen) => {
+              setOs(chosen);
+              setMade(null);
+            }}
+          />
           <div class="field">
             <Field
               id="new-laptop-target"
@@ -71,13 +60,13 @@ export function NewLaptop({ computer, caretaker }: { computer: ComputerOverview;
               hint="Leave it empty for the home folder; or a folder inside it, such as Old laptop, or a full path."
             />
           </div>
-          {made && used && (
+          {made && state === 'used' && (
             <p class="ok-text" role="status">
               The line was used: the new computer fetched its set-up {timeAgo(computer.connectedAt)}. It restores the files first, then backs up as {name}; its window says when it is done.
             </p>
           )}
-          {made && expired && <p class="hint">The line expired at {clock(made.expiresAt)} unused: make a new one.</p>}
-          {made && !used && !expired && (
+          {made && state === 'expired' && <p class="hint">The line expired at {clock(made.expiresAt)} unused: make a new one.</p>}
+          {made && state === 'live' && (
             <>
               <p>
                 It restores the backup of {formatDay(made.backup.time)} {formatTime(made.backup.time)}

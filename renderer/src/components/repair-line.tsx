@@ -1,9 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { ComputerOverview, RepairLine as Line } from '../../../main/contract.js';
 import { api } from '../api.js';
+import { clock } from './connect.js';
 import { CodeBlock, ErrorText, useAction } from './ui.js';
-
-const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 /**
  * The repair line, for a computer the set-up line connected whose encryption
