@@ -24,10 +24,14 @@ async function olderBackups(repo: string, count: number, size = 256 << 10): Prom
   }
 }
 
-/** Whether restic's lock is on the disk, written whole (restic 0.14 creates the file, then writes it: an empty one is not a lock to it yet). */
+/**
+ * Whether restic's lock is on the disk under its final name: restic 0.14
+ * writes `<id>-tmp-<random>` first and renames it, and a file under that
+ * name is no lock to another restic (nor is an empty one).
+ */
 const locked = (repo: string): boolean =>
   readdirSync(join(repo, 'locks'))
-    .filter((name) => !name.startsWith('.'))
+    .filter((name) => /^[0-9a-f]{64}$/.test(name))
     .some((name) => statSync(join(repo, 'locks', name)).size > 0);
 
 /** The desktop's own restic doing `words` (its command line, not a dry run) on this repository, by its process id. */
@@ -50,7 +54,7 @@ async function pausePruneUnderLock(repo: string): Promise<number> {
     const pid = resticProcess(repo, ['forget', '--prune']);
     if (pid !== undefined && locked(repo)) {
       process.kill(pid, 'SIGSTOP');
-      // Between the look and the stop restic may have let go of its lock (a busy machine): then it goes on and is caught again.
+      // Between the look and the stop restic may have let go of its lock: then it goes on and is caught again.
       if (locked(repo)) return pid;
       process.kill(pid, 'SIGCONT');
     }
