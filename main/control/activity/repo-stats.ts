@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isObjectId } from '../../../server/repo-path.js';
 
 export interface RepoStats {
   /** False until `restic init` made the repository. */
@@ -42,6 +43,6 @@ export async function readRepoStats(folder: string): Promise<RepoStats> {
     const info = await stat(join(folder, 'snapshots', entry.name)).catch(() => undefined);
     if (info) newest = Math.max(newest, info.mtimeMs);
   }
-  const locks = ((await entries(join(folder, 'locks'))) ?? []).filter((entry) => entry.isFile() && !entry.name.startsWith('.')).length;
+  const locks = ((await entries(join(folder, 'locks'))) ?? []).filter((entry) => entry.isFile() && isObjectId(entry.name)).length;
   return { exists: true, sizeBytes: await folderSize(folder), snapshots, lastBackupAt: newest > 0 ? new Date(newest) : null, locks };
 }

@@ -1,3 +1,4 @@
+import { isObjectId } from '../../../server/repo-path.js';
 import type { RestoreFacts } from './new-laptop-script.js';
 
 /** The newest backup of a computer, as `restic snapshots --json` gives it. */
@@ -28,7 +29,7 @@ export function newestBackup(json: unknown): NewestBackup | null {
   const backups = (Array.isArray(json) ? json : []).flatMap((value: Record<string, unknown>): NewestBackup[] => {
     const id = text(value?.id);
     const time = text(value?.time);
-    if (id === null || time === null || !/^[0-9a-f]{64}$/.test(id)) return [];
+    if (id === null || time === null || !isObjectId(id)) return [];
     return [{ id, time, host: text(value.hostname) ?? '', paths: texts(value.paths), excludes: texts(value.excludes) }];
   });
   return backups.sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0] ?? null;

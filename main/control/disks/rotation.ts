@@ -2,6 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Reason } from '../../contract.js';
 import type { RequestEvent } from '../../../server/events.js';
+import { isObjectId } from '../../../server/repo-path.js';
 import type { Shared } from '../core/shared.js';
 import type { DiskRecord } from '../core/settings.js';
 import type { DiskChoice } from '../core/supervisor.js';
@@ -9,7 +10,6 @@ import { IDENTITIES_FILE, RepoIdentities } from './repo-identities.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-const SNAPSHOT_NAME = /^[0-9a-f]{64}$/;
 
 /** How many snapshots of a repository a disk holds, and when the newest was written (no password needed). */
 async function snapshotsOn(folder: string): Promise<{ snapshots: number; lastBackupAt: string | null }> {
@@ -17,7 +17,7 @@ async function snapshotsOn(folder: string): Promise<{ snapshots: number; lastBac
   let newest = 0;
   const entries = await readdir(join(folder, 'snapshots'), { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
-    if (!entry.isFile() || !SNAPSHOT_NAME.test(entry.name)) continue;
+    if (!entry.isFile() || !isObjectId(entry.name)) continue;
     snapshots++;
     const info = await lstat(join(folder, 'snapshots', entry.name)).catch(() => undefined);
     if (info) newest = Math.max(newest, info.mtimeMs);

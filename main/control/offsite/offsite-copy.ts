@@ -2,6 +2,7 @@ import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashFile, isTempName } from '../../../server/atomic-write.js';
+import { isObjectId } from '../../../server/repo-path.js';
 import { runRclone, type RcloneOptions, type RcloneStats } from './rclone.js';
 import { RcloneSession, type RcloneJob } from './rclone-session.js';
 import { describeFailure } from './offsite-words.js';
@@ -60,7 +61,7 @@ async function removeUnfinished(options: RcloneOptions & { root: string; remote:
     const local = join(options.root, ...file.split('/'));
     const name = file.slice(file.lastIndexOf('/') + 1);
     // Only objects: `config` has no name to check the disk's contents against.
-    if (!/^[0-9a-f]{64}$/.test(name) || (await hashFile(local).catch(() => null)) !== name) continue;
+    if (!isObjectId(name) || (await hashFile(local).catch(() => null)) !== name) continue;
     const wanted = name;
     const there = joinRemote(options.remote, file);
     const hashed = await runRclone(['hashsum', 'sha256', '--download', there], options);

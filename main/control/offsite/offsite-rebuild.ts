@@ -4,6 +4,7 @@ import { copyInOrder, listFiles, openCopySession, type CopyOutcome, type CopyPro
 import { describeFailure } from './offsite-words.js';
 import { hashFile } from '../../../server/atomic-write.js';
 import { createSyncer } from '../../../server/fsync.js';
+import { isObjectId } from '../../../server/repo-path.js';
 import { Storage } from '../../../server/storage.js';
 import type { RcloneOptions } from './rclone.js';
 
@@ -48,7 +49,7 @@ async function removeCutOff(root: string, files: string[]): Promise<boolean> {
   for (const file of new Set(files)) {
     const name = file.slice(file.lastIndexOf('/') + 1);
     const local = join(root, ...file.split('/'));
-    if (!/^[0-9a-f]{64}$/.test(name) || (await hashFile(local).catch(() => name)) === name) continue;
+    if (!isObjectId(name) || (await hashFile(local).catch(() => name)) === name) continue;
     await unlink(local);
     removed = true;
   }
