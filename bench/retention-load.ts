@@ -1,12 +1,13 @@
 /**
  * Retention by the app against restic by hand: a repository of about
- * `sizeMb` MB made of 20 backups over 60 days (each with new data of its
- * own) is kept as a template; each round copies it afresh to the app's disk
- * and to a folder of its own, then the app runs its default policy on its
- * copy (forget --prune through "Run now", timed until the page shows the
- * outcome) and restic by hand the same flags on the other, alternating which
- * goes first. A warm-up round (the app's restic cache filled) is not
- * counted. It is the same restic: the figures should be within a few percent.
+ * `sizeMb` MB made of 20 backups over 60 days (files of 1 MB, each backup
+ * rewriting a few, so that the prune repacks) is kept as a template; each
+ * round copies it afresh to the app's disk and to a folder of its own, then
+ * the app runs its default policy on its copy (forget --prune through "Run
+ * now", timed until the page shows the outcome) and restic by hand the same
+ * flags on the other, alternating which goes first. A warm-up round (the
+ * app's restic cache filled) is not counted. It is the same restic: the
+ * figures should be within a few percent.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,8 +18,9 @@ import type { BenchApp } from './gui-load.js';
 import { timed } from './tools.js';
 
 const BACKUPS = 20;
+const FILE_BYTES = 1_000_000;
 /** Counted rounds, after the warm-up. */
-const ROUNDS = 3;
+const ROUNDS = 4;
 const DAY_MS = 86_400_000;
 const PASSWORD = 'bench retention password';
 const DEFAULT_FLAGS = ['--keep-within', '2d', '--keep-daily', '7', '--keep-weekly', '5', '--keep-monthly', '12', '--keep-yearly', '3'];
@@ -44,9 +46,13 @@ export async function retentionByAppAndByHand(app: BenchApp, work: string, sizeM
   const source = join(work, 'retention-source');
   mkdirSync(source, { recursive: true });
   restic(repo, ['init'], cache);
-  const chunk = Math.ceil((sizeMb * 1e6) / BACKUPS);
+  // Half the size in files of 1 MB, then each later backup rewrites a few of them here and there: the packs
+  // of a backup hold files that outlive it and files that do not, so the prune repacks, as on a real computer.
+  const files = Math.max(2, Math.round(sizeMb / 2));
+  const perBackup = Math.max(1, Math.round(files / (BACKUPS - 1)));
+  for (let file = 0; file < files; file++) writeFileSync(join(source, `file-${file}.bin`), randomBytes(FILE_BYTES));
   for (let index = 0; index < BACKUPS; index++) {
-    writeFileSync(join(source, 'changing.bin'), randomBytes(chunk));
+    if (index > 0) for (let turn = 0; turn < perBackup; turn++) writeFileSync(join(source, `file-${(index * 7919 + turn * 31) % files}.bin`), randomBytes(FILE_BYTES));
     restic(repo, ['backup', '--time', resticTime(new Date(Date.now() - (BACKUPS - index) * 3 * DAY_MS)), source], cache);
   }
   const template = join(work, 'retention-template');
@@ -80,9 +86,11 @@ export async function retentionByAppAndByHand(app: BenchApp, work: string, sizeM
     }
     const order = round % 2 === 0 ? (['app', 'hand'] as const) : (['hand', 'app'] as const);
     for (const who of order) {
+      // The copies' writes reach the disk first, or the run that goes first pays for them.
+      spawnSync('sync');
       const seconds = who === 'app' ? await byApp() : await byHand();
       if (round >= 0) figures[who].push(seconds);
     }
   }
-  return { bytes: chunk * BACKUPS, appSeconds: figures.app, byHandSeconds: figures.hand, appFreedBytes: freed };
+  return { bytes: (files + perBackup * (BACKUPS - 1)) * FILE_BYTES, appSeconds: figures.app, byHandSeconds: figures.hand, appFreedBytes: freed };
 }
