@@ -184,7 +184,7 @@ export class Connect {
       return result.json;
     };
     const plan = await planRestore(read, input.target ?? null);
-    if (!plan) throw new UserError('no-backups', `${name} has no backups yet: there is nothing to set a new computer up with.`);
+    if (!plan) throw new UserError('no-backups', `${name} has no backups yet, so there is nothing to bring back onto a new computer: connect the new computer as a computer of its own (Computers, Add a computer).`);
     const code = newCode();
     const flavour = scriptFor(input.os);
     this.codes.set(code, { username: input.username, purpose: 'new-laptop', plan, flavour, expiresAt: now + CODE_MS, usedAt: null, reportUntil: now + CODE_MS + RESTORE_REPORT_MS, reported: false, answered: true });
