@@ -14,8 +14,9 @@
  * Every server lives for the whole run and each comparison starts with a
  * warm-up round that is not counted: the app serves for days.
  * Give rest-server's binary in REST_SERVER; without it only our figures are
- * printed. BENCH_ONLY (a comma-separated list of http, auth, tls, app,
- * restic) runs some of the phases. Prints figures; it asserts nothing.
+ * printed. BENCH_ONLY (a comma-separated list of http, auth, tls, gui,
+ * integrity, offsite, restore, retention, restic) runs some of the phases.
+ * Prints figures; it asserts nothing.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -170,7 +171,9 @@ function printRounds(ours: Figures, peer: Figures | undefined, how = ''): void {
 }
 
 /** The phases BENCH_ONLY may name; all of them run without it. */
-const PHASES = ['http', 'auth', 'tls', 'app', 'restic'];
+const PHASES = ['http', 'auth', 'tls', 'gui', 'integrity', 'offsite', 'restore', 'retention', 'restic'];
+/** The phases run by the app in headless mode. */
+const APP_PHASES = ['gui', 'integrity', 'offsite', 'restore', 'retention'];
 
 function chosenPhases(): Set<string> {
   const named = process.env.BENCH_ONLY?.split(',').map((name) => name.trim()).filter((name) => name !== '') ?? PHASES;
@@ -247,7 +250,7 @@ async function main(): Promise<void> {
     const [ourFigures, peerFigures] = await alternating(tls.ours, tls.peer);
     printRounds(ourFigures, tls.peer ? peerFigures : undefined, ' over TLS');
   }
-  if (phases.has('app')) await appFigures();
+  if (APP_PHASES.some((phase) => phases.has(phase))) await appFigures(phases);
   if (phases.has('restic')) {
     const tree = makeTree();
     await resticRounds(plain, tree, '');
@@ -262,35 +265,45 @@ async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
 }
 
-/** The app as a person runs it: the GUI under uploads, the integrity check, the offsite copy, restores and retention. */
-async function appFigures(): Promise<void> {
+/** The app as a person runs it: the GUI under uploads, the integrity check, the offsite copy, restores and retention (those of them chosen). */
+async function appFigures(phases: Set<string>): Promise<void> {
   const app = await openApp(work);
   try {
-    const gui = await guiUnderLoad(app);
-    const answers = (figures: Answers) => `median ${figures.median.toFixed(1)}, p99 ${figures.p99.toFixed(1)}, max ${figures.max.toFixed(1)} ms (${figures.count} answers)`;
-    console.log(`${pad('app with GUI, 4 uploads (TLS)')} ${gui.uploadMBps.toFixed(0)} MB/s, CPU per GB ${gui.cpuPerGb.toFixed(2)} s`);
-    console.log(`${pad('  GUI state meanwhile')} ${answers(gui.state)}`);
-    console.log(`${pad('  GUI in-memory call (event loop)')} ${answers(gui.inMemory)}`);
-    const integrity = await integrityUnderLoad(app);
-    line('app uploads during a check', integrity.uploadDuringCheckMBps, integrity.uploadAloneMBps, 'MB/s', 0, 'without');
-    line('scrub when idle (its pass)', integrity.scrubMBps, integrity.diskReadMBps, 'MB/s', 0, 'disk read');
-    line('  the scrub command, start to exit', integrity.scrubCommandMBps, integrity.diskReadMBps, 'MB/s', 0, 'disk read');
-    if (!integrity.cacheDropped) console.log('  (the page cache could not be dropped: both reads may have come from memory)');
-    const offsite = await offsiteUnderLoad(app);
-    if (offsite) {
-      const size = `${(offsite.bytes / MB).toFixed(0)} MB`;
-      line(`offsite copy of ${size} to a folder`, offsite.folder.appMBps, offsite.folder.byHandMBps, 'MB/s', 0, 'rclone by hand');
-      if (offsite.sftp) {
-        line(`offsite copy of ${size} over SFTP`, offsite.sftp.appMBps, offsite.sftp.byHandMBps, 'MB/s', 0, 'rclone by hand');
-        line('app uploads during an SFTP copy', offsite.uploadDuringCopyMBps, offsite.uploadAloneMBps, 'MB/s', 0, 'without');
-      } else console.log("OpenSSH's sshd is not installed: the copy over SFTP is not measured.");
-    } else console.log('rclone is not installed: the offsite copy is not measured.');
-    const restore = await restoreFigures(app);
-    line(`download of ${(restore.folderBytes / MB).toFixed(0)} MB as .tar (GUI)`, restore.downloadMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand');
-    console.log(`${pad(`folder of ${restore.files} files`)} first page ${restore.firstPageMs.toFixed(0)} ms, next page ${restore.nextPageMs.toFixed(0)} ms`);
-    const retention = await retentionByAppAndByHand(app, work, Number(process.env.BENCH_RETENTION_MB ?? 1024));
-    line(`retention of ${(retention.bytes / MB).toFixed(0)} MB (forget --prune)`, retention.appSeconds, retention.byHandSeconds, 's', 1, 'restic by hand');
-    console.log(`${pad('  freed by the app')} ${(retention.appFreedBytes / MB).toFixed(0)} MB`);
+    if (phases.has('gui')) {
+      const gui = await guiUnderLoad(app);
+      const answers = (figures: Answers) => `median ${figures.median.toFixed(1)}, p99 ${figures.p99.toFixed(1)}, max ${figures.max.toFixed(1)} ms (${figures.count} answers)`;
+      console.log(`${pad('app with GUI, 4 uploads (TLS)')} ${gui.uploadMBps.toFixed(0)} MB/s, CPU per GB ${gui.cpuPerGb.toFixed(2)} s`);
+      console.log(`${pad('  GUI state meanwhile')} ${answers(gui.state)}`);
+      console.log(`${pad('  GUI in-memory call (event loop)')} ${answers(gui.inMemory)}`);
+    }
+    if (phases.has('integrity')) {
+      const integrity = await integrityUnderLoad(app);
+      line('app uploads during a check', integrity.uploadDuringCheckMBps, integrity.uploadAloneMBps, 'MB/s', 0, 'without');
+      line('scrub when idle (its pass)', integrity.scrubMBps, integrity.diskReadMBps, 'MB/s', 0, 'disk read');
+      line('  the scrub command, start to exit', integrity.scrubCommandMBps, integrity.diskReadMBps, 'MB/s', 0, 'disk read');
+      if (!integrity.cacheDropped) console.log('  (the page cache could not be dropped: both reads may have come from memory)');
+    }
+    if (phases.has('offsite')) {
+      const offsite = await offsiteUnderLoad(app);
+      if (offsite) {
+        const size = `${(offsite.bytes / MB).toFixed(0)} MB`;
+        line(`offsite copy of ${size} to a folder`, offsite.folder.appMBps, offsite.folder.byHandMBps, 'MB/s', 0, 'rclone by hand');
+        if (offsite.sftp) {
+          line(`offsite copy of ${size} over SFTP`, offsite.sftp.appMBps, offsite.sftp.byHandMBps, 'MB/s', 0, 'rclone by hand');
+          line('app uploads during an SFTP copy', offsite.uploadDuringCopyMBps, offsite.uploadAloneMBps, 'MB/s', 0, 'without');
+        } else console.log("OpenSSH's sshd is not installed: the copy over SFTP is not measured.");
+      } else console.log('rclone is not installed: the offsite copy is not measured.');
+    }
+    if (phases.has('restore')) {
+      const restore = await restoreFigures(app);
+      line(`download of ${(restore.folderBytes / MB).toFixed(0)} MB as .tar (GUI)`, restore.downloadMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand');
+      console.log(`${pad(`folder of ${restore.files} files`)} first page ${restore.firstPageMs.toFixed(0)} ms, next page ${restore.nextPageMs.toFixed(0)} ms`);
+    }
+    if (phases.has('retention')) {
+      const retention = await retentionByAppAndByHand(app, work, Number(process.env.BENCH_RETENTION_MB ?? 1024));
+      line(`retention of ${(retention.bytes / MB).toFixed(0)} MB (forget --prune)`, retention.appSeconds, retention.byHandSeconds, 's', 1, 'restic by hand');
+      console.log(`${pad('  freed by the app')} ${(retention.appFreedBytes / MB).toFixed(0)} MB`);
+    }
   } finally {
     app.close();
   }
