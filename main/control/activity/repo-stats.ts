@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isObjectId } from '../../../server/repo-path.js';
+import { bytesUnder } from '../core/files.js';
 
 export interface RepoStats {
   /** False until `restic init` made the repository. */
@@ -21,16 +22,6 @@ async function entries(folder: string) {
   }
 }
 
-async function folderSize(folder: string): Promise<number> {
-  let total = 0;
-  for (const entry of (await entries(folder)) ?? []) {
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) total += await folderSize(path);
-    else if (entry.isFile()) total += (await stat(path).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
-
 /** Looks at a repository folder on the disk: its size, snapshots, last backup and locks. */
 export async function readRepoStats(folder: string): Promise<RepoStats> {
   const config = await stat(join(folder, 'config')).catch(() => undefined);
@@ -44,5 +35,5 @@ export async function readRepoStats(folder: string): Promise<RepoStats> {
     if (info) newest = Math.max(newest, info.mtimeMs);
   }
   const locks = ((await entries(join(folder, 'locks'))) ?? []).filter((entry) => entry.isFile() && isObjectId(entry.name)).length;
-  return { exists: true, sizeBytes: await folderSize(folder), snapshots, lastBackupAt: newest > 0 ? new Date(newest) : null, locks };
+  return { exists: true, sizeBytes: await bytesUnder(folder), snapshots, lastBackupAt: newest > 0 ? new Date(newest) : null, locks };
 }

@@ -1,11 +1,10 @@
-import type { Dirent } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComputerCare, RetentionPolicy } from '../../contract.js';
 import { emptyCare, readCareRecord, writeCareRecord, type CareRecord, type RepoCare } from '../../../server/care-record.js';
 import { readDiskId } from '../../../server/disk-guard.js';
 import { createSyncer } from '../../../server/fsync.js';
 import { formatBytes } from '../../common/format-bytes.js';
+import { bytesUnder } from '../core/files.js';
 import type { ComputerRecord, DiskRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
 import { checkSubset, dueJob, retentionDueAt, type CareJob } from './care-schedule.js';
@@ -31,18 +30,6 @@ type Job = CareJob | 'repair';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const UNPLUGGED = 'the backup disk was unplugged while restic worked; it runs again later';
-
-/** The bytes of every file under a folder (a repository's size, before and after a prune). */
-async function bytesUnder(folder: string): Promise<number> {
-  let total = 0;
-  const entries = await readdir(folder, { withFileTypes: true }).catch(() => [] as Dirent[]);
-  for (const entry of entries) {
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) total += await bytesUnder(path);
-    else if (entry.isFile()) total += (await lstat(path).catch(() => undefined))?.size ?? 0;
-  }
-  return total;
-}
 
 /** restic 0.16 renamed rebuild-index to `repair index` and added `repair snapshots`. */
 export function repairSteps(version: string | null): string[][] {
@@ -211,7 +198,8 @@ export class Upkeep {
     const repo = join(disk.folder, computer.username);
     const before = await bytesUnder(repo);
     const result = await run(['forget', '--prune', ...policyFlags(this.hooks.policyOf(computer))], `Removing the old backups of ${computer.displayName} and freeing their space`, true);
-    const freedBytes = Math.max(0, before - (await bytesUnder(repo)));
+    // A disk that cannot be read any more after the run frees nothing we can tell.
+    const freedBytes = Math.max(0, before - (await bytesUnder(repo).catch(() => before)));
     if (!result.ok) return { at, ok: false, removed: 0, freedBytes, problem: result.failure };
     const removed = removedCount(result.json);
     if (freedBytes > 0) this.hooks.spaceFreed(disk.id, freedBytes);

@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { writeAtomically } from '../../../server/atomic-write.js';
@@ -9,6 +9,31 @@ import { describeIssues } from './schemas.js';
 // The config folder sits on the system disk, where fsync works; a failure to
 // sync there is a real error, not a quirk to tolerate quietly.
 const syncer = createSyncer(() => undefined);
+
+/**
+ * The bytes of the files under a folder (a repository's size), links not
+ * followed; 0 when the folder is not there. Each folder's entries are
+ * measured at once rather than one after the other: a repository's 256 data
+ * folders add up in milliseconds.
+ */
+export async function bytesUnder(folder: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const sizes = await Promise.all(
+    entries.map((entry) => {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) return bytesUnder(path);
+      // Gone since the folder was read (restic deleting a pack): nothing to count.
+      return entry.isFile() ? lstat(path).then((info) => info.size, () => 0) : 0;
+    }),
+  );
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
 
 /** Writes a whole file so that a crash leaves either the old or the new content: temp, fsync, rename, folder fsync. */
 export async function writeFileAtomically(path: string, content: string | Buffer, mode = 0o600): Promise<void> {
