@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { AppState, CaretakerView, RetentionPolicy, RetentionPreview } from '../../contract.js';
 import { readDiskId } from '../../../server/disk-guard.js';
@@ -28,6 +28,8 @@ const CACHE_FOLDER = 'restic-cache';
  */
 export class Caretaker {
   private restic: { path: string; version: string } | null = null;
+  /** The restic program's file as it was when its version was read: the same file is not asked again. */
+  private resticStamp = '';
   private resticProblem: string | null = null;
   private readonly kept: KeptPasswords;
   private readonly runs: ResticRuns;
@@ -250,11 +252,14 @@ export class Caretaker {
     return disk;
   }
 
-  /** Looks for restic again (it may have been installed meanwhile) and reads its version. */
+  /** Looks for restic again (it may have been installed, moved or updated meanwhile) and reads its version when the program is not the one seen before. */
   private async findProgram(): Promise<{ path: string; version: string } | null> {
     const configured = this.shared.settings.resticPath;
     // A path set in Settings is the family's own choice; else the restic bundled with the app (its version known, its checksum checked when built); else PATH.
     const path = await findRestic(configured ?? (await findRestic(this.shared.options.bundledRestic ?? null)));
+    const info = path ? await stat(path).catch(() => undefined) : undefined;
+    const stamp = info ? `${path}\0${info.ino}\0${info.size}\0${info.mtimeMs}` : `none\0${configured}`;
+    if (stamp === this.resticStamp) return this.restic;
     if (!path) {
       this.restic = null;
       this.resticProblem = configured ? `There is no restic program at ${configured}. ${installHint()}` : `restic is not installed on this desktop. ${installHint()}`;
@@ -267,6 +272,7 @@ export class Caretaker {
         this.resticProblem = `${(error as Error).message}. ${installHint()}`;
       }
     }
+    this.resticStamp = this.restic ? stamp : '';
     this.shared.changed();
     return this.restic;
   }
