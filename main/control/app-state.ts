@@ -12,7 +12,7 @@ import { describeStatus, isStale } from './core/status.js';
 import type { Tls } from './tls/tls.js';
 import { notificationsFor } from './tray-model.js';
 
-/** Bursts of changes (a backup's many uploads) become one state event. */
+/** At most one state event in this time: a backup's many uploads do not become many events. */
 const COALESCE_MS = 200;
 
 const toDate = (iso: string | null): Date | null => (iso === null ? null : new Date(iso));
@@ -32,6 +32,8 @@ function withDisks(computer: Omit<ComputerOverview, 'disks'>, disks: ComputerOve
 export class StateRoom {
   private last: AppState | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the last state was composed for publication (performance.now()). */
+  private composedAt = -Infinity;
   private closed = false;
 
   constructor(
@@ -149,15 +151,18 @@ export class StateRoom {
     };
   }
 
+  /** The first change after a quiet spell is told at once; those that follow within COALESCE_MS wait for one state together. */
   private schedule(): void {
     if (this.timer || this.closed) return;
+    const wait = Math.max(0, this.composedAt + COALESCE_MS - performance.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.composedAt = performance.now();
       void this.compose().then(
         (state) => this.publish(state),
         () => undefined,
       );
-    }, COALESCE_MS);
+    }, wait);
   }
 
   private publish(state: AppState): void {
