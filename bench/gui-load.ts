@@ -84,6 +84,44 @@ function openEvents(gui: Gui): () => void {
   return () => req.destroy();
 }
 
+/**
+ * Follows the GUI's event stream, as the page does, until a state satisfies
+ * `until`: what the page would show at that moment, without asking again and
+ * again. `stop` closes the stream when it is not needed any more.
+ */
+export function watchState(gui: Gui): { next(until: (state: AppState) => boolean): Promise<AppState>; stop(): void } {
+  let latest: AppState | undefined;
+  let waiting: { until: (state: AppState) => boolean; resolve: (state: AppState) => void } | undefined;
+  let text = '';
+  const req = request({ host: '127.0.0.1', port: gui.port, path: '/api/events', headers: { Authorization: `Bearer ${gui.token}` } }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      text += chunk;
+      for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+        const frame = text.slice(0, end);
+        text = text.slice(end + 2);
+        const data = /^event: state\ndata: (.*)$/s.exec(frame)?.[1];
+        if (data === undefined) continue;
+        latest = JSON.parse(data) as AppState;
+        if (waiting?.until(latest)) {
+          waiting.resolve(latest);
+          waiting = undefined;
+        }
+      }
+    });
+  });
+  req.on('error', () => undefined);
+  req.end();
+  return {
+    next: (until) =>
+      new Promise((resolve) => {
+        if (latest && until(latest)) resolve(latest);
+        else waiting = { until, resolve };
+      }),
+    stop: () => req.destroy(),
+  };
+}
+
 /** The app in headless mode, set up through its API, serving a computer's login over TLS. */
 export interface BenchApp {
   gui: Gui;

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppState, LoginCreated } from '../main/contract.js';
-import type { BenchApp } from './gui-load.js';
+import { watchState, type BenchApp } from './gui-load.js';
 import { timed } from './tools.js';
 
 const BACKUPS = 20;
@@ -62,24 +62,22 @@ export async function retentionByAppAndByHand(app: BenchApp, work: string, sizeM
 
   let freed = 0;
   let lastAt: string | undefined;
+  const lastOf = (state: AppState) => state.caretaker.computers.find((care) => care.username === computer.username)?.lastRetention;
+  // The page's event stream says when the run ended: asking for the state again and again would take CPU from restic.
+  const states = watchState(app.gui);
   const byApp = () =>
     timed(async () => {
       await app.gui.api('runRetention', { username: computer.username });
-      for (;;) {
-        const state = await app.gui.api<AppState>('getState');
-        const last = state.caretaker.computers.find((care) => care.username === computer.username)?.lastRetention;
-        if (last && last.at !== lastAt) {
-          if (!last.ok) throw new Error(`the app's retention failed: ${last.problem}`);
-          lastAt = last.at;
-          freed = last.freedBytes;
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const last = lastOf(await states.next((state) => (lastOf(state)?.at ?? lastAt) !== lastAt));
+      if (!last?.ok) throw new Error(`the app's retention failed: ${last?.problem}`);
+      lastAt = last.at;
+      freed = last.freedBytes;
     });
   const byHand = () => timed(async () => restic(copy, ['forget', '--prune', ...DEFAULT_FLAGS], cache));
   const figures = { app: [] as number[], hand: [] as number[] };
   for (let round = -1; round < ROUNDS; round++) {
+    // The app's own runs end first (its first check of a computer whose password was just kept): its folder is replaced.
+    await states.next((state) => state.caretaker.computers.every((care) => care.running === null));
     for (const folder of [repo, copy]) {
       rmSync(folder, { recursive: true, force: true });
       cpSync(template, folder, { recursive: true });
@@ -92,5 +90,6 @@ export async function retentionByAppAndByHand(app: BenchApp, work: string, sizeM
       if (round >= 0) figures[who].push(seconds);
     }
   }
+  states.stop();
   return { bytes: (files + perBackup * (BACKUPS - 1)) * FILE_BYTES, appSeconds: figures.app, byHandSeconds: figures.hand, appFreedBytes: freed };
 }

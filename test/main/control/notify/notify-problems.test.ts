@@ -100,9 +100,9 @@ describe.runIf(hasTool('restic'))('problems told to the admin, once, and their r
     await look(controller);
     expect(attempts()).toBe(1);
     clock.at += 30_000;
-    await vi.waitFor(() => expect(attempts()).toBe(2));
+    await vi.waitFor(() => expect(attempts()).toBe(2), { timeout: 10_000 });
     clock.at += 2 * MINUTE;
-    await vi.waitFor(() => expect(attempts()).toBe(3));
+    await vi.waitFor(() => expect(attempts()).toBe(3), { timeout: 10_000 });
     const failing = await waitForState(controller, (state) => state.reasons.some((reason) => reason.key === `channel-failing:${broken}`));
     expect(failing.reasons.find((reason) => reason.key === `channel-failing:${broken}`)?.message).toBe(
       `Notifications (Webhook at ${new URL(receiver.origin).host}) keep failing: the webhook at ${new URL(receiver.origin).host} answered 500. Check them in Settings → Notifications.`,
