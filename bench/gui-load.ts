@@ -50,14 +50,18 @@ export interface Gui {
   api<T>(method: string, input?: unknown): Promise<T>;
 }
 
-function startHeadless(configDir: string): Promise<{ gui: Gui; stop: () => void; pid: number }> {
+function startHeadless(configDir: string): Promise<{ gui: Gui; stop: () => Promise<void>; pid: number }> {
   const child = spawn(process.execPath, ['dist/main/headless/cli.js', '--config-dir', configDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    const read = (chunk: Buffer) => {
       out += chunk.toString();
       // Its stdout is a pipe, so the key is not printed: the address is in its file, written before the Settings line.
       if (!/^Settings: /m.test(out)) return;
+      // Read once: what it prints later (as its folder is removed at the end) is not looked at.
+      child.stdout.off('data', read);
+      child.stdout.resume();
       const match = /^http:\/\/127\.0\.0\.1:(\d+)\/#token=([\w-]+)$/m.exec(readFileSync(join(configDir, 'gui-address.txt'), 'utf8'));
       if (!match) return reject(new Error(`headless mode wrote no GUI address: ${out}`));
       const [, port, token] = match as unknown as [string, string, string];
@@ -70,8 +74,13 @@ function startHeadless(configDir: string): Promise<{ gui: Gui; stop: () => void;
         });
         return (JSON.parse(body.toString()) as { result: T }).result;
       };
-      resolve({ gui: { port: Number(port), token, api }, stop: () => child.kill('SIGTERM'), pid: child.pid as number });
-    });
+      const stop = () => {
+        child.kill('SIGTERM');
+        return exited;
+      };
+      resolve({ gui: { port: Number(port), token, api }, stop, pid: child.pid as number });
+    };
+    child.stdout.on('data', read);
     child.on('exit', (code) => reject(new Error(`headless mode exited ${code}: ${out}`)));
   });
 }
@@ -133,7 +142,8 @@ export interface BenchApp {
   headers: Record<string, string>;
   /** The computer's repository, e.g. `/bench-laptop`. */
   repo: string;
-  close(): void;
+  /** Stops headless mode and waits until it has exited (its folders can then be removed). */
+  close(): Promise<void>;
 }
 
 export async function openApp(work: string): Promise<BenchApp> {
@@ -162,11 +172,11 @@ export async function openApp(work: string): Promise<BenchApp> {
       repo,
       close: () => {
         agent.destroy();
-        stop();
+        return stop();
       },
     };
   } catch (error) {
-    stop();
+    await stop();
     throw error;
   }
 }

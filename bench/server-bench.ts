@@ -305,7 +305,7 @@ async function appFigures(phases: Set<string>): Promise<void> {
       console.log(`${pad('  freed by the app')} ${(retention.appFreedBytes / MB).toFixed(0)} MB`);
     }
   } finally {
-    app.close();
+    await app.close();
   }
 }
 
