@@ -99,7 +99,7 @@ export class Controller extends EventEmitter<Events> {
     this.state = new StateRoom(this.shared, { disks: this.disks, tls: this.tls, serving: this.serving, activity: this.activity, integrity: this.integrity, offsite: this.offsite, caretaker: this.caretaker, notify: this.notify });
     this.restore = new Restore(this.shared, {
       run: (username, args, purpose, json) => this.caretaker.runFor(username, args, purpose, json),
-      stream: (username, args, purpose) => this.caretaker.streamFor(username, args, purpose),
+      stream: (username, args, purpose, background) => this.caretaker.streamFor(username, args, purpose, background),
       keptPassword: (username) => this.caretaker.keptPassword(username),
       fromCopy: async (username) => (await this.computers.commandLines({ username, os: 'linux', resticVersion: 'before-0.17' })).fromCopy,
     });

@@ -201,10 +201,10 @@ export class Caretaker {
     return this.runs.run(args, { repo, password, purpose, json });
   }
 
-  /** As `runFor`, its output read as it comes. */
-  async streamFor(username: string, args: string[], purpose: string): Promise<ResticStream> {
+  /** As `runFor`, its output read as it comes; `background` runs it at the lowest CPU priority. */
+  async streamFor(username: string, args: string[], purpose: string, background = false): Promise<ResticStream> {
     const { repo, password } = await this.access(username);
-    return this.runs.stream(args, { repo, password, purpose });
+    return this.runs.stream(args, { repo, password, purpose, background });
   }
 
   /** A computer's kept password, or null when none is kept (for the emergency sheet, which asks first); an error in words when it cannot be unlocked. */

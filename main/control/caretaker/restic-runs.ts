@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants, setPriority } from 'node:os';
 import type { Readable } from 'node:stream';
+import { findProgram } from '../core/programs.js';
 
 export interface ResticRun {
   /** The repository's folder on the backup disk: restic reads it directly (its local backend). */
@@ -12,6 +14,8 @@ export interface ResticRun {
   json?: boolean;
   /** Stops the run at once (SIGKILL): the disk it works on is gone, and nothing more may be written where it was. */
   signal?: AbortSignal;
+  /** Runs at the lowest CPU priority: it measures something on the side and must not slow down what the family waits for. */
+  background?: boolean;
 }
 
 export interface ResticResult {
@@ -144,13 +148,23 @@ export class ResticRuns {
    */
   async stream(args: string[], run: ResticRun): Promise<ResticStream> {
     const binary = await this.program();
+    // On Linux a process's priority is its threads' each, so restic starts under `nice`; elsewhere the whole process is lowered.
+    const nice = run.background && process.platform === 'linux' ? await findProgram('nice', null) : null;
     if (this.closed) throw new Error('The app is quitting: restic is not started any more.');
     // --quiet: without it restic writes where the password came from on standard output, ahead of a dumped file's bytes.
-    const child = spawn(binary, ['--repo', run.repo, '--quiet', ...args, ...(run.json ? ['--json'] : [])], {
+    const command = [binary, '--repo', run.repo, '--quiet', ...args, ...(run.json ? ['--json'] : [])];
+    const child = spawn(nice ?? binary, nice ? ['-n', '19', ...command] : command.slice(1), {
       stdio: 'pipe',
       env: resticEnv(this.cacheDir),
       windowsHide: true,
     });
+    if (run.background && !nice && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, constants.priority.PRIORITY_LOW);
+      } catch {
+        // Gone already, or not allowed: it runs at the usual priority.
+      }
+    }
     this.running.add(child);
     let stderr = '';
     let cancelled = false;

@@ -27,7 +27,8 @@ type Outcome = { ok: boolean; failure: string | null };
 /** restic for a computer with its kept password, against its backups on the disk in use (the caretaker runs it). */
 export interface ResticAccess {
   run(username: string, args: string[], purpose: string, json?: boolean): Promise<Outcome & { json: unknown }>;
-  stream(username: string, args: string[], purpose: string): Promise<{ stdout: Readable; done: Promise<Outcome>; cancel(): void }>;
+  /** `background`: at the lowest CPU priority, so that it does not slow down a download it measures. */
+  stream(username: string, args: string[], purpose: string, background?: boolean): Promise<{ stdout: Readable; done: Promise<Outcome>; cancel(): void }>;
   /** The kept password, or null when none is kept. */
   keptPassword(username: string): Promise<string | null>;
   /** The commands that read a computer's backups from the offsite copy (null: there is none). */
@@ -234,10 +235,10 @@ export class Restore {
     }
   }
 
-  /** About how many bytes a download or restore has in all: restic lists what is under the path (metadata only, not the data). */
+  /** About how many bytes a download or restore has in all: restic lists what is under the path (metadata only, not the data), at the lowest CPU priority: restic 0.14's ls reads every folder beside the path too, which can take more CPU than the download itself. */
   private measureTotal(transfer: Transfer, computer: ComputerRecord, input: { snapshotId: string; path: string }): void {
     const purpose = `Measuring ${transfer.view.name} in the backups of ${computer.displayName}`;
-    void this.restic.stream(computer.username, ['ls', '--no-lock', '--json', '--recursive', input.snapshotId, input.path], purpose).then(
+    void this.restic.stream(computer.username, ['ls', '--no-lock', '--json', '--recursive', input.snapshotId, input.path], purpose, true).then(
       async (run) => {
         this.transfers.stopWith(transfer, run.cancel);
         const inside = input.path === '/' ? '/' : `${input.path}/`;

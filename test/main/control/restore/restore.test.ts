@@ -22,6 +22,16 @@ function resticProcesses(repo: string): string[] {
 }
 
 /** A controller on a fresh disk folder with Anna's laptop, its repository made by restic and its password kept. */
+/** The CPU priority (nice) of restic running against `repo` with these words in its arguments, once it is running; undefined while there is none. */
+function resticNice(repo: string, words: RegExp): number | undefined {
+  const line = execFileSync('ps', ['-eo', 'ni=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((row) => /^\s*(-?\d+)\s+(.*)$/.exec(row))
+    // restic itself, not `nice` about to start it.
+    .find((row) => row !== null && /^\S*restic /.test(row[2] as string) && (row[2] as string).includes(repo) && words.test(row[2] as string));
+  return line ? Number(line[1]) : undefined;
+}
+
 async function annaWithKeptPassword(options: Parameters<typeof openController>[0] = {}): Promise<{ controller: Controller; data: string; repo: string; username: string }> {
   const { controller } = await openController(options);
   const data = tempDir('rts-data-');
@@ -122,6 +132,16 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     }
 
     const slow = await controller.startDownload({ username, snapshotId, path: join(source, 'disk.img'), format: 'file' });
+    // What the download has in all is measured on the side, at the lowest priority: it must not slow the download down.
+    const measuring = await vi.waitFor(
+      () => {
+        const nice = resticNice(repo, / ls .*--recursive/);
+        expect(nice).toBeDefined();
+        return nice;
+      },
+      { timeout: 10_000, interval: 10 },
+    );
+    expect(measuring).toBe(19);
     const download = controller.openDownload(slow?.id as string);
     let received = 0;
     const sink = new Writable({
@@ -133,6 +153,7 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     const sending = download?.send(sink);
     await vi.waitFor(() => expect(received).toBeGreaterThan(1 << 20), { timeout: 60_000, interval: 50 });
     expect(resticProcesses(repo).some((args) => args.includes(' dump '))).toBe(true);
+    expect(resticNice(repo, / dump /)).toBe(0);
     expect(await controller.cancelTransfer({ id: slow?.id as string })).toMatchObject({ state: 'cancelled', message: 'Cancelled.' });
     await sending;
     expect(sink.destroyed).toBe(true);
