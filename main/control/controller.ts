@@ -65,7 +65,12 @@ export class Controller extends EventEmitter<Events> {
       composeState: () => this.state.compose(),
     });
     this.tls = new Tls(this.shared);
-    this.computers = new Computers(this.shared, () => this.serving.addressForComputers(), () => this.offsite.copyLocation());
+    this.computers = new Computers(
+      this.shared,
+      () => this.serving.addressForComputers(),
+      () => this.offsite.copyLocation(),
+      (computer) => this.caretaker.forgetRemoved(computer),
+    );
     this.serving = new Serving(this.shared, {
       setup: (request) => this.connect.answer(request),
       users: () => this.computers.userPolicies(),

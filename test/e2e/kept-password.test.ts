@@ -58,4 +58,37 @@ describe.runIf(hasChromium() && hasTool('restic'))('the encryption password kept
     expect(pageErrors).toEqual([]);
     expect(bugs).toEqual([]);
   });
+
+  it('removing a computer whose password is kept says first that the password is forgotten too; for one without, it says nothing of it', { timeout: 90_000 }, async () => {
+    const { bridge, controller, bugs } = await headless();
+    const data = tempDir('rts-data-');
+    await controller.chooseFolder({ path: data });
+    await controller.updateSettings({ setupComplete: true });
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const bea = await controller.addComputer({ displayName: 'Bea’s desktop' });
+    for (const username of [anna.username, bea.username]) await resticOk(join(data, username), ['init']);
+    await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
+
+    const page = await openPage();
+    const pageErrors = pageErrorsOf(page);
+    await page.goto(bridge.url);
+    await page.getByRole('link', { name: 'Computers' }).click();
+    await page.getByRole('button', { name: /Anna's laptop/ }).click();
+    await page.getByRole('button', { name: 'Remove…' }).click();
+    const annaConfirm = page.getByRole('alertdialog', { name: "Remove Anna's laptop?" });
+    expect(await annaConfirm.locator('#remove-detail').innerText()).toBe(
+      "Its login stops working; its backups stay on the disk in /annas-laptop/. The encryption password kept on this desktop for Anna's laptop is forgotten too: if you may want these backups back one day, first use “Show the password…” under Looking after the backups, and write it down.",
+    );
+    await annaConfirm.scrollIntoViewIfNeeded();
+    await screenshot(page, '44-remove-forgets-kept-password');
+    await annaConfirm.getByRole('button', { name: 'Keep' }).click();
+
+    await page.getByRole('button', { name: 'All computers' }).click();
+    await page.getByRole('button', { name: /Bea’s desktop/ }).click();
+    await page.getByRole('button', { name: 'Remove…' }).click();
+    const beaConfirm = page.getByRole('alertdialog', { name: 'Remove Bea’s desktop?' });
+    expect(await beaConfirm.locator('#remove-detail').innerText()).toBe('Its login stops working; its backups stay on the disk in /beas-desktop/.');
+    expect(pageErrors).toEqual([]);
+    expect(bugs).toEqual([]);
+  });
 });

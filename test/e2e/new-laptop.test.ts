@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { waitForState } from '../helpers/controller.js';
 import { headless } from '../helpers/headless.js';
+import { RESTIC_PASSWORD, resticOk } from '../helpers/restic.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runInTerminal } from '../helpers/terminal.js';
 import { hasTool } from '../helpers/tools.js';
@@ -71,6 +72,55 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
     await page.clock.fastForward('16:00');
     await part.getByText(/The line expired at \d\d?:\d\d( [AP]M)? unused: make a new one\./).waitFor();
     await screenshot(page, '71-new-laptop-expired');
+    expect(pageErrors).toEqual([]);
+    expect(bugs).toEqual([]);
+  });
+});
+
+describe.runIf(hasChromium() && hasTool('restic'))('the new-computer line refused on the page', () => {
+  it('with no backups yet, then with restic missing on the desktop: the page says why in words and shows no line', { timeout: 90_000 }, async () => {
+    const { controller, bridge, bugs } = await headless();
+    const data = tempDir('rts-data-');
+    await controller.chooseFolder({ path: data });
+    await controller.startServer();
+    await controller.updateSettings({ setupComplete: true });
+    await waitForState(controller, (state) => state.status === 'serving');
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    await resticOk(join(data, anna.username), ['init']);
+    await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
+
+    // A refusal is an answer the page shows on purpose: no console errors asked for.
+    const page = await openPage();
+    const pageErrors = pageErrorsOf(page, { consoleErrors: false });
+    await page.goto(bridge.url);
+    await page.getByRole('link', { name: 'Computers' }).click();
+    await page.getByRole('button', { name: /^Anna's laptop/ }).click();
+    const part = page.getByRole('region', { name: 'Set up a new computer with these files' });
+    const make = part.getByRole('button', { name: 'Make the line for the new computer' });
+    await make.click();
+    await part
+      .getByRole('alert')
+      .getByText("Anna's laptop has no backups yet, so there is nothing to bring back onto a new computer: connect the new computer as a computer of its own (Computers, Add a computer).", { exact: true })
+      .waitFor();
+    expect(await part.locator('.code-block').count()).toBe(0);
+    await part.scrollIntoViewIfNeeded();
+    await screenshot(page, '72-new-laptop-no-backups');
+
+    // A backup now, but restic (at a path of its own) gone from the desktop.
+    const home = tempDir('rts-home-');
+    writeFileSync(join(home, 'letter.txt'), 'Dear grandma,\n');
+    await resticOk(join(data, anna.username), ['backup', home]);
+    const own = join(tempDir('rts-restic-bin-'), 'restic');
+    copyFileSync('/usr/bin/restic', own);
+    await controller.setResticPath({ path: own });
+    unlinkSync(own);
+    await make.click();
+    await part
+      .getByRole('alert')
+      .getByText(`There is no restic program at ${own}. Install restic with your package manager (on Debian or Ubuntu: sudo apt install restic), or give the path of the restic program in Settings.`, { exact: true })
+      .waitFor();
+    expect(await part.locator('.code-block').count()).toBe(0);
+    await screenshot(page, '73-new-laptop-no-restic');
     expect(pageErrors).toEqual([]);
     expect(bugs).toEqual([]);
   });

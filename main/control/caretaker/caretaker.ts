@@ -132,6 +132,26 @@ export class Caretaker {
     });
   }
 
+  /**
+   * A computer being removed takes its kept password with it (Remove calls
+   * this inside its own change, once the login and the settings are gone).
+   * A failure is said, never thrown: the computer is removed all the same.
+   * Never done when the store is read at start: damaged settings would then
+   * forget every kept password.
+   */
+  async forgetRemoved(computer: Pick<ComputerRecord, 'username' | 'displayName'>): Promise<void> {
+    if (!this.kept.has(computer.username)) return;
+    const name = computer.displayName;
+    try {
+      await this.kept.forget(computer.username);
+      this.shared.emit('note', `The kept encryption password of ${name} was forgotten with it.`, 'info');
+    } catch (error) {
+      const message = `The encryption password kept for ${name} could not be forgotten as it was removed (${(error as Error).message}): it stays on this desktop, locked. To forget it, add a computer called “${name}” again and use “Forget the kept password…” on its page.`;
+      this.shared.emit('note', message, 'warning');
+      this.shared.addNotice(message);
+    }
+  }
+
   /** What a policy would remove now: restic forget --dry-run, without a lock (a preview writes nothing on the disk). */
   async previewRetention(input: { username: string; policy?: RetentionPolicy }): Promise<RetentionPreview> {
     const computer = this.computer(input.username);

@@ -27,6 +27,8 @@ export class Computers {
     private readonly serverUrl: () => string,
     /** Where the offsite copy is (the offsite room knows it). */
     private readonly copyLocation: () => Promise<CopyLocation | null>,
+    /** Forgets the encryption password kept for a computer being removed (the caretaker keeps them); it says a failure itself and never throws. */
+    private readonly forgetKeptPassword: (computer: ComputerRecord) => Promise<void>,
   ) {
     this.maintenanceRecord = new MaintenanceRecord(join(shared.options.configDir, MAINTENANCE_RECORD_FILE));
     shared.on('tick', () => this.endExpiredRights());
@@ -147,12 +149,19 @@ export class Computers {
     });
   }
 
+  /**
+   * Its login, then its settings, then the encryption password the desktop
+   * kept for it: none stays behind where no page shows it, and a computer
+   * added later under the same name starts without it. Its backups stay on
+   * the disk.
+   */
   remove(input: { username: string }): Promise<AppState> {
     return this.shared.mutate(async () => {
-      this.require(input.username);
+      const computer = this.require(input.username);
       await this.removeLogin(input.username);
-      this.settings.computers = this.settings.computers.filter((computer) => computer.username !== input.username);
+      this.settings.computers = this.settings.computers.filter((other) => other.username !== input.username);
       await this.shared.save();
+      await this.forgetKeptPassword(computer);
       await this.shared.reconfigure();
       return this.shared.state();
     });

@@ -124,8 +124,18 @@ function ResetDone({ computer }: { computer: ComputerOverview }) {
   );
 }
 
-/** Name, quota, append-only, a new password and removal. */
-function ComputerSettings({ computer, onLogin, onRemoved }: { computer: ComputerOverview; onLogin: (login: LoginCreated) => void; onRemoved: (message: string) => void }) {
+/** Name, quota, append-only, a new password and removal (which forgets the encryption password kept for it, when one is: `kept`). */
+function ComputerSettings({
+  computer,
+  kept,
+  onLogin,
+  onRemoved,
+}: {
+  computer: ComputerOverview;
+  kept: boolean;
+  onLogin: (login: LoginCreated) => void;
+  onRemoved: (message: string) => void;
+}) {
   const [name, setName] = useState(computer.displayName);
   const [quota, setQuota] = useState(computer.quotaBytes === null ? '' : String(computer.quotaBytes / 1e9));
   const [confirm, setConfirm] = useState<'reset' | 'remove' | null>(null);
@@ -203,6 +213,8 @@ function ComputerSettings({ computer, onLogin, onRemoved }: { computer: Computer
           }
         >
           Its login stops working; its backups stay on the disk in <code>{computer.repoPath}</code>.
+          {kept &&
+            ` The encryption password kept on this desktop for ${computer.displayName} is forgotten too: if you may want these backups back one day, first use “Show the password…” under Looking after the backups, and write it down.`}
         </Confirm>
       ) : (
         <div class="button-row">
@@ -277,7 +289,7 @@ function ComputerDetail({
       <Card title="Looking after the backups" id="looking-after">
         <LookingAfter computer={computer} caretaker={caretaker} storage={storage} />
       </Card>
-      <ComputerSettings computer={computer} onLogin={onLogin} onRemoved={onRemoved} />
+      <ComputerSettings computer={computer} kept={caretaker.keptPasswords.includes(computer.username)} onLogin={onLogin} onRemoved={onRemoved} />
       <Card title="By hand" id="by-hand">
         <details class="more">
           <summary>Set {name} up by hand: {password ? 'its new server login, shown once, and ' : ''}the restic commands to paste</summary>

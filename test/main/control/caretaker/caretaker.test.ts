@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppState, Summary } from '../../../../main/contract.js';
@@ -135,5 +135,76 @@ describe.runIf(hasTool('restic'))('the kept passwords’ store across restarts',
       expect.stringMatching(/^The file of kept encryption passwords was damaged\. It was kept as .*kept-passwords\.json\.damaged-.*; keep each computer's password again on its page\.$/),
     ]);
     expect(readdirSync(configDir).filter((name) => name.startsWith(`${STORE_FILE}.damaged-`))).toHaveLength(1);
+  });
+});
+
+/** The usernames the store on disk holds a sealed password for. */
+const storedFor = (configDir: string): string[] => Object.keys((JSON.parse(readFileSync(join(configDir, STORE_FILE), 'utf8')) as { computers: Record<string, unknown> }).computers);
+
+describe.runIf(hasTool('restic'))('a removed computer’s kept password', () => {
+  it('is forgotten with it: gone from the store on disk, not back after a restart nor for a computer added again under the same name; the others’ stay; the backups stay on the disk', { timeout: 60_000 }, async () => {
+    const configDir = tempDir('rts-config-');
+    const { controller } = await openController({ configDir });
+    const data = tempDir('rts-data-');
+    await controller.chooseFolder({ path: data });
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const bea = await controller.addComputer({ displayName: 'Bea’s desktop' });
+    for (const username of [anna.username, bea.username]) {
+      await resticOk(join(data, username), ['init']);
+      await controller.keepPassword({ username, password: RESTIC_PASSWORD });
+    }
+    expect(storedFor(configDir)).toEqual([anna.username, bea.username]);
+
+    const removed = await controller.removeComputer({ username: anna.username });
+    expect(removed.caretaker.keptPasswords).toEqual([bea.username]);
+    expect(storedFor(configDir)).toEqual([bea.username]);
+    expect(existsSync(join(data, anna.username, 'config'))).toBe(true);
+    const log = await controller.recentSummaries();
+    expect(log.map((summary) => summary.message)).toContain("The kept encryption password of Anna's laptop was forgotten with it.");
+    expect(JSON.stringify(log)).not.toContain(RESTIC_PASSWORD);
+
+    // The same name gives the same login name: that computer starts with no password kept.
+    const again = await controller.addComputer({ displayName: "Anna's laptop" });
+    expect(again.username).toBe(anna.username);
+    expect((await controller.getState()).caretaker.keptPasswords).toEqual([bea.username]);
+    await expect(controller.showPassword({ username: again.username })).rejects.toMatchObject({ code: 'not-kept' });
+    await controller.close();
+
+    const second = await openController({ configDir });
+    expect((await second.controller.getState()).caretaker.keptPasswords).toEqual([bea.username]);
+    await expect(second.controller.showPassword({ username: anna.username })).rejects.toMatchObject({ code: 'not-kept' });
+    expect(await second.controller.showPassword({ username: bea.username })).toEqual({ password: RESTIC_PASSWORD });
+  });
+
+  it('a store that cannot be written: the computer is removed all the same, and a notice says the password stays and how to forget it, without the password', { timeout: 60_000 }, async () => {
+    const { controller, configDir } = await openController();
+    const data = tempDir('rts-data-');
+    await controller.chooseFolder({ path: data });
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    await resticOk(join(data, anna.username), ['init']);
+    await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
+    // A folder where the store's file was: its new version cannot be renamed into place.
+    const store = join(configDir, STORE_FILE);
+    rmSync(store);
+    mkdirSync(join(store, 'in-the-way'), { recursive: true });
+
+    const removed = await controller.removeComputer({ username: anna.username });
+    expect(removed.computers).toEqual([]);
+    const notice = removed.notices.map((one) => one.message);
+    expect(notice).toEqual([
+      expect.stringMatching(
+        /^The encryption password kept for Anna's laptop could not be forgotten as it was removed \(.+\): it stays on this desktop, locked\. To forget it, add a computer called “Anna's laptop” again and use “Forget the kept password…” on its page\.$/,
+      ),
+    ]);
+    const log = await controller.recentSummaries();
+    expect(log).toContainEqual(expect.objectContaining({ message: notice[0], severity: 'warning' }));
+    expect(JSON.stringify([removed, log])).not.toContain(RESTIC_PASSWORD);
+
+    // As the notice says: the folder can be written again, the computer added again, its password forgotten there.
+    rmSync(store, { recursive: true });
+    const again = await controller.addComputer({ displayName: "Anna's laptop" });
+    expect((await controller.getState()).caretaker.keptPasswords).toEqual([again.username]);
+    expect((await controller.forgetPassword({ username: again.username })).caretaker.keptPasswords).toEqual([]);
+    expect(storedFor(configDir)).toEqual([]);
   });
 });

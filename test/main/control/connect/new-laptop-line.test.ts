@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../../../main/common/format-bytes.js';
 import type { Summary } from '../../../../main/contract.js';
 import { servingController } from '../../../helpers/client-computer.js';
 import { runBash } from '../../../helpers/controller.js';
+import { RESTIC_PASSWORD, resticOk } from '../../../helpers/restic.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { FakeUsbDisk } from '../../../helpers/tmpfs.js';
 import { runInTerminal } from '../../../helpers/terminal.js';
@@ -173,5 +174,40 @@ describe.runIf(hasTool('restic') && hasTool('curl') && hasTool('script'))('the n
     expect(await controller.listSnapshots({ username: anna.username })).toHaveLength(before.length + 2);
     const usable = await runInTerminal('restic-tray-backup snapshots', third);
     expect(usable.code, usable.output).toBe(0);
+  });
+});
+
+describe.runIf(hasTool('restic'))('the new-computer line refused in words, with nothing made', () => {
+  it('no line while the computer has no backups yet, nor while restic is missing on the desktop: the password kept, the login, the settings and the computer as they were', { timeout: 60_000 }, async () => {
+    const { controller, configDir } = await servingController();
+    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const folder = (await controller.getState()).storage?.folder as string;
+    await resticOk(join(folder, anna.username), ['init']);
+    await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
+    const files = () => ['htpasswd', 'settings.json', 'kept-passwords.json'].map((file) => readFileSync(join(configDir, file), 'utf8'));
+    const computerNow = async () => (await controller.getState()).computers.find((computer) => computer.username === anna.username);
+    const before = { files: files(), computer: await computerNow() };
+
+    await expect(controller.newLaptopLine({ username: anna.username, os: 'linux' })).rejects.toMatchObject({
+      code: 'no-backups',
+      message: "Anna's laptop has no backups yet, so there is nothing to bring back onto a new computer: connect the new computer as a computer of its own (Computers, Add a computer).",
+    });
+    expect({ files: files(), computer: await computerNow() }).toEqual(before);
+
+    // Once it has a backup, a line is made; then restic, at a path of its own, is gone from there.
+    await resticOk(join(folder, anna.username), ['backup', oldLaptopHome()]);
+    expect((await controller.newLaptopLine({ username: anna.username, os: 'linux' })).line).toContain('/.connect/');
+    const own = join(tempDir('rts-restic-bin-'), 'restic');
+    copyFileSync('/usr/bin/restic', own);
+    await controller.setResticPath({ path: own });
+    unlinkSync(own);
+    const settings = files()[1];
+    await expect(controller.newLaptopLine({ username: anna.username, os: 'windows' })).rejects.toMatchObject({
+      code: 'no-restic',
+      message: `There is no restic program at ${own}. Install restic with your package manager (on Debian or Ubuntu: sudo apt install restic), or give the path of the restic program in Settings.`,
+    });
+    expect(files()).toEqual([before.files[0], settings, before.files[2]]);
+    expect(await computerNow()).toEqual(before.computer);
+    expect((await controller.getState()).caretaker.keptPasswords).toEqual([anna.username]);
   });
 });
