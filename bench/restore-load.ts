@@ -1,10 +1,12 @@
 /**
  * Getting files back through the app: a folder downloaded as .tar through
  * the headless GUI's download route (restic dump, streamed) against
- * `restic restore` of the same folder run by hand, alternating, page cache
- * dropped before each (where Linux lets us); and the first page of a folder
- * of many files (restic ls, read and sorted by the app), then the next page
- * (from the app's listing kept in memory).
+ * `restic restore` of the same folder run by hand, and against `restic dump`
+ * of it by hand (what the app runs, without the app), alternating, page cache
+ * dropped before each (where Linux lets us), after a warm-up round that is not
+ * counted; and the first page of a folder of many files (restic ls, read and
+ * sorted by the app), then the next page (from the app's listing kept in
+ * memory), beside `restic ls` of that folder by hand.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +18,8 @@ import type { LoginCreated, SnapshotFolder, SnapshotView, TransferView } from '.
 import type { BenchApp } from './gui-load.js';
 import { dropCaches, timed } from './tools.js';
 
-const ROUNDS = 2;
+/** Counted rounds, after the warm-up. */
+const ROUNDS = 3;
 const MB = 1e6;
 const PASSWORD = 'bench restore password';
 
@@ -24,11 +27,14 @@ export interface RestoreFigures {
   folderBytes: number;
   downloadMBps: number[];
   byHandMBps: number[];
+  dumpByHandMBps: number[];
   files: number;
   firstPageMs: number;
   nextPageMs: number;
+  lsByHandMs: number;
 }
 
+/** restic by hand, its output dropped. */
 function restic(repo: string, args: string[], cacheDir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('restic', ['--repo', repo, '--quiet', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: cacheDir } });
@@ -75,8 +81,9 @@ export async function restoreFigures(app: BenchApp, folderMB = 300, files = 100_
   try {
     const { username, repo, cache, source, snapshotId } = await backedUp(app, work, folderMB, files);
     const folder = join(source, 'videos');
-    const figures: RestoreFigures = { folderBytes: folderMB * MB, downloadMBps: [], byHandMBps: [], files, firstPageMs: 0, nextPageMs: 0 };
-    for (let round = 0; round < ROUNDS; round++) {
+    const figures: RestoreFigures = { folderBytes: folderMB * MB, downloadMBps: [], byHandMBps: [], dumpByHandMBps: [], files, firstPageMs: 0, nextPageMs: 0, lsByHandMs: 0 };
+    for (let round = -1; round < ROUNDS; round++) {
+      const counted = (list: number[], mbps: number) => round >= 0 && list.push(mbps);
       const byApp = async () => {
         dropCaches();
         let bytes = 0;
@@ -84,16 +91,21 @@ export async function restoreFigures(app: BenchApp, folderMB = 300, files = 100_
           const started = await app.gui.api<TransferView>('startDownload', { username, snapshotId, path: folder, format: 'tar' });
           bytes = await fetchDownload(app.gui.port, started.id);
         });
-        figures.downloadMBps.push(bytes / MB / seconds);
+        counted(figures.downloadMBps, bytes / MB / seconds);
       };
       const byHand = async () => {
         dropCaches();
         const target = join(work, `by-hand-${round}`);
         const seconds = await timed(() => restic(repo, ['restore', snapshotId, '--target', target, '--include', folder], cache));
-        figures.byHandMBps.push(figures.folderBytes / MB / seconds);
+        counted(figures.byHandMBps, figures.folderBytes / MB / seconds);
         rmSync(target, { recursive: true, force: true });
       };
-      for (const run of round % 2 === 0 ? [byApp, byHand] : [byHand, byApp]) await run();
+      const dumpByHand = async () => {
+        dropCaches();
+        const seconds = await timed(() => restic(repo, ['dump', '--archive', 'tar', snapshotId, folder], cache));
+        counted(figures.dumpByHandMBps, figures.folderBytes / MB / seconds);
+      };
+      for (const run of round % 2 === 0 ? [byApp, byHand, dumpByHand] : [dumpByHand, byHand, byApp]) await run();
     }
     dropCaches();
     const many = join(source, 'many');
@@ -103,6 +115,8 @@ export async function restoreFigures(app: BenchApp, folderMB = 300, files = 100_
     };
     figures.firstPageMs = (await timed(firstPage)) * 1000;
     figures.nextPageMs = (await timed(() => app.gui.api('browseSnapshot', { username, snapshotId, path: many, offset: first?.entries.length ?? 0 }))) * 1000;
+    dropCaches();
+    figures.lsByHandMs = (await timed(() => restic(repo, ['ls', '--no-lock', '--json', snapshotId, many], cache))) * 1000;
     return figures;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -156,9 +156,9 @@ const list = (values: number[], digits = 0) => values.map((value) => value.toFix
 const pad = (text: string) => text.padEnd(34);
 
 /** One figure: our median and runs, the other's, and ours divided by theirs. */
-function line(label: string, ours: number[], other: number[] | undefined, unit: string, digits = 0, otherName = 'rest-server'): void {
+function line(label: string, ours: number[], other: number[] | undefined, unit: string, digits = 0, otherName = 'rest-server', ourName = 'ours'): void {
   const otherText = other ? `  ${otherName} ${median(other).toFixed(digits)} ${unit} (runs: ${list(other, digits)})  ratio ${(median(ours) / median(other)).toFixed(2)}x` : '';
-  console.log(`${pad(label)} ours ${median(ours).toFixed(digits)} ${unit} (runs: ${list(ours, digits)})${otherText}`);
+  console.log(`${pad(label)} ${ourName} ${median(ours).toFixed(digits)} ${unit} (runs: ${list(ours, digits)})${otherText}`);
 }
 
 /** Our rounds' figures beside rest-server's, when it ran; `how` names the rounds (e.g. ' over TLS'). */
@@ -297,7 +297,8 @@ async function appFigures(phases: Set<string>): Promise<void> {
     if (phases.has('restore')) {
       const restore = await restoreFigures(app);
       line(`download of ${(restore.folderBytes / MB).toFixed(0)} MB as .tar (GUI)`, restore.downloadMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand');
-      console.log(`${pad(`folder of ${restore.files} files`)} first page ${restore.firstPageMs.toFixed(0)} ms, next page ${restore.nextPageMs.toFixed(0)} ms`);
+      line('  the same .tar by hand', restore.dumpByHandMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand', 'restic dump');
+      console.log(`${pad(`folder of ${restore.files} files`)} first page ${restore.firstPageMs.toFixed(0)} ms, next page ${restore.nextPageMs.toFixed(0)} ms; restic ls of it by hand ${restore.lsByHandMs.toFixed(0)} ms`);
     }
     if (phases.has('retention')) {
       const retention = await retentionByAppAndByHand(app, work, Number(process.env.BENCH_RETENTION_MB ?? 1024));
