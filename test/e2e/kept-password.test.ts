@@ -1,21 +1,14 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
-import { waitForState } from '../helpers/controller.js';
-import { headless } from '../helpers/headless.js';
+import { headless, servingHeadless } from '../helpers/headless.js';
 import { RESTIC_PASSWORD, resticOk } from '../helpers/restic.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { hasTool } from '../helpers/tools.js';
 
 describe.runIf(hasChromium() && hasTool('restic'))('the encryption password kept on the desktop, on the computer’s page', () => {
   it('a wrong password is refused in words; the right one is kept, shown after a question, and forgotten', { timeout: 90_000 }, async () => {
-    const { bridge, controller, bugs } = await headless();
-    const data = tempDir('rts-data-');
-    await controller.setTls({ enabled: false });
-    await controller.chooseFolder({ path: data });
-    await controller.startServer();
-    await controller.updateSettings({ setupComplete: true });
-    await waitForState(controller, (state) => state.status === 'serving');
+    const { bridge, controller, bugs, data } = await servingHeadless((opened) => opened.setTls({ enabled: false }));
     const anna = await controller.addComputer({ displayName: "Anna's laptop" });
     await resticOk(join(data, anna.username), ['init']);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { waitForState } from '../helpers/controller.js';
-import { headless } from '../helpers/headless.js';
+import { servingHeadless } from '../helpers/headless.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runInTerminal } from '../helpers/terminal.js';
 import { hasTool } from '../helpers/tools.js';
@@ -19,12 +19,7 @@ function familyHome(): string {
 
 describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool('script'))('a computer the set-up line connected, on its page', () => {
   it('its page says its kept password and gives restic-tray-backup’s commands with nothing to fill in; after damage, with no password kept, a repair line, with the warnings to expect, that repairs it there', { timeout: 300_000 }, async () => {
-    const { controller, bridge, bugs } = await headless();
-    const data = tempDir('rts-data-');
-    await controller.chooseFolder({ path: data });
-    await controller.startServer();
-    await controller.updateSettings({ setupComplete: true });
-    await waitForState(controller, (state) => state.status === 'serving');
+    const { controller, bridge, bugs, data } = await servingHeadless();
 
     // Anna keeps her password on the desktop (Enter at the question); Ben does not.
     const anna = await controller.addComputer({ displayName: "Anna's laptop" });

@@ -2,8 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
-import { waitForState } from '../helpers/controller.js';
-import { headless } from '../helpers/headless.js';
+import { servingHeadless } from '../helpers/headless.js';
 import { RESTIC_PASSWORD, resticOk } from '../helpers/restic.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runInTerminal } from '../helpers/terminal.js';
@@ -11,11 +10,7 @@ import { hasTool } from '../helpers/tools.js';
 
 describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool('script'))('setting up a new computer with an old one’s files, from its page', () => {
   it('without a kept password the page says what it needs; with it, the line for the system and folder chosen, copied, its expiry, then used: the new computer has the files', { timeout: 240_000 }, async () => {
-    const { controller, bridge, bugs } = await headless();
-    await controller.chooseFolder({ path: tempDir('rts-data-') });
-    await controller.startServer();
-    await controller.updateSettings({ setupComplete: true });
-    await waitForState(controller, (state) => state.status === 'serving');
+    const { controller, bridge, bugs } = await servingHeadless();
     const anna = await controller.addComputer({ displayName: "Anna's laptop" });
 
     const page = await openPage();
@@ -79,12 +74,7 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
 
 describe.runIf(hasChromium() && hasTool('restic'))('the new-computer line refused on the page', () => {
   it('with no backups yet, then with restic missing on the desktop: the page says why in words and shows no line', { timeout: 90_000 }, async () => {
-    const { controller, bridge, bugs } = await headless();
-    const data = tempDir('rts-data-');
-    await controller.chooseFolder({ path: data });
-    await controller.startServer();
-    await controller.updateSettings({ setupComplete: true });
-    await waitForState(controller, (state) => state.status === 'serving');
+    const { controller, bridge, bugs, data } = await servingHeadless();
     const anna = await controller.addComputer({ displayName: "Anna's laptop" });
     await resticOk(join(data, anna.username), ['init']);
     await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });

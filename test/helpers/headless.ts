@@ -3,7 +3,8 @@ import { request } from 'node:http';
 import { afterAll } from 'vitest';
 import type { ControllerOptions } from '../../main/control/controller.js';
 import { startBridge, type Bridge } from '../../main/headless/bridge.js';
-import { freePort, openController } from './controller.js';
+import { freePort, openController, waitForState } from './controller.js';
+import { tempDir } from './temp-dir.js';
 
 const bridges: Bridge[] = [];
 afterAll(async () => {
@@ -21,6 +22,19 @@ export async function headless(options: Partial<ControllerOptions> = {}) {
   const bridge = await startBridge({ api: controller, port: 0, staticDir: 'dist/renderer', onBug: (error) => bugs.push(error) });
   bridges.push(bridge);
   return { controller, configDir, bridge, bugs };
+}
+
+/** Headless mode past its first run, serving a fresh backup folder (`data`); `before` runs first (a setting the test wants from the start). */
+export async function servingHeadless(before?: (controller: Awaited<ReturnType<typeof headless>>['controller']) => Promise<unknown>) {
+  const opened = await headless();
+  const { controller } = opened;
+  await before?.(controller);
+  const data = tempDir('rts-data-');
+  await controller.chooseFolder({ path: data });
+  await controller.startServer();
+  await controller.updateSettings({ setupComplete: true });
+  await waitForState(controller, (state) => state.status === 'serving');
+  return { ...opened, data };
 }
 
 const children: ChildProcess[] = [];
