@@ -7,6 +7,7 @@ import { finished } from 'node:stream/promises';
 import type { DownloadFormat, EmergencySheet, SearchResult, SnapshotEntry, SnapshotFolder, SnapshotView, TransferView } from '../../contract.js';
 import { formatBytes } from '../../common/format-bytes.js';
 import { UserError } from '../core/errors.js';
+import { YoungCollections } from '../core/young-collections.js';
 import type { ComputerRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
 import { buildSheet } from './emergency-sheet.js';
@@ -192,7 +193,11 @@ export class Restore {
     };
     if (to.destroyed) closed();
     to.on('close', closed);
-    run.stdout.on('data', (chunk: Buffer) => (transfer.view.bytes += chunk.length));
+    const collections = new YoungCollections();
+    run.stdout.on('data', (chunk: Buffer) => {
+      transfer.view.bytes += chunk.length;
+      collections.passed(chunk.length);
+    });
     run.stdout.pipe(to, { end: false });
     const outcome = await run.done;
     ending = true;
