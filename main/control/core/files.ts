@@ -10,29 +10,49 @@ import { describeIssues } from './schemas.js';
 // sync there is a real error, not a quirk to tolerate quietly.
 const syncer = createSyncer(() => undefined);
 
+/** File system calls under way at once while a folder is measured: enough to overlap their round trips, few enough not to queue far ahead of an upload's fsync in the thread pool. */
+const SIZE_CALLS_AT_ONCE = 16;
+
 /**
  * The bytes of the files under a folder (a repository's size), links not
- * followed; 0 when the folder is not there. Each folder's entries are
- * measured at once rather than one after the other: a repository's 256 data
- * folders add up in milliseconds.
+ * followed; 0 when the folder is not there. Folders and files are looked at
+ * SIZE_CALLS_AT_ONCE at a time rather than one after the other: the 256
+ * data folders of a repository add up in milliseconds, and a disk of
+ * hundreds of thousands of packs does not flood the thread pool.
  */
 export async function bytesUnder(folder: string): Promise<number> {
-  let entries;
-  try {
-    entries = await readdir(folder, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
-  }
-  const sizes = await Promise.all(
-    entries.map((entry) => {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) return bytesUnder(path);
-      // Gone since the folder was read (restic deleting a pack): nothing to count.
-      return entry.isFile() ? lstat(path).then((info) => info.size, () => 0) : 0;
-    }),
-  );
-  return sizes.reduce((sum, size) => sum + size, 0);
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const limited = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (active >= SIZE_CALLS_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await call();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+  const under = async (path: string): Promise<number> => {
+    let entries;
+    try {
+      entries = await limited(() => readdir(path, { withFileTypes: true }));
+    } catch (error) {
+      // The folder asked about is not there, or a folder inside went while it was read (restic pruning).
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    const sizes = await Promise.all(
+      entries.map((entry) => {
+        const inside = join(path, entry.name);
+        if (entry.isDirectory()) return under(inside);
+        // Gone since the folder was read (restic deleting a pack): nothing to count.
+        return entry.isFile() ? limited(() => lstat(inside)).then((info) => info.size, () => 0) : 0;
+      }),
+    );
+    return sizes.reduce((sum, size) => sum + size, 0);
+  };
+  return under(folder);
 }
 
 /** Writes a whole file so that a crash leaves either the old or the new content: temp, fsync, rename, folder fsync. */
