@@ -131,6 +131,16 @@ export function watchState(gui: Gui): { next(until: (state: AppState) => boolean
   };
 }
 
+/**
+ * The app looks after the backups of a computer whose password it keeps: its
+ * first runs (a retention when due, the month's check) have ended, so that
+ * nothing timed after this competes with them.
+ */
+export const firstCareDone =
+  (username: string) =>
+  (state: AppState): boolean =>
+    state.caretaker.computers.some((care) => care.username === username && care.running === null && care.lastCheck !== null);
+
 /** The app in headless mode, set up through its API, serving a computer's login over TLS. */
 export interface BenchApp {
   gui: Gui;

@@ -15,7 +15,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoginCreated, SnapshotFolder, SnapshotView, TransferView } from '../main/contract.js';
-import { watchState, type BenchApp } from './gui-load.js';
+import { firstCareDone, watchState, type BenchApp } from './gui-load.js';
 import { dropCaches, timed } from './tools.js';
 
 /** Counted rounds, after the warm-up. */
@@ -73,8 +73,7 @@ async function backedUp(app: BenchApp, work: string, folderMB: number, files: nu
   await restic(repo, ['backup', source], cache);
   const states = watchState(app.gui);
   await app.gui.api('keepPassword', { username: login.username, password: PASSWORD });
-  // The app looks after backups whose password it keeps: its first runs (the retention, the month's check) end before anything is timed.
-  await states.next((state) => state.caretaker.computers.some((care) => care.username === login.username && care.running === null && care.lastCheck !== null));
+  await states.next(firstCareDone(login.username));
   states.stop();
   const [snapshot] = await app.gui.api<SnapshotView[]>('listSnapshots', { username: login.username });
   return { username: login.username, repo, cache, source, snapshotId: (snapshot as SnapshotView).id };

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppState, LoginCreated } from '../main/contract.js';
-import { watchState, type BenchApp } from './gui-load.js';
+import { firstCareDone, watchState, type BenchApp } from './gui-load.js';
 import { timed } from './tools.js';
 
 const BACKUPS = 20;
@@ -65,6 +65,8 @@ export async function retentionByAppAndByHand(app: BenchApp, work: string, sizeM
   const lastOf = (state: AppState) => state.caretaker.computers.find((care) => care.username === computer.username)?.lastRetention;
   // The page's event stream says when the run ended: asking for the state again and again would take CPU from restic.
   const states = watchState(app.gui);
+  // A retention the app ran by itself (the backups look fresh) is not one of the timed runs.
+  lastAt = lastOf(await states.next(firstCareDone(computer.username)))?.at;
   const byApp = () =>
     timed(async () => {
       await app.gui.api('runRetention', { username: computer.username });
@@ -77,7 +79,7 @@ export async function retentionByAppAndByHand(app: BenchApp, work: string, sizeM
   const figures = { app: [] as number[], hand: [] as number[] };
   for (let round = -1; round < ROUNDS; round++) {
     // The app's own runs end first (its first check of a computer whose password was just kept): its folder is replaced.
-    await states.next((state) => state.caretaker.computers.every((care) => care.running === null));
+    await states.next(firstCareDone(computer.username));
     for (const folder of [repo, copy]) {
       rmSync(folder, { recursive: true, force: true });
       cpSync(template, folder, { recursive: true });
