@@ -108,7 +108,7 @@ export class ResticRuns {
     const binary = await this.program();
     // Checked after looking for restic too: the app may have begun to quit meanwhile.
     if (this.closed) throw new Error('The app is quitting: restic is not started any more.');
-    const child = spawn(binary, ['--repo', run.repo, ...args, ...(run.json ? ['--json'] : [])], {
+    const child = spawn(binary, ['--repo', run.repo, ...(run.json ? ['--json'] : []), ...args], {
       stdio: 'pipe',
       env: resticEnv(this.cacheDir),
       windowsHide: true,
@@ -152,7 +152,7 @@ export class ResticRuns {
     const nice = run.background && process.platform === 'linux' ? await findProgram('nice', null) : null;
     if (this.closed) throw new Error('The app is quitting: restic is not started any more.');
     // --quiet: without it restic writes where the password came from on standard output, ahead of a dumped file's bytes.
-    const command = [binary, '--repo', run.repo, '--quiet', ...args, ...(run.json ? ['--json'] : [])];
+    const command = [binary, '--repo', run.repo, '--quiet', ...(run.json ? ['--json'] : []), ...args];
     const child = spawn(nice ?? binary, nice ? ['-n', '19', ...command] : command.slice(1), {
       stdio: 'pipe',
       env: resticEnv(this.cacheDir),

@@ -82,7 +82,7 @@ export class Restore {
   async searchBackups(input: { username: string; name: string }): Promise<SearchResult> {
     const computer = this.computer(input.username);
     const snapshots = await this.listSnapshots(input);
-    const result = await this.restic.run(computer.username, ['find', '--no-lock', '--ignore-case', searchPattern(input.name.trim())], `Looking for “${input.name.trim()}” in the backups of ${computer.displayName}`, true);
+    const result = await this.restic.run(computer.username, ['find', '--no-lock', '--ignore-case', '--', searchPattern(input.name.trim())], `Looking for “${input.name.trim()}” in the backups of ${computer.displayName}`, true);
     if (!result.ok) throw new UserError('restic-failed', `restic could not search ${computer.displayName}’s backups: ${result.failure}.`);
     return readFind(result.json, snapshots);
   }

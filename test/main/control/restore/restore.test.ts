@@ -92,6 +92,8 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     expect(found.versions.map((version) => [version.path, version.sizeBytes, Date.parse(version.snapshotTime)])).toEqual(
       times.map((time, index) => [join(source, 'holiday.jpg'), `photo as it was, version ${index}`.length, time.getTime()]).reverse(),
     );
+    // A pattern that starts with a dash is a name, not one of restic's options.
+    expect(await controller.searchBackups({ username, name: '-holiday*' })).toEqual({ versions: [], truncated: false });
   });
 
   it('downloads a file and a folder as tar and zip, byte for byte; a cancelled download leaves no restic running', { timeout: 180_000 }, async () => {
