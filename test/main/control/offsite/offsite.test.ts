@@ -135,7 +135,7 @@ describe.runIf(hasTool('rclone'))('the offsite copy in the app', () => {
     await writeSftpRemote('rclone', spare, { ...form, password: 'correct horse battery' });
     const obscured = /^pass = (\S+)$/m.exec(readFileSync(join(spare, RCLONE_CONFIG_FILE), 'utf8'))?.[1] ?? '';
     expect(obscured).not.toContain('correct horse battery');
-    expect((await runBash(`rclone reveal '${obscured}'`, {})).stdout.trim()).toBe('correct horse battery');
+    expect((await runBash(`rclone reveal -- '${obscured}'`, {})).stdout.trim()).toBe('correct horse battery');
     const set = await controller.setOffsiteSftp({ ...form, keyFile: ssh.clientKey });
     expect(set.offsite.target?.remote).toBe(`offsite-sftp:${ssh.folder}`);
     const written = readFileSync(join(configDir, RCLONE_CONFIG_FILE), 'utf8');
