@@ -6,8 +6,13 @@ import type { RestContext } from './context.js';
 import { parseRange } from './range.js';
 import type { Storage } from './storage.js';
 
-/** Read buffer for downloads: large enough to keep a fast disk and link busy. */
-const READ_CHUNK = 1 << 20;
+/**
+ * Read buffer for downloads. 256 KiB rather than 1 MiB: the bytes read are
+ * still in the processor's cache when TLS encrypts them or the socket copies
+ * them, so the reads cost half the CPU (0.13 s against 0.28 s of the thread
+ * pool's time per 0.5 GB over TLS, 4 downloads at once) and were as fast.
+ */
+const READ_CHUNK = 1 << 18;
 /**
  * Buffers per download: one is read into while the socket sends the other.
  * More read-ahead cost more CPU per GB (0.58 s against 0.52 s with four,
