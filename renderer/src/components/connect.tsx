@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { ComputerOverview, ConnectLine } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { timeAgo } from '../format.js';
-import { Card, CodeBlock, download, ErrorText, useAction } from './ui.js';
+import { Card, CodeBlock, download, ErrorText, MakeLineButton, useAction } from './ui.js';
 
 /** The systems a line is made for, and where a person pastes it there. */
 export const SYSTEMS = [
@@ -81,14 +81,13 @@ export function ConnectComputer({ computer }: { computer: ComputerOverview }) {
         </>
       )}
       <div class="button-row">
-        <button
-          type="button"
-          class={`button ${made ? '' : 'primary'}`}
-          disabled={action.busy}
-          onClick={() => void action.run(async () => setMade({ ...(await api.connectComputer({ username: computer.username, os })), madeAt: Date.now() }))}
-        >
-          {made ? 'Make a new line' : 'Make the line'}
-        </button>
+        <MakeLineButton
+          made={made !== null}
+          busy={action.busy}
+          label="Make the line"
+          again="Make a new line"
+          onMake={() => void action.run(async () => setMade({ ...(await api.connectComputer({ username: computer.username, os })), madeAt: Date.now() }))}
+        />
         <button
           type="button"
           class="button"

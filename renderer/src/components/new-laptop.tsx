@@ -3,7 +3,7 @@ import type { CaretakerView, ComputerOverview, NewLaptopLine } from '../../../ma
 import { api } from '../api.js';
 import { formatDay, formatTime, timeAgo } from '../format.js';
 import { clock, lineState, SYSTEMS, SystemTabs, type LineSystem } from './connect.js';
-import { CodeBlock, ErrorText, Field, useAction } from './ui.js';
+import { CodeBlock, ErrorText, Field, MakeLineButton, useAction } from './ui.js';
 
 /**
  * "Set up a new computer with these files": for a computer that died or was
@@ -78,19 +78,18 @@ export function NewLaptop({ computer, caretaker }: { computer: ComputerOverview;
             </>
           )}
           <div class="button-row">
-            <button
-              type="button"
-              class={`button ${made ? '' : 'primary'}`}
-              disabled={action.busy}
-              onClick={() =>
+            <MakeLineButton
+              made={made !== null}
+              busy={action.busy}
+              label="Make the line for the new computer"
+              again="Make a new line"
+              onMake={() =>
                 void action.run(async () => {
                   const line = await api.newLaptopLine({ username: computer.username, os, ...(target.trim() === '' ? {} : { target: target.trim() }) });
                   setMade({ ...line, madeAt: Date.now() });
                 })
               }
-            >
-              {made ? 'Make a new line' : 'Make the line for the new computer'}
-            </button>
+            />
           </div>
         </>
       )}

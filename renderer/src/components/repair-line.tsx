@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { ComputerOverview, RepairLine as Line } from '../../../main/contract.js';
 import { api } from '../api.js';
 import { clock } from './connect.js';
-import { CodeBlock, ErrorText, useAction } from './ui.js';
+import { CodeBlock, ErrorText, MakeLineButton, useAction } from './ui.js';
 
 /**
  * The repair line, for a computer the set-up line connected whose encryption
@@ -33,14 +33,13 @@ export function RepairLine({ computer }: { computer: ComputerOverview }) {
         </>
       )}
       <div class="button-row">
-        <button
-          type="button"
-          class={`button ${made ? '' : 'primary'}`}
-          disabled={action.busy}
-          onClick={() => void action.run(async () => setMade(await api.repairLine({ username: computer.username, os: computer.system ?? 'linux' })))}
-        >
-          {made ? 'Make a new repair line' : 'Make the repair line'}
-        </button>
+        <MakeLineButton
+          made={made !== null}
+          busy={action.busy}
+          label="Make the repair line"
+          again="Make a new repair line"
+          onMake={() => void action.run(async () => setMade(await api.repairLine({ username: computer.username, os: computer.system ?? 'linux' })))}
+        />
       </div>
       <ErrorText error={action.error} />
     </section>

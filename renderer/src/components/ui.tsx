@@ -205,6 +205,15 @@ export function CodeBlock({ label, code, name }: { label: string; code: string; 
   );
 }
 
+/** The button that makes a one-time line: the page's main action until a line is made, then it makes a new one. */
+export function MakeLineButton({ made, busy, label, again, onMake }: { made: boolean; busy: boolean; label: string; again: string; onMake: () => void }) {
+  return (
+    <button type="button" class={`button ${made ? '' : 'primary'}`} disabled={busy} onClick={onMake}>
+      {made ? again : label}
+    </button>
+  );
+}
+
 /** A new login: shown once, with what to do with it. */
 export function PasswordOnce({ login, onDone }: { login: LoginCreated; onDone?: () => void }) {
   return (
