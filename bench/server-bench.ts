@@ -32,7 +32,7 @@ import { integrityUnderLoad } from './integrity-load.js';
 import { offsiteUnderLoad } from './offsite-load.js';
 import { restoreFigures } from './restore-load.js';
 import { retentionByAppAndByHand } from './retention-load.js';
-import { call, cpuSeconds, inParallel, median, packMaker, peakRss, sha256, startProcess, startServer, timed, type Started } from './tools.js';
+import { call, cpuSeconds, inParallel, mainThreadCpuSeconds, median, packMaker, peakRss, sha256, startProcess, startServer, timed, type Started } from './tools.js';
 
 const PACKS = 32;
 const PACK_SIZE = 16 << 20;
@@ -61,22 +61,26 @@ interface Server {
 interface Figures {
   upload: number[];
   uploadCpu: number[];
+  /** CPU per GB of the main thread alone (ours: the event loop, which reads and writes the sockets). */
+  uploadMainCpu: number[];
   download: number[];
   downloadCpu: number[];
+  downloadMainCpu: number[];
   small: number[];
   /** Full GCs during each phase, where counted. */
   gcs: { upload: number[]; download: number[]; small: number[] };
 }
 
-const emptyFigures = (): Figures => ({ upload: [], uploadCpu: [], download: [], downloadCpu: [], small: [], gcs: { upload: [], download: [], small: [] } });
+const emptyFigures = (): Figures => ({ upload: [], uploadCpu: [], uploadMainCpu: [], download: [], downloadCpu: [], downloadMainCpu: [], small: [], gcs: { upload: [], download: [], small: [] } });
 
-/** Runs `task` and returns its seconds, the CPU seconds the server's process spent meanwhile, and its full GCs (where counted). */
-async function measured(server: Server, task: () => Promise<void>): Promise<{ seconds: number; cpu: number; gcs: number }> {
+/** Runs `task` and returns its seconds, the CPU seconds the server's process and its main thread spent meanwhile, and its full GCs (where counted). */
+async function measured(server: Server, task: () => Promise<void>): Promise<{ seconds: number; cpu: number; mainCpu: number; gcs: number }> {
   const pid = server.started.child.pid as number;
   const before = cpuSeconds(pid);
+  const mainBefore = mainThreadCpuSeconds(pid);
   const gcsBefore = server.fullGcs?.() ?? 0;
   const seconds = await timed(task);
-  return { seconds, cpu: cpuSeconds(pid) - before, gcs: (server.fullGcs?.() ?? 0) - gcsBefore };
+  return { seconds, cpu: cpuSeconds(pid) - before, mainCpu: mainThreadCpuSeconds(pid) - mainBefore, gcs: (server.fullGcs?.() ?? 0) - gcsBefore };
 }
 
 /** One round against one server: 512 MiB of packs up and down (each verified by SHA-256), then small uploads; the repository is removed after. */
@@ -91,6 +95,7 @@ async function round(server: Server, figures: Figures, index: number): Promise<v
   );
   figures.upload.push(total / MB / up.seconds);
   figures.uploadCpu.push(up.cpu / (total / GB));
+  figures.uploadMainCpu.push(up.mainCpu / (total / GB));
   figures.gcs.upload.push(up.gcs);
   const down = await measured(server, () =>
     inParallel(PACKS, CONNECTIONS, async (i) => {
@@ -100,6 +105,7 @@ async function round(server: Server, figures: Figures, index: number): Promise<v
   );
   figures.download.push(total / MB / down.seconds);
   figures.downloadCpu.push(down.cpu / (total / GB));
+  figures.downloadMainCpu.push(down.mainCpu / (total / GB));
   figures.gcs.download.push(down.gcs);
   const body = randomBytes(4096);
   const small = await measured(server, () =>
@@ -165,8 +171,10 @@ function line(label: string, ours: number[], other: number[] | undefined, unit: 
 function printRounds(ours: Figures, peer: Figures | undefined, how = ''): void {
   line(`upload${how} (SHA-256 verified)`, ours.upload, peer?.upload, 'MB/s');
   line(`upload CPU per GB${how}`, ours.uploadCpu, peer?.uploadCpu, 's', 2);
+  line(`  of it our main thread`, ours.uploadMainCpu, undefined, 's', 2);
   line(`download${how} (verified)`, ours.download, peer?.download, 'MB/s');
   line(`download CPU per GB${how}`, ours.downloadCpu, peer?.downloadCpu, 's', 2);
+  line(`  of it our main thread`, ours.downloadMainCpu, undefined, 's', 2);
   line(`4 KiB uploads${how}`, ours.small, peer?.small, '/s');
 }
 
