@@ -6,7 +6,9 @@
  * dropped before each (where Linux lets us), after a warm-up round that is not
  * counted; and the first page of a folder of many files (restic ls, read and
  * sorted by the app), then the next page (from the app's listing kept in
- * memory), beside `restic ls` of that folder by hand.
+ * memory), beside `restic ls` of that folder by hand; and its first page in
+ * a second snapshot, opened a while after its parent folder was shown (the
+ * app reads the subfolders of a folder shown ahead).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +20,8 @@ import type { LoginCreated, SnapshotFolder, SnapshotView, TransferView } from '.
 import { firstCareDone, watchState, type BenchApp } from './gui-load.js';
 import { dropCaches, timed } from './tools.js';
 
+/** How long a person looks at a folder before opening one inside it, in the read-ahead figure. */
+const AHEAD_AFTER_MS = 10_000;
 /** Counted rounds, after the warm-up. */
 const ROUNDS = 3;
 const MB = 1e6;
@@ -30,6 +34,10 @@ export interface RestoreFigures {
   dumpByHandMBps: number[];
   files: number;
   firstPageMs: number;
+  /** The first page of the same folder in another snapshot, asked for a while after its parent folder was shown (read ahead meanwhile). */
+  aheadPageMs: number;
+  /** How long after its parent was shown that was. */
+  aheadAfterMs: number;
   nextPageMs: number;
   lsByHandMs: number;
 }
@@ -71,20 +79,22 @@ async function backedUp(app: BenchApp, work: string, folderMB: number, files: nu
   for (let index = 0; index < files; index++) writeFileSync(join(source, 'many', `note-${index}.txt`), `${index}`);
   await restic(repo, ['init'], cache);
   await restic(repo, ['backup', source], cache);
+  // A second snapshot, whose folders the app has never listed: the read-ahead is measured there.
+  await restic(repo, ['backup', '--force', source], cache);
   const states = watchState(app.gui);
   await app.gui.api('keepPassword', { username: login.username, password: PASSWORD });
   await states.next(firstCareDone(login.username));
   states.stop();
-  const [snapshot] = await app.gui.api<SnapshotView[]>('listSnapshots', { username: login.username });
-  return { username: login.username, repo, cache, source, snapshotId: (snapshot as SnapshotView).id };
+  const [snapshot, older] = await app.gui.api<SnapshotView[]>('listSnapshots', { username: login.username });
+  return { username: login.username, repo, cache, source, snapshotId: (snapshot as SnapshotView).id, olderId: (older as SnapshotView).id };
 }
 
 export async function restoreFigures(app: BenchApp, folderMB = 300, files = 100_000): Promise<RestoreFigures> {
   const work = mkdtempSync(join(tmpdir(), 'rts-bench-restore-'));
   try {
-    const { username, repo, cache, source, snapshotId } = await backedUp(app, work, folderMB, files);
+    const { username, repo, cache, source, snapshotId, olderId } = await backedUp(app, work, folderMB, files);
     const folder = join(source, 'videos');
-    const figures: RestoreFigures = { folderBytes: folderMB * MB, downloadMBps: [], byHandMBps: [], dumpByHandMBps: [], files, firstPageMs: 0, nextPageMs: 0, lsByHandMs: 0 };
+    const figures: RestoreFigures = { folderBytes: folderMB * MB, downloadMBps: [], byHandMBps: [], dumpByHandMBps: [], files, firstPageMs: 0, aheadPageMs: 0, aheadAfterMs: AHEAD_AFTER_MS, nextPageMs: 0, lsByHandMs: 0 };
     for (let round = -1; round < ROUNDS; round++) {
       const counted = (list: number[], mbps: number) => round >= 0 && list.push(mbps);
       const byApp = async () => {
@@ -120,6 +130,10 @@ export async function restoreFigures(app: BenchApp, folderMB = 300, files = 100_
     figures.nextPageMs = (await timed(() => app.gui.api('browseSnapshot', { username, snapshotId, path: many, offset: first?.entries.length ?? 0 }))) * 1000;
     dropCaches();
     figures.lsByHandMs = (await timed(() => restic(repo, ['ls', '--no-lock', '--json', snapshotId, many], cache))) * 1000;
+    dropCaches();
+    await app.gui.api('browseSnapshot', { username, snapshotId: olderId, path: source });
+    await new Promise((resolve) => setTimeout(resolve, AHEAD_AFTER_MS));
+    figures.aheadPageMs = (await timed(() => app.gui.api('browseSnapshot', { username, snapshotId: olderId, path: many }))) * 1000;
     return figures;
   } finally {
     rmSync(work, { recursive: true, force: true });

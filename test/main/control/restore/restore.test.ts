@@ -85,7 +85,8 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     expect(third.entries).toHaveLength(200);
     // Natural order: note-2 before note-10.
     expect(first.entries.slice(0, 3).map((entry) => entry.name)).toEqual(['note-0.txt', 'note-1.txt', 'note-2.txt']);
-    expect(notes.filter((note) => note.startsWith('Reading '))).toHaveLength(1);
+    // One run of restic for all the pages: the folder shown above had it read ahead.
+    expect(notes.filter((note) => /^(Reading|Looking ahead) /.test(note))).toEqual([`Looking ahead into the folders of ${source} in the backups of Anna's laptop: done.`]);
 
     const found = await controller.searchBackups({ username, name: 'HOLIDAY' });
     expect(found.truncated).toBe(false);
@@ -94,6 +95,16 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     );
     // A pattern that starts with a dash is a name, not one of restic's options.
     expect(await controller.searchBackups({ username, name: '-holiday*' })).toEqual({ versions: [], truncated: false });
+
+    // Opened once its read-ahead has ended, a folder is there at once: no restic.
+    const older = snapshots[1]?.id as string;
+    await controller.browseSnapshot({ username, snapshotId: older, path: source });
+    await vi.waitFor(() => expect(notes.filter((note) => note.startsWith('Looking ahead'))).toHaveLength(2), { timeout: 30_000 });
+    const runs = notes.length;
+    const ahead = await controller.browseSnapshot({ username, snapshotId: older, path: join(source, 'many') });
+    expect(ahead).toMatchObject({ offset: 0, total: 1200 });
+    expect(ahead.entries.slice(0, 3).map((entry) => entry.name)).toEqual(['note-0.txt', 'note-1.txt', 'note-2.txt']);
+    expect(notes).toHaveLength(runs);
   });
 
   it('downloads a file and a folder as tar and zip, byte for byte; a cancelled download leaves no restic running', { timeout: 180_000 }, async () => {
