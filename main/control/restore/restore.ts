@@ -4,28 +4,18 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { DownloadFormat, EmergencySheet, SearchResult, SnapshotEntry, SnapshotFolder, SnapshotView, TransferView } from '../../contract.js';
+import type { DownloadFormat, EmergencySheet, SearchResult, SnapshotFolder, SnapshotView, TransferView } from '../../contract.js';
 import { formatBytes } from '../../common/format-bytes.js';
 import { UserError } from '../core/errors.js';
 import { YoungCollections } from '../core/young-collections.js';
 import type { ComputerRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
 import { buildSheet } from './emergency-sheet.js';
-import { FolderCache } from './folder-cache.js';
 import { measure, place } from './placing.js';
-import { baseName, downloadName, includePattern, parentOf, readFind, readNode, readSnapshots, searchPattern, sortEntries } from './restic-listings.js';
+import { baseName, downloadName, includePattern, readFind, readNode, readSnapshots, searchPattern } from './restic-listings.js';
+import { SnapshotFolders } from './snapshot-folders.js';
 import { FETCH_WITHIN_MS, Transfers, type Transfer } from './transfers.js';
 
-/** Where a folder's listing is cached. */
-const folderKey = (computer: ComputerRecord, snapshotId: string, path: string): string => `${computer.username}\0${snapshotId}\0${path}`;
-
-/** One page of a folder: as many entries as a page shows smoothly. */
-export const PAGE_SIZE = 500;
-/** Folder listings held at most, in entries (a few hundred bytes each): tens of MB at worst. */
-const CACHED_ENTRIES = 200_000;
-/** Subfolders of a folder just shown whose listings are read ahead, in one run of restic, and their paths' length in all (Windows takes command lines of 32,767 characters at most). */
-const READ_AHEAD_FOLDERS = 32;
-const READ_AHEAD_CHARACTERS = 16_000;
 /** How often a restore under way measures what restic has written. */
 const PROGRESS_MS = 1000;
 
@@ -55,19 +45,19 @@ export interface DownloadSource {
  * folder here that leaves existing files alone, and the emergency sheet.
  */
 export class Restore {
-  private readonly folders = new FolderCache(CACHED_ENTRIES);
+  private readonly folders: SnapshotFolders;
   private readonly transfers = new Transfers();
-  /** The read-ahead under way, if any: one at a time, the newest folder's. */
-  private readingAhead: { cancel(): void } | null = null;
 
   constructor(
     private readonly shared: Shared,
     private readonly restic: ResticAccess,
-  ) {}
+  ) {
+    this.folders = new SnapshotFolders(restic);
+  }
 
   /** Stops the read-ahead and every download and restore under way, and waits until each download and restore has cleaned up. */
   async close(): Promise<void> {
-    this.readingAhead?.cancel();
+    this.folders.stopReadingAhead();
     const running = this.transfers.running();
     for (const transfer of running) this.transfers.end(transfer, 'cancelled', 'Cancelled: the app was quitting.');
     await Promise.all(running.map((transfer) => transfer.job));
@@ -80,13 +70,8 @@ export class Restore {
     return readSnapshots(result.json);
   }
 
-  async browseSnapshot(input: { username: string; snapshotId: string; path: string; offset?: number }): Promise<SnapshotFolder> {
-    const computer = this.computer(input.username);
-    const path = input.path === '/' ? '/' : input.path.replace(/\/+$/, '');
-    const entries = await this.folders.get(folderKey(computer, input.snapshotId, path), () => this.readFolder(computer, input.snapshotId, path));
-    const offset = Math.min(input.offset ?? 0, entries.length);
-    if (offset === 0) this.readAhead(computer, input.snapshotId, path, entries);
-    return { snapshotId: input.snapshotId, path, entries: entries.slice(offset, offset + PAGE_SIZE), offset, total: entries.length };
+  browseSnapshot(input: { username: string; snapshotId: string; path: string; offset?: number }): Promise<SnapshotFolder> {
+    return this.folders.page(this.computer(input.username), input.snapshotId, input.path, input.offset ?? 0);
   }
 
   async searchBackups(input: { username: string; name: string }): Promise<SearchResult> {
@@ -266,80 +251,6 @@ export class Restore {
       },
       () => undefined,
     );
-  }
-
-  /**
-   * Reads the listings of a folder's first subfolders, in the background:
-   * the next click is most likely one of them, and each run of restic
-   * first spends about a second opening the repository (the key's scrypt,
-   * the index), then restic 0.14 takes seconds more for a folder of
-   * 100,000 files. One run of `restic ls` lists them all, at the lowest CPU
-   * priority; a click on one of them meanwhile waits for that run rather
-   * than starting another. At most what the cache holds beside the folder
-   * shown is kept: past that the run is stopped and nothing is kept (a
-   * click then reads its folder itself, as it does when the run fails). A
-   * newer folder's read-ahead stops an older one's.
-   */
-  private readAhead(computer: ComputerRecord, snapshotId: string, path: string, shown: SnapshotEntry[]): void {
-    let characters = 0;
-    const paths = new Map(
-      shown
-        .filter((entry) => entry.type === 'dir' && (characters += entry.path.length + 1) <= READ_AHEAD_CHARACTERS)
-        .slice(0, READ_AHEAD_FOLDERS)
-        .map((entry) => [folderKey(computer, snapshotId, entry.path), entry.path]),
-    );
-    const expected = this.folders.expect([...paths.keys()]);
-    if (expected.keys.length === 0) return;
-    const folders = expected.keys.map((key) => paths.get(key) as string);
-    this.readingAhead?.cancel();
-    let stopped = false;
-    let stopRun: () => void = () => undefined;
-    const ahead = {
-      cancel: () => {
-        stopped = true;
-        stopRun();
-      },
-    };
-    this.readingAhead = ahead;
-    const budget = CACHED_ENTRIES - shown.length;
-    const purpose = `Looking ahead into the folders of ${path} in the backups of ${computer.displayName}`;
-    const listings = new Map<string, SnapshotEntry[]>(folders.map((folder) => [folder, []]));
-    const read = async (): Promise<boolean> => {
-      const run = await this.restic.stream(computer.username, ['ls', '--no-lock', '--json', snapshotId, ...folders], purpose, true);
-      stopRun = run.cancel;
-      if (stopped) run.cancel();
-      let held = 0;
-      for await (const line of createInterface({ input: run.stdout, crlfDelay: Infinity })) {
-        const node = readNode(line);
-        const listing = node && listings.get(parentOf(node.path));
-        if (!node || !listing || listings.has(node.path)) continue;
-        listing.push(node);
-        if (++held > budget) {
-          run.cancel();
-          break;
-        }
-      }
-      return (await run.done).ok && !stopped && held <= budget;
-    };
-    void read()
-      .catch(() => false)
-      .then((ok) => {
-        if (this.readingAhead === ahead) this.readingAhead = null;
-        expected.settle(ok ? new Map(folders.map((folder) => [folderKey(computer, snapshotId, folder), sortEntries(listings.get(folder) ?? [])])) : null);
-      });
-  }
-
-  /** One folder's entries, read from `restic ls` line by line (a folder of 100,000 files never sits in memory as restic's text). */
-  private async readFolder(computer: ComputerRecord, snapshotId: string, path: string): Promise<SnapshotEntry[]> {
-    const run = await this.restic.stream(computer.username, ['ls', '--no-lock', '--json', snapshotId, path], `Reading ${path} in the backups of ${computer.displayName}`);
-    const entries: SnapshotEntry[] = [];
-    for await (const line of createInterface({ input: run.stdout, crlfDelay: Infinity })) {
-      const node = readNode(line);
-      if (node && node.path !== path && parentOf(node.path) === path) entries.push(node);
-    }
-    const outcome = await run.done;
-    if (!outcome.ok) throw new UserError('restic-failed', `restic could not read ${path} in ${computer.displayName}’s backups: ${outcome.failure}.`);
-    return sortEntries(entries);
   }
 
   private computer(username: string): ComputerRecord {
