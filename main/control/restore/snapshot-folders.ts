@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import type { SnapshotEntry, SnapshotFolder } from '../../contract.js';
 import { UserError } from '../core/errors.js';
 import type { ComputerRecord } from '../core/settings.js';
@@ -73,42 +74,52 @@ export class SnapshotFolders {
     this.readingAhead = ahead;
     const budget = CACHED_ENTRIES - shown.length;
     const purpose = `Looking ahead into the folders of ${path} in the backups of ${computer.displayName}`;
-    const listings = new Map<string, SnapshotEntry[]>(folders.map((folder) => [folder, []]));
+    let listed: Map<string, SnapshotEntry[]> | null = null;
     const read = async (): Promise<boolean> => {
       const run = await this.restic.stream(computer.username, ['ls', '--no-lock', '--json', snapshotId, ...folders], purpose, true);
       stopRun = run.cancel;
       if (stopped) run.cancel();
-      let held = 0;
-      for await (const line of createInterface({ input: run.stdout, crlfDelay: Infinity })) {
-        const node = readNode(line);
-        const listing = node && listings.get(parentOf(node.path));
-        if (!node || !listing || listings.has(node.path)) continue;
-        listing.push(node);
-        if (++held > budget) {
-          run.cancel();
-          break;
-        }
-      }
-      return (await run.done).ok && !stopped && held <= budget;
+      listed = await listingsOf(run, folders, budget);
+      return (await run.done).ok && !stopped && listed !== null;
     };
     void read()
       .catch(() => false)
       .then((ok) => {
         if (this.readingAhead === ahead) this.readingAhead = null;
-        expected.settle(ok ? new Map(folders.map((folder) => [folderKey(computer, snapshotId, folder), sortEntries(listings.get(folder) ?? [])])) : null);
+        const read = listed;
+        expected.settle(ok && read ? new Map(folders.map((folder) => [folderKey(computer, snapshotId, folder), read.get(folder) ?? []])) : null);
       });
   }
 
   /** One folder's entries, read from `restic ls` line by line (a folder of 100,000 files never sits in memory as restic's text). */
   private async readFolder(computer: ComputerRecord, snapshotId: string, path: string): Promise<SnapshotEntry[]> {
     const run = await this.restic.stream(computer.username, ['ls', '--no-lock', '--json', snapshotId, path], `Reading ${path} in the backups of ${computer.displayName}`);
-    const entries: SnapshotEntry[] = [];
-    for await (const line of createInterface({ input: run.stdout, crlfDelay: Infinity })) {
-      const node = readNode(line);
-      if (node && node.path !== path && parentOf(node.path) === path) entries.push(node);
-    }
+    const listed = await listingsOf(run, [path]);
     const outcome = await run.done;
     if (!outcome.ok) throw new UserError('restic-failed', `restic could not read ${path} in ${computer.displayName}’s backups: ${outcome.failure}.`);
-    return sortEntries(entries);
+    return listed?.get(path) ?? [];
   }
+}
+
+/**
+ * Each of `folders`' entries, sorted, read from `restic ls` line by line (a
+ * folder of 100,000 files never sits in memory as restic's text); null, and
+ * the run stopped, once more than `most` entries came.
+ */
+async function listingsOf(run: { stdout: Readable; cancel(): void }, folders: string[], most = Infinity): Promise<Map<string, SnapshotEntry[]> | null> {
+  const listings = new Map<string, SnapshotEntry[]>(folders.map((folder) => [folder, []]));
+  let held = 0;
+  for await (const line of createInterface({ input: run.stdout, crlfDelay: Infinity })) {
+    const node = readNode(line);
+    const listing = node && listings.get(parentOf(node.path));
+    // ls prints each folder asked about too: it is not an entry of itself.
+    if (!node || !listing || listings.has(node.path)) continue;
+    listing.push(node);
+    if (++held > most) {
+      run.cancel();
+      return null;
+    }
+  }
+  for (const entries of listings.values()) sortEntries(entries);
+  return listings;
 }
