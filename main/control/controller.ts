@@ -105,6 +105,7 @@ export class Controller extends EventEmitter<Events> {
     this.restore = new Restore(this.shared, {
       run: (username, args, purpose, json) => this.caretaker.runFor(username, args, purpose, json),
       stream: (username, args, purpose, background) => this.caretaker.streamFor(username, args, purpose, background),
+      save: (username, args, purpose, fd) => this.caretaker.saveFor(username, args, purpose, fd),
       keptPassword: (username) => this.caretaker.keptPassword(username),
       fromCopy: async (username) => (await this.computers.commandLines({ username, os: 'linux', resticVersion: 'before-0.17' })).fromCopy,
     });

@@ -227,6 +227,12 @@ export class Caretaker {
     return this.runs.stream(args, { repo, password, purpose, background });
   }
 
+  /** As `runFor`, restic writing its output straight into `fd`, an open file. */
+  async saveFor(username: string, args: string[], purpose: string, fd: number): Promise<Omit<ResticStream, 'stdout'>> {
+    const { repo, password } = await this.access(username);
+    return this.runs.streamInto(args, { repo, password, purpose }, fd);
+  }
+
   /** A computer's kept password, or null when none is kept (for the emergency sheet, which asks first); an error in words when it cannot be unlocked. */
   async keptPassword(username: string): Promise<string | null> {
     if (!this.kept.has(username)) return null;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, setPriority } from 'node:os';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { findProgram } from '../core/programs.js';
 
 export interface ResticRun {
@@ -52,6 +52,7 @@ export function describeFailure(stderr: string, code: number | null): string {
   if (/wrong password or no key found/.test(stderr)) return 'the password does not open these backups';
   if (/unable to open config file|Is there a repository at the following location/.test(stderr)) return 'there are no backups in that folder';
   if (/repository is already locked|unable to create lock/.test(stderr)) return 'another restic is working on these backups; it is tried again later';
+  if (/no space left on device/.test(stderr)) return 'the disk it was writing to is full';
   const fatal = stderr
     .split('\n')
     .map((line) => line.trim())
@@ -147,6 +148,17 @@ export class ResticRuns {
    * A cancelled run ends without a note of failure: the user stopped it.
    */
   async stream(args: string[], run: ResticRun): Promise<ResticStream> {
+    const { stdout, done, cancel } = await this.start(args, run, 'pipe');
+    return { stdout: stdout as Readable, done, cancel };
+  }
+
+  /** As `stream`, restic writing its standard output straight into `fd`, a file open for writing (a download saved on the desktop): its bytes never pass through the app. */
+  async streamInto(args: string[], run: ResticRun, fd: number): Promise<Omit<ResticStream, 'stdout'>> {
+    const { done, cancel } = await this.start(args, run, fd);
+    return { done, cancel };
+  }
+
+  private async start(args: string[], run: ResticRun, output: 'pipe' | number): Promise<Omit<ResticStream, 'stdout'> & { stdout: Readable | null }> {
     const binary = await this.program();
     // On Linux a process's priority is its threads' each, so restic starts under `nice`; elsewhere the whole process is lowered.
     const nice = run.background && process.platform === 'linux' ? await findProgram('nice', null) : null;
@@ -154,7 +166,7 @@ export class ResticRuns {
     // --quiet: without it restic writes where the password came from on standard output, ahead of a dumped file's bytes.
     const command = [binary, '--repo', run.repo, '--quiet', ...(run.json ? ['--json'] : []), ...args];
     const child = spawn(nice ?? binary, nice ? ['-n', '19', ...command] : command.slice(1), {
-      stdio: 'pipe',
+      stdio: ['pipe', output, 'pipe'],
       env: resticEnv(this.cacheDir),
       windowsHide: true,
     });
@@ -168,9 +180,11 @@ export class ResticRuns {
     this.running.add(child);
     let stderr = '';
     let cancelled = false;
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(`${run.password}\n`);
+    // Both are pipes (spawned so above).
+    const [input, errors] = [child.stdin as Writable, child.stderr as Readable];
+    errors.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    input.on('error', () => undefined);
+    input.end(`${run.password}\n`);
     const done = new Promise<number | null>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', resolve);

@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdtemp, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -16,7 +15,7 @@ import { baseName, downloadName, includePattern, readFind, readNode, readSnapsho
 import { SnapshotFolders } from './snapshot-folders.js';
 import { FETCH_WITHIN_MS, Transfers, type Transfer } from './transfers.js';
 
-/** How often a restore under way measures what restic has written. */
+/** How often a restore, or a download saved on the desktop, measures what restic has written. */
 const PROGRESS_MS = 1000;
 
 type Outcome = { ok: boolean; failure: string | null };
@@ -26,6 +25,8 @@ export interface ResticAccess {
   run(username: string, args: string[], purpose: string, json?: boolean): Promise<Outcome & { json: unknown }>;
   /** `background`: at the lowest CPU priority, so that it does not slow down a download it measures. */
   stream(username: string, args: string[], purpose: string, background?: boolean): Promise<{ stdout: Readable; done: Promise<Outcome>; cancel(): void }>;
+  /** As `stream`, restic writing its output straight into `fd`, an open file. */
+  save(username: string, args: string[], purpose: string, fd: number): Promise<{ done: Promise<Outcome>; cancel(): void }>;
   /** The kept password, or null when none is kept. */
   keptPassword(username: string): Promise<string | null>;
   /** The commands that read a computer's backups from the offsite copy (null: there is none). */
@@ -101,13 +102,7 @@ export class Restore {
     if (destination === null) return null;
     const transfer = this.transfers.add('download', name, destination, run);
     this.measureTotal(transfer, computer, input);
-    const part = `${destination}.part`;
-    const file = createWriteStream(part);
-    transfer.job = this.pump(transfer, file).then(async () => {
-      await finished(file).catch(() => undefined);
-      if (transfer.view.state === 'done') await rename(part, destination);
-      else await unlink(part).catch(() => undefined);
-    });
+    transfer.job = this.save(transfer, destination);
     return { ...transfer.view };
   }
 
@@ -167,7 +162,7 @@ export class Restore {
     return buildSheet(state, { passwords, fromCopy, backedUp }, new Date(this.shared.options.now?.() ?? Date.now()));
   }
 
-  /** restic dump into `to` as fast as `to` takes it; `to` is ended only when restic succeeded, so a failed download is never taken for a whole one. */
+  /** restic dump into `to` (the headless bridge's answer) as fast as `to` takes it; `to` is ended only when restic succeeded, so a failed download is never taken for a whole one. */
   private async pump(transfer: Transfer, to: Writable): Promise<void> {
     to.on('error', (error: NodeJS.ErrnoException) => this.transfers.end(transfer, 'failed', `It could not be written (${error.code ?? error.message}).`));
     let run: Awaited<ReturnType<ResticAccess['stream']>>;
@@ -202,6 +197,36 @@ export class Restore {
       this.transfers.end(transfer, 'done', `Downloaded ${transfer.view.name} (${formatBytes(transfer.view.bytes)}).`);
     } else {
       to.destroy();
+      this.transfers.end(transfer, 'failed', `It did not work: ${outcome.failure}.`);
+    }
+  }
+
+  /** The desktop app's download: restic writes straight into `<destination>.part` (the bytes never pass through the app), renamed to `destination` only once restic succeeded, so a failed or cancelled download leaves nothing. */
+  private async save(transfer: Transfer, destination: string): Promise<void> {
+    const part = `${destination}.part`;
+    let file: FileHandle;
+    try {
+      file = await open(part, 'w');
+    } catch (error) {
+      return this.transfers.end(transfer, 'failed', `It could not be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    }
+    const written = () => file.stat().then((stats) => (transfer.view.bytes = stats.size));
+    let outcome: Outcome;
+    try {
+      const run = await this.restic.save(transfer.username, transfer.args, transfer.purpose, file.fd);
+      this.transfers.stopWith(transfer, run.cancel);
+      const progress = setInterval(() => void written().catch(() => undefined), PROGRESS_MS);
+      outcome = await run.done.finally(() => clearInterval(progress));
+      await written();
+    } catch (error) {
+      outcome = { ok: false, failure: (error as Error).message };
+    }
+    await file.close();
+    if (outcome.ok && transfer.view.state === 'running') {
+      await rename(part, destination);
+      this.transfers.end(transfer, 'done', `Downloaded ${transfer.view.name} (${formatBytes(transfer.view.bytes)}).`);
+    } else {
+      await unlink(part).catch(() => undefined);
       this.transfers.end(transfer, 'failed', `It did not work: ${outcome.failure}.`);
     }
   }

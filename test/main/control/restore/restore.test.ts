@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
@@ -9,7 +9,8 @@ import type { Controller } from '../../../../main/control/controller.js';
 import { freePort, openController, waitForState } from '../../../helpers/controller.js';
 import { RESTIC_PASSWORD, resticOk, treeDigest } from '../../../helpers/restic.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
-import { hasTool } from '../../../helpers/tools.js';
+import { FakeUsbDisk } from '../../../helpers/tmpfs.js';
+import { canMount, hasTool } from '../../../helpers/tools.js';
 
 /** restic's --time takes the local time. */
 const resticTime = (date: Date) => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 19).replace('T', ' ');
@@ -21,7 +22,15 @@ function resticProcesses(repo: string): string[] {
     .filter((args) => args.includes(repo) && /restic/.test(args));
 }
 
-/** A controller on a fresh disk folder with Anna's laptop, its repository made by restic and its password kept. */
+/** Where each restic running against `repo` writes its standard output. */
+function resticOutputs(repo: string): string[] {
+  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((row) => /^\s*(\d+)\s+(\S*restic .*)$/.exec(row))
+    .filter((row) => row !== null && (row[2] as string).includes(repo) && / dump /.test(row[2] as string))
+    .map((row) => readlinkSync(`/proc/${row?.[1]}/fd/1`));
+}
+
 /** The CPU priority (nice) of restic running against `repo` with these words in its arguments, once it is running; undefined while there is none. */
 function resticNice(repo: string, words: RegExp): number | undefined {
   const line = execFileSync('ps', ['-eo', 'ni=,args='], { encoding: 'utf8' })
@@ -32,6 +41,7 @@ function resticNice(repo: string, words: RegExp): number | undefined {
   return line ? Number(line[1]) : undefined;
 }
 
+/** A controller on a fresh disk folder with Anna's laptop, its repository made by restic and its password kept. */
 async function annaWithKeptPassword(options: Parameters<typeof openController>[0] = {}): Promise<{ controller: Controller; data: string; repo: string; username: string }> {
   const { controller } = await openController(options);
   const data = tempDir('rts-data-');
@@ -233,9 +243,10 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     expect(treeDigest(join(home, `restored-${username}`, source))).toEqual(treeDigest(source));
   });
 
-  it('the desktop app: a download goes where the save dialog says, whole or not at all; a cancelled dialog downloads nothing', { timeout: 120_000 }, async () => {
+  it('the desktop app: a download goes where the save dialog says, written there by restic itself, whole or not at all; a cancelled dialog downloads nothing; a full disk says so', { timeout: 120_000 }, async () => {
     const saveTo = tempDir('rts-saved-');
-    const answers: (string | null)[] = [join(saveTo, 'my cat.jpg'), null, join(saveTo, 'disk.img'), join(saveTo, 'gone', 'cat.jpg')];
+    const full = canMount() ? new FakeUsbDisk(2).mountPoint : null;
+    const answers: (string | null)[] = [join(saveTo, 'my cat.jpg'), null, join(saveTo, 'disk.img'), join(saveTo, 'gone', 'cat.jpg'), ...(full ? [join(full, 'disk.img')] : [])];
     const asked: string[] = [];
     const { controller, repo, username } = await annaWithKeptPassword({
       askSaveFile: (fileName) => {
@@ -260,11 +271,18 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     const big = await controller.startDownload({ ...input, path: join(source, 'disk.img') });
     await until(controller, big?.id as string, (view) => view.bytes > 1 << 20);
     expect(readdirSync(saveTo).sort()).toEqual(['disk.img.part', 'my cat.jpg']);
+    // restic's standard output is the file itself: the bytes do not pass through the app.
+    expect(resticOutputs(repo)).toEqual([join(saveTo, 'disk.img.part')]);
     await controller.cancelTransfer({ id: big?.id as string });
     expect(readdirSync(saveTo)).toEqual(['my cat.jpg']);
     const unwritable = await controller.startDownload(input);
     expect(await until(controller, unwritable?.id as string, (view) => view.state !== 'running')).toMatchObject({ state: 'failed', message: 'It could not be written (ENOENT).' });
-    expect(asked).toEqual(['cat.jpg', 'cat.jpg', 'disk.img', 'cat.jpg']);
+    if (full) {
+      const tooBig = await controller.startDownload({ ...input, path: join(source, 'disk.img') });
+      expect(await until(controller, tooBig?.id as string, (view) => view.state !== 'running')).toMatchObject({ state: 'failed', message: 'It did not work: the disk it was writing to is full.' });
+      expect(readdirSync(full)).toEqual([]);
+    }
+    expect(asked).toEqual(['cat.jpg', 'cat.jpg', 'disk.img', 'cat.jpg', ...(full ? ['disk.img'] : [])]);
     await vi.waitFor(() => expect(resticProcesses(repo)).toEqual([]), { timeout: 10_000, interval: 100 });
   });
 
