@@ -1,6 +1,7 @@
 /**
  * Getting files back through the app: a folder downloaded as .tar through
- * the headless GUI's download route (restic dump, streamed) against
+ * the headless GUI's download route (restic dump, streamed), and saved as
+ * the desktop app saves it (where its save dialog said), against
  * `restic restore` of the same folder run by hand, and against `restic dump`
  * of it by hand (what the app runs, without the app), alternating, page cache
  * dropped before each (where Linux lets us), after a warm-up round that is not
@@ -10,15 +11,16 @@
  * a second snapshot, opened a while after its parent folder was shown (the
  * app reads the subfolders of a folder shown ahead).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoginCreated, SnapshotFolder, SnapshotView, TransferView } from '../main/contract.js';
+import { Controller } from '../main/control/controller.js';
 import { firstCareDone, watchState, type BenchApp } from './gui-load.js';
-import { dropCaches, timed } from './tools.js';
+import { dropCaches, freePort, timed } from './tools.js';
 
 /** How long a person looks at a folder before opening one inside it, in the read-ahead figure. */
 const AHEAD_AFTER_MS = 10_000;
@@ -30,6 +32,8 @@ const PASSWORD = 'bench restore password';
 export interface RestoreFigures {
   folderBytes: number;
   downloadMBps: number[];
+  /** Saved by the desktop app's controller (this process), as after its save dialog. */
+  savedMBps: number[];
   byHandMBps: number[];
   dumpByHandMBps: number[];
   files: number;
@@ -89,12 +93,49 @@ async function backedUp(app: BenchApp, work: string, folderMB: number, files: nu
   return { username: login.username, repo, cache, source, snapshotId: (snapshot as SnapshotView).id, olderId: (older as SnapshotView).id };
 }
 
+/**
+ * The desktop app's controller in this process, serving, its save dialog
+ * answered with a file in `work`, keeping the password of a computer whose
+ * repository is `repo` (linked into its own disk folder, not copied).
+ */
+async function desktopApp(work: string, repo: string) {
+  const saved = join(work, 'saved.tar');
+  const controller = await Controller.open({ configDir: join(work, 'desktop-config'), hostName: 'bench', askSaveFile: () => Promise.resolve(saved) });
+  const disk = join(work, 'desktop-disk');
+  mkdirSync(disk);
+  await controller.chooseFolder({ path: disk });
+  const { username } = await controller.addComputer({ displayName: 'Bench desktop' });
+  execFileSync('cp', ['-al', repo, join(disk, username)]);
+  await controller.updateSettings({ port: await freePort() });
+  await controller.startServer();
+  await controller.keepPassword({ username, password: PASSWORD });
+  // The app looks after the backups only while it serves; its first runs are let end before anything is timed.
+  while (!firstCareDone(username)(await controller.getState())) await new Promise((resolve) => setTimeout(resolve, 200));
+  return {
+    /** Saves `path` of the snapshot as .tar, as after the save dialog, until it is whole on the disk. */
+    save: async (snapshotId: string, path: string) => {
+      const started = await controller.startDownload({ username, snapshotId, path, format: 'tar' });
+      let view = started as TransferView;
+      while (view.state === 'running') {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        view = await controller.transfer({ id: view.id });
+      }
+      if (view.state !== 'done') throw new Error(`the desktop download ended ${view.state}: ${view.message}`);
+      rmSync(saved);
+    },
+    close: () => controller.close(),
+  };
+}
+
 export async function restoreFigures(app: BenchApp, folderMB = 300, files = 100_000): Promise<RestoreFigures> {
   const work = mkdtempSync(join(tmpdir(), 'rts-bench-restore-'));
+  let desktop: Awaited<ReturnType<typeof desktopApp>> | undefined;
   try {
     const { username, repo, cache, source, snapshotId, olderId } = await backedUp(app, work, folderMB, files);
     const folder = join(source, 'videos');
-    const figures: RestoreFigures = { folderBytes: folderMB * MB, downloadMBps: [], byHandMBps: [], dumpByHandMBps: [], files, firstPageMs: 0, aheadPageMs: 0, aheadAfterMs: AHEAD_AFTER_MS, nextPageMs: 0, lsByHandMs: 0 };
+    const saving = await desktopApp(work, repo);
+    desktop = saving;
+    const figures: RestoreFigures = { folderBytes: folderMB * MB, downloadMBps: [], savedMBps: [], byHandMBps: [], dumpByHandMBps: [], files, firstPageMs: 0, aheadPageMs: 0, aheadAfterMs: AHEAD_AFTER_MS, nextPageMs: 0, lsByHandMs: 0 };
     for (let round = -1; round < ROUNDS; round++) {
       const counted = (list: number[], mbps: number) => round >= 0 && list.push(mbps);
       const byApp = async () => {
@@ -118,7 +159,12 @@ export async function restoreFigures(app: BenchApp, folderMB = 300, files = 100_
         const seconds = await timed(() => restic(repo, ['dump', '--archive', 'tar', snapshotId, folder], cache));
         counted(figures.dumpByHandMBps, figures.folderBytes / MB / seconds);
       };
-      for (const run of round % 2 === 0 ? [byApp, byHand, dumpByHand] : [dumpByHand, byHand, byApp]) await run();
+      const bySaving = async () => {
+        dropCaches();
+        const seconds = await timed(() => saving.save(snapshotId, folder));
+        counted(figures.savedMBps, figures.folderBytes / MB / seconds);
+      };
+      for (const run of round % 2 === 0 ? [byApp, bySaving, byHand, dumpByHand] : [dumpByHand, byHand, bySaving, byApp]) await run();
     }
     dropCaches();
     const many = join(source, 'many');
@@ -136,6 +182,7 @@ export async function restoreFigures(app: BenchApp, folderMB = 300, files = 100_
     figures.aheadPageMs = (await timed(() => app.gui.api('browseSnapshot', { username, snapshotId: olderId, path: many }))) * 1000;
     return figures;
   } finally {
+    await desktop?.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

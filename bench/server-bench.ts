@@ -305,6 +305,7 @@ async function appFigures(phases: Set<string>): Promise<void> {
     if (phases.has('restore')) {
       const restore = await restoreFigures(app);
       line(`download of ${(restore.folderBytes / MB).toFixed(0)} MB as .tar (GUI)`, restore.downloadMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand');
+      line('  saved by the desktop app', restore.savedMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand');
       line('  the same .tar by hand', restore.dumpByHandMBps, restore.byHandMBps, 'MB/s', 0, 'restic restore by hand', 'restic dump');
       console.log(`${pad(`folder of ${restore.files} files`)} first page ${restore.firstPageMs.toFixed(0)} ms, next page ${restore.nextPageMs.toFixed(0)} ms; restic ls of it by hand ${restore.lsByHandMs.toFixed(0)} ms`);
       console.log(`${pad('  opened from its parent')} first page ${restore.aheadPageMs.toFixed(0)} ms, asked ${(restore.aheadAfterMs / 1000).toFixed(0)} s after the parent folder was shown`);
