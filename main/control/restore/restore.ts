@@ -204,31 +204,34 @@ export class Restore {
   /** The desktop app's download: restic writes straight into `<destination>.part` (the bytes never pass through the app), renamed to `destination` only once restic succeeded, so a failed or cancelled download leaves nothing. */
   private async save(transfer: Transfer, destination: string): Promise<void> {
     const part = `${destination}.part`;
+    const unwritten = (error: unknown) => `It could not be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`;
     let file: FileHandle;
     try {
       file = await open(part, 'w');
     } catch (error) {
-      return this.transfers.end(transfer, 'failed', `It could not be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+      return this.transfers.end(transfer, 'failed', unwritten(error));
     }
-    const written = () => file.stat().then((stats) => (transfer.view.bytes = stats.size));
-    let outcome: Outcome;
+    const written = () => file.stat().then((stats) => (transfer.view.bytes = stats.size), () => undefined);
+    /** Why it failed, in words; null while it worked. */
+    let failure: string | null;
     try {
       const run = await this.restic.save(transfer.username, transfer.args, transfer.purpose, file.fd);
       this.transfers.stopWith(transfer, run.cancel);
-      const progress = setInterval(() => void written().catch(() => undefined), PROGRESS_MS);
-      outcome = await run.done.finally(() => clearInterval(progress));
-      await written();
+      const progress = setInterval(() => void written(), PROGRESS_MS);
+      const outcome = await run.done.finally(() => clearInterval(progress));
+      failure = outcome.ok ? null : `It did not work: ${outcome.failure}.`;
     } catch (error) {
-      outcome = { ok: false, failure: (error as Error).message };
+      failure = (error as Error).message;
     }
+    await written();
     await file.close();
-    if (outcome.ok && transfer.view.state === 'running') {
-      await rename(part, destination);
-      this.transfers.end(transfer, 'done', `Downloaded ${transfer.view.name} (${formatBytes(transfer.view.bytes)}).`);
-    } else {
-      await unlink(part).catch(() => undefined);
-      this.transfers.end(transfer, 'failed', `It did not work: ${outcome.failure}.`);
+    if (failure === null && transfer.view.state === 'running') {
+      failure = await rename(part, destination).then(() => null, unwritten);
+      if (failure === null) return this.transfers.end(transfer, 'done', `Downloaded ${transfer.view.name} (${formatBytes(transfer.view.bytes)}).`);
     }
+    await unlink(part).catch(() => undefined);
+    // Without a failure it was cancelled, and has ended so already.
+    this.transfers.end(transfer, 'failed', failure ?? 'Cancelled.');
   }
 
   private async runRestore(transfer: Transfer, staging: string, restored: string, destination: string, replace: boolean): Promise<void> {
