@@ -1,18 +1,9 @@
-import { isObjectId } from '../../../server/repo-path.js';
+import { readSnapshots, type ResticSnapshot } from '../core/restic-json.js';
 import type { RestoreFacts } from './new-laptop-script.js';
-
-/** The newest backup of a computer, as `restic snapshots --json` gives it. */
-export interface NewestBackup {
-  id: string;
-  time: string;
-  host: string;
-  paths: string[];
-  excludes: string[];
-}
 
 /** What a new-computer line restores, decided on the desktop when the line is made. */
 export interface RestorePlan {
-  backup: NewestBackup;
+  backup: ResticSnapshot;
   /** Where the old computer's home folder lies inside a folder restic restores into: `home/anna`, `C/Users/anna`. */
   from: string;
   /** The oldest restic 0.x that reads the repository: 14 for the compressed format (version 2), else 0. */
@@ -21,19 +12,8 @@ export interface RestorePlan {
   target: string | null;
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-const texts = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
-
 /** The newest of `restic snapshots --json`, or null when there is none. */
-export function newestBackup(json: unknown): NewestBackup | null {
-  const backups = (Array.isArray(json) ? json : []).flatMap((value: Record<string, unknown>): NewestBackup[] => {
-    const id = text(value?.id);
-    const time = text(value?.time);
-    if (id === null || time === null || !isObjectId(id)) return [];
-    return [{ id, time, host: text(value.hostname) ?? '', paths: texts(value.paths), excludes: texts(value.excludes) }];
-  });
-  return backups.sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0] ?? null;
-}
+export const newestBackup = (json: unknown): ResticSnapshot | null => readSnapshots(json)[0] ?? null;
 
 /** A path's parts, whatever system wrote it: `C:\Users\anna` and `/home/anna` alike; the drive's colon goes, as in restic's tree. */
 const partsOf = (path: string): string[] =>
@@ -49,7 +29,7 @@ const partsOf = (path: string): string[] =>
  * a backup made by hand falls back on its one folder, or the folder its
  * folders share.
  */
-export function oldHome(backup: Pick<NewestBackup, 'paths' | 'excludes'>): string[] {
+export function oldHome(backup: Pick<ResticSnapshot, 'paths' | 'excludes'>): string[] {
   const cache = backup.excludes.find((exclude) => /[\\/](\.cache|AppData)$/.test(exclude));
   if (cache) return partsOf(cache).slice(0, -1);
   const [first = [], ...others] = backup.paths.map(partsOf);

@@ -1,35 +1,8 @@
 import type { DownloadFormat, FoundVersion, SearchResult, SnapshotEntry, SnapshotView } from '../../contract.js';
+import { count, record, text } from '../core/restic-json.js';
 
 /** The most versions a search lists: enough to pick from, and a page that stays light. */
 export const MAX_VERSIONS = 200;
-
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-const count = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null);
-const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
-
-/** `restic snapshots --json`, newest first. */
-export function readSnapshots(json: unknown): SnapshotView[] {
-  const list = Array.isArray(json) ? json : [];
-  return list
-    .map(record)
-    .flatMap((snapshot): SnapshotView[] => {
-      const id = text(snapshot.id);
-      const time = text(snapshot.time);
-      if (id === null || time === null) return [];
-      return [
-        {
-          id,
-          shortId: text(snapshot.short_id) ?? id.slice(0, 8),
-          time,
-          host: text(snapshot.hostname) ?? '',
-          paths: Array.isArray(snapshot.paths) ? snapshot.paths.filter((path): path is string => typeof path === 'string') : [],
-          // restic 0.17 and later give each snapshot's summary; earlier ones do not.
-          sizeBytes: count(record(snapshot.summary).total_bytes_processed),
-        },
-      ];
-    })
-    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
-}
 
 const TYPES = new Set<SnapshotEntry['type']>(['dir', 'file', 'symlink']);
 

@@ -7,11 +7,12 @@ import type { DownloadFormat, EmergencySheet, SearchResult, SnapshotFolder, Snap
 import { formatBytes } from '../../common/format-bytes.js';
 import { UserError } from '../core/errors.js';
 import { YoungCollections } from '../core/young-collections.js';
+import { readSnapshots } from '../core/restic-json.js';
 import type { ComputerRecord } from '../core/settings.js';
 import type { Shared } from '../core/shared.js';
 import { buildSheet } from './emergency-sheet.js';
 import { measure, place } from './placing.js';
-import { baseName, downloadName, includePattern, readFind, readNode, readSnapshots, searchPattern } from './restic-listings.js';
+import { baseName, downloadName, includePattern, readFind, readNode, searchPattern } from './restic-listings.js';
 import { SnapshotFolders } from './snapshot-folders.js';
 import { FETCH_WITHIN_MS, Transfers, type Transfer } from './transfers.js';
 
@@ -68,7 +69,7 @@ export class Restore {
     const computer = this.computer(input.username);
     const result = await this.restic.run(computer.username, ['snapshots', '--no-lock'], `Listing the backups of ${computer.displayName}`, true);
     if (!result.ok) throw new UserError('restic-failed', `restic could not list ${computer.displayName}’s backups: ${result.failure}.`);
-    return readSnapshots(result.json);
+    return readSnapshots(result.json).map(({ id, shortId, time, host, paths, sizeBytes }) => ({ id, shortId, time, host, paths, sizeBytes }));
   }
 
   browseSnapshot(input: { username: string; snapshotId: string; path: string; offset?: number }): Promise<SnapshotFolder> {

@@ -10,7 +10,7 @@ describe('what a new computer restores', () => {
       { id: id('b'), time: '2026-12-06T09:30:00.123456789+01:00', hostname: 'anna-laptop', paths: ['/home/anna'] },
       { id: id('c'), time: '2026-11-01T10:00:00Z', hostname: 'other', paths: ['/home/anna'] },
     ];
-    expect(newestBackup(json)).toEqual({ id: id('b'), time: '2026-12-06T09:30:00.123456789+01:00', host: 'anna-laptop', paths: ['/home/anna'], excludes: [] });
+    expect(newestBackup(json)).toEqual({ id: id('b'), shortId: 'bbbbbbbb', time: '2026-12-06T09:30:00.123456789+01:00', host: 'anna-laptop', paths: ['/home/anna'], excludes: [], sizeBytes: null });
     expect(newestBackup([])).toBeNull();
     expect(newestBackup(null)).toBeNull();
     expect(newestBackup([{ id: 'not-an-id', time: '2026-12-01T10:00:00Z' }, 'text'])).toBeNull();

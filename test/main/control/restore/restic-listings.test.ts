@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { SnapshotEntry } from '../../../../main/contract.js';
+import type { SnapshotEntry, SnapshotView } from '../../../../main/contract.js';
 import { FolderCache } from '../../../../main/control/restore/folder-cache.js';
-import { baseName, downloadName, includePattern, MAX_VERSIONS, parentOf, readFind, readNode, readSnapshots, searchPattern, sortEntries } from '../../../../main/control/restore/restic-listings.js';
+import { baseName, downloadName, includePattern, MAX_VERSIONS, parentOf, readFind, readNode, searchPattern, sortEntries } from '../../../../main/control/restore/restic-listings.js';
 
-const snapshot = (id: string, time: string) => ({ id, short_id: id.slice(0, 8), time, hostname: 'annas-laptop', paths: ['/home/anna'] });
+const snapshot = (id: string, time: string): SnapshotView => ({ id, shortId: id, time, host: 'annas-laptop', paths: ['/home/anna'], sizeBytes: null });
 const match = (path: string, size: number, mtime: string, type = 'file') => ({ path, size, mtime, type });
 const entry = (name: string, type: SnapshotEntry['type'] = 'file'): SnapshotEntry => ({ name, path: `/x/${name}`, type, sizeBytes: type === 'file' ? 1 : null, modifiedAt: null });
 
 describe('reading what restic lists', () => {
-  it('snapshots: newest first; a size only where restic gives a summary (0.17 and later)', () => {
-    const read = readSnapshots([snapshot('aaaaaaaa11', '2026-10-01T10:00:00Z'), { ...snapshot('bbbbbbbb22', '2026-12-01T10:00:00+01:00'), summary: { total_bytes_processed: 1234 } }, { time: 'no id' }]);
-    expect(read).toEqual([
-      { id: 'bbbbbbbb22', shortId: 'bbbbbbbb', time: '2026-12-01T10:00:00+01:00', host: 'annas-laptop', paths: ['/home/anna'], sizeBytes: 1234 },
-      { id: 'aaaaaaaa11', shortId: 'aaaaaaaa', time: '2026-10-01T10:00:00Z', host: 'annas-laptop', paths: ['/home/anna'], sizeBytes: null },
-    ]);
-    expect(readSnapshots(null)).toEqual([]);
-  });
-
   it.each([
     ['{"name":"a.txt","type":"file","path":"/d/a.txt","size":5,"mtime":"2026-01-01T00:00:00Z","struct_type":"node"}', { name: 'a.txt', path: '/d/a.txt', type: 'file', sizeBytes: 5, modifiedAt: '2026-01-01T00:00:00Z' }],
     ['{"name":"d","type":"dir","path":"/d","mtime":"2026-01-01T00:00:00Z","struct_type":"node"}', { name: 'd', path: '/d', type: 'dir', sizeBytes: null, modifiedAt: '2026-01-01T00:00:00Z' }],
@@ -42,7 +33,7 @@ describe('reading what restic lists', () => {
   });
 
   it('find: each version once, with the newest snapshot holding it and how many do; folders left out', () => {
-    const snapshots = readSnapshots([snapshot('s1', '2026-09-01T00:00:00Z'), snapshot('s2', '2026-10-01T00:00:00Z'), snapshot('s3', '2026-11-01T00:00:00Z')]);
+    const snapshots = [snapshot('s3', '2026-11-01T00:00:00Z'), snapshot('s2', '2026-10-01T00:00:00Z'), snapshot('s1', '2026-09-01T00:00:00Z')];
     const found = readFind(
       [
         { snapshot: 's3', hits: 2, matches: [match('/h/recipe.txt', 20, '2026-10-15T00:00:00Z'), match('/h/recipes', 0, '2026-10-15T00:00:00Z', 'dir')] },
