@@ -187,11 +187,12 @@ export class Upkeep {
       this.shared.emit('note', `restic on ${name}’s backups was stopped: ${UNPLUGGED}.`, 'warning');
     }
     const record = await this.recordOf(disk);
-    record.repos[computer.username] = { ...(record.repos[computer.username] ?? emptyCare()), ...care };
-    // Never written into a bare mount point: with the disk away the record waits in memory.
+    const repos = { ...record.repos, [computer.username]: { ...(record.repos[computer.username] ?? emptyCare()), ...care } };
+    // On the disk before the page shows it (a server's /metrics reads the disk's record); never written into a bare mount point: with the disk away the record waits in memory.
     if ((await readDiskId(disk.folder).catch(() => undefined)) === disk.id) {
-      await writeCareRecord(disk.folder, record, this.syncer).catch((error: Error) => this.shared.emit('note', `The record of the desktop’s runs on “${disk.label}” cannot be written: ${error.message}`, 'warning'));
+      await writeCareRecord(disk.folder, { ...record, repos }, this.syncer).catch((error: Error) => this.shared.emit('note', `The record of the desktop’s runs on “${disk.label}” cannot be written: ${error.message}`, 'warning'));
     }
+    record.repos = repos;
   }
 
   private async retention(computer: ComputerRecord, disk: DiskRecord, run: (args: string[], purpose: string, json?: boolean) => Promise<ResticResult>, at: string) {
