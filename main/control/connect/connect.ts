@@ -29,12 +29,11 @@ const SHELL = 'text/x-shellscript; charset=utf-8';
 const POWERSHELL = 'text/plain; charset=utf-8';
 const TEXT = 'text/plain; charset=utf-8';
 
-interface Pending {
+/** What a code fetches: the set-up script, the repair one (which may delete until it ends), or a new computer's set-up with what it restores. */
+type Purpose = { purpose: 'connect' | 'repair' } | { purpose: 'new-laptop'; plan: RestorePlan };
+
+type Pending = Purpose & {
   username: string;
-  /** What the code fetches: the set-up script, the repair one (which may delete until it ends), or a new computer's set-up. */
-  purpose: 'connect' | 'repair' | 'new-laptop';
-  /** What a new computer's set-up restores. */
-  plan?: RestorePlan;
   /** `sh` (Linux, macOS) or `ps1` (Windows): the script the code fetches. */
   flavour: 'sh' | 'ps1';
   expiresAt: number;
@@ -44,7 +43,7 @@ interface Pending {
   reported: boolean;
   /** The set-up sent the encryption password to be kept (once), or the repair said it ended (once). */
   answered: boolean;
-}
+};
 
 /** What `uname -s` (or the Windows script) reports, as the app names systems. */
 const SYSTEMS: Record<string, OperatingSystem> = { Linux: 'linux', Darwin: 'macos', Windows: 'windows' };
@@ -240,7 +239,7 @@ export class Connect {
       const body = pending.flavour === 'ps1' ? powershellRepairScript(facts, new X509Certificate(await this.parts.authority()).raw.toString('base64')) : repairScript(facts);
       return { status: 200, type, body };
     }
-    if (pending.plan) {
+    if (pending.purpose === 'new-laptop') {
       const password = await this.parts.keptPassword(computer.username).catch(() => null);
       if (password === null) return refusal(410, `The encryption password of ${computer.displayName} is no longer kept on the backup desktop: keep it on its page there, then make a new line.`);
       const body = await this.script(computer, pending.flavour, code, now, restoreFacts(pending.plan, password));
