@@ -52,13 +52,14 @@ export class SnapshotFolders {
    * newer folder's read-ahead stops an older one's.
    */
   private readAhead(computer: ComputerRecord, snapshotId: string, path: string, shown: SnapshotEntry[]): void {
+    const paths = new Map<string, string>();
     let characters = 0;
-    const paths = new Map(
-      shown
-        .filter((entry) => entry.type === 'dir' && (characters += entry.path.length + 1) <= READ_AHEAD_CHARACTERS)
-        .slice(0, READ_AHEAD_FOLDERS)
-        .map((entry) => [folderKey(computer, snapshotId, entry.path), entry.path]),
-    );
+    for (const entry of shown) {
+      if (entry.type !== 'dir') continue;
+      characters += entry.path.length + 1;
+      if (characters > READ_AHEAD_CHARACTERS || paths.size === READ_AHEAD_FOLDERS) break;
+      paths.set(folderKey(computer, snapshotId, entry.path), entry.path);
+    }
     const expected = this.cache.expect([...paths.keys()]);
     if (expected.keys.length === 0) return;
     const folders = expected.keys.map((key) => paths.get(key) as string);
