@@ -78,11 +78,14 @@ export class FolderCache {
 
   /** Drops the listings used longest ago until the entries held fit, never those in `keep`. */
   private evict(keep: ReadonlySet<string>): void {
+    let held = this.entries;
     for (const key of this.folders.keys()) {
-      if (this.entries <= this.maxEntries) return;
-      if (keep.has(key) || !this.sizes.has(key)) continue;
+      if (held <= this.maxEntries) return;
+      const size = this.sizes.get(key);
+      if (keep.has(key) || size === undefined) continue;
       this.folders.delete(key);
       this.sizes.delete(key);
+      held -= size;
     }
   }
 }
