@@ -227,7 +227,7 @@ export class Caretaker {
     return this.runs.stream(args, { repo, password, purpose, background });
   }
 
-  /** As `runFor`, restic writing its output straight into `fd`, an open file. */
+  /** As `streamFor`, restic writing its output straight into `fd`, an open file, at the usual priority. */
   async saveFor(username: string, args: string[], purpose: string, fd: number): Promise<Omit<ResticStream, 'stdout'>> {
     const { repo, password } = await this.access(username);
     return this.runs.streamInto(args, { repo, password, purpose }, fd);

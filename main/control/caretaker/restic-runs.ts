@@ -52,7 +52,7 @@ export function describeFailure(stderr: string, code: number | null): string {
   if (/wrong password or no key found/.test(stderr)) return 'the password does not open these backups';
   if (/unable to open config file|Is there a repository at the following location/.test(stderr)) return 'there are no backups in that folder';
   if (/repository is already locked|unable to create lock/.test(stderr)) return 'another restic is working on these backups; it is tried again later';
-  if (/no space left on device/.test(stderr)) return 'the disk it was writing to is full';
+  if (/no space left on device/.test(stderr)) return 'the disk it was writing to is full; make room on it, then try again';
   const fatal = stderr
     .split('\n')
     .map((line) => line.trim())

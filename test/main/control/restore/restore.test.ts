@@ -279,7 +279,7 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     expect(await until(controller, unwritable?.id as string, (view) => view.state !== 'running')).toMatchObject({ state: 'failed', message: 'It could not be written (ENOENT).' });
     if (full) {
       const tooBig = await controller.startDownload({ ...input, path: join(source, 'disk.img') });
-      expect(await until(controller, tooBig?.id as string, (view) => view.state !== 'running')).toMatchObject({ state: 'failed', message: 'It did not work: the disk it was writing to is full.' });
+      expect(await until(controller, tooBig?.id as string, (view) => view.state !== 'running')).toMatchObject({ state: 'failed', message: 'It did not work: the disk it was writing to is full; make room on it, then try again.' });
       expect(readdirSync(full)).toEqual([]);
     }
     expect(asked).toEqual(['cat.jpg', 'cat.jpg', 'disk.img', 'cat.jpg', ...(full ? ['disk.img'] : [])]);
