@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LoginCreated, SnapshotFolder, SnapshotView, TransferView } from '../main/contract.js';
+import type { AppState, LoginCreated, SnapshotFolder, SnapshotView, TransferView } from '../main/contract.js';
 import { Controller } from '../main/control/controller.js';
 import { firstCareDone, watchState, type BenchApp } from './gui-load.js';
 import { dropCaches, freePort, timed } from './tools.js';
@@ -108,9 +108,17 @@ async function desktopApp(work: string, repo: string) {
   execFileSync('cp', ['-al', repo, join(disk, username)]);
   await controller.updateSettings({ port: await freePort() });
   await controller.startServer();
+  // The app looks after the backups only while it serves; its first runs are let end before anything is timed, followed on its state events as the page follows them.
+  const cared = new Promise<void>((resolve) => {
+    const seen = (state: AppState) => {
+      if (!firstCareDone(username)(state)) return;
+      controller.off('state', seen);
+      resolve();
+    };
+    controller.on('state', seen);
+  });
   await controller.keepPassword({ username, password: PASSWORD });
-  // The app looks after the backups only while it serves; its first runs are let end before anything is timed.
-  while (!firstCareDone(username)(await controller.getState())) await new Promise((resolve) => setTimeout(resolve, 200));
+  await cared;
   return {
     /** Saves `path` of the snapshot as .tar, as after the save dialog, until it is whole on the disk. */
     save: async (snapshotId: string, path: string) => {
