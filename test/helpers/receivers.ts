@@ -52,19 +52,21 @@ export interface Received {
   body: string;
 }
 
-/** An HTTPS receiver (ntfy, a webhook, a ping service): records each request and answers `status(path)` (200 unless changed). */
+/** An HTTPS receiver (ntfy, a webhook, a ping service): records each request and answers `status(path)` (200 unless changed) after `delayMs(path)` (none unless changed). */
 export async function startHttpsReceiver() {
   const certificates = makeCertificates('Receiver');
   const received: Received[] = [];
-  const answers = { status: (_request: Received): number => 200 };
+  const answers = { status: (_request: Received): number => 200, delayMs: (_request: Received): number => 0 };
   const server: Server = createServer({ key: readFileSync(certificates.keyFile), cert: readFileSync(certificates.certFile) }, (req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
       received.push(request);
-      res.statusCode = answers.status(request);
-      res.end(res.statusCode === 200 ? '{}' : 'refused');
+      setTimeout(() => {
+        res.statusCode = answers.status(request);
+        res.end(res.statusCode === 200 ? '{}' : 'refused');
+      }, answers.delayMs(request));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -77,7 +77,7 @@ export class Outbox {
     for (const delivery of this.queue) {
       if (delivery.sending || delivery.nextAt > now) continue;
       delivery.sending = true;
-      void this.attempt(delivery);
+      void this.attempt(delivery, now);
     }
   }
 
@@ -86,7 +86,8 @@ export class Outbox {
     return this.queue.length;
   }
 
-  private async attempt(delivery: Delivery): Promise<void> {
+  /** The next try's wait counts from when this one began, not from when its answer came. */
+  private async attempt(delivery: Delivery, startedAt: number): Promise<void> {
     let problem: string | null = null;
     try {
       await this.parts.send(delivery.channelId, delivery.item);
@@ -103,6 +104,6 @@ export class Outbox {
       this.queue.splice(index, 1);
       return;
     }
-    delivery.nextAt = this.parts.now() + Math.min(FIRST_RETRY_MS * 2 ** (delivery.attempts - 1), LONGEST_RETRY_MS);
+    delivery.nextAt = startedAt + Math.min(FIRST_RETRY_MS * 2 ** (delivery.attempts - 1), LONGEST_RETRY_MS);
   }
 }

@@ -87,6 +87,8 @@ describe.runIf(hasTool('restic'))('problems told to the admin, once, and their r
     await backedUpLaptop(controller, 1, 50_000);
     const receiver = await startHttpsReceiver();
     receiver.answers.status = (request) => (request.path === '/broken' ? 500 : 200);
+    // Its refusals come slowly: the clock moves on while an attempt waits for its answer, and the next wait still counts from the attempt.
+    receiver.answers.delayMs = (request) => (request.path === '/broken' ? 500 : 0);
     const broken = (await controller.saveChannel({ kind: 'webhook', checkCertificate: false, secret: `${receiver.origin}/broken` })).notify.channels[0]?.id as string;
     await controller.saveChannel({ kind: 'ntfy', server: receiver.origin, topic: 'family', checkCertificate: false });
     const attempts = () => receiver.received.filter((request) => request.path === '/broken').length;
