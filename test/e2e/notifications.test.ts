@@ -85,7 +85,7 @@ describe.runIf(hasChromium())('Settings → Notifications in the browser', () =>
     await controller.saveChannel({ kind: 'webhook', checkCertificate: false, secret: `${receiver.origin}/hook/token-in-path` });
 
     clock.at += 4 * 86_400_000;
-    // The clock moves on by small steps: a retry is due a minute (then two) after the app has read the failed answer, which may come after the request is seen here.
+    // The clock moves on by small steps until each retry is due: a minute after the first attempt began, then two after the second.
     for (const attempts of [1, 2, 3]) {
       await vi.waitFor(
         () => {
