@@ -89,7 +89,7 @@ const CONNECT_STEPS: SetupSteps = {
   greeting: 'Write-Host "Connecting $Computer to the backup server."',
   checkVersion: '',
   password: String.raw`$keep = $false
-if (-not (Test-Path $passwordFile)) {
+if (-not (Test-Path -LiteralPath $passwordFile)) {
   Write-Host ''
   Write-Host "Choose the encryption password for this computer's backups."
   Write-Host 'Without it nobody, not you and not the backup server, can restore them: write it down and keep it safe.'
@@ -194,8 +194,8 @@ if ($newLogin) {
   Remove-Item (Join-Path $Dir 'login.ps1') -ErrorAction SilentlyContinue
 }
 $pathsFile = Join-Path $Dir 'paths.txt'
-if (-not (Test-Path $pathsFile)) {
-  $folders = 'Desktop', 'Documents', 'Pictures', 'Music', 'Videos', 'Downloads' | ForEach-Object { Join-Path $env:USERPROFILE $_ } | Where-Object { Test-Path $_ }
+if (-not (Test-Path -LiteralPath $pathsFile)) {
+  $folders = 'Desktop', 'Documents', 'Pictures', 'Music', 'Videos', 'Downloads' | ForEach-Object { Join-Path $env:USERPROFILE $_ } | Where-Object { Test-Path -LiteralPath $_ }
   Set-Content -Path $pathsFile -Value $folders
 }
 

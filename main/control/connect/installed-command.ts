@@ -1,3 +1,5 @@
+import { powershellRestoreFolder, shRestoreFolder } from './restore-folder.js';
+
 /**
  * The small command the set-up installs on a computer, `restic-tray-backup`,
  * which runs restic with the settings beside it: `backup` (with `--if-due`
@@ -76,14 +78,7 @@ restore)
     fi
     mkdir -p "$target"
   else
-    base="$HOME/restic-restore-$(date +%Y-%m-%d)"
-    target=$base
-    n=1
-    until mkdir "$target" 2>/dev/null; do
-      n=$((n + 1))
-      [ "$n" -le 999 ] || refuse "no new folder could be made in $HOME: give one with --target."
-      target="$base-$n"
-    done
+${shRestoreFolder('target', '$HOME', 'refuse "no new folder could be made in $HOME: give one with --target."', '    ')}
   fi
   r restore "$snapshot" --target "$target" "$@"
   echo "Restored into $target: each file is there under its whole path (such as $target$HOME)." ;;
@@ -124,15 +119,15 @@ $TaskName = 'Restic Tray Server backup'
 $env:RESTIC_REPOSITORY_FILE = Join-Path $Dir 'repository'
 $env:RESTIC_PASSWORD_FILE = Join-Path $Dir 'password'
 $login = Join-Path $Dir 'login.ps1'
-if (Test-Path $login) { . $login }
+if (Test-Path -LiteralPath $login) { . $login }
 $ca = Join-Path $Dir 'ca.pem'
 $words = @($Rest | Where-Object { $_ })
-function LastGood { $file = Join-Path $Dir 'last-good'; if (Test-Path $file) { [long](Get-Content $file) } else { 0 } }
+function LastGood { $file = Join-Path $Dir 'last-good'; if (Test-Path -LiteralPath $file) { [long](Get-Content -LiteralPath $file) } else { 0 } }
 $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
 switch ($Action) {
   'backup' {
     if ($IfDue -and ($now - (LastGood)) -lt 72000) { return }
-    $paths = Get-Content (Join-Path $Dir 'paths.txt') | Where-Object { $_ -and (Test-Path $_) }
+    $paths = Get-Content -LiteralPath (Join-Path $Dir 'paths.txt') | Where-Object { $_ -and (Test-Path -LiteralPath $_) }
     & restic --cacert $ca backup --exclude-caches --exclude (Join-Path $env:USERPROFILE 'AppData') --exclude $Dir @paths
     $code = $LASTEXITCODE
     if ($code -eq 0 -or $code -eq 3) {
@@ -145,8 +140,8 @@ switch ($Action) {
   }
   'status' {
     $file = Join-Path $Dir 'last-run'
-    if (Test-Path $file) {
-      $last = (Get-Content $file) -split ' '
+    if (Test-Path -LiteralPath $file) {
+      $last = (Get-Content -LiteralPath $file) -split ' '
       Write-Host ('Last backup: ' + [DateTimeOffset]::FromUnixTimeSeconds([long]$last[0]).LocalDateTime + ': ' + $last[1])
     } else { Write-Host 'Last backup: none yet' }
     $task = Get-ScheduledTask -TaskName $TaskName -ErrorAction SilentlyContinue
@@ -170,14 +165,11 @@ switch ($Action) {
     }
     if ($target) {
       # restic would write over files of the same name: only a new or empty folder is taken.
-      if ((Test-Path $target) -and (Get-ChildItem -Force $target | Select-Object -First 1)) { throw "restic-tray-backup: $target is not empty: give a new folder, or leave out --target to have one made." }
+      if ((Test-Path -LiteralPath $target) -and (Get-ChildItem -LiteralPath $target -Force | Select-Object -First 1)) { throw "restic-tray-backup: $target is not empty: give a new folder, or leave out --target to have one made." }
+      New-Item -ItemType Directory -Force -Path $target | Out-Null
     } else {
-      $base = Join-Path $env:USERPROFILE ('restic-restore-' + (Get-Date -Format 'yyyy-MM-dd'))
-      $target = $base
-      $n = 1
-      while (Test-Path $target) { $n++; $target = "$base-$n" }
+${powershellRestoreFolder('target', '$env:USERPROFILE', '      ')}
     }
-    New-Item -ItemType Directory -Force -Path $target | Out-Null
     & restic --cacert $ca restore $snapshot --target $target @include
     if ($LASTEXITCODE -ne 0) { throw "restic ended with exit code $LASTEXITCODE" }
     Write-Host "Restored into $($target): each file is there under its whole path (such as $target\C\Users)."

@@ -1,5 +1,6 @@
 import { SHELLS } from '../core/shell-quote.js';
 import type { SetupSteps } from './connect-script.js';
+import { powershellRestoreFolder, shRestoreFolder } from './restore-folder.js';
 
 /** What a new computer's set-up carries besides the connect line's: the old one's kept password and what to restore. */
 export interface RestoreFacts {
@@ -63,13 +64,7 @@ const RESTORE = String.raw`case "$TARGET" in
   *) TARGET="$HOME/$TARGET" ;;
 esac
 mkdir -p "$TARGET" || fail "the folder $TARGET could not be made: give another one, then $AGAIN"
-staging="$TARGET/restic-restore-$(date +%Y-%m-%d)"
-n=1
-until mkdir "$staging" 2>/dev/null; do
-  n=$((n + 1))
-  [ "$n" -le 999 ] || fail "no new folder could be made in $TARGET to restore into: $AGAIN"
-  staging="$TARGET/restic-restore-$(date +%Y-%m-%d)-$n"
-done
+${shRestoreFolder('staging', '$TARGET', 'fail "no new folder could be made in $TARGET to restore into: $AGAIN"')}
 # Regular files and their bytes under a folder (ls -n: the size is the fifth column on every system).
 tally() { find "$1" -type f -exec ls -lnd {} + 2>/dev/null | awk '$5 ~ /^[0-9]+$/ { n++; s += $5 } END { printf "%d %.0f\n", n, s }'; }
 bytes() { awk -v b="$1" 'BEGIN { split("bytes KB MB GB TB PB", u, " "); i = 1; while (b >= 1000 && i < 6) { b /= 1000; i++ } if (i == 1) printf "%d bytes", b; else printf (b < 10 ? "%.1f %s" : "%.0f %s"), b, u[i] }'; }
@@ -131,11 +126,7 @@ $KeptPassword = ''`,
 
 const POWERSHELL_RESTORE = String.raw`$into = if ($Target -eq '~') { $env:USERPROFILE } elseif ($Target -match '^~[\\/]') { Join-Path $env:USERPROFILE $Target.Substring(2) } elseif ([IO.Path]::IsPathRooted($Target)) { $Target } else { Join-Path $env:USERPROFILE $Target }
 New-Item -ItemType Directory -Force -Path $into | Out-Null
-$base = Join-Path $into ('restic-restore-' + (Get-Date -Format 'yyyy-MM-dd'))
-$staging = $base
-$n = 1
-while (Test-Path -LiteralPath $staging) { $n++; $staging = "$base-$n" }
-New-Item -ItemType Directory -Path $staging | Out-Null
+${powershellRestoreFolder('staging', '$into')}
 function Tally([string]$Folder) {
   $measured = Get-ChildItem -LiteralPath $Folder -Recurse -Force -File -ErrorAction SilentlyContinue | Measure-Object -Property Length -Sum
   @([int64]$measured.Count, [int64]$measured.Sum)

@@ -87,13 +87,13 @@ $Code = ${powershell(facts.code)}
 $AuthorityDer = ${powershell(authorityDerBase64)}
 $Dir = Join-Path $env:LOCALAPPDATA 'restic-tray-server'
 $command = Join-Path $Dir 'restic-tray-backup.ps1'
-if (-not (Test-Path $command)) { throw "Restic Tray Server: $Computer was not set up with the app's line on this computer (nothing in $Dir): connect it with a new line first (its page in the app, Connect this computer)." }
+if (-not (Test-Path -LiteralPath $command)) { throw "Restic Tray Server: $Computer was not set up with the app's line on this computer (nothing in $Dir): connect it with a new line first (its page in the app, Connect this computer)." }
 $env:RESTIC_REPOSITORY_FILE = Join-Path $Dir 'repository'
 $env:RESTIC_PASSWORD_FILE = Join-Path $Dir 'password'
 $login = Join-Path $Dir 'login.ps1'
-if (Test-Path $login) { . $login }
+if (Test-Path -LiteralPath $login) { . $login }
 $ca = Join-Path $Dir 'ca.pem'
-$server = [regex]::Match((Get-Content $env:RESTIC_REPOSITORY_FILE -Raw), '^rest:https://(?:[^@/]*@)?([^/]+)/').Groups[1].Value
+$server = [regex]::Match((Get-Content -LiteralPath $env:RESTIC_REPOSITORY_FILE -Raw), '^rest:https://(?:[^@/]*@)?([^/]+)/').Groups[1].Value
 ${CHECK_TYPE}
 $version = [regex]::Match((& restic version | Out-String), 'restic (\d+)\.(\d+)')
 $newer = $version.Success -and (([int]$version.Groups[1].Value -gt 0) -or ([int]$version.Groups[2].Value -ge 16))

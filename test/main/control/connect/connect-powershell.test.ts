@@ -33,6 +33,13 @@ function assigned(source: string, name: string): string[] {
   return found.map((match) => (match[1] as string).replaceAll("''", "'"));
 }
 
+/**
+ * A path given to these cmdlets without -LiteralPath is a wildcard
+ * pattern: `Photos [2019]` finds nothing, so a folder chosen for the backup
+ * would be left out, and a full one taken as new.
+ */
+const WILDCARD_PATH = /\b(Test-Path|Get-ChildItem|Get-Content|Get-Item)( -Force)? [$(]/;
+
 async function windowsSetUp() {
   const { controller } = await servingController();
   const anna = await controller.addComputer({ displayName: `Anna's "new" laptop` });
@@ -53,6 +60,8 @@ describe('connecting a Windows computer (PowerShell cannot run here: its scripts
     expect(parseErrors(await parse('powershell', script))).toEqual([]);
     const [command] = assigned(script, '$CommandText');
     expect(parseErrors(await parse('powershell', command ?? ''))).toEqual([]);
+    expect(script).not.toMatch(WILDCARD_PATH);
+    expect(command).not.toMatch(WILDCARD_PATH);
     const csharp = [...assigned(line, 'TypeDefinition'), ...assigned(script, 'TypeDefinition')];
     expect(csharp.map((source) => /public static class (\w+)/.exec(source)?.[1])).toEqual(['RtsSetupFetch', 'RtsSetupCheck']);
     for (const source of csharp) expect(parseErrors(await parse('c-sharp', source))).toEqual([]);
@@ -121,8 +130,9 @@ describe('connecting a Windows computer (PowerShell cannot run here: its scripts
     for (const branch of ['restore', 'find', 'mount', 'check']) expect(command).toContain(`  '${branch}' {`);
     // The latest backup by default, into a new dated folder that is never one already there; a given folder must be empty.
     expect(command).toContain("$base = Join-Path $env:USERPROFILE ('restic-restore-' + (Get-Date -Format 'yyyy-MM-dd'))");
-    expect(command).toContain('while (Test-Path $target) { $n++; $target = "$base-$n" }');
-    expect(command).toContain("if ((Test-Path $target) -and (Get-ChildItem -Force $target | Select-Object -First 1)) { throw");
+    expect(command).toContain('while (Test-Path -LiteralPath $target) { $n++; $target = "$base-$n" }');
+    // Paths are taken literally: a folder named with brackets is not a wildcard that finds nothing, so a full one is refused too.
+    expect(command).toContain("if ((Test-Path -LiteralPath $target) -and (Get-ChildItem -LiteralPath $target -Force | Select-Object -First 1)) { throw");
     expect(command).toContain('& restic --cacert $ca restore $snapshot --target $target @include');
     expect(command).toContain('& restic --cacert $ca find @words');
     expect(command).toContain('& restic --cacert $ca check @words');
@@ -145,6 +155,7 @@ describe('connecting a Windows computer (PowerShell cannot run here: its scripts
     expect(fetched.body).toContain('& restic --cacert $ca repair snapshots --forget');
     expect(fetched.body).toContain('} finally {\r\n  [RtsSetupCheck]::Send("https://$server/.connect/$Code/done", $AuthorityDer, $outcome) | Out-Null');
     for (const warning of repair.expected) expect(fetched.body).toContain(warning.replaceAll("'", "''"));
+    expect(fetched.body).not.toMatch(WILDCARD_PATH);
     expect(fetched.body).not.toMatch(/(^|[;{]\s*)exit\b/m);
   });
 
@@ -167,6 +178,7 @@ describe('connecting a Windows computer (PowerShell cannot run here: its scripts
     expect(restore).toBeGreaterThan(script.indexOf("'there' { Write-Host"));
     expect(restore).toBeLessThan(script.indexOf("Write-Host 'The first backup starts now; it may take a while.'"));
     expect(script).toContain('if (-not (Test-Path -LiteralPath $there)) { Move-Item -LiteralPath $entry.FullName -Destination $there');
+    expect(script).not.toMatch(WILDCARD_PATH);
     expect(script).not.toMatch(/(^|[;{]\s*)exit\b/m);
   });
 
