@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasChromium, openPage, screenshot } from '../helpers/browser.js';
 import { freePort } from '../helpers/controller.js';
-import { headless } from '../helpers/headless.js';
+import { headless, setUpHeadless } from '../helpers/headless.js';
 import { get, head, send } from '../helpers/http.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { FakeUsbDisk } from '../helpers/tmpfs.js';
@@ -137,13 +137,8 @@ describe.runIf(hasChromium())('the first run, as a new household user meets it',
   });
 
   it('everyday screens: a dashboard row opens its computer; reset and removal ask first and say what happened; the live log opens on its summary and restic’s probes are not errors', { timeout: 60_000 }, async () => {
-    const { bridge, controller } = await headless();
-    await controller.chooseFolder({ path: tempDir('rts-data-') });
-    await controller.setTls({ enabled: false });
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
-    await controller.updateSettings({ setupComplete: true });
-    const started = await controller.startServer();
-    const base = started.clientUrl as string;
+    const { bridge, controller, computers: [anna] } = await setUpHeadless({ tls: false, computers: ["Anna's laptop"] });
+    const base = (await controller.getState()).clientUrl as string;
     const auth = basic(anna.username, anna.password);
     // restic init asks whether the repository exists (404 on HEAD config), then creates it.
     expect((await send(base, head('/annas-laptop/config', auth))).status).toBe(404);

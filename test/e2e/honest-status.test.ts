@@ -2,28 +2,16 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { waitForState } from '../helpers/controller.js';
-import { headless } from '../helpers/headless.js';
+import { headless, setUpHeadless } from '../helpers/headless.js';
 import { writeRepository } from '../helpers/repository.js';
-import { tempDir } from '../helpers/temp-dir.js';
 import { FakeUsbDisk } from '../helpers/tmpfs.js';
 import { canMount } from '../helpers/tools.js';
 
 const MEMORY_WARNING = 'This folder is in the computer’s memory (tmpfs): everything in it is lost when the computer restarts. Choose a folder on a disk.';
 
-/** Headless mode set up and serving (plain HTTP) on a fresh folder, with these computers added and none backed up. */
-async function servingWith(names: string[], folder = tempDir('rts-data-')) {
-  const opened = await headless();
-  await opened.controller.chooseFolder({ path: folder });
-  await opened.controller.setTls({ enabled: false });
-  for (const displayName of names) await opened.controller.addComputer({ displayName });
-  await opened.controller.updateSettings({ setupComplete: true });
-  await opened.controller.startServer();
-  return opened;
-}
-
 describe.runIf(hasChromium())('every screen says what is true', () => {
   it('right after set-up the dashboard counts the computers not connected yet and links to each one’s page', { timeout: 60_000 }, async () => {
-    const { bridge } = await servingWith(["Anna's laptop", 'Bob’s desktop']);
+    const { bridge } = await setUpHeadless({ tls: false, computers: ["Anna's laptop", 'Bob’s desktop'] });
     const page = await openPage();
     const errors = pageErrorsOf(page);
     await page.goto(bridge.url);
@@ -56,7 +44,7 @@ describe.runIf(hasChromium())('every screen says what is true', () => {
 
   it.runIf(canMount())('Storage names the file system, warns of a tmpfs, keeps the disk identity under Details; unplugged, it offers no eject and no old damage figures', { timeout: 90_000 }, async () => {
     const disk = new FakeUsbDisk(32);
-    const { bridge, controller } = await servingWith(["Anna's laptop"], disk.mountPoint);
+    const { bridge, controller } = await setUpHeadless({ tls: false, folder: disk.mountPoint, computers: ["Anna's laptop"] });
     // A check that finds a damaged file, which is then repaired.
     const [damaged] = writeRepository(disk.mountPoint, 'annas-laptop', 3, 20_000) as [{ id: string; data: Buffer; path: string }];
     writeFileSync(damaged.path, Buffer.alloc(damaged.data.length));
@@ -92,7 +80,7 @@ describe.runIf(hasChromium())('every screen says what is true', () => {
   });
 
   it('Security says how many computers are append-only, with a switch for each; the maintenance login gets only its own commands', { timeout: 60_000 }, async () => {
-    const { bridge, controller } = await servingWith(["Anna's laptop", 'Bob’s desktop']);
+    const { bridge, controller } = await setUpHeadless({ tls: false, computers: ["Anna's laptop", 'Bob’s desktop'] });
     const page = await openPage();
     const errors = pageErrorsOf(page);
     await page.goto(bridge.url);

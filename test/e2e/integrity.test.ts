@@ -3,25 +3,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
-import { waitForState } from '../helpers/controller.js';
-import { headless } from '../helpers/headless.js';
+import { setUpHeadless } from '../helpers/headless.js';
 import { S3Server } from '../helpers/s3.js';
 import { SshServer } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { hasTool } from '../helpers/tools.js';
 import { writeRepository } from '../helpers/repository.js';
-
-/** Headless mode after its set-up, serving a fresh folder over plain HTTP. */
-async function servingGui() {
-  const opened = await headless();
-  const data = tempDir('rts-data-');
-  await opened.controller.setTls({ enabled: false });
-  await opened.controller.chooseFolder({ path: data });
-  await opened.controller.startServer();
-  await opened.controller.updateSettings({ setupComplete: true });
-  await waitForState(opened.controller, (state) => state.status === 'serving');
-  return { ...opened, data };
-}
 
 /** A fresh page on the Storage screen, with the card of this title and the page's errors (console errors too unless refused answers are expected). */
 async function storageCard(url: string, title: string, options = { consoleErrors: true }) {
@@ -34,7 +21,7 @@ async function storageCard(url: string, title: string, options = { consoleErrors
 
 describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI', () => {
   it('Check now finds a damaged file; the dashboard, the computer list and its page say so with the repair steps; “Repaired” clears it', { timeout: 90_000 }, async () => {
-    const { bridge, controller, bugs, data } = await servingGui();
+    const { bridge, controller, bugs, data } = await setUpHeadless({ tls: false });
     const anna = await controller.addComputer({ displayName: "Anna's laptop" });
     // Anna's repository on the disk: three sound packs and one whose contents no longer match its name.
     const [damaged] = writeRepository(data, anna.username, 4, 50_000) as [{ id: string; data: Buffer; path: string }];
@@ -72,7 +59,7 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
   });
 
   it.runIf(hasTool('rclone'))('the offsite copy: a target refused with the reason, then one tested and used; the copy shows when it was made', { timeout: 90_000 }, async () => {
-    const { bridge, controller, bugs, data } = await servingGui();
+    const { bridge, controller, bugs, data } = await setUpHeadless({ tls: false });
     mkdirSync(join(data, 'anna', 'keys'), { recursive: true });
     writeFileSync(join(data, 'anna', 'config'), 'a repository');
 
@@ -107,7 +94,7 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
   });
 
   it.runIf(hasTool('rclone') && hasTool('sshd'))('the SFTP form: the server’s key is shown as ssh-keygen prints it and nothing is kept until it is trusted; a key changed since is refused in words; then the copy lands there', { timeout: 90_000 }, async () => {
-    const { bridge, bugs, data, controller, configDir } = await servingGui();
+    const { bridge, bugs, data, controller, configDir } = await setUpHeadless({ tls: false });
     mkdirSync(join(data, 'anna', 'keys'), { recursive: true });
     writeFileSync(join(data, 'anna', 'config'), 'a repository');
     const ssh = await SshServer.start();
@@ -159,7 +146,7 @@ describe.runIf(hasChromium())('integrity checks and the offsite copy in the GUI'
   });
 
   it.runIf(hasTool('rclone') && hasTool('openssl'))('the S3 form (s3rver, a local stand-in): a key the storage refuses is said in words; the right one is used, and the copy lands in the bucket', { timeout: 90_000 }, async () => {
-    const { bridge, bugs, data } = await servingGui();
+    const { bridge, bugs, data } = await setUpHeadless({ tls: false });
     mkdirSync(join(data, 'anna', 'keys'), { recursive: true });
     writeFileSync(join(data, 'anna', 'config'), 'a repository');
     const s3 = await S3Server.start();

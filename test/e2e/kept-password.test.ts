@@ -1,15 +1,14 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
-import { headless, servingHeadless } from '../helpers/headless.js';
+import { headless, setUpHeadless } from '../helpers/headless.js';
 import { RESTIC_PASSWORD, resticOk } from '../helpers/restic.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { hasTool } from '../helpers/tools.js';
 
 describe.runIf(hasChromium() && hasTool('restic'))('the encryption password kept on the desktop, on the computer’s page', () => {
   it('a wrong password is refused in words; the right one is kept, shown after a question, and forgotten', { timeout: 90_000 }, async () => {
-    const { bridge, controller, bugs, data } = await servingHeadless((opened) => opened.setTls({ enabled: false }));
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const { bridge, controller, bugs, data, computers: [anna] } = await setUpHeadless({ tls: false, computers: ["Anna's laptop"] });
     await resticOk(join(data, anna.username), ['init']);
 
     // A refused password is an answer the page shows on purpose: no console errors asked for.

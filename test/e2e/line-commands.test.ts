@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { waitForState } from '../helpers/controller.js';
-import { servingHeadless } from '../helpers/headless.js';
+import { setUpHeadless } from '../helpers/headless.js';
+import { damageLargestPack } from '../helpers/repository.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runInTerminal } from '../helpers/terminal.js';
 import { hasTool } from '../helpers/tools.js';
@@ -19,7 +20,7 @@ function familyHome(): string {
 
 describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool('script'))('a computer the set-up line connected, on its page', () => {
   it('its page says its kept password and gives restic-tray-backup’s commands with nothing to fill in; after damage, with no password kept, a repair line, with the warnings to expect, that repairs it there', { timeout: 300_000 }, async () => {
-    const { controller, bridge, bugs, data } = await servingHeadless();
+    const { controller, bridge, bugs, data } = await setUpHeadless();
 
     // Anna keeps her password on the desktop (Enter at the question); Ben does not.
     const anna = await controller.addComputer({ displayName: "Anna's laptop" });
@@ -48,13 +49,7 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
 
     // A pack file of Ben's backups is damaged; the integrity check moves it aside.
     const repo = join(data, ben.username);
-    const pack = readdirSync(join(repo, 'data'), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => join(entry.parentPath, entry.name))
-      .sort((a, b) => statSync(b).size - statSync(a).size)[0] as string;
-    const bytes = readFileSync(pack);
-    bytes[4096] = (bytes[4096] as number) ^ 0x80;
-    writeFileSync(pack, bytes);
+    damageLargestPack(repo);
     await controller.checkIntegrity();
     await waitForState(controller, (state) => state.integrity.running === null && state.integrity.awaitingRepair.length > 0, 60_000);
 

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
-import { servingHeadless } from '../helpers/headless.js';
+import { setUpHeadless } from '../helpers/headless.js';
 import { RESTIC_PASSWORD, resticOk } from '../helpers/restic.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runInTerminal } from '../helpers/terminal.js';
@@ -10,8 +10,7 @@ import { hasTool } from '../helpers/tools.js';
 
 describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool('script'))('setting up a new computer with an old one’s files, from its page', () => {
   it('without a kept password the page says what it needs; with it, the line for the system and folder chosen, copied, its expiry, then used: the new computer has the files', { timeout: 240_000 }, async () => {
-    const { controller, bridge, bugs } = await servingHeadless();
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const { controller, bridge, bugs, computers: [anna] } = await setUpHeadless({ computers: ["Anna's laptop"] });
 
     const page = await openPage();
     const pageErrors = pageErrorsOf(page);
@@ -74,8 +73,7 @@ describe.runIf(hasChromium() && hasTool('restic') && hasTool('curl') && hasTool(
 
 describe.runIf(hasChromium() && hasTool('restic'))('the new-computer line refused on the page', () => {
   it('with no backups yet, then with restic missing on the desktop: the page says why in words and shows no line', { timeout: 90_000 }, async () => {
-    const { controller, bridge, bugs, data } = await servingHeadless();
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const { controller, bridge, bugs, data, computers: [anna] } = await setUpHeadless({ computers: ["Anna's laptop"] });
     await resticOk(join(data, anna.username), ['init']);
     await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
 

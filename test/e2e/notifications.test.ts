@@ -1,9 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { waitForState } from '../helpers/controller.js';
-import { headless } from '../helpers/headless.js';
+import { headless, setUpHeadless } from '../helpers/headless.js';
 import { startHttpsReceiver, startSmtp } from '../helpers/receivers.js';
-import { tempDir } from '../helpers/temp-dir.js';
 
 const TOKEN = 'tk_browser0secret';
 
@@ -76,12 +75,7 @@ describe.runIf(hasChromium())('Settings → Notifications in the browser', () =>
     const receiver = await startHttpsReceiver();
     receiver.answers.status = () => 500;
     const clock = { at: Date.now() };
-    const { bridge, controller, bugs } = await headless({ now: () => clock.at, tickMs: 50 });
-    await controller.setTls({ enabled: false });
-    await controller.chooseFolder({ path: tempDir('rts-data-') });
-    await controller.startServer();
-    await controller.updateSettings({ setupComplete: true });
-    await controller.addComputer({ displayName: "Anna's laptop" });
+    const { bridge, controller, bugs } = await setUpHeadless({ tls: false, computers: ["Anna's laptop"], options: { now: () => clock.at, tickMs: 50 } });
     await controller.saveChannel({ kind: 'webhook', checkCertificate: false, secret: `${receiver.origin}/hook/token-in-path` });
 
     clock.at += 4 * 86_400_000;

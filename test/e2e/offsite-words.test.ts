@@ -4,22 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { waitForState } from '../helpers/controller.js';
-import { headless } from '../helpers/headless.js';
+import { setUpHeadless } from '../helpers/headless.js';
 import { makeObject } from '../helpers/http.js';
 import { writeRepository } from '../helpers/repository.js';
 import { SshServer } from '../helpers/sshd.js';
-import { tempDir } from '../helpers/temp-dir.js';
 import { hasTool } from '../helpers/tools.js';
 
 describe.runIf(hasChromium() && hasTool('rclone') && hasTool('sshd') && hasTool('chattr'))('the offsite copy in words', () => {
   it('an SFTP target shows as user@host:port/path; a failed copy says what went wrong there in words, rclone’s text under Details: the server off, a folder it may not write in, a changed host key', { timeout: 180_000 }, async () => {
-    const { controller, bridge } = await headless();
-    const data = tempDir('rts-data-');
-    await controller.setTls({ enabled: false });
-    await controller.chooseFolder({ path: data });
-    await controller.updateSettings({ setupComplete: true });
-    await controller.startServer();
-    await waitForState(controller, (state) => state.status === 'serving');
+    const { controller, bridge, data } = await setUpHeadless({ tls: false });
     writeRepository(data, 'family', 2, 20_000);
     const ssh = await SshServer.start();
     const key = await controller.sftpHostKey({ host: '127.0.0.1', port: ssh.port });

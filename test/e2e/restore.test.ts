@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it, vi } from 'vitest';
 import type { Controller } from '../../main/control/controller.js';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
-import { headless } from '../helpers/headless.js';
+import { setUpHeadless } from '../helpers/headless.js';
 import { RESTIC_PASSWORD, resticOk, treeDigest } from '../helpers/restic.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { hasTool } from '../helpers/tools.js';
@@ -38,12 +38,7 @@ function unpacked(name: string, bytes: Buffer, inside: string): Record<string, s
 
 /** Headless mode with Anna's laptop backed up three times by restic (the recipe changed each time) and its password kept; with `big`, a sparse 4 GiB file too. */
 async function annasBackups(big: boolean): Promise<{ controller: Controller; url: string; bugs: unknown[]; repo: string; source: string; data: string }> {
-  const { bridge, controller, bugs } = await headless();
-  const data = tempDir('rts-data-');
-  await controller.setTls({ enabled: false });
-  await controller.chooseFolder({ path: data });
-  await controller.updateSettings({ setupComplete: true });
-  const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+  const { bridge, controller, bugs, data, computers: [anna] } = await setUpHeadless({ tls: false, computers: ["Anna's laptop"], serve: false });
   const repo = join(data, anna.username);
   await resticOk(repo, ['init']);
   const source = tempDir('rts-source-');

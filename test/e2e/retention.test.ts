@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasChromium, openPage, pageErrorsOf, screenshot } from '../helpers/browser.js';
 import { waitForState } from '../helpers/controller.js';
-import { headless } from '../helpers/headless.js';
+import { setUpHeadless } from '../helpers/headless.js';
 import { RESTIC_PASSWORD, resticOk } from '../helpers/restic.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { FakeUsbDisk } from '../helpers/tmpfs.js';
@@ -24,12 +24,7 @@ async function twelveBackups(repo: string, size = 1024): Promise<void> {
 
 describe.runIf(hasChromium() && hasTool('restic'))('looking after the backups on the computer’s page', () => {
   it('a preset or a policy of its own, its preview with the space freed, saved, run now; the month’s check; restic in Settings', { timeout: 180_000 }, async () => {
-    const { bridge, controller, bugs } = await headless();
-    const data = tempDir('rts-data-');
-    await controller.setTls({ enabled: false });
-    await controller.chooseFolder({ path: data });
-    await controller.updateSettings({ setupComplete: true });
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const { bridge, controller, bugs, data, computers: [anna] } = await setUpHeadless({ tls: false, computers: ["Anna's laptop"], serve: false });
     const repo = join(data, anna.username);
     await twelveBackups(repo);
 
@@ -102,12 +97,7 @@ describe.runIf(hasChromium() && hasTool('restic'))('looking after the backups on
 
   it.runIf(canMount())('a disk with less than 10% free proposes removing old backups now, on the page and in the status', { timeout: 120_000 }, async () => {
     const disk = new FakeUsbDisk(24);
-    const { bridge, controller, bugs } = await headless();
-    await controller.setTls({ enabled: false });
-    await controller.chooseFolder({ path: disk.mountPoint });
-    await controller.updateSettings({ setupComplete: true });
-    await controller.startServer();
-    const anna = await controller.addComputer({ displayName: "Anna's laptop" });
+    const { bridge, controller, bugs, computers: [anna] } = await setUpHeadless({ tls: false, folder: disk.mountPoint, computers: ["Anna's laptop"] });
     await twelveBackups(join(disk.mountPoint, anna.username));
     await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
     const storage = (await controller.getState()).storage;

@@ -24,17 +24,27 @@ export async function headless(options: Partial<ControllerOptions> = {}) {
   return { controller, configDir, bridge, bugs };
 }
 
-/** Headless mode past its first run, serving a fresh backup folder (`data`); `before` runs first (a setting the test wants from the start). */
-export async function servingHeadless(before?: (controller: Awaited<ReturnType<typeof headless>>['controller']) => Promise<unknown>) {
-  const opened = await headless();
+type Added = Awaited<ReturnType<Awaited<ReturnType<typeof headless>>['controller']['addComputer']>>;
+
+/**
+ * Headless mode past its first run, on a backup folder (a fresh one, `data`,
+ * unless given) with these computers added (`computers`, in order); serving
+ * unless `serve` is false, over HTTPS unless `tls` is false.
+ */
+export async function setUpHeadless<const Names extends readonly string[] = []>(setup: { tls?: boolean; folder?: string; computers?: Names; serve?: boolean; options?: Partial<ControllerOptions> } = {}) {
+  const opened = await headless(setup.options);
   const { controller } = opened;
-  await before?.(controller);
-  const data = tempDir('rts-data-');
+  if (setup.tls === false) await controller.setTls({ enabled: false });
+  const data = setup.folder ?? tempDir('rts-data-');
   await controller.chooseFolder({ path: data });
-  await controller.startServer();
   await controller.updateSettings({ setupComplete: true });
-  await waitForState(controller, (state) => state.status === 'serving');
-  return { ...opened, data };
+  const computers: Added[] = [];
+  for (const displayName of setup.computers ?? []) computers.push(await controller.addComputer({ displayName }));
+  if (setup.serve !== false) {
+    await controller.startServer();
+    await waitForState(controller, (state) => state.status === 'serving');
+  }
+  return { ...opened, data, computers: computers as { -readonly [K in keyof Names]: Added } };
 }
 
 const children: ChildProcess[] = [];

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeObject } from './http.js';
 
@@ -17,4 +17,17 @@ export function writeRepository(root: string, repo: string, count: number, size:
     writeFileSync(path, data);
     return { id, data, path };
   });
+}
+
+/** Flips one bit inside the largest data file of a restic repository (as a failing disk might), and gives that file's path. */
+export function damageLargestPack(repoFolder: string): string {
+  const pack = readdirSync(join(repoFolder, 'data'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (!pack || statSync(pack).size <= 4096) throw new Error(`no data file of over 4 KiB in ${repoFolder}`);
+  const bytes = readFileSync(pack);
+  bytes[4096] = (bytes[4096] as number) ^ 0x80;
+  writeFileSync(pack, bytes);
+  return pack;
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppState, ComputerCare } from '../../../../main/contract.js';
 import { backedUpLaptop, paste, servingController } from '../../../helpers/client-computer.js';
 import { openServing, runBash, waitForState } from '../../../helpers/controller.js';
+import { damageLargestPack } from '../../../helpers/repository.js';
 import { makeSourceTree, RESTIC_PASSWORD, resticOk, startRestic } from '../../../helpers/restic.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { FakeUsbDisk } from '../../../helpers/tmpfs.js';
@@ -184,13 +185,7 @@ describe.runIf(hasTool('restic'))('the desktop’s runs of restic meet backups, 
     const folder = (await controller.getState()).storage?.folder as string;
     const repo = join(folder, anna.username);
     await controller.keepPassword({ username: anna.username, password: RESTIC_PASSWORD });
-    const pack = readdirSync(join(repo, 'data'), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => join(entry.parentPath, entry.name))
-      .sort((a, b) => statSync(b).size - statSync(a).size)[0] as string;
-    const bytes = readFileSync(pack);
-    bytes[4096] = (bytes[4096] as number) ^ 0x80;
-    writeFileSync(pack, bytes);
+    damageLargestPack(repo);
 
     await controller.checkIntegrity();
     const repaired = await waitForState(controller, (state) => state.integrity.running === null && careOf(state, anna.username).repair !== null, 120_000);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Notification } from '../../../../main/contract.js';
@@ -9,7 +9,7 @@ import { get, send } from '../../../helpers/http.js';
 import { makeSourceTree, RESTIC_PASSWORD } from '../../../helpers/restic.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { hasTool } from '../../../helpers/tools.js';
-import { writeRepository } from '../../../helpers/repository.js';
+import { damageLargestPack, writeRepository } from '../../../helpers/repository.js';
 
 describe.runIf(hasTool('restic'))('integrity checks in the app, with real restic', () => {
   it('“Check now” finds the damage, moves it aside, turns the status yellow with a notification; the generated repair commands make the repository whole', { timeout: 240_000 }, async () => {
@@ -21,14 +21,7 @@ describe.runIf(hasTool('restic'))('integrity checks in the app, with real restic
     const state = await controller.getState();
     const folder = state.storage?.folder as string;
     const repoFolder = join(folder, anna.username);
-    const packs = readdirSync(join(repoFolder, 'data'), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => join(entry.parentPath, entry.name))
-      .sort((a, b) => statSync(b).size - statSync(a).size);
-    const pack = packs[0] as string;
-    const bytes = readFileSync(pack);
-    bytes[4096] = (bytes[4096] as number) ^ 0x80;
-    writeFileSync(pack, bytes);
+    const pack = damageLargestPack(repoFolder);
     const snapshot = join(repoFolder, 'snapshots', readdirSync(join(repoFolder, 'snapshots'))[0] as string);
     writeFileSync(snapshot, '');
 

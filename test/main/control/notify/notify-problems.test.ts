@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { AppState } from '../../../../main/contract.js';
@@ -6,6 +6,7 @@ import { RCLONE_CONFIG_FILE } from '../../../../main/control/offsite/offsite-tar
 import { backedUpLaptop, paste, servingController } from '../../../helpers/client-computer.js';
 import { waitForState } from '../../../helpers/controller.js';
 import { startHttpsReceiver, type Received } from '../../../helpers/receivers.js';
+import { damageLargestPack } from '../../../helpers/repository.js';
 import { look, published } from '../../../helpers/state-looks.js';
 import { SshServer } from '../../../helpers/sshd.js';
 import { hasTool } from '../../../helpers/tools.js';
@@ -66,12 +67,7 @@ describe.runIf(hasTool('restic'))('problems told to the admin, once, and their r
     const receiver = await startHttpsReceiver();
     await controller.saveChannel({ kind: 'webhook', checkCertificate: false, secret: `${receiver.origin}/hook` });
     const folder = (await controller.getState()).storage?.folder as string;
-    const data = join(folder, anna.username, 'data');
-    const pack = readdirSync(data, { recursive: true, withFileTypes: true }).find((entry) => entry.isFile() && statSync(join(entry.parentPath, entry.name)).size > 1000);
-    const file = join(pack?.parentPath as string, pack?.name as string);
-    const bytes = readFileSync(file);
-    bytes[500] = (bytes[500] as number) ^ 0x01;
-    writeFileSync(file, bytes);
+    damageLargestPack(join(folder, anna.username));
 
     await controller.checkIntegrity();
     await vi.waitFor(() => expect(bodies(receiver.received, '/hook')).toHaveLength(1), { timeout: 60_000 });
