@@ -23,14 +23,16 @@ const SIZE_CALLS_AT_ONCE = 16;
 export async function bytesUnder(folder: string): Promise<number> {
   let active = 0;
   const waiting: (() => void)[] = [];
+  // A call takes a free place, or waits for one handed over by a call that ends (so none is taken twice meanwhile).
   const limited = async <T>(call: () => Promise<T>): Promise<T> => {
-    if (active >= SIZE_CALLS_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
+    if (active < SIZE_CALLS_AT_ONCE) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
     try {
       return await call();
     } finally {
-      active--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
     }
   };
   const under = async (path: string): Promise<number> => {
