@@ -14,6 +14,8 @@ interface Delivery {
   attempts: number;
   nextAt: number;
   sending: boolean;
+  /** The channel changed while this was being sent (to where it was before): tried again at once, whatever that attempt gives. */
+  again: boolean;
 }
 
 /** How a channel fares: its last problem in words, failures in a row, the last message that went out. */
@@ -42,13 +44,17 @@ export class Outbox {
   ) {}
 
   add(channelId: string, item: Message | Ping): void {
-    this.queue.push({ channelId, item, attempts: 0, nextAt: this.parts.now(), sending: false });
+    this.queue.push({ channelId, item, attempts: 0, nextAt: this.parts.now(), sending: false, again: false });
     this.run();
   }
 
   /** A channel changed (a password corrected, say): its waiting messages are tried again at once. */
   retryNow(channelId: string): void {
-    for (const delivery of this.queue) if (delivery.channelId === channelId) delivery.nextAt = this.parts.now();
+    for (const delivery of this.queue) {
+      if (delivery.channelId !== channelId) continue;
+      delivery.nextAt = this.parts.now();
+      delivery.again = delivery.sending;
+    }
     this.run();
   }
 
@@ -102,6 +108,11 @@ export class Outbox {
     this.record(delivery.channelId, problem);
     if (problem === null || delivery.attempts >= MAX_ATTEMPTS) {
       this.queue.splice(index, 1);
+      return;
+    }
+    if (delivery.again) {
+      delivery.again = false;
+      this.run();
       return;
     }
     delivery.nextAt = startedAt + Math.min(FIRST_RETRY_MS * 2 ** (delivery.attempts - 1), LONGEST_RETRY_MS);

@@ -117,6 +117,23 @@ describe.runIf(hasTool('restic'))('problems told to the admin, once, and their r
     expect(bodies(receiver.received, '/fixed')).toEqual([expect.objectContaining({ event: 'problem', message: expect.stringMatching(/has not backed up for 4 days/) })]);
   });
 
+  it('an address corrected while a message to the old one is still waiting for its answer: the message goes to the new one at once, not after the old one’s wait', { timeout: 60_000 }, async () => {
+    const { controller, clock } = await withClock();
+    await controller.addComputer({ displayName: 'Gus' });
+    const receiver = await startHttpsReceiver();
+    receiver.answers.status = (request) => (request.path === '/old' ? 500 : 200);
+    receiver.answers.delayMs = (request) => (request.path === '/old' ? 2000 : 0);
+    const id = (await controller.saveChannel({ kind: 'webhook', checkCertificate: false, secret: `${receiver.origin}/old` })).notify.channels[0]?.id as string;
+
+    clock.at = Date.now() + 4 * DAY + MINUTE;
+    await vi.waitFor(() => expect(receiver.received.map((request) => request.path)).toEqual(['/old']), { timeout: 10_000 });
+    // The old address answers in 2 s; it is corrected before that, and the clock stays where it is.
+    await controller.saveChannel({ id, kind: 'webhook', checkCertificate: false, secret: `${receiver.origin}/new` });
+    await vi.waitFor(() => expect(bodies(receiver.received, '/new')).toHaveLength(1), { timeout: 10_000 });
+    expect(bodies(receiver.received, '/new')[0]).toMatchObject({ event: 'problem', computer: 'Gus', message: expect.stringMatching(/^Gus has never backed up/) });
+    expect(receiver.received.map((request) => request.path)).toEqual(['/old', '/new']);
+  });
+
   it('the daily digest: the dashboard’s numbers, once a day', { timeout: 180_000 }, async () => {
     const { controller, clock } = await withClock();
     await backedUpLaptop(controller, 2, 100_000);
