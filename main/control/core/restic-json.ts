@@ -1,15 +1,9 @@
 import { isObjectId } from '../../../server/repo-path.js';
+import type { SnapshotView } from '../../contract.js';
 
-/** One snapshot as `restic snapshots --json` gives it. */
-export interface ResticSnapshot {
-  id: string;
-  shortId: string;
-  time: string;
-  host: string;
-  paths: string[];
+/** One snapshot as `restic snapshots --json` gives it: what the restore page shows, and what the backup left out. */
+export interface ResticSnapshot extends SnapshotView {
   excludes: string[];
-  /** The bytes it holds where restic says (restic 0.17 and later give each snapshot's summary); null otherwise. */
-  sizeBytes: number | null;
 }
 
 /** What restic's JSON holds, taken only where it has the type expected. */

@@ -69,7 +69,7 @@ export class Restore {
     const computer = this.computer(input.username);
     const result = await this.restic.run(computer.username, ['snapshots', '--no-lock'], `Listing the backups of ${computer.displayName}`, true);
     if (!result.ok) throw new UserError('restic-failed', `restic could not list ${computer.displayName}’s backups: ${result.failure}.`);
-    return readSnapshots(result.json).map(({ id, shortId, time, host, paths, sizeBytes }) => ({ id, shortId, time, host, paths, sizeBytes }));
+    return readSnapshots(result.json).map(({ excludes, ...view }) => view);
   }
 
   browseSnapshot(input: { username: string; snapshotId: string; path: string; offset?: number }): Promise<SnapshotFolder> {
