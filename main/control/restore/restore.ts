@@ -1,5 +1,5 @@
 import { mkdtemp, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -20,6 +20,16 @@ import { FETCH_WITHIN_MS, Transfers, type Transfer } from './transfers.js';
 const PROGRESS_MS = 1000;
 
 type Outcome = { ok: boolean; failure: string | null };
+
+/** Why a download could not be saved where the save dialog said, and what to do about it. */
+function notSaved(error: unknown, destination: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const folder = dirname(destination);
+  const again = 'Download it again and choose another folder.';
+  if (code === 'ENOENT') return `It could not be saved: the folder ${folder} is no longer there. ${again}`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `It could not be saved: this app may not write in ${folder}. ${again}`;
+  return `It could not be saved in ${folder} (${code ?? (error as Error).message}). ${again}`;
+}
 
 /** restic for a computer with its kept password, against its backups on the disk in use (the caretaker runs it). */
 export interface ResticAccess {
@@ -205,12 +215,11 @@ export class Restore {
   /** The desktop app's download: restic writes straight into `<destination>.part` (the bytes never pass through the app), renamed to `destination` only once restic succeeded, so a failed or cancelled download leaves nothing. */
   private async save(transfer: Transfer, destination: string): Promise<void> {
     const part = `${destination}.part`;
-    const unwritten = (error: unknown) => `It could not be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`;
     let file: FileHandle;
     try {
       file = await open(part, 'w');
     } catch (error) {
-      return this.transfers.end(transfer, 'failed', unwritten(error));
+      return this.transfers.end(transfer, 'failed', notSaved(error, destination));
     }
     const written = () => file.stat().then((stats) => (transfer.view.bytes = stats.size), () => undefined);
     /** Why it failed, in words; null while it worked. */
@@ -227,7 +236,10 @@ export class Restore {
     await written();
     await file.close();
     if (failure === null && transfer.view.state === 'running') {
-      failure = await rename(part, destination).then(() => null, unwritten);
+      failure = await rename(part, destination).then(
+        () => null,
+        (error: unknown) => notSaved(error, destination),
+      );
       if (failure === null) return this.transfers.end(transfer, 'done', `Downloaded ${transfer.view.name} (${formatBytes(transfer.view.bytes)}).`);
     }
     await unlink(part).catch(() => undefined);

@@ -246,7 +246,7 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
   it('the desktop app: a download goes where the save dialog says, written there by restic itself, whole or not at all; a cancelled dialog downloads nothing; a full disk says so', { timeout: 120_000 }, async () => {
     const saveTo = tempDir('rts-saved-');
     const full = canMount() ? new FakeUsbDisk(2).mountPoint : null;
-    const answers: (string | null)[] = [join(saveTo, 'my cat.jpg'), null, join(saveTo, 'disk.img'), join(saveTo, 'gone', 'cat.jpg'), ...(full ? [join(full, 'disk.img')] : [])];
+    const answers: (string | null)[] = [join(saveTo, 'my cat.jpg'), null, join(saveTo, 'disk.img'), join(saveTo, 'gone', 'cat.jpg'), ...(full ? [join(full, 'disk.img'), join(full, 'cat.jpg')] : [])];
     const asked: string[] = [];
     const { controller, repo, username } = await annaWithKeptPassword({
       askSaveFile: (fileName) => {
@@ -276,13 +276,23 @@ describe.runIf(hasTool('restic'))('getting files back from the backups, with rea
     await controller.cancelTransfer({ id: big?.id as string });
     expect(readdirSync(saveTo)).toEqual(['my cat.jpg']);
     const unwritable = await controller.startDownload(input);
-    expect(await until(controller, unwritable?.id as string, (view) => view.state !== 'running')).toMatchObject({ state: 'failed', message: 'It could not be written (ENOENT).' });
+    expect(await until(controller, unwritable?.id as string, (view) => view.state !== 'running')).toMatchObject({
+      state: 'failed',
+      message: `It could not be saved: the folder ${join(saveTo, 'gone')} is no longer there. Download it again and choose another folder.`,
+    });
     if (full) {
       const tooBig = await controller.startDownload({ ...input, path: join(source, 'disk.img') });
       expect(await until(controller, tooBig?.id as string, (view) => view.state !== 'running')).toMatchObject({ state: 'failed', message: 'It did not work: the disk it was writing to is full; make room on it, then try again.' });
       expect(readdirSync(full)).toEqual([]);
+      // The same disk made read-only: even root may not write there.
+      execFileSync('mount', ['-o', 'remount,ro,bind', full]);
+      const readOnly = await controller.startDownload(input);
+      expect(await until(controller, readOnly?.id as string, (view) => view.state !== 'running')).toMatchObject({
+        state: 'failed',
+        message: `It could not be saved: this app may not write in ${full}. Download it again and choose another folder.`,
+      });
     }
-    expect(asked).toEqual(['cat.jpg', 'cat.jpg', 'disk.img', 'cat.jpg', ...(full ? ['disk.img'] : [])]);
+    expect(asked).toEqual(['cat.jpg', 'cat.jpg', 'disk.img', 'cat.jpg', ...(full ? ['disk.img', 'cat.jpg'] : [])]);
     await vi.waitFor(() => expect(resticProcesses(repo)).toEqual([]), { timeout: 10_000, interval: 100 });
   });
 
